@@ -1,0 +1,88 @@
+namespace Berth.Contracts.Dtos;
+
+public static class VersionStates
+{
+    public const string Pending = "pending";
+    public const string Ready = "ready";
+    public const string Failed = "failed";
+    public const string Deleted = "deleted";
+}
+
+public sealed record FileEntry(string Path, long Size, string Digest, string? MediaType = null);
+
+public sealed record DatasetRef(string Uri, string? Digest = null);
+
+/// <summary>Where a version came from. Parents are references to other versions (e.g. acme/base:3).</summary>
+public sealed record Lineage(
+    string? RunId = null,
+    string? GitRepository = null,
+    string? GitCommit = null,
+    IReadOnlyList<DatasetRef>? Datasets = null,
+    IReadOnlyList<string>? Parents = null);
+
+public sealed record VersionInfo(
+    string Namespace,
+    string Model,
+    int Number,
+    string? SemVer,
+    string ManifestDigest,
+    string State,
+    string? Stage,
+    DateTimeOffset? StageChangedAt,
+    string? Description,
+    IReadOnlyDictionary<string, double> Metrics,
+    IReadOnlyDictionary<string, string> Params,
+    IReadOnlyDictionary<string, string> Tags,
+    IReadOnlyList<string> Aliases,
+    Lineage Lineage,
+    long TotalSize,
+    int FileCount,
+    DateTimeOffset CreatedAt,
+    string CreatedBy,
+    DateTimeOffset? ReadyAt,
+    long Revision,
+    IReadOnlyList<FileEntry>? Files = null)
+{
+    /// <summary><c>namespace/model:number</c>.</summary>
+    public string Reference => $"{Namespace}/{Model}:{Number}";
+}
+
+/// <summary>
+/// Declares a new version: its metadata and its files (path, size, digest). The server answers with the
+/// pending version and the digests it does not have yet; upload those, then commit.
+/// </summary>
+public sealed record CreateVersionRequest(
+    IReadOnlyList<FileEntry> Files,
+    string? Version = null,
+    string? Description = null,
+    IReadOnlyDictionary<string, double>? Metrics = null,
+    IReadOnlyDictionary<string, string>? Params = null,
+    IReadOnlyDictionary<string, string>? Tags = null,
+    IReadOnlyList<string>? Aliases = null,
+    Lineage? Lineage = null);
+
+public sealed record CreateVersionResponse(VersionInfo Version, IReadOnlyList<string> MissingBlobs);
+
+public sealed record UpdateVersionRequest(
+    string? Description = null,
+    IReadOnlyDictionary<string, string>? SetTags = null,
+    IReadOnlyList<string>? RemoveTags = null);
+
+public sealed record StageChangeRequest(string Stage, string? Comment = null);
+
+public sealed record SetAliasRequest(string Version);
+
+public sealed record AliasInfo(string Name, int Version, DateTimeOffset UpdatedAt, string UpdatedBy);
+
+/// <summary>One entry of a model's history: a stage change (<c>kind=stage</c>) or an alias move (<c>kind=alias</c>).</summary>
+public sealed record HistoryEntry(
+    long Id,
+    string Kind,
+    string? Alias,
+    int? Version,
+    int? PreviousVersion,
+    string? FromStage,
+    string? ToStage,
+    string Actor,
+    DateTimeOffset At,
+    string? Comment);

@@ -1,0 +1,36 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace Berth.Core.Configuration;
+
+/// <summary>Behaviour of the registry itself (section <c>Registry</c>; environment variables <c>BERTH_Registry__…</c>).</summary>
+public sealed class RegistryOptions
+{
+    public const string SectionName = "Registry";
+
+    /// <summary>Let requests without a token read (list, show, pull). Writes always need a token.</summary>
+    public bool AnonymousRead { get; set; }
+
+    /// <summary>An upload session with no activity for this long is expired and its data removed.</summary>
+    [Range(typeof(TimeSpan), "00:01:00", "30.00:00:00")]
+    public TimeSpan UploadSessionTtl { get; set; } = TimeSpan.FromHours(24);
+
+    /// <summary>A pending version not committed within this time fails and releases its semantic version.</summary>
+    [Range(typeof(TimeSpan), "00:01:00", "30.00:00:00")]
+    public TimeSpan PendingVersionTtl { get; set; } = TimeSpan.FromHours(24);
+
+    /// <summary>How long a response stored for an Idempotency-Key is replayed.</summary>
+    [Range(typeof(TimeSpan), "00:01:00", "30.00:00:00")]
+    public TimeSpan IdempotencyTtl { get; set; } = TimeSpan.FromHours(24);
+
+    /// <summary>The largest single file accepted, in bytes.</summary>
+    [Range(1L, long.MaxValue)]
+    public long MaxBlobSize { get; set; } = 5L * 1024 * 1024 * 1024 * 1024;
+
+    /// <summary>The most files one version may hold.</summary>
+    [Range(1, 1_000_000)]
+    public int MaxFilesPerVersion { get; set; } = 100_000;
+
+    /// <summary>Buffer size of the upload pipeline (read, hash and write overlap on two buffers of this size).</summary>
+    [Range(64 * 1024, 64 * 1024 * 1024)]
+    public int UploadBufferSize { get; set; } = 1024 * 1024;
+}

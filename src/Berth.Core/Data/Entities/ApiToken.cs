@@ -1,0 +1,20 @@
+namespace Berth.Core.Data.Entities;
+
+/// <summary>An API token. Only the SHA-256 of the secret is stored; <see cref="Prefix"/> lets people recognise it.</summary>
+public sealed class ApiToken
+{
+    public long Id { get; set; }
+    public long UserId { get; set; }
+    public User User { get; set; } = null!;
+    public required string Name { get; set; }
+    public required string Prefix { get; set; }
+    public required string Hash { get; set; }
+
+    /// <summary>Comma-separated scopes: read, write, admin.</summary>
+    public required string Scopes { get; set; }
+
+    public DateTime CreatedAt { get; set; }
+    public DateTime? ExpiresAt { get; set; }
+    public DateTime? RevokedAt { get; set; }
+    public DateTime? LastUsedAt { get; set; }
+}

@@ -1,0 +1,16 @@
+namespace Berth.Core.Data.Entities;
+
+public sealed class RegistryNamespace
+{
+    public long Id { get; set; }
+    public required string Name { get; set; }
+    public string? Description { get; set; }
+
+    /// <summary>The ordered stage list, comma-separated.</summary>
+    public required string Stages { get; set; }
+
+    public DateTime CreatedAt { get; set; }
+    public long CreatedById { get; set; }
+    public DateTime? DeletedAt { get; set; }
+    public List<RegisteredModel> Models { get; set; } = [];
+}

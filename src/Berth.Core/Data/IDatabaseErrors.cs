@@ -1,0 +1,13 @@
+using Microsoft.EntityFrameworkCore;
+
+namespace Berth.Core.Data;
+
+/// <summary>Provider-specific reading of database errors (each provider project registers one).</summary>
+public interface IDatabaseErrors
+{
+    /// <summary>True when the update failed on a unique index or primary key.</summary>
+    bool IsUniqueViolation(DbUpdateException exception);
+
+    /// <summary>True when the database could not be reached or is shutting down (the request may be retried).</summary>
+    bool IsUnavailable(Exception exception);
+}

@@ -1,0 +1,45 @@
+using Berth.Core.Data.Entities;
+using Microsoft.EntityFrameworkCore;
+
+namespace Berth.Core.Data;
+
+/// <summary>
+/// The metadata store. One model for every provider; each provider project (SQLite, PostgreSQL) keeps
+/// its own migrations. Tables and columns use snake_case so the schema reads naturally in any SQL shell.
+/// </summary>
+public class RegistryDbContext(DbContextOptions options, IDatabaseErrors errors) : DbContext(options)
+{
+    /// <summary>How this provider reports unique violations and outages.</summary>
+    public IDatabaseErrors Errors { get; } = errors;
+
+    public DbSet<User> Users => Set<User>();
+    public DbSet<ApiToken> ApiTokens => Set<ApiToken>();
+    public DbSet<RegistryNamespace> Namespaces => Set<RegistryNamespace>();
+    public DbSet<RegisteredModel> Models => Set<RegisteredModel>();
+    public DbSet<ModelTag> ModelTags => Set<ModelTag>();
+    public DbSet<ModelVersion> Versions => Set<ModelVersion>();
+    public DbSet<VersionFile> VersionFiles => Set<VersionFile>();
+    public DbSet<VersionMetric> VersionMetrics => Set<VersionMetric>();
+    public DbSet<VersionParam> VersionParams => Set<VersionParam>();
+    public DbSet<VersionTag> VersionTags => Set<VersionTag>();
+    public DbSet<VersionDataset> VersionDatasets => Set<VersionDataset>();
+    public DbSet<VersionParent> VersionParents => Set<VersionParent>();
+    public DbSet<ModelAlias> Aliases => Set<ModelAlias>();
+    public DbSet<ModelHistoryEntry> History => Set<ModelHistoryEntry>();
+    public DbSet<StoredBlob> Blobs => Set<StoredBlob>();
+    public DbSet<UploadSession> UploadSessions => Set<UploadSession>();
+    public DbSet<IdempotencyRecord> IdempotencyRecords => Set<IdempotencyRecord>();
+
+    protected override void ConfigureConventions(ModelConfigurationBuilder configurationBuilder)
+    {
+        configurationBuilder.Properties<DateTime>().HaveConversion<UtcDateTimeConverter>();
+        configurationBuilder.Properties<VersionState>().HaveConversion<LowercaseEnumConverter<VersionState>>().HaveMaxLength(16);
+        configurationBuilder.Properties<HistoryKind>().HaveConversion<LowercaseEnumConverter<HistoryKind>>().HaveMaxLength(16);
+    }
+
+    protected override void OnModelCreating(ModelBuilder modelBuilder)
+    {
+        modelBuilder.ApplyConfigurationsFromAssembly(typeof(RegistryDbContext).Assembly);
+        SnakeCaseNames.Apply(modelBuilder);
+    }
+}

@@ -1,0 +1,107 @@
+using Berth.Core.Blobs;
+using Berth.Core.Configuration;
+using Berth.Core.Data;
+using Berth.Core.Data.Entities;
+using Berth.Core.Diagnostics;
+using Berth.Core.Uploads;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace Berth.Core.Maintenance;
+
+/// <summary>
+/// Periodic housekeeping: expires abandoned upload sessions (and removes their data and any upload
+/// data without a session), fails pending versions that were never committed (releasing their
+/// semantic version), drops expired idempotency records, and refreshes the store gauges. Every step
+/// is idempotent, so replicas running it at the same time do no harm.
+/// </summary>
+public sealed partial class MaintenanceService(
+    IServiceScopeFactory scopes,
+    IBlobStore store,
+    UploadHashCache hashes,
+    BerthMeter meter,
+    IOptions<RegistryOptions> options,
+    TimeProvider clock,
+    ILogger<MaintenanceService> logger) : BackgroundService
+{
+    public static readonly TimeSpan Interval = TimeSpan.FromMinutes(1);
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        using var timer = new PeriodicTimer(Interval, clock);
+        do
+        {
+            try
+            {
+                await RunOnceAsync(stoppingToken);
+            }
+            catch (Exception e) when (!stoppingToken.IsCancellationRequested)
+            {
+                LogFailed(logger, e);
+            }
+        }
+        while (await timer.WaitForNextTickAsync(stoppingToken));
+    }
+
+    public async Task<MaintenanceReport> RunOnceAsync(CancellationToken cancellationToken)
+    {
+        await using var scope = scopes.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<RegistryDbContext>();
+        var now = clock.GetUtcNow().UtcDateTime;
+
+        var expired = await db.UploadSessions.Where(s => s.ExpiresAt <= now).Select(s => s.Id).ToListAsync(cancellationToken);
+        foreach (var id in expired)
+        {
+            if (UploadId.TryParse(id, out var uploadId))
+            {
+                hashes.Remove(id);
+                await store.DeleteUploadAsync(uploadId, cancellationToken);
+            }
+
+            await db.UploadSessions.Where(s => s.Id == id).ExecuteDeleteAsync(cancellationToken);
+        }
+
+        var orphans = 0;
+        var cutoff = now - options.Value.UploadSessionTtl;
+        await foreach (var upload in store.EnumerateUploadsAsync(cancellationToken))
+        {
+            if (upload.LastModified.UtcDateTime < cutoff && !await db.UploadSessions.AnyAsync(s => s.Id == upload.Id.Value, cancellationToken))
+            {
+                await store.DeleteUploadAsync(upload.Id, cancellationToken);
+                orphans++;
+            }
+        }
+
+        var pendingCutoff = now - options.Value.PendingVersionTtl;
+        var failed = await db.Versions
+            .Where(v => v.State == VersionState.Pending && v.CreatedAt <= pendingCutoff)
+            .ExecuteUpdateAsync(s => s
+                .SetProperty(v => v.State, VersionState.Failed)
+                .SetProperty(v => v.SemVer, (string?)null)
+                .SetProperty(v => v.Revision, v => v.Revision + 1), cancellationToken);
+
+        var idempotency = await db.IdempotencyRecords.Where(r => r.ExpiresAt <= now).ExecuteDeleteAsync(cancellationToken);
+
+        var open = await db.UploadSessions.LongCountAsync(cancellationToken);
+        var blobs = await db.Blobs.LongCountAsync(cancellationToken);
+        var bytes = blobs == 0 ? 0 : await db.Blobs.SumAsync(b => b.Size, cancellationToken);
+        meter.SetStoreStatistics(open, blobs, bytes);
+
+        var report = new MaintenanceReport(expired.Count, orphans, failed, idempotency);
+        if (report.HasWork)
+        {
+            LogRan(logger, report.ExpiredUploads, report.OrphanUploads, report.FailedVersions, report.IdempotencyRecords);
+        }
+
+        return report;
+    }
+
+    [LoggerMessage(EventId = 3001, Level = LogLevel.Information, Message = "Maintenance: {ExpiredUploads} expired uploads, {OrphanUploads} orphan upload folders, {FailedVersions} abandoned pending versions, {IdempotencyRecords} idempotency records removed")]
+    private static partial void LogRan(ILogger logger, int expiredUploads, int orphanUploads, int failedVersions, int idempotencyRecords);
+
+    [LoggerMessage(EventId = 3002, Level = LogLevel.Error, Message = "Maintenance run failed")]
+    private static partial void LogFailed(ILogger logger, Exception exception);
+}

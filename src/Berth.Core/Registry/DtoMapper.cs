@@ -1,0 +1,65 @@
+using Berth.Contracts.Dtos;
+using Berth.Core.Data.Entities;
+
+namespace Berth.Core.Registry;
+
+/// <summary>Turns entities into wire records. Collections must have been loaded by the caller.</summary>
+public static class DtoMapper
+{
+    public static DateTimeOffset Utc(DateTime value) => new(DateTime.SpecifyKind(value, DateTimeKind.Utc));
+
+    public static DateTimeOffset? Utc(DateTime? value) => value is { } v ? Utc(v) : null;
+
+    public static string StateName(VersionState state) => state switch
+    {
+        VersionState.Pending => VersionStates.Pending,
+        VersionState.Ready => VersionStates.Ready,
+        VersionState.Failed => VersionStates.Failed,
+        _ => VersionStates.Deleted,
+    };
+
+    public static VersionInfo ToInfo(ModelVersion v, bool withFiles) => new(
+        v.Model.Namespace.Name,
+        v.Model.Name,
+        v.Number,
+        v.SemVer,
+        v.ManifestDigest,
+        StateName(v.State),
+        v.Stage,
+        Utc(v.StageChangedAt),
+        v.Description,
+        v.Metrics.OrderBy(m => m.Name, StringComparer.Ordinal).ToDictionary(m => m.Name, m => m.Value),
+        v.Params.OrderBy(p => p.Name, StringComparer.Ordinal).ToDictionary(p => p.Name, p => p.Value),
+        v.Tags.OrderBy(t => t.Key, StringComparer.Ordinal).ToDictionary(t => t.Key, t => t.Value),
+        v.Aliases.Select(a => a.Name).Order(StringComparer.Ordinal).ToList(),
+        new Lineage(
+            v.RunId,
+            v.GitRepository,
+            v.GitCommit,
+            v.Datasets.OrderBy(d => d.Ordinal).Select(d => new DatasetRef(d.Uri, d.Digest)).ToList(),
+            v.Parents.OrderBy(p => p.Ordinal).Select(p => $"{p.Parent.Model.Namespace.Name}/{p.Parent.Model.Name}:{p.Parent.Number}").ToList()),
+        v.TotalSize,
+        v.FileCount,
+        Utc(v.CreatedAt),
+        v.CreatedBy.Name,
+        Utc(v.ReadyAt),
+        v.Revision,
+        withFiles ? v.Files.OrderBy(f => f.Path, StringComparer.Ordinal).Select(ToEntry).ToList() : null);
+
+    public static FileEntry ToEntry(VersionFile f) => new(f.Path, f.Size, f.Digest, f.MediaType);
+
+    public static AliasInfo ToInfo(ModelAlias alias, int versionNumber) =>
+        new(alias.Name, versionNumber, Utc(alias.UpdatedAt), alias.UpdatedBy.Name);
+
+    public static HistoryEntry ToEntry(ModelHistoryEntry h) => new(
+        h.Id,
+        h.Kind.ToString().ToLowerInvariant(),
+        h.Alias,
+        h.VersionNumber,
+        h.PreviousVersionNumber,
+        h.FromStage,
+        h.ToStage,
+        h.Actor.Name,
+        Utc(h.At),
+        h.Comment);
+}

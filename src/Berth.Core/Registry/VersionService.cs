@@ -1,0 +1,362 @@
+using Berth.Contracts.Dtos;
+using Berth.Contracts.Errors;
+using Berth.Contracts.Manifests;
+using Berth.Contracts.Naming;
+using Berth.Core.Auth;
+using Berth.Core.Common;
+using Berth.Core.Configuration;
+using Berth.Core.Data;
+using Berth.Core.Data.Entities;
+using Berth.Core.Errors;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+
+namespace Berth.Core.Registry;
+
+/// <summary>
+/// Versions: declaring them (pending), committing them (ready once every blob is stored), reading,
+/// listing, editing their mutable metadata and deleting them.
+/// </summary>
+public sealed class VersionService(
+    RegistryDbContext db,
+    ModelLookup lookup,
+    ModelService models,
+    LifecycleService lifecycle,
+    IOptions<RegistryOptions> options,
+    TimeProvider clock)
+{
+    /// <summary>
+    /// Declares a version. Creates the namespace and model on first push. Answers with the pending
+    /// version and the digests the server does not hold yet. Repeating the same push (same semantic
+    /// version, same files, same user) while it is pending resumes it instead of failing.
+    /// </summary>
+    public async Task<CreateVersionResponse> CreateAsync(Actor actor, string ns, string model, CreateVersionRequest request, CancellationToken cancellationToken)
+    {
+        ModelLookup.ValidateNames(ns, model);
+        var existingSpace = await db.Namespaces.AsNoTracking().FirstOrDefaultAsync(n => n.Name == ns, cancellationToken);
+        var stages = existingSpace is null ? Names.DefaultStages : ModelLookup.StageList(existingSpace);
+        VersionRequestValidator.Validate(request, options.Value.MaxFilesPerVersion, stages);
+
+        var files = request.Files;
+        var manifest = VersionManifest.Serialize(files);
+        var manifestDigest = Digest.Compute(manifest).ToString();
+        var semver = request.Version is null ? null : (SemanticVersion.TryParse(request.Version, out var parsed) ? parsed.ToString() : null);
+        var parents = await ResolveParentsAsync(ns, request.Lineage?.Parents, cancellationToken);
+
+        var versionId = await db.InTransactionWithRetryAsync(async ct =>
+        {
+            var entity = await models.EnsureModelAsync(actor, ns, model, ct);
+            if (semver is not null)
+            {
+                var clash = await db.Versions.AsNoTracking()
+                    .Where(v => v.ModelId == entity.Id && v.SemVer == semver)
+                    .Select(v => new { v.Id, v.Number, v.State, v.ManifestDigest, v.CreatedById })
+                    .FirstOrDefaultAsync(ct);
+                if (clash is { State: VersionState.Pending } && clash.ManifestDigest == manifestDigest && clash.CreatedById == actor.UserId)
+                {
+                    return clash.Id;
+                }
+
+                if (clash is not null)
+                {
+                    Fail.With(ErrorCodes.VersionExists, $"'{ns}/{model}' already has version {semver} (number {clash.Number}, {DtoMapper.StateName(clash.State)}); semantic versions are never reused.",
+                        new Dictionary<string, object?> { ["number"] = clash.Number });
+                }
+            }
+
+            await db.Models.Where(m => m.Id == entity.Id)
+                .ExecuteUpdateAsync(s => s.SetProperty(m => m.LastVersionNumber, m => m.LastVersionNumber + 1), ct);
+            var number = await db.Models.Where(m => m.Id == entity.Id).Select(m => m.LastVersionNumber).SingleAsync(ct);
+            var now = clock.GetUtcNow().UtcDateTime;
+            var version = new ModelVersion
+            {
+                ModelId = entity.Id,
+                Number = number,
+                SemVer = semver,
+                ManifestDigest = manifestDigest,
+                Manifest = manifest,
+                State = VersionState.Pending,
+                Description = string.IsNullOrEmpty(request.Description) ? null : request.Description,
+                TotalSize = files.Sum(f => f.Size),
+                FileCount = files.Count,
+                CreatedAt = now,
+                CreatedById = actor.UserId,
+                Revision = 1,
+                RunId = request.Lineage?.RunId,
+                GitRepository = request.Lineage?.GitRepository,
+                GitCommit = request.Lineage?.GitCommit?.ToLowerInvariant(),
+                PendingAliases = request.Aliases is { Count: > 0 } aliases ? string.Join(',', aliases.Distinct(StringComparer.Ordinal)) : null,
+                Files = files.Select(f => new VersionFile { Path = f.Path, Size = f.Size, Digest = f.Digest, MediaType = f.MediaType }).ToList(),
+                Metrics = (request.Metrics ?? new Dictionary<string, double>()).Select(m => new VersionMetric { Name = m.Key, Value = m.Value }).ToList(),
+                Params = (request.Params ?? new Dictionary<string, string>()).Select(p => new VersionParam { Name = p.Key, Value = p.Value }).ToList(),
+                Tags = (request.Tags ?? new Dictionary<string, string>()).Select(t => new VersionTag { Key = t.Key, Value = t.Value }).ToList(),
+                Datasets = (request.Lineage?.Datasets ?? []).Select((d, i) => new VersionDataset { Ordinal = i, Uri = d.Uri, Digest = d.Digest }).ToList(),
+                Parents = parents.Select((id, i) => new VersionParent { Ordinal = i, ParentVersionId = id }).ToList(),
+            };
+            db.Versions.Add(version);
+            entity.UpdatedAt = now;
+            await db.SaveChangesAsync(ct);
+            return version.Id;
+        }, cancellationToken);
+
+        var missing = await FindMissingBlobsAsync(files.Select(f => f.Digest), cancellationToken);
+        var info = await GetByIdAsync(versionId, withFiles: false, cancellationToken);
+        return new CreateVersionResponse(info, missing);
+    }
+
+    /// <summary>
+    /// Makes a pending version ready after checking that every file's blob is stored with the declared
+    /// size, and applies the aliases requested at push time. Committing a ready version again is a no-op.
+    /// </summary>
+    public async Task<VersionInfo> CommitAsync(Actor actor, string ns, string model, string selector, CancellationToken cancellationToken)
+    {
+        var entity = await lookup.GetModelAsync(ns, model, cancellationToken);
+        var id = await lookup.ResolveIdAsync(entity, ModelLookup.ParseSelector(selector), allowAnyState: true, cancellationToken);
+        for (var attempt = 1; ; attempt++)
+        {
+            var version = await db.Versions.Include(v => v.Files).FirstAsync(v => v.Id == id, cancellationToken);
+            if (version.State == VersionState.Ready)
+            {
+                return await GetByIdAsync(id, withFiles: false, cancellationToken);
+            }
+
+            if (version.State != VersionState.Pending)
+            {
+                Fail.With(ErrorCodes.VersionNotPending, $"Version {ns}/{model}:{version.Number} is {DtoMapper.StateName(version.State)}; push it again.");
+            }
+
+            var digests = version.Files.Select(f => f.Digest).Distinct(StringComparer.Ordinal).ToList();
+            var stored = await StoredSizesAsync(digests, cancellationToken);
+            var missing = digests.Where(d => !stored.ContainsKey(d)).ToList();
+            if (missing.Count > 0)
+            {
+                Fail.With(ErrorCodes.BlobsMissing, $"{missing.Count} of {digests.Count} blobs have not been uploaded; upload them and commit again.",
+                    new Dictionary<string, object?> { ["missing"] = missing });
+            }
+
+            var wrong = version.Files.Where(f => stored[f.Digest] != f.Size).ToList();
+            if (wrong.Count > 0)
+            {
+                var first = wrong[0];
+                Fail.With(ErrorCodes.SizeMismatch, $"File '{first.Path}' was declared with {first.Size} bytes but blob {first.Digest} has {stored[first.Digest]}; push again with the right size.",
+                    new Dictionary<string, object?> { ["paths"] = wrong.Select(f => f.Path).ToList() });
+            }
+
+            try
+            {
+                await db.InTransactionWithRetryAsync(async ct =>
+                {
+                    var now = clock.GetUtcNow().UtcDateTime;
+                    version.State = VersionState.Ready;
+                    version.ReadyAt = now;
+                    version.Revision++;
+                    var aliases = version.PendingAliases?.Split(',', StringSplitOptions.RemoveEmptyEntries) ?? [];
+                    version.PendingAliases = null;
+                    await db.SaveChangesAsync(ct);
+                    foreach (var alias in aliases)
+                    {
+                        await lifecycle.PointAliasAsync(actor, entity, alias, version, ct);
+                    }
+
+                    return true;
+                }, cancellationToken);
+                return await GetByIdAsync(id, withFiles: false, cancellationToken);
+            }
+            catch (DbUpdateConcurrencyException) when (attempt < 3)
+            {
+                // Another commit of the same version won; the next round sees it ready.
+                db.ChangeTracker.Clear();
+            }
+        }
+    }
+
+    public async Task<VersionInfo> GetAsync(string ns, string model, string selector, bool withFiles, CancellationToken cancellationToken)
+    {
+        var id = await ResolveAsync(ns, model, selector, allowAnyState: true, cancellationToken);
+        return await GetByIdAsync(id, withFiles, cancellationToken);
+    }
+
+    /// <summary>Resolves a selector to a version id; only ready versions unless <paramref name="allowAnyState"/>.</summary>
+    public async Task<long> ResolveAsync(string ns, string model, string selector, bool allowAnyState, CancellationToken cancellationToken)
+    {
+        var entity = await lookup.GetModelAsync(ns, model, cancellationToken);
+        return await lookup.ResolveIdAsync(entity, ModelLookup.ParseSelector(selector), allowAnyState, cancellationToken);
+    }
+
+    public async Task<VersionInfo> GetByIdAsync(long id, bool withFiles, CancellationToken cancellationToken)
+    {
+        var query = db.Versions.AsNoTracking().Where(v => v.Id == id).WithDetails();
+        if (withFiles)
+        {
+            query = query.Include(v => v.Files);
+        }
+
+        return DtoMapper.ToInfo(await query.SingleAsync(cancellationToken), withFiles);
+    }
+
+    /// <summary>Versions of a model, newest first. Only ready ones unless <paramref name="allStates"/>.</summary>
+    public async Task<Page<VersionInfo>> ListAsync(string ns, string model, bool allStates, Paging paging, CancellationToken cancellationToken)
+    {
+        var entity = await lookup.GetModelAsync(ns, model, cancellationToken);
+        var before = paging.AfterNumber() ?? int.MaxValue;
+        var query = db.Versions.AsNoTracking().Where(v => v.ModelId == entity.Id && v.Number < before);
+        if (!allStates)
+        {
+            query = query.Visible();
+        }
+
+        var rows = await query.OrderByDescending(v => v.Number).Take(paging.Limit + 1).WithDetails().ToListAsync(cancellationToken);
+        var page = paging.Page(rows, v => v.Number);
+        return new Page<VersionInfo>(page.Items.Select(v => DtoMapper.ToInfo(v, false)).ToList(), page.NextCursor);
+    }
+
+    /// <summary>Edits the mutable metadata of a ready version: description and tags.</summary>
+    public async Task<VersionInfo> UpdateAsync(string ns, string model, string selector, UpdateVersionRequest request, long? expectedRevision, CancellationToken cancellationToken)
+    {
+        NamespaceService.CheckDescription(request.Description);
+        var set = ModelService.ValidateTags(request.SetTags);
+        var remove = request.RemoveTags ?? [];
+        foreach (var key in remove)
+        {
+            Fail.If(Names.CheckKey("tag", key), ErrorCodes.InvalidMetadata);
+        }
+
+        var id = await ResolveAsync(ns, model, selector, allowAnyState: false, cancellationToken);
+        var version = await db.Versions.Include(v => v.Tags).SingleAsync(v => v.Id == id, cancellationToken);
+        var what = $"Version {ns}/{model}:{version.Number}";
+        Revisions.Check(expectedRevision, version.Revision, what);
+        if (request.Description is not null)
+        {
+            version.Description = request.Description.Length == 0 ? null : request.Description;
+        }
+
+        version.Tags.RemoveAll(t => remove.Contains(t.Key, StringComparer.Ordinal) || set.ContainsKey(t.Key));
+        version.Tags.AddRange(set.Select(t => new VersionTag { Key = t.Key, Value = t.Value }));
+        if (version.Tags.Count > VersionRequestValidator.MaxEntries)
+        {
+            Fail.With(ErrorCodes.InvalidMetadata, $"A version may have at most {VersionRequestValidator.MaxEntries} tags.");
+        }
+
+        version.Revision++;
+        await Revisions.SaveAsync(db, what, cancellationToken);
+        return await GetByIdAsync(id, withFiles: false, cancellationToken);
+    }
+
+    /// <summary>Soft delete: the version leaves pulls, listings and selectors, its aliases are removed, history keeps it.</summary>
+    public async Task<VersionInfo> DeleteAsync(Actor actor, string ns, string model, string selector, long? expectedRevision, CancellationToken cancellationToken)
+    {
+        var entity = await lookup.GetModelAsync(ns, model, cancellationToken);
+        var id = await lookup.ResolveIdAsync(entity, ModelLookup.ParseSelector(selector), allowAnyState: true, cancellationToken);
+        await db.InTransactionWithRetryAsync(async ct =>
+        {
+            var version = await db.Versions.SingleAsync(v => v.Id == id, ct);
+            var what = $"Version {ns}/{model}:{version.Number}";
+            Revisions.Check(expectedRevision, version.Revision, what);
+            var now = clock.GetUtcNow().UtcDateTime;
+            await lifecycle.RemoveAliasesOfAsync(actor, entity, version, ct);
+            version.State = VersionState.Deleted;
+            version.DeletedAt = now;
+            version.Revision++;
+            db.History.Add(new ModelHistoryEntry
+            {
+                ModelId = entity.Id,
+                Kind = HistoryKind.Deleted,
+                VersionId = version.Id,
+                VersionNumber = version.Number,
+                FromStage = version.Stage,
+                ActorId = actor.UserId,
+                At = now,
+            });
+            await db.SaveChangesAsync(ct);
+            return true;
+        }, cancellationToken);
+        return await GetByIdAsync(id, withFiles: false, cancellationToken);
+    }
+
+    /// <summary>The canonical manifest of a ready version, with its digest.</summary>
+    public async Task<(byte[] Manifest, string Digest, int Number)> GetManifestAsync(string ns, string model, string selector, CancellationToken cancellationToken)
+    {
+        var id = await ResolveAsync(ns, model, selector, allowAnyState: false, cancellationToken);
+        var row = await db.Versions.AsNoTracking().Where(v => v.Id == id)
+            .Select(v => new { v.Manifest, v.ManifestDigest, v.Number }).SingleAsync(cancellationToken);
+        return (row.Manifest, row.ManifestDigest, row.Number);
+    }
+
+    /// <summary>The files of a ready version, ordered by path, paginated.</summary>
+    public async Task<Page<FileEntry>> ListFilesAsync(string ns, string model, string selector, Paging paging, CancellationToken cancellationToken)
+    {
+        var id = await ResolveAsync(ns, model, selector, allowAnyState: false, cancellationToken);
+        var after = paging.AfterString() ?? "";
+        var rows = await db.VersionFiles.AsNoTracking()
+            .Where(f => f.VersionId == id && string.Compare(f.Path, after) > 0)
+            .OrderBy(f => f.Path).Take(paging.Limit + 1).ToListAsync(cancellationToken);
+        var page = paging.Page(rows, f => f.Path);
+        return new Page<FileEntry>(page.Items.Select(DtoMapper.ToEntry).ToList(), page.NextCursor);
+    }
+
+    /// <summary>One file of a ready version (404 file_not_found when the version has no such path).</summary>
+    public async Task<(FileEntry File, int Number)> GetFileAsync(string ns, string model, string selector, string path, CancellationToken cancellationToken)
+    {
+        Fail.If(FilePaths.Check(path), ErrorCodes.InvalidPath);
+        var id = await ResolveAsync(ns, model, selector, allowAnyState: false, cancellationToken);
+        var row = await db.VersionFiles.AsNoTracking().Where(f => f.VersionId == id && f.Path == path)
+            .Select(f => new { File = f, Number = db.Versions.Where(v => v.Id == id).Select(v => v.Number).Single() })
+            .FirstOrDefaultAsync(cancellationToken)
+            ?? throw Fail.Error(ErrorCodes.FileNotFound, $"{ns}/{model}:{selector} has no file '{path}'.");
+        return (DtoMapper.ToEntry(row.File), row.Number);
+    }
+
+    /// <summary>All files of a ready version in path order (for archives).</summary>
+    public async Task<(int Number, List<FileEntry> Files)> GetAllFilesAsync(string ns, string model, string selector, CancellationToken cancellationToken)
+    {
+        var id = await ResolveAsync(ns, model, selector, allowAnyState: false, cancellationToken);
+        var number = await db.Versions.Where(v => v.Id == id).Select(v => v.Number).SingleAsync(cancellationToken);
+        var files = await db.VersionFiles.AsNoTracking().Where(f => f.VersionId == id).OrderBy(f => f.Path).ToListAsync(cancellationToken);
+        return (number, files.Select(DtoMapper.ToEntry).ToList());
+    }
+
+    /// <summary>Which of these digests the registry does not hold.</summary>
+    public async Task<IReadOnlyList<string>> FindMissingBlobsAsync(IEnumerable<string> digests, CancellationToken cancellationToken)
+    {
+        var wanted = digests.Distinct(StringComparer.Ordinal).ToList();
+        var stored = await StoredSizesAsync(wanted, cancellationToken);
+        return wanted.Where(d => !stored.ContainsKey(d)).ToList();
+    }
+
+    private async Task<Dictionary<string, long>> StoredSizesAsync(IReadOnlyList<string> digests, CancellationToken cancellationToken)
+    {
+        var result = new Dictionary<string, long>(StringComparer.Ordinal);
+        foreach (var chunk in digests.Chunk(500))
+        {
+            var rows = await db.Blobs.AsNoTracking().Where(b => chunk.Contains(b.Digest)).Select(b => new { b.Digest, b.Size }).ToListAsync(cancellationToken);
+            foreach (var row in rows)
+            {
+                result[row.Digest] = row.Size;
+            }
+        }
+
+        return result;
+    }
+
+    private async Task<List<long>> ResolveParentsAsync(string ns, IReadOnlyList<string>? parents, CancellationToken cancellationToken)
+    {
+        var ids = new List<long>();
+        foreach (var text in parents ?? [])
+        {
+            if (!ModelReference.TryParse(text, out var reference, out var error))
+            {
+                throw Fail.Error(ErrorCodes.InvalidReference, $"Parent '{Names.Show(text)}': {error}");
+            }
+
+            reference = reference.WithDefaultNamespace(ns);
+            var parentModel = await lookup.GetModelAsync(reference.Namespace!, reference.Model, cancellationToken);
+            var id = await lookup.ResolveIdAsync(parentModel, reference.Selector, allowAnyState: false, cancellationToken);
+            if (!ids.Contains(id))
+            {
+                ids.Add(id);
+            }
+        }
+
+        return ids;
+    }
+}

@@ -1,0 +1,345 @@
+using System.Buffers;
+using System.Security.Cryptography;
+using Berth.Contracts.Dtos;
+using Berth.Contracts.Errors;
+using Berth.Contracts.Naming;
+using Berth.Core.Auth;
+using Berth.Core.Blobs;
+using Berth.Core.Configuration;
+using Berth.Core.Data;
+using Berth.Core.Data.Entities;
+using Berth.Core.Diagnostics;
+using Berth.Core.Errors;
+using Berth.Core.Registry;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+
+namespace Berth.Core.Uploads;
+
+/// <summary>
+/// Resumable uploads: create a session, append chunks at the current offset, ask for the offset after
+/// a failure, finish with the expected digest. Bytes are hashed while they stream to the store; a blob
+/// becomes visible (and gets its database row) only after its digest and size were verified and it was
+/// moved into place. A mismatch removes the upload and keeps nothing.
+/// </summary>
+public sealed class UploadService(
+    RegistryDbContext db,
+    IBlobStore store,
+    UploadHashCache hashes,
+    BerthMeter meter,
+    IOptions<RegistryOptions> options,
+    TimeProvider clock)
+{
+    public const string OffsetHeader = "Upload-Offset";
+
+    public async Task<UploadSession> CreateAsync(Actor actor, string ns, string model, CancellationToken cancellationToken)
+    {
+        ModelLookup.ValidateNames(ns, model);
+        var now = clock.GetUtcNow().UtcDateTime;
+        var session = new UploadSession
+        {
+            Id = UploadId.New().Value,
+            Namespace = ns,
+            Model = model,
+            CreatedById = actor.UserId,
+            CreatedAt = now,
+            UpdatedAt = now,
+            ExpiresAt = now + options.Value.UploadSessionTtl,
+        };
+        db.UploadSessions.Add(session);
+        await db.SaveChangesAsync(cancellationToken);
+        return session;
+    }
+
+    /// <summary>The session and how many bytes it holds durably.</summary>
+    public async Task<(UploadSession Session, long Offset)> GetAsync(string ns, string model, string id, CancellationToken cancellationToken)
+    {
+        var (session, uploadId) = await FindAsync(ns, model, id, cancellationToken);
+        return (session, await store.GetUploadLengthAsync(uploadId, cancellationToken));
+    }
+
+    /// <summary>
+    /// Appends <paramref name="body"/> at <paramref name="offset"/> (null: at the end) and returns the new
+    /// offset. What was received before a broken connection stays, so the client resumes from there.
+    /// </summary>
+    public async Task<long> AppendAsync(string ns, string model, string id, long? offset, Stream body, CancellationToken cancellationToken)
+    {
+        var (_, uploadId) = await FindAsync(ns, model, id, cancellationToken);
+        await using var writer = await OpenWriterAsync(uploadId, offset, cancellationToken);
+        var hash = await ResumeHashAsync(writer, cancellationToken);
+        await AppendCoreAsync(writer, hash, body, cancellationToken);
+        hashes.Put(id, hash, writer.Length);
+        await TouchAsync(id, cancellationToken);
+        return writer.Length;
+    }
+
+    /// <summary>
+    /// Appends an optional last chunk, verifies size and digest, and moves the bytes into the blob
+    /// store. On a mismatch the upload is deleted and nothing becomes visible.
+    /// </summary>
+    public async Task<BlobInfo> FinishAsync(string ns, string model, string id, string? digestText, long? size, long? offset, Stream? body, CancellationToken cancellationToken)
+    {
+        if (!Digest.TryParse(digestText, out var expected))
+        {
+            throw Fail.Error(ErrorCodes.InvalidDigest, $"Finishing an upload needs ?digest=sha256:<64 hex>; got '{Names.Show(digestText)}'.");
+        }
+
+        var (_, uploadId) = await FindAsync(ns, model, id, cancellationToken);
+        Digest actual;
+        long length;
+        BlobPutResult result;
+        await using (var writer = await OpenWriterAsync(uploadId, offset, cancellationToken))
+        {
+            var hash = await ResumeHashAsync(writer, cancellationToken);
+            using (hash)
+            {
+                if (body is not null)
+                {
+                    await AppendCoreAsync(writer, hash, body, cancellationToken);
+                }
+
+                actual = Digest.FromHash(hash.GetHashAndReset());
+            }
+
+            length = writer.Length;
+            if ((size is { } declared && declared != length) || actual != expected)
+            {
+                await writer.DisposeAsync();
+                await DiscardAsync(uploadId, cancellationToken);
+                meter.UploadsRejected.Add(1);
+                if (size is { } s && s != length)
+                {
+                    throw Fail.Error(ErrorCodes.SizeMismatch, $"The upload holds {length} bytes, not the declared {s}; it was discarded.",
+                        new Dictionary<string, object?> { ["expected"] = s, ["actual"] = length });
+                }
+
+                throw Fail.Error(ErrorCodes.DigestMismatch, $"The uploaded bytes hash to {actual}, not the declared {expected}; the upload was discarded.",
+                    new Dictionary<string, object?> { ["expected"] = expected.ToString(), ["actual"] = actual.ToString() });
+            }
+
+            result = await writer.CommitAsync(expected, cancellationToken);
+        }
+
+        await RecordBlobAsync(expected, length, cancellationToken);
+        await db.UploadSessions.Where(s => s.Id == id).ExecuteDeleteAsync(cancellationToken);
+        hashes.Remove(id);
+        meter.BlobsCommitted.Add(1, new KeyValuePair<string, object?>("result", result == BlobPutResult.Created ? "created" : "existing"));
+        return new BlobInfo(expected.ToString(), length);
+    }
+
+    public async Task CancelAsync(string ns, string model, string id, CancellationToken cancellationToken)
+    {
+        var (_, uploadId) = await FindAsync(ns, model, id, cancellationToken);
+        await DiscardAsync(uploadId, cancellationToken);
+    }
+
+    /// <summary>A whole blob in one request: create, append and finish.</summary>
+    public async Task<BlobInfo> PutAsync(Actor actor, string ns, string model, string? digest, long? size, Stream body, CancellationToken cancellationToken)
+    {
+        if (!Digest.TryParse(digest, out _))
+        {
+            throw Fail.Error(ErrorCodes.InvalidDigest, $"A one-request upload needs ?digest=sha256:<64 hex>; got '{Names.Show(digest)}'.");
+        }
+
+        var session = await CreateAsync(actor, ns, model, cancellationToken);
+        try
+        {
+            return await FinishAsync(ns, model, session.Id, digest, size, 0, body, cancellationToken);
+        }
+        catch (Exception) when (!cancellationToken.IsCancellationRequested)
+        {
+            if (UploadId.TryParse(session.Id, out var id))
+            {
+                await DiscardAsync(id, CancellationToken.None);
+            }
+
+            throw;
+        }
+    }
+
+    /// <summary>Inserts the blob's row unless it is there already (identical bytes pushed before).</summary>
+    private async Task RecordBlobAsync(Digest digest, long size, CancellationToken cancellationToken)
+    {
+        var key = digest.ToString();
+        if (await db.Blobs.AnyAsync(b => b.Digest == key, cancellationToken))
+        {
+            return;
+        }
+
+        db.Blobs.Add(new StoredBlob { Digest = key, Size = size, CreatedAt = clock.GetUtcNow().UtcDateTime });
+        try
+        {
+            await db.SaveChangesAsync(cancellationToken);
+        }
+        catch (DbUpdateException e) when (db.Errors.IsUniqueViolation(e))
+        {
+            db.ChangeTracker.Clear();
+        }
+    }
+
+    private async Task DiscardAsync(UploadId id, CancellationToken cancellationToken)
+    {
+        hashes.Remove(id.Value);
+        await store.DeleteUploadAsync(id, cancellationToken);
+        await db.UploadSessions.Where(s => s.Id == id.Value).ExecuteDeleteAsync(cancellationToken);
+    }
+
+    private async Task<(UploadSession Session, UploadId Id)> FindAsync(string ns, string model, string id, CancellationToken cancellationToken)
+    {
+        ModelLookup.ValidateNames(ns, model);
+        var now = clock.GetUtcNow().UtcDateTime;
+        if (UploadId.TryParse(id, out var uploadId))
+        {
+            var session = await db.UploadSessions.AsNoTracking().FirstOrDefaultAsync(s => s.Id == id, cancellationToken);
+            if (session is not null && session.Namespace == ns && session.Model == model && session.ExpiresAt > now)
+            {
+                return (session, uploadId);
+            }
+        }
+
+        throw Fail.Error(ErrorCodes.UploadNotFound, $"Upload '{Names.Show(id)}' of {ns}/{model} does not exist or has expired; start a new one.");
+    }
+
+    private async Task<IBlobUploadWriter> OpenWriterAsync(UploadId id, long? offset, CancellationToken cancellationToken)
+    {
+        if (offset is < 0)
+        {
+            throw Fail.Error(ErrorCodes.InvalidRange, "The upload offset cannot be negative.");
+        }
+
+        try
+        {
+            return await store.OpenUploadWriterAsync(id, offset, cancellationToken);
+        }
+        catch (UploadConflictException e)
+        {
+            var error = e.Busy ? ErrorCodes.UploadBusy : ErrorCodes.UploadOffsetMismatch;
+            var message = e.Busy
+                ? "Another request is writing to this upload; wait for it or query the offset and resume."
+                : $"The upload holds {e.CurrentLength} bytes; send the chunk that starts at offset {e.CurrentLength}.";
+            throw new RegistryException(error, message, new Dictionary<string, object?> { ["offset"] = e.CurrentLength })
+            {
+                Headers = new Dictionary<string, string> { [OffsetHeader] = e.CurrentLength.ToString(System.Globalization.CultureInfo.InvariantCulture) },
+            };
+        }
+    }
+
+    /// <summary>The hash of what the upload holds: from this process's cache, or recomputed from the store.</summary>
+    private async Task<IncrementalHash> ResumeHashAsync(IBlobUploadWriter writer, CancellationToken cancellationToken)
+    {
+        var cached = hashes.Take(writer.Id.Value, writer.Length);
+        if (cached is not null)
+        {
+            return cached;
+        }
+
+        var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        if (writer.Length == 0)
+        {
+            return hash;
+        }
+
+        var buffer = ArrayPool<byte>.Shared.Rent(options.Value.UploadBufferSize);
+        try
+        {
+            await using var existing = writer.OpenRead();
+            int read;
+            while ((read = await existing.ReadAsync(buffer, cancellationToken)) > 0)
+            {
+                hash.AppendData(buffer, 0, read);
+            }
+
+            return hash;
+        }
+        catch
+        {
+            hash.Dispose();
+            throw;
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    /// <summary>
+    /// Streams <paramref name="body"/> into the upload with two buffers: while one is hashed and written,
+    /// the next is read from the network, so receive, hash and disk write overlap. On failure the bytes
+    /// written so far are made durable (the client resumes after them) and the hash state is dropped.
+    /// </summary>
+    private async Task AppendCoreAsync(IBlobUploadWriter writer, IncrementalHash hash, Stream body, CancellationToken cancellationToken)
+    {
+        var size = options.Value.UploadBufferSize;
+        var max = options.Value.MaxBlobSize;
+        var first = ArrayPool<byte>.Shared.Rent(size);
+        var second = ArrayPool<byte>.Shared.Rent(size);
+        var pending = Task.CompletedTask;
+        var received = 0L;
+        try
+        {
+            var current = first;
+            while (true)
+            {
+                var read = await body.ReadAtLeastAsync(current.AsMemory(0, size), size, throwOnEndOfStream: false, cancellationToken);
+                await pending;
+                if (read == 0)
+                {
+                    break;
+                }
+
+                received += read;
+                if (writer.Length + read > max)
+                {
+                    throw Fail.Error(ErrorCodes.BodyTooLarge, $"A blob may be at most {max} bytes.");
+                }
+
+                pending = HashAndWriteAsync(writer, hash, current.AsMemory(0, read), cancellationToken);
+                current = ReferenceEquals(current, first) ? second : first;
+                if (read < size)
+                {
+                    break;
+                }
+            }
+
+            await pending;
+            await writer.FlushAsync(cancellationToken);
+        }
+        catch
+        {
+            try
+            {
+                await pending;
+            }
+            catch (Exception)
+            {
+                // The original failure is the one worth reporting.
+            }
+
+            hash.Dispose();
+            hashes.Remove(writer.Id.Value);
+            await writer.FlushAsync(CancellationToken.None);
+            throw;
+        }
+        finally
+        {
+            meter.BytesUploaded.Add(received);
+            ArrayPool<byte>.Shared.Return(first);
+            ArrayPool<byte>.Shared.Return(second);
+        }
+    }
+
+    private static async Task HashAndWriteAsync(IBlobUploadWriter writer, IncrementalHash hash, ReadOnlyMemory<byte> data, CancellationToken cancellationToken)
+    {
+        var write = writer.WriteAsync(data, cancellationToken);
+        hash.AppendData(data.Span);
+        await write;
+    }
+
+    private async Task TouchAsync(string id, CancellationToken cancellationToken)
+    {
+        var now = clock.GetUtcNow().UtcDateTime;
+        var expires = now + options.Value.UploadSessionTtl;
+        await db.UploadSessions.Where(s => s.Id == id)
+            .ExecuteUpdateAsync(s => s.SetProperty(u => u.UpdatedAt, now).SetProperty(u => u.ExpiresAt, expires), cancellationToken);
+    }
+}

@@ -1,0 +1,20 @@
+using Berth.Core.Data;
+using Microsoft.Data.Sqlite;
+using Microsoft.EntityFrameworkCore;
+
+namespace Berth.Data.Sqlite;
+
+public sealed class SqliteDatabaseErrors : IDatabaseErrors
+{
+    private const int SqliteConstraint = 19;
+    private const int SqliteConstraintPrimaryKey = 1555;
+    private const int SqliteConstraintUnique = 2067;
+
+    public bool IsUniqueViolation(DbUpdateException exception) =>
+        exception.InnerException is SqliteException { SqliteErrorCode: SqliteConstraint } e &&
+        e.SqliteExtendedErrorCode is SqliteConstraintUnique or SqliteConstraintPrimaryKey;
+
+    public bool IsUnavailable(Exception exception) =>
+        exception is SqliteException { SqliteErrorCode: 5 or 6 or 10 or 13 or 14 } ||
+        exception.InnerException is SqliteException { SqliteErrorCode: 5 or 6 or 10 or 13 or 14 };
+}

@@ -1,0 +1,29 @@
+using System.Data.Common;
+using Microsoft.EntityFrameworkCore.Diagnostics;
+
+namespace Berth.Data.Sqlite;
+
+/// <summary>
+/// Per-connection settings: LIKE is case-sensitive (ILIKE in filters lowers both sides, as in
+/// PostgreSQL), and commits reach the disk before they are acknowledged.
+/// </summary>
+internal sealed class SqlitePragmas(string synchronous) : DbConnectionInterceptor
+{
+    private readonly string _sql = $"PRAGMA case_sensitive_like = ON; PRAGMA synchronous = {synchronous};";
+
+    public override void ConnectionOpened(DbConnection connection, ConnectionEndEventData eventData) => Apply(connection);
+
+    public override async Task ConnectionOpenedAsync(DbConnection connection, ConnectionEndEventData eventData, CancellationToken cancellationToken = default)
+    {
+        await using var command = connection.CreateCommand();
+        command.CommandText = _sql;
+        await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    private void Apply(DbConnection connection)
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = _sql;
+        command.ExecuteNonQuery();
+    }
+}
