@@ -14,8 +14,7 @@ namespace Berth.Contracts.Json;
     UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow,
     AllowDuplicateProperties = false,
     RespectNullableAnnotations = true,
-    RespectRequiredConstructorParameters = true,
-    DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
+    RespectRequiredConstructorParameters = true)]
 [JsonSerializable(typeof(ProblemBody))]
 [JsonSerializable(typeof(UserInfo))]
 [JsonSerializable(typeof(TokenInfo))]

@@ -183,6 +183,14 @@ public sealed class VersionService(
         return await lookup.ResolveIdAsync(entity, ModelLookup.ParseSelector(selector), allowAnyState, cancellationToken);
     }
 
+    /// <summary>Resolves a selector to a version's id and number (to pin a moving selector before an update).</summary>
+    public async Task<(long Id, int Number)> ResolveNumberAsync(string ns, string model, string selector, bool allowAnyState, CancellationToken cancellationToken)
+    {
+        var id = await ResolveAsync(ns, model, selector, allowAnyState, cancellationToken);
+        var number = await db.Versions.Where(v => v.Id == id).Select(v => v.Number).SingleAsync(cancellationToken);
+        return (id, number);
+    }
+
     public async Task<VersionInfo> GetByIdAsync(long id, bool withFiles, CancellationToken cancellationToken)
     {
         var query = db.Versions.AsNoTracking().Where(v => v.Id == id).WithDetails();
@@ -307,12 +315,12 @@ public sealed class VersionService(
     }
 
     /// <summary>All files of a ready version in path order (for archives).</summary>
-    public async Task<(int Number, List<FileEntry> Files)> GetAllFilesAsync(string ns, string model, string selector, CancellationToken cancellationToken)
+    public async Task<(int Number, DateTimeOffset CreatedAt, List<FileEntry> Files)> GetAllFilesAsync(string ns, string model, string selector, CancellationToken cancellationToken)
     {
         var id = await ResolveAsync(ns, model, selector, allowAnyState: false, cancellationToken);
-        var number = await db.Versions.Where(v => v.Id == id).Select(v => v.Number).SingleAsync(cancellationToken);
+        var version = await db.Versions.Where(v => v.Id == id).Select(v => new { v.Number, v.CreatedAt }).SingleAsync(cancellationToken);
         var files = await db.VersionFiles.AsNoTracking().Where(f => f.VersionId == id).OrderBy(f => f.Path).ToListAsync(cancellationToken);
-        return (number, files.Select(DtoMapper.ToEntry).ToList());
+        return (version.Number, DtoMapper.Utc(version.CreatedAt), files.Select(DtoMapper.ToEntry).ToList());
     }
 
     /// <summary>Which of these digests the registry does not hold.</summary>

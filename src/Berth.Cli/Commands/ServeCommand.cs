@@ -1,0 +1,28 @@
+using System.CommandLine;
+using Berth.Server.Hosting;
+
+namespace Berth.Cli.Commands;
+
+internal static class ServeCommand
+{
+    public static Command Create()
+    {
+        var data = new Option<string>("--data") { Description = $"Data folder (database, blobs, admin token). Default: ./{ServerSettings.DefaultData}, or BERTH_DATA." };
+        var urls = new Option<string>("--urls") { Description = $"Addresses to listen on, ';'-separated. Default: {ServerSettings.DefaultUrls}, or BERTH_URLS." };
+        var anonymous = new Option<bool>("--anonymous-read") { Description = "Let requests without a token list, show and pull (writes always need a token)." };
+        var noFsync = new Option<bool>("--no-fsync") { Description = "Do not fsync blobs (only for throwaway data: a power loss can then lose acknowledged uploads)." };
+        var command = new Command("serve", "Run the Berth server (SQLite and a local folder unless configured otherwise).") { data, urls, anonymous, noFsync };
+        command.SetAction(async (parse, cancellationToken) =>
+        {
+            var args = new List<string>();
+            if (parse.GetValue(data) is { } d) args.AddRange(["--data", d]);
+            if (parse.GetValue(urls) is { } u) args.AddRange(["--urls", u]);
+            if (parse.GetValue(anonymous)) args.AddRange(["--anonymous-read", "true"]);
+            if (parse.GetValue(noFsync)) args.AddRange(["--no-fsync", "true"]);
+            await using var app = BerthServer.Build([.. args]);
+            await BerthServer.RunAsync(app, cancellationToken);
+            return 0;
+        });
+        return command;
+    }
+}

@@ -1,0 +1,129 @@
+using System.Globalization;
+using System.Net;
+using System.Net.Http.Headers;
+using Berth.Client.Transfers;
+using Berth.Contracts.Dtos;
+using Berth.Contracts.Naming;
+
+namespace Berth.Client;
+
+public sealed partial class BerthClient
+{
+    internal const string OffsetHeader = "Upload-Offset";
+    private const int MaxUploadAttempts = 6;
+
+    /// <summary>Opens a resumable upload session for a blob of <paramref name="model"/>.</summary>
+    public Task<UploadInfo> StartUploadAsync(string ns, string model, CancellationToken cancellationToken = default) =>
+        SendAsync(HttpMethod.Post, $"{ModelPath(ns, model)}/uploads", null, Json.UploadInfo, cancellationToken);
+
+    /// <summary>How many bytes the upload at <paramref name="location"/> holds durably.</summary>
+    public async Task<long> GetUploadOffsetAsync(string location, CancellationToken cancellationToken = default) =>
+        (await SendAsync(HttpMethod.Get, Relative(location), null, Json.UploadInfo, cancellationToken).ConfigureAwait(false)).Offset;
+
+    /// <summary>Appends <paramref name="content"/> at <paramref name="offset"/>; returns the new offset.</summary>
+    public async Task<long> AppendUploadAsync(string location, Stream content, long offset, long? length = null, IProgress<long>? progress = null, CancellationToken cancellationToken = default)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Patch, Relative(location));
+        request.Content = new StreamContent(new ProgressStream(content, progress, leaveOpen: true), FileHasher.BufferSize);
+        request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/octet-stream");
+        if (length is { } l)
+        {
+            request.Content.Headers.ContentLength = l;
+        }
+
+        request.Headers.TryAddWithoutValidation(OffsetHeader, offset.ToString(CultureInfo.InvariantCulture));
+        using var response = await SendStreamingAsync(request, cancellationToken).ConfigureAwait(false);
+        return (await ReadAsync(response, Json.UploadInfo, cancellationToken).ConfigureAwait(false)).Offset;
+    }
+
+    /// <summary>Asks the server to verify the upload against <paramref name="digest"/> and <paramref name="size"/> and store it.</summary>
+    public Task<BlobInfo> FinishUploadAsync(string location, Digest digest, long size, CancellationToken cancellationToken = default) =>
+        SendAsync(HttpMethod.Put, $"{Relative(location)}?digest={Segment(digest.ToString())}&size={size.ToString(CultureInfo.InvariantCulture)}", null, Json.BlobInfo, cancellationToken);
+
+    public Task CancelUploadAsync(string location, CancellationToken cancellationToken = default) =>
+        SendNoContentAsync(HttpMethod.Delete, Relative(location), null, cancellationToken);
+
+    /// <summary>Uploads a whole blob in one request (best for small files).</summary>
+    public async Task<BlobInfo> PutBlobAsync(string ns, string model, Stream content, Digest digest, long size, IProgress<long>? progress = null, CancellationToken cancellationToken = default)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, $"{ModelPath(ns, model)}/uploads?digest={Segment(digest.ToString())}&size={size.ToString(CultureInfo.InvariantCulture)}");
+        request.Content = new StreamContent(new ProgressStream(content, progress, leaveOpen: true), FileHasher.BufferSize);
+        request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/octet-stream");
+        request.Content.Headers.ContentLength = size;
+        using var response = await SendStreamingAsync(request, cancellationToken).ConfigureAwait(false);
+        return await ReadAsync(response, Json.BlobInfo, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Uploads a local file as a blob through a resumable session. A broken connection or a 5xx is
+    /// retried from the offset the server holds; <paramref name="resume"/> (optional) remembers the
+    /// session across processes so that a re-run continues where the last one stopped.
+    /// </summary>
+    public async Task<BlobInfo> UploadFileAsync(string ns, string model, string path, Digest digest, long size, IUploadResumeStore? resume = null, IProgress<long>? progress = null, CancellationToken cancellationToken = default)
+    {
+        var resumeKey = $"{BaseUri.AbsoluteUri}|{ns}/{model}@{digest}";
+        var location = resume?.Get(resumeKey);
+        long offset = 0;
+        if (location is not null)
+        {
+            try
+            {
+                offset = await GetUploadOffsetAsync(location, cancellationToken).ConfigureAwait(false);
+                progress?.Report(offset);
+            }
+            catch (BerthProblemException e) when (e.Status == HttpStatusCode.NotFound)
+            {
+                location = null;
+            }
+        }
+
+        if (location is null)
+        {
+            location = (await StartUploadAsync(ns, model, cancellationToken).ConfigureAwait(false)).Location;
+            resume?.Set(resumeKey, location);
+        }
+
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                if (offset < size)
+                {
+                    using var file = FileHasher.OpenSequential(path, offset);
+                    offset = await AppendUploadAsync(location, file, offset, size - offset, progress, cancellationToken).ConfigureAwait(false);
+                }
+
+                var blob = await FinishUploadAsync(location, digest, size, cancellationToken).ConfigureAwait(false);
+                resume?.Remove(resumeKey);
+                return blob;
+            }
+            catch (Exception e) when (attempt < MaxUploadAttempts && IsRetryable(e) && !cancellationToken.IsCancellationRequested)
+            {
+                await Task.Delay(Backoff(attempt), cancellationToken).ConfigureAwait(false);
+                var before = offset;
+                offset = e is BerthProblemException { Code: "upload_offset_mismatch" } p && p.Extensions.TryGetValue("offset", out var o)
+                    ? o.GetInt64()
+                    : await GetUploadOffsetAsync(location, cancellationToken).ConfigureAwait(false);
+                progress?.Report(offset - before);
+            }
+            catch (BerthProblemException e) when (e.Code is "digest_mismatch" or "size_mismatch" or "upload_not_found")
+            {
+                resume?.Remove(resumeKey);
+                throw;
+            }
+        }
+    }
+
+    internal static bool IsRetryable(Exception e) => e switch
+    {
+        HttpRequestException or IOException => true,
+        BerthProblemException p => (int)p.Status >= 500 || p.Code is "upload_offset_mismatch" or "upload_busy",
+        TimeoutException => true,
+        _ => false,
+    };
+
+    internal static TimeSpan Backoff(int attempt) =>
+        TimeSpan.FromMilliseconds(Math.Min(8000, 250 * Math.Pow(2, attempt - 1)) * (0.75 + (Random.Shared.NextDouble() / 2)));
+
+    private static string Relative(string location) => location.TrimStart('/');
+}

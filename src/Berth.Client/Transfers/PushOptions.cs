@@ -1,0 +1,25 @@
+using Berth.Contracts.Dtos;
+
+namespace Berth.Client.Transfers;
+
+/// <summary>Metadata and tuning of a push. Everything but the files is optional.</summary>
+public sealed record PushOptions
+{
+    public string? Version { get; init; }
+    public string? Description { get; init; }
+    public IReadOnlyDictionary<string, double>? Metrics { get; init; }
+    public IReadOnlyDictionary<string, string>? Params { get; init; }
+    public IReadOnlyDictionary<string, string>? Tags { get; init; }
+    public IReadOnlyList<string>? Aliases { get; init; }
+    public Lineage? Lineage { get; init; }
+
+    /// <summary>Files uploaded at the same time.</summary>
+    public int Parallelism { get; init; } = 4;
+
+    /// <summary>Files up to this size go in one request; larger ones through a resumable session.</summary>
+    public long SingleRequestLimit { get; init; } = 16 * 1024 * 1024;
+
+    public IDigestCache? DigestCache { get; init; }
+
+    public IUploadResumeStore? ResumeStore { get; init; }
+}

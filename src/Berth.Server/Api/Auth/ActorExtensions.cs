@@ -1,0 +1,28 @@
+using Berth.Core.Auth;
+using Berth.Core.Errors;
+using Microsoft.AspNetCore.Http;
+
+namespace Berth.Server.Api.Auth;
+
+public static class ActorExtensions
+{
+    private static readonly object ActorKey = new();
+
+    /// <summary>The caller: the token's user, or <see cref="Actor.Anonymous"/>. Throws 401 when a token was sent and refused.</summary>
+    public static Actor GetActor(this HttpContext context)
+    {
+        if (context.Items.TryGetValue(ActorKey, out var actor) && actor is Actor known)
+        {
+            return known;
+        }
+
+        if (context.Items.TryGetValue(typeof(AuthenticationOutcome), out var failure) && failure is AuthenticationOutcome { Failure: { } code } outcome)
+        {
+            throw new RegistryException(code, outcome.Message ?? code.Title);
+        }
+
+        return Actor.Anonymous;
+    }
+
+    internal static void SetActor(this HttpContext context, Actor actor) => context.Items[ActorKey] = actor;
+}

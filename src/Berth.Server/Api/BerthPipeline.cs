@@ -1,0 +1,78 @@
+using Berth.Contracts.Errors;
+using Berth.Core.Blobs;
+using Berth.Core.Data;
+using Berth.Server.Api.Auth;
+using Berth.Server.Api.Endpoints;
+using Berth.Server.Api.Idempotency;
+using Berth.Server.Api.OpenApi;
+using Berth.Server.Api.Problems;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using Prometheus;
+
+namespace Berth.Server.Api;
+
+/// <summary>The HTTP pipeline and every route of the server, in one readable table of contents.</summary>
+public static class BerthPipeline
+{
+    public static WebApplication UseBerth(this WebApplication app)
+    {
+        app.UseExceptionHandler();
+        app.UseStatusCodePages(async status =>
+        {
+            var context = status.HttpContext;
+            var (code, detail) = context.Response.StatusCode switch
+            {
+                StatusCodes.Status404NotFound => (ErrorCodes.NotFound, $"There is no resource at {context.Request.Path}."),
+                StatusCodes.Status405MethodNotAllowed => (ErrorCodes.MethodNotAllowed, $"{context.Request.Method} is not allowed on {context.Request.Path}."),
+                _ => (null, null),
+            };
+            if (code is not null && !HttpMethods.IsHead(context.Request.Method))
+            {
+                await Problems.Problems.WriteAsync(context, code, detail!);
+            }
+        });
+        app.UseRouting();
+        app.UseHttpMetrics();
+        app.UseAuthentication();
+        app.UseMiddleware<AccessMiddleware>();
+        app.UseMiddleware<IdempotencyMiddleware>();
+
+        app.MapGet("/healthz", () => Results.Text("ok\n")).ExcludeFromDescription();
+        app.MapGet("/readyz", ReadyAsync).ExcludeFromDescription();
+        app.MapMetrics("/metrics");
+        app.MapBerthOpenApi();
+
+        var api = app.MapGroup("/api/v1").WithStandardProblems();
+        api.MapAuth();
+        api.MapModels();
+        api.MapVersions();
+        api.MapAliases();
+        api.MapUploads();
+        return app;
+    }
+
+    /// <summary>Ready when the database answers and the blob store can be listed.</summary>
+    private static async Task<IResult> ReadyAsync(RegistryDbContext db, IBlobStore store, CancellationToken cancellationToken)
+    {
+        var database = await db.Database.CanConnectAsync(cancellationToken);
+        var blobs = true;
+        try
+        {
+            await store.GetUploadLengthAsync(UploadId.New(), cancellationToken);
+        }
+        catch (Exception)
+        {
+            blobs = false;
+        }
+
+        var ready = database && blobs;
+        return Results.Json(new Dictionary<string, string>
+        {
+            ["status"] = ready ? "ready" : "unavailable",
+            ["database"] = database ? "ok" : "unreachable",
+            ["blobStore"] = blobs ? "ok" : "unreachable",
+        }, statusCode: ready ? StatusCodes.Status200OK : StatusCodes.Status503ServiceUnavailable);
+    }
+}

@@ -1,0 +1,170 @@
+using System.Formats.Tar;
+using Berth.Contracts.Dtos;
+using Berth.Contracts.Manifests;
+using Berth.Contracts.Naming;
+using Berth.Core.Auth;
+using Berth.Core.Blobs;
+using Berth.Core.Common;
+using Berth.Core.Diagnostics;
+using Berth.Core.Registry;
+using Berth.Server.Api.Auth;
+using Berth.Server.Api.Http;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Net.Http.Headers;
+
+namespace Berth.Server.Api.Endpoints;
+
+/// <summary>Versions: push (declare + commit), read, edit, delete, files, manifest and archive.</summary>
+internal static class VersionEndpoints
+{
+    public static RouteGroupBuilder MapVersions(this RouteGroupBuilder api)
+    {
+        var versions = api.MapGroup("/models/{namespace}/{model}/versions").WithTags("Versions");
+        versions.MapGet("/", List).Needs(Permission.Read).WithName("ListVersions")
+            .WithSummary("Versions of a model, newest first (ready ones; state=all for every state)");
+        versions.MapPost("/", Create).Needs(Permission.Write).Idempotent().WithName("CreateVersion")
+            .WithSummary("Declare a version: answers with the pending version and the blobs to upload")
+            .ProducesProblem(StatusCodes.Status409Conflict);
+        versions.MapGet("/{selector}", Get).Needs(Permission.Read).WithName("GetVersion")
+            .WithSummary("A version by number, semantic version, alias, stage, 'latest' or manifest digest");
+        versions.MapPatch("/{selector}", Update).Needs(Permission.Write).WithName("UpdateVersion")
+            .WithSummary("Change a version's description and tags (If-Match supported)");
+        versions.MapDelete("/{selector}", Delete).Needs(Permission.Admin).WithName("DeleteVersion")
+            .WithSummary("Soft-delete a version: gone from pulls and listings, kept in history");
+        versions.MapPost("/{selector}/commit", Commit).Needs(Permission.Write).WithName("CommitVersion")
+            .WithSummary("Make a pending version ready once all its blobs are uploaded").ProducesProblem(StatusCodes.Status409Conflict);
+        versions.MapPut("/{selector}/stage", ChangeStage).Needs(Permission.Write).WithName("ChangeStage")
+            .WithSummary("Move a version to a stage, with a comment; recorded in the model's history");
+        versions.MapGet("/{selector}/manifest", Manifest).Needs(Permission.Read).WithName("GetManifest")
+            .WithSummary("The canonical manifest (files, sizes, digests); its SHA-256 is the version's digest");
+        versions.MapGet("/{selector}/files", ListFiles).Needs(Permission.Read).WithName("ListFiles").WithSummary("The files of a version");
+        versions.MapMethods("/{selector}/files/{**path}", [HttpMethods.Get, HttpMethods.Head], Download).Needs(Permission.Read).WithName("DownloadFile")
+            .WithSummary("Download one file (Range, ETag and digest headers)");
+        versions.MapGet("/{selector}/archive", Archive).Needs(Permission.Read).WithName("DownloadArchive")
+            .WithSummary("The whole version as one tar stream");
+        return api;
+    }
+
+    private static async Task<Ok<Page<VersionInfo>>> List(VersionService service, string @namespace, string model, string? state, int? limit, string? cursor, CancellationToken cancellationToken)
+    {
+        if (state is not (null or "ready" or "all"))
+        {
+            throw new Core.Errors.RegistryException(Contracts.Errors.ErrorCodes.InvalidRequest, "state must be 'ready' (default) or 'all'.");
+        }
+
+        return TypedResults.Ok(await service.ListAsync(@namespace, model, state == "all", new Paging(limit, cursor), cancellationToken));
+    }
+
+    private static async Task<Created<CreateVersionResponse>> Create(HttpContext context, VersionService service, string @namespace, string model, CreateVersionRequest request, CancellationToken cancellationToken)
+    {
+        var response = await service.CreateAsync(context.GetActor(), @namespace, model, request, cancellationToken);
+        var version = response.Version;
+        context.Response.Headers.ETag = Revision.ETag('v', version.Number, version.Revision);
+        return TypedResults.Created($"/api/v1/models/{version.Namespace}/{version.Model}/versions/{version.Number}", response);
+    }
+
+    private static async Task<Ok<VersionInfo>> Get(HttpResponse response, VersionService service, string @namespace, string model, string selector, bool? files, CancellationToken cancellationToken)
+    {
+        var version = await service.GetAsync(@namespace, model, selector, files == true, cancellationToken);
+        response.Headers.ETag = Revision.ETag('v', version.Number, version.Revision);
+        return TypedResults.Ok(version);
+    }
+
+    private static async Task<Ok<VersionInfo>> Update(HttpContext context, VersionService service, string @namespace, string model, string selector, UpdateVersionRequest request, CancellationToken cancellationToken)
+    {
+        var (pinned, expected) = await PinAsync(context, service, @namespace, model, selector, cancellationToken);
+        var version = await service.UpdateAsync(@namespace, model, pinned, request, expected, cancellationToken);
+        context.Response.Headers.ETag = Revision.ETag('v', version.Number, version.Revision);
+        return TypedResults.Ok(version);
+    }
+
+    private static async Task<Ok<VersionInfo>> Delete(HttpContext context, VersionService service, string @namespace, string model, string selector, CancellationToken cancellationToken)
+    {
+        var (pinned, expected) = await PinAsync(context, service, @namespace, model, selector, cancellationToken, allowAnyState: true);
+        return TypedResults.Ok(await service.DeleteAsync(context.GetActor(), @namespace, model, pinned, expected, cancellationToken));
+    }
+
+    private static async Task<Ok<VersionInfo>> Commit(HttpContext context, VersionService service, string @namespace, string model, string selector, CancellationToken cancellationToken)
+    {
+        var version = await service.CommitAsync(context.GetActor(), @namespace, model, selector, cancellationToken);
+        context.Response.Headers.ETag = Revision.ETag('v', version.Number, version.Revision);
+        return TypedResults.Ok(version);
+    }
+
+    private static async Task<Ok<VersionInfo>> ChangeStage(HttpContext context, VersionService service, LifecycleService lifecycle, string @namespace, string model, string selector, StageChangeRequest request, CancellationToken cancellationToken)
+    {
+        var (pinned, expected) = await PinAsync(context, service, @namespace, model, selector, cancellationToken);
+        var id = await lifecycle.ChangeStageAsync(context.GetActor(), @namespace, model, pinned, request, expected, cancellationToken);
+        var version = await service.GetByIdAsync(id, withFiles: false, cancellationToken);
+        context.Response.Headers.ETag = Revision.ETag('v', version.Number, version.Revision);
+        return TypedResults.Ok(version);
+    }
+
+    private static async Task<IResult> Manifest(HttpResponse response, VersionService service, string @namespace, string model, string selector, CancellationToken cancellationToken)
+    {
+        var (manifest, digest, _) = await service.GetManifestAsync(@namespace, model, selector, cancellationToken);
+        DigestHeaders.Set(response, Digest.Parse(digest));
+        return Results.Bytes(manifest, VersionManifest.MediaType, entityTag: new EntityTagHeaderValue($"\"{digest}\""));
+    }
+
+    private static async Task<Ok<Page<FileEntry>>> ListFiles(VersionService service, string @namespace, string model, string selector, int? limit, string? cursor, CancellationToken cancellationToken) =>
+        TypedResults.Ok(await service.ListFilesAsync(@namespace, model, selector, new Paging(limit, cursor), cancellationToken));
+
+    private static async Task<IResult> Download(HttpContext context, VersionService service, IBlobStore store, BerthMeter meter, string @namespace, string model, string selector, string path, CancellationToken cancellationToken)
+    {
+        var (file, _) = await service.GetFileAsync(@namespace, model, selector, path, cancellationToken);
+        var digest = Digest.Parse(file.Digest);
+        DigestHeaders.Set(context.Response, digest);
+        if (await store.GetDownloadUriAsync(digest, TimeSpan.FromMinutes(15), cancellationToken) is { } direct)
+        {
+            return Results.Redirect(direct.ToString());
+        }
+
+        var stream = await store.OpenReadAsync(digest, 0, cancellationToken);
+        return Results.Stream(
+            new CountingReadStream(stream, meter.BytesDownloaded),
+            file.MediaType ?? "application/octet-stream",
+            fileDownloadName: path[(path.LastIndexOf('/') + 1)..],
+            entityTag: new EntityTagHeaderValue($"\"{file.Digest}\""),
+            enableRangeProcessing: true);
+    }
+
+    private static async Task Archive(HttpContext context, VersionService service, IBlobStore store, BerthMeter meter, string @namespace, string model, string selector, CancellationToken cancellationToken)
+    {
+        var (number, created, files) = await service.GetAllFilesAsync(@namespace, model, selector, cancellationToken);
+        context.Response.ContentType = "application/x-tar";
+        context.Response.Headers.ContentDisposition = new ContentDispositionHeaderValue("attachment") { FileName = $"{model}-{number}.tar" }.ToString();
+        await using var tar = new TarWriter(context.Response.Body, TarEntryFormat.Pax, leaveOpen: true);
+        foreach (var file in files)
+        {
+            await using var data = new CountingReadStream(await store.OpenReadAsync(Digest.Parse(file.Digest), 0, cancellationToken), meter.BytesDownloaded);
+            var entry = new PaxTarEntry(TarEntryType.RegularFile, file.Path)
+            {
+                DataStream = data,
+                ModificationTime = created,
+                Mode = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead,
+            };
+            await tar.WriteEntryAsync(entry, cancellationToken);
+        }
+    }
+
+    /// <summary>
+    /// Resolves a (possibly moving) selector to a fixed version number and reads If-Match for it, so
+    /// that the update applies to exactly the version the client saw.
+    /// </summary>
+    private static async Task<(string Selector, long? Expected)> PinAsync(HttpContext context, VersionService service, string ns, string model, string selector, CancellationToken cancellationToken, bool allowAnyState = false)
+    {
+        if (context.Request.Headers.IfMatch.Count == 0)
+        {
+            return (selector, null);
+        }
+
+        var (_, number) = await service.ResolveNumberAsync(ns, model, selector, allowAnyState, cancellationToken);
+        var expected = Revision.FromIfMatch(context.Request, 'v', number);
+        Revision.Require(expected);
+        return (number.ToString(System.Globalization.CultureInfo.InvariantCulture), expected);
+    }
+}

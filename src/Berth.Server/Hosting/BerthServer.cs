@@ -1,0 +1,138 @@
+using System.Text.Json.Serialization.Metadata;
+using Berth.Contracts.Json;
+using Berth.Core.Auth;
+using Berth.Core.Blobs;
+using Berth.Core.Configuration;
+using Berth.Core.Data;
+using Berth.Core.Diagnostics;
+using Berth.Core.Idempotency;
+using Berth.Core.Maintenance;
+using Berth.Core.Registry;
+using Berth.Core.Uploads;
+using Berth.Data.Sqlite;
+using Berth.Server.Api;
+using Berth.Server.Api.Auth;
+using Berth.Server.Api.Problems;
+using Berth.Server.Api.OpenApi;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.DataProtection;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Json;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace Berth.Server.Hosting;
+
+/// <summary>
+/// Builds and runs the Berth server: the composition root. <c>berth serve</c> and the tests both
+/// start the server through here, so what is tested is what runs.
+/// </summary>
+public static class BerthServer
+{
+    /// <summary>Request bodies of JSON endpoints are limited to this; uploads stream without a limit.</summary>
+    public const long MaxJsonBodySize = 32L * 1024 * 1024;
+
+    public static WebApplication Build(string[] args, Action<IConfigurationBuilder>? configure = null)
+    {
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [] });
+        builder.Configuration.AddEnvironmentVariables(ServerSettings.EnvironmentPrefix);
+        builder.Configuration.AddCommandLine(args, ServerSettings.SwitchMappings.ToDictionary());
+        configure?.Invoke(builder.Configuration);
+
+        var dataDirectory = Path.GetFullPath(builder.Configuration[ServerSettings.DataKey] is { Length: > 0 } d ? d : ServerSettings.DefaultData);
+        Directory.CreateDirectory(dataDirectory);
+        builder.Configuration.AddJsonFile(Path.Combine(dataDirectory, "berth.json"), optional: true, reloadOnChange: false);
+        builder.Configuration.AddEnvironmentVariables(ServerSettings.EnvironmentPrefix);
+        builder.Configuration.AddCommandLine(args, ServerSettings.SwitchMappings.ToDictionary());
+        configure?.Invoke(builder.Configuration);
+
+        builder.WebHost.UseUrls((builder.Configuration[ServerSettings.UrlsKey] is { Length: > 0 } u ? u : ServerSettings.DefaultUrls).Split(';', StringSplitOptions.RemoveEmptyEntries));
+        builder.WebHost.ConfigureKestrel(kestrel =>
+        {
+            kestrel.AddServerHeader = false;
+            kestrel.Limits.MaxRequestBodySize = MaxJsonBodySize;
+            kestrel.Limits.MaxRequestBufferSize = 4 * 1024 * 1024;
+        });
+        builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
+        builder.Logging.AddFilter("Microsoft.EntityFrameworkCore", LogLevel.Warning);
+
+        AddServices(builder.Services, builder.Configuration, dataDirectory);
+        var app = builder.Build();
+        app.UseBerth();
+        return app;
+    }
+
+    /// <summary>Migrates the database, bootstraps the administrator, then starts listening.</summary>
+    public static async Task StartAsync(WebApplication app, CancellationToken cancellationToken = default)
+    {
+        await app.Services.GetRequiredService<StartupTasks>().StartAsync(cancellationToken);
+        await app.StartAsync(cancellationToken);
+    }
+
+    /// <summary>Runs the server until it is stopped (Ctrl+C or SIGTERM).</summary>
+    public static async Task RunAsync(WebApplication app, CancellationToken cancellationToken = default)
+    {
+        await StartAsync(app, cancellationToken);
+        await app.WaitForShutdownAsync(cancellationToken);
+    }
+
+    private static void AddServices(IServiceCollection services, IConfiguration configuration, string dataDirectory)
+    {
+        services.AddSingleton(new DataDirectory(dataDirectory));
+        services.AddSingleton(TimeProvider.System);
+        services.AddOptions<RegistryOptions>().BindConfiguration(RegistryOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<FileSystemBlobStoreOptions>()
+            .Configure(o =>
+            {
+                o.Root = Path.Combine(dataDirectory, "store");
+                o.Fsync = !configuration.GetValue<bool>("Storage:NoFsync");
+            })
+            .ValidateDataAnnotations().ValidateOnStart();
+
+        services.AddSqliteRegistry(SqliteRegistryExtensions.ConnectionStringFor(dataDirectory));
+        services.AddSingleton<IBlobStore, FileSystemBlobStore>();
+
+        services.AddMetrics();
+        services.AddSingleton<BerthMeter>();
+        services.AddSingleton<UploadHashCache>();
+        services.AddSingleton<AccessControl>();
+        services.AddScoped<TokenService>();
+        services.AddScoped<Bootstrapper>();
+        services.AddScoped<ModelLookup>();
+        services.AddScoped<NamespaceService>();
+        services.AddScoped<ModelService>();
+        services.AddScoped<VersionService>();
+        services.AddScoped<LifecycleService>();
+        services.AddScoped<UploadService>();
+        services.AddScoped<IdempotencyStore>();
+        services.AddSingleton<MaintenanceService>();
+        services.AddHostedService(sp => sp.GetRequiredService<MaintenanceService>());
+        services.AddSingleton<StartupTasks>();
+
+        services.Configure<JsonOptions>(o =>
+        {
+            // The same strict rules as the shared context: unknown fields, duplicates and missing
+            // required members are errors.
+            var json = o.SerializerOptions;
+            var shared = BerthJsonContext.Default.Options;
+            json.TypeInfoResolverChain.Insert(0, BerthJsonContext.Default);
+            json.UnmappedMemberHandling = shared.UnmappedMemberHandling;
+            json.AllowDuplicateProperties = shared.AllowDuplicateProperties;
+            json.RespectNullableAnnotations = shared.RespectNullableAnnotations;
+            json.RespectRequiredConstructorParameters = shared.RespectRequiredConstructorParameters;
+        });
+        services.AddDataProtection().PersistKeysToFileSystem(new DirectoryInfo(Path.Combine(dataDirectory, "keys")));
+        services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
+        services.AddProblemDetails(o => o.CustomizeProblemDetails = c => c.ProblemDetails.Extensions.Remove("traceId"));
+        services.AddExceptionHandler<RegistryExceptionHandler>();
+        services.AddAuthentication(ApiTokenAuthenticationHandler.SchemeName)
+            .AddScheme<ApiTokenAuthenticationOptions, ApiTokenAuthenticationHandler>(ApiTokenAuthenticationHandler.SchemeName, null);
+        services.AddBerthOpenApi();
+    }
+}

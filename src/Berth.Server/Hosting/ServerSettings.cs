@@ -1,0 +1,25 @@
+namespace Berth.Server.Hosting;
+
+/// <summary>
+/// Configuration keys of the server, with their command-line switches and environment variables.
+/// Every key can also be set in <c>&lt;data&gt;/berth.json</c> or as <c>BERTH_&lt;Key&gt;</c>
+/// (with <c>__</c> between sections, e.g. <c>BERTH_Registry__AnonymousRead=true</c>).
+/// </summary>
+public static class ServerSettings
+{
+    public const string DataKey = "Data";
+    public const string UrlsKey = "Urls";
+    public const string DefaultUrls = "http://127.0.0.1:8282";
+    public const string DefaultData = "berth-data";
+    public const string EnvironmentPrefix = "BERTH_";
+    public const string AdminTokenFile = "admin-token";
+
+    /// <summary>Command-line switches of <c>berth serve</c> and the configuration keys they set.</summary>
+    public static IReadOnlyDictionary<string, string> SwitchMappings { get; } = new Dictionary<string, string>(StringComparer.Ordinal)
+    {
+        ["--data"] = DataKey,
+        ["--urls"] = UrlsKey,
+        ["--anonymous-read"] = "Registry:AnonymousRead",
+        ["--no-fsync"] = "Storage:NoFsync",
+    };
+}

@@ -1,0 +1,71 @@
+using System.Net.Http.Headers;
+using Berth.Client;
+using Berth.Server.Hosting;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Berth.Api.Tests.Support;
+
+/// <summary>
+/// A real Berth server on Kestrel (127.0.0.1, a free port) over a fresh data folder, started the way
+/// 'berth serve' starts it. Gives an SDK client and raw HTTP clients with and without the admin token.
+/// </summary>
+public sealed class TestServer : IAsyncDisposable
+{
+    private TestServer(WebApplication app, string data, Uri address, string token)
+    {
+        App = app;
+        DataDirectory = data;
+        Address = address;
+        AdminToken = token;
+        Client = NewClient(token);
+        Http = NewHttp(token);
+        Anonymous = NewHttp(null);
+    }
+
+    public WebApplication App { get; }
+    public string DataDirectory { get; }
+    public Uri Address { get; }
+    public string AdminToken { get; }
+    public BerthClient Client { get; }
+    public HttpClient Http { get; }
+    public HttpClient Anonymous { get; }
+
+    public IServiceProvider Services => App.Services;
+
+    public static async Task<TestServer> StartAsync(params string[] extraArgs)
+    {
+        var data = TempFolder.Create("berth-server");
+        string[] args = ["--data", data, "--urls", "http://127.0.0.1:0", .. extraArgs];
+        var app = BerthServer.Build(args);
+        await BerthServer.StartAsync(app);
+        var address = new Uri(app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First());
+        var token = (await File.ReadAllTextAsync(Path.Combine(data, ServerSettings.AdminTokenFile))).Trim();
+        return new TestServer(app, data, address, token);
+    }
+
+    public BerthClient NewClient(string? token) => new(new BerthClientOptions { BaseUri = Address, Token = token });
+
+    public HttpClient NewHttp(string? token)
+    {
+        var http = new HttpClient { BaseAddress = Address };
+        if (token is not null)
+        {
+            http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        }
+
+        return http;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        Client.Dispose();
+        Http.Dispose();
+        Anonymous.Dispose();
+        await App.StopAsync();
+        await App.DisposeAsync();
+        TempFolder.Delete(DataDirectory);
+    }
+}
