@@ -22,6 +22,7 @@ public sealed class LifecycleService(RegistryDbContext db, ModelLookup lookup, T
     public async Task<long> ChangeStageAsync(Actor actor, string ns, string model, string selector, StageChangeRequest request, long? expectedRevision, CancellationToken cancellationToken)
     {
         CheckComment(request.Comment);
+        var parsed = ModelLookup.ParseSelector(selector);
         var entity = await lookup.GetModelAsync(ns, model, cancellationToken);
         var stages = ModelLookup.StageList(entity.Namespace);
         Fail.If(Names.CheckStage(request.Stage), ErrorCodes.InvalidStage);
@@ -31,7 +32,7 @@ public sealed class LifecycleService(RegistryDbContext db, ModelLookup lookup, T
                 new Dictionary<string, object?> { ["stages"] = stages });
         }
 
-        var id = await lookup.ResolveIdAsync(entity, ModelLookup.ParseSelector(selector), allowAnyState: false, cancellationToken);
+        var id = await lookup.ResolveIdAsync(entity, parsed, allowAnyState: false, cancellationToken);
         var version = await db.Versions.SingleAsync(v => v.Id == id, cancellationToken);
         var what = $"Version {ns}/{model}:{version.Number}";
         Revisions.Check(expectedRevision, version.Revision, what);
@@ -83,9 +84,11 @@ public sealed class LifecycleService(RegistryDbContext db, ModelLookup lookup, T
     /// <summary>Points an alias at a ready version (creating or moving it). <paramref name="expectedRevision"/> is the alias's If-Match.</summary>
     public async Task<(AliasInfo Alias, long Revision)> SetAliasAsync(Actor actor, string ns, string model, string alias, SetAliasRequest request, long? expectedRevision, CancellationToken cancellationToken)
     {
+        Fail.If(Names.CheckAlias(alias, stages: []), ErrorCodes.InvalidAlias);
+        var parsed = ModelLookup.ParseSelector(request.Version ?? "");
         var entity = await lookup.GetModelAsync(ns, model, cancellationToken);
         Fail.If(Names.CheckAlias(alias, ModelLookup.StageList(entity.Namespace)), ErrorCodes.InvalidAlias);
-        var id = await lookup.ResolveIdAsync(entity, ModelLookup.ParseSelector(request.Version ?? ""), allowAnyState: false, cancellationToken);
+        var id = await lookup.ResolveIdAsync(entity, parsed, allowAnyState: false, cancellationToken);
         await db.InTransactionWithRetryAsync(async ct =>
         {
             var version = await db.Versions.SingleAsync(v => v.Id == id, ct);

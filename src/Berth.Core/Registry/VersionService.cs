@@ -110,8 +110,9 @@ public sealed class VersionService(
     /// </summary>
     public async Task<VersionInfo> CommitAsync(Actor actor, string ns, string model, string selector, CancellationToken cancellationToken)
     {
+        var parsed = ModelLookup.ParseSelector(selector);
         var entity = await lookup.GetModelAsync(ns, model, cancellationToken);
-        var id = await lookup.ResolveIdAsync(entity, ModelLookup.ParseSelector(selector), allowAnyState: true, cancellationToken);
+        var id = await lookup.ResolveIdAsync(entity, parsed, allowAnyState: true, cancellationToken);
         for (var attempt = 1; ; attempt++)
         {
             var version = await db.Versions.Include(v => v.Files).FirstAsync(v => v.Id == id, cancellationToken);
@@ -179,8 +180,9 @@ public sealed class VersionService(
     /// <summary>Resolves a selector to a version id; only ready versions unless <paramref name="allowAnyState"/>.</summary>
     public async Task<long> ResolveAsync(string ns, string model, string selector, bool allowAnyState, CancellationToken cancellationToken)
     {
+        var parsed = ModelLookup.ParseSelector(selector);
         var entity = await lookup.GetModelAsync(ns, model, cancellationToken);
-        return await lookup.ResolveIdAsync(entity, ModelLookup.ParseSelector(selector), allowAnyState, cancellationToken);
+        return await lookup.ResolveIdAsync(entity, parsed, allowAnyState, cancellationToken);
     }
 
     /// <summary>Resolves a selector to a version's id and number (to pin a moving selector before an update).</summary>
@@ -253,8 +255,9 @@ public sealed class VersionService(
     /// <summary>Soft delete: the version leaves pulls, listings and selectors, its aliases are removed, history keeps it.</summary>
     public async Task<VersionInfo> DeleteAsync(Actor actor, string ns, string model, string selector, long? expectedRevision, CancellationToken cancellationToken)
     {
+        var parsed = ModelLookup.ParseSelector(selector);
         var entity = await lookup.GetModelAsync(ns, model, cancellationToken);
-        var id = await lookup.ResolveIdAsync(entity, ModelLookup.ParseSelector(selector), allowAnyState: true, cancellationToken);
+        var id = await lookup.ResolveIdAsync(entity, parsed, allowAnyState: true, cancellationToken);
         await db.InTransactionWithRetryAsync(async ct =>
         {
             var version = await db.Versions.SingleAsync(v => v.Id == id, ct);

@@ -24,8 +24,11 @@ public static class BerthPipeline
             var context = status.HttpContext;
             var (code, detail) = context.Response.StatusCode switch
             {
+                StatusCodes.Status400BadRequest => (ErrorCodes.InvalidRequest, "The request is malformed."),
                 StatusCodes.Status404NotFound => (ErrorCodes.NotFound, $"There is no resource at {context.Request.Path}."),
                 StatusCodes.Status405MethodNotAllowed => (ErrorCodes.MethodNotAllowed, $"{context.Request.Method} is not allowed on {context.Request.Path}."),
+                StatusCodes.Status413PayloadTooLarge => (ErrorCodes.BodyTooLarge, "The request body is too large."),
+                StatusCodes.Status415UnsupportedMediaType => (ErrorCodes.UnsupportedMediaType, $"This endpoint expects 'Content-Type: application/json', not '{context.Request.ContentType}'."),
                 _ => (null, null),
             };
             if (code is not null && !HttpMethods.IsHead(context.Request.Method))

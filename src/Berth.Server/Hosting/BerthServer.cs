@@ -38,7 +38,10 @@ public static class BerthServer
     /// <summary>Request bodies of JSON endpoints are limited to this; uploads stream without a limit.</summary>
     public const long MaxJsonBodySize = 32L * 1024 * 1024;
 
-    public static WebApplication Build(string[] args, Action<IConfigurationBuilder>? configure = null)
+    /// <param name="args">Command-line style settings (see <see cref="ServerSettings"/>).</param>
+    /// <param name="configure">Extra configuration sources, applied last.</param>
+    /// <param name="services">Service overrides (tests replace the clock here).</param>
+    public static WebApplication Build(string[] args, Action<IConfigurationBuilder>? configure = null, Action<IServiceCollection>? services = null)
     {
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [] });
         builder.Configuration.AddEnvironmentVariables(ServerSettings.EnvironmentPrefix);
@@ -63,6 +66,7 @@ public static class BerthServer
         builder.Logging.AddFilter("Microsoft.EntityFrameworkCore", LogLevel.Warning);
 
         AddServices(builder.Services, builder.Configuration, dataDirectory);
+        services?.Invoke(builder.Services);
         var app = builder.Build();
         app.UseBerth();
         return app;

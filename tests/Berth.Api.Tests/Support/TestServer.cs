@@ -35,11 +35,13 @@ public sealed class TestServer : IAsyncDisposable
 
     public IServiceProvider Services => App.Services;
 
-    public static async Task<TestServer> StartAsync(params string[] extraArgs)
+    public static Task<TestServer> StartAsync(params string[] extraArgs) => StartAsync(null, extraArgs);
+
+    public static async Task<TestServer> StartAsync(Action<IServiceCollection>? services, params string[] extraArgs)
     {
         var data = TempFolder.Create("berth-server");
         string[] args = ["--data", data, "--urls", "http://127.0.0.1:0", .. extraArgs];
-        var app = BerthServer.Build(args);
+        var app = BerthServer.Build(args, services: services);
         await BerthServer.StartAsync(app);
         var address = new Uri(app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First());
         var token = (await File.ReadAllTextAsync(Path.Combine(data, ServerSettings.AdminTokenFile))).Trim();
