@@ -1,0 +1,38 @@
+namespace Berth.Core.Filtering;
+
+/// <summary>What a filter condition looks at.</summary>
+public enum FilterFieldKind
+{
+    /// <summary><c>name</c>: the model name (string).</summary>
+    Name,
+
+    /// <summary><c>namespace</c>: the namespace name (string).</summary>
+    Namespace,
+
+    /// <summary><c>version</c>: the per-model version number (whole number).</summary>
+    Version,
+
+    /// <summary><c>semver</c>: the normalised semantic version (string, may be missing).</summary>
+    SemVer,
+
+    /// <summary><c>stage</c>: the lifecycle stage (string, may be missing).</summary>
+    Stage,
+
+    /// <summary><c>alias</c>: the aliases pointing at the version (strings; a version may have none or several).</summary>
+    Alias,
+
+    /// <summary><c>created</c>: when the version was declared (ISO-8601 date/time, UTC unless an offset is given).</summary>
+    Created,
+
+    /// <summary><c>digest</c>: the manifest digest (string).</summary>
+    Digest,
+
+    /// <summary><c>metrics.&lt;key&gt;</c>: a metric (number, may be missing).</summary>
+    Metric,
+
+    /// <summary><c>params.&lt;key&gt;</c>: a param (string, may be missing).</summary>
+    Param,
+
+    /// <summary><c>tags.&lt;key&gt;</c>: a tag (string, may be missing).</summary>
+    Tag,
+}

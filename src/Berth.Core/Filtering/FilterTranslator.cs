@@ -1,0 +1,228 @@
+using System.Linq.Expressions;
+using System.Reflection;
+using Berth.Contracts.Naming;
+using Berth.Core.Data.Entities;
+using Microsoft.EntityFrameworkCore;
+
+namespace Berth.Core.Filtering;
+
+/// <summary>
+/// Turns a parsed filter into a predicate over <see cref="ModelVersion"/> that EF Core translates to SQL
+/// (<c>db.Versions.Where(predicate)</c>); nothing is evaluated on the client.
+/// </summary>
+/// <remarks>
+/// <para>A condition on a value the version does not have is false: <c>tags.team != 'risk'</c> matches
+/// versions that have a <c>team</c> tag with another value, <c>stage != 'production'</c> versions that
+/// have another stage. Only <c>is null</c> matches a missing value. <c>not</c> is plain logical
+/// negation, so <c>not tags.team = 'risk'</c> also matches versions without the tag.</para>
+/// <para><c>alias</c> is a set: <c>alias = 'champion'</c> and <c>alias like 'c%'</c> ask whether some
+/// alias matches; the negated forms (<c>!=</c>, <c>not like</c>, <c>not ilike</c>, <c>not in</c>) ask
+/// whether no alias matches; <c>alias is null</c> means the version has no alias.</para>
+/// <para><c>like</c> patterns use <c>%</c> and <c>_</c>, with <c>\</c> as escape character (write
+/// <c>'a\\_b'</c> in the filter to match a literal underscore). <c>like</c> is case-sensitive;
+/// <c>ilike</c> lowers both sides (in SQLite only ASCII letters).</para>
+/// <para>Values reach the database as parameters, so filters that differ only in their values share one
+/// cached query plan.</para>
+/// </remarks>
+public static class FilterTranslator
+{
+    private const string LikeEscape = "\\";
+
+    private static readonly MethodInfo LikeMethod = typeof(DbFunctionsExtensions).GetMethod(
+        nameof(DbFunctionsExtensions.Like), [typeof(DbFunctions), typeof(string), typeof(string), typeof(string)])!;
+
+    private static readonly MethodInfo ToLowerMethod = typeof(string).GetMethod(nameof(string.ToLower), Type.EmptyTypes)!;
+
+    private static readonly Expression Functions = Expression.Property(null, typeof(EF), nameof(EF.Functions));
+
+    public static Expression<Func<ModelVersion, bool>> ToPredicate(FilterExpression filter)
+    {
+        ArgumentNullException.ThrowIfNull(filter);
+        var version = Expression.Parameter(typeof(ModelVersion), "v");
+        return Expression.Lambda<Func<ModelVersion, bool>>(Translate(filter, version), version);
+    }
+
+    private static Expression Translate(FilterExpression node, ParameterExpression v) => node switch
+    {
+        AndExpression => Balanced(Flatten<AndExpression>(node, a => (a.Left, a.Right)).Select(n => Translate(n, v)).ToList(), Expression.AndAlso),
+        OrExpression => Balanced(Flatten<OrExpression>(node, o => (o.Left, o.Right)).Select(n => Translate(n, v)).ToList(), Expression.OrElse),
+        NotExpression not => Expression.Not(Translate(not.Operand, v)),
+        ComparisonExpression comparison => Comparison(comparison, v),
+        _ => throw new ArgumentException($"Unknown filter node {node.GetType().Name}.", nameof(node)),
+    };
+
+    /// <summary>The operands of a chain of the same operator, left to right (a and b and c → [a, b, c]).</summary>
+    private static List<FilterExpression> Flatten<T>(FilterExpression node, Func<T, (FilterExpression Left, FilterExpression Right)> parts)
+        where T : FilterExpression
+    {
+        var result = new List<FilterExpression>();
+        var pending = new Stack<FilterExpression>();
+        pending.Push(node);
+        while (pending.TryPop(out var current))
+        {
+            if (current is T chain)
+            {
+                var (left, right) = parts(chain);
+                pending.Push(right);
+                pending.Push(left);
+            }
+            else
+            {
+                result.Add(current);
+            }
+        }
+
+        return result;
+    }
+
+    /// <summary>Combines operands as a balanced tree, so long chains stay shallow in the generated SQL.</summary>
+    private static Expression Balanced(List<Expression> operands, Func<Expression, Expression, BinaryExpression> combine)
+    {
+        return Range(0, operands.Count);
+
+        Expression Range(int start, int count) => count == 1
+            ? operands[start]
+            : combine(Range(start, count / 2), Range(start + (count / 2), count - (count / 2)));
+    }
+
+    private static Expression Comparison(ComparisonExpression c, ParameterExpression v)
+    {
+        var model = Expression.Property(v, nameof(ModelVersion.Model));
+        return c.Field.Kind switch
+        {
+            FilterFieldKind.Name => Scalar(Expression.Property(model, nameof(RegisteredModel.Name)), c, nullable: false),
+            FilterFieldKind.Namespace => Scalar(
+                Expression.Property(Expression.Property(model, nameof(RegisteredModel.Namespace)), nameof(RegistryNamespace.Name)), c, nullable: false),
+            FilterFieldKind.Version => Scalar(Expression.Property(v, nameof(ModelVersion.Number)), c, nullable: false),
+            FilterFieldKind.SemVer => Scalar(Expression.Property(v, nameof(ModelVersion.SemVer)), NormaliseSemVer(c), nullable: true),
+            FilterFieldKind.Stage => Scalar(Expression.Property(v, nameof(ModelVersion.Stage)), c, nullable: true),
+            FilterFieldKind.Created => Scalar(Expression.Property(v, nameof(ModelVersion.CreatedAt)), c, nullable: false),
+            FilterFieldKind.Digest => Scalar(Expression.Property(v, nameof(ModelVersion.ManifestDigest)), c, nullable: false),
+            FilterFieldKind.Alias => Aliases(Expression.Property(v, nameof(ModelVersion.Aliases)), c),
+            FilterFieldKind.Metric => Keyed<VersionMetric>(v, nameof(ModelVersion.Metrics), nameof(VersionMetric.Name), nameof(VersionMetric.Value), c),
+            FilterFieldKind.Param => Keyed<VersionParam>(v, nameof(ModelVersion.Params), nameof(VersionParam.Name), nameof(VersionParam.Value), c),
+            FilterFieldKind.Tag => Keyed<VersionTag>(v, nameof(ModelVersion.Tags), nameof(VersionTag.Key), nameof(VersionTag.Value), c),
+            _ => throw new ArgumentException($"Unknown field {c.Field}.", nameof(c)),
+        };
+    }
+
+    /// <summary>Semantic versions are stored normalised (1.4.0, not v1.4.0); compare exact values the same way.</summary>
+    private static ComparisonExpression NormaliseSemVer(ComparisonExpression c) =>
+        c.Operator is FilterOperator.Equal or FilterOperator.NotEqual or FilterOperator.In or FilterOperator.NotIn
+            ? c with { Values = c.Values.Select(v => v is StringValue s && SemanticVersion.TryParse(s.Value, out var parsed) ? new StringValue(parsed.ToString()) : v).ToList() }
+            : c;
+
+    /// <summary>A column of the version (or its model): a missing value (null) fails every comparison but <c>is null</c>.</summary>
+    private static Expression Scalar(Expression column, ComparisonExpression c, bool nullable)
+    {
+        switch (c.Operator)
+        {
+            case FilterOperator.IsNull:
+                return Expression.Equal(column, Expression.Constant(null, column.Type));
+            case FilterOperator.IsNotNull:
+                return Expression.NotEqual(column, Expression.Constant(null, column.Type));
+        }
+
+        var test = Test(column, c.Operator, c.Values);
+        return nullable ? Expression.AndAlso(Expression.NotEqual(column, Expression.Constant(null, column.Type)), test) : test;
+    }
+
+    /// <summary>metrics, params, tags: <c>v.Tags.Any(t => t.Key == key &amp;&amp; test(t.Value))</c>.</summary>
+    private static Expression Keyed<TEntry>(ParameterExpression v, string collection, string keyProperty, string valueProperty, ComparisonExpression c)
+    {
+        var entry = Expression.Parameter(typeof(TEntry), "e");
+        var keyMatches = Expression.Equal(Expression.Property(entry, keyProperty), Parameter(c.Field.Key!));
+        var entries = Expression.Property(v, collection);
+        return c.Operator switch
+        {
+            FilterOperator.IsNull => Expression.Not(Any<TEntry>(entries, Expression.Lambda(keyMatches, entry))),
+            FilterOperator.IsNotNull => Any<TEntry>(entries, Expression.Lambda(keyMatches, entry)),
+            _ => Any<TEntry>(entries, Expression.Lambda(
+                Expression.AndAlso(keyMatches, Test(Expression.Property(entry, valueProperty), c.Operator, c.Values)), entry)),
+        };
+    }
+
+    /// <summary>alias: some alias matches; a negated operator means no alias matches the positive form.</summary>
+    private static Expression Aliases(Expression aliases, ComparisonExpression c)
+    {
+        var alias = Expression.Parameter(typeof(ModelAlias), "a");
+        switch (c.Operator)
+        {
+            case FilterOperator.IsNull:
+                return Expression.Not(Any<ModelAlias>(aliases, null));
+            case FilterOperator.IsNotNull:
+                return Any<ModelAlias>(aliases, null);
+        }
+
+        var positive = FilterOperators.Positive(c.Operator);
+        var any = Any<ModelAlias>(aliases, Expression.Lambda(Test(Expression.Property(alias, nameof(ModelAlias.Name)), positive, c.Values), alias));
+        return FilterOperators.IsNegated(c.Operator) ? Expression.Not(any) : any;
+    }
+
+    private static MethodCallExpression Any<TEntry>(Expression source, LambdaExpression? predicate) =>
+        predicate is null
+            ? Expression.Call(typeof(Enumerable), nameof(Enumerable.Any), [typeof(TEntry)], source)
+            : Expression.Call(typeof(Enumerable), nameof(Enumerable.Any), [typeof(TEntry)], source, predicate);
+
+    /// <summary>The comparison itself, on a value known to be present.</summary>
+    private static Expression Test(Expression value, FilterOperator op, IReadOnlyList<FilterValue> values)
+    {
+        return op switch
+        {
+            FilterOperator.Equal => Expression.Equal(value, Single()),
+            FilterOperator.NotEqual => Expression.NotEqual(value, Single()),
+            FilterOperator.LessThan => Expression.LessThan(value, Single()),
+            FilterOperator.LessThanOrEqual => Expression.LessThanOrEqual(value, Single()),
+            FilterOperator.GreaterThan => Expression.GreaterThan(value, Single()),
+            FilterOperator.GreaterThanOrEqual => Expression.GreaterThanOrEqual(value, Single()),
+            FilterOperator.Like => Like(value, Parameter(Text(values[0]))),
+            FilterOperator.ILike => Like(Expression.Call(value, ToLowerMethod), Parameter(Text(values[0]).ToLowerInvariant())),
+            FilterOperator.In => In(value, values),
+            FilterOperator.NotLike or FilterOperator.NotILike or FilterOperator.NotIn => Expression.Not(Test(value, FilterOperators.Positive(op), values)),
+            _ => throw new ArgumentOutOfRangeException(nameof(op), op, $"'{FilterOperators.Symbol(op)}' is not a value comparison."),
+        };
+
+        Expression Single() => Literal(values[0], value.Type);
+    }
+
+    private static MethodCallExpression Like(Expression value, Expression pattern) =>
+        Expression.Call(LikeMethod, Functions, value, pattern, Expression.Constant(LikeEscape));
+
+    private static MethodCallExpression In(Expression value, IReadOnlyList<FilterValue> values)
+    {
+        var list = value.Type switch
+        {
+            var t when t == typeof(int) => Parameter(values.Select(v => checked((int)((NumberValue)v).Value)).Distinct().ToList()),
+            var t when t == typeof(double) => Parameter(values.Select(v => ((NumberValue)v).Value).Distinct().ToList()),
+            var t when t == typeof(DateTime) => Parameter(values.Select(v => ((TimestampValue)v).Utc).Distinct().ToList()),
+            _ => Parameter(values.Select(Text).Distinct(StringComparer.Ordinal).ToList()),
+        };
+        return Expression.Call(typeof(Enumerable), nameof(Enumerable.Contains), [value.Type], list, value);
+    }
+
+    /// <summary>One literal as a parameter of the column's type.</summary>
+    private static Expression Literal(FilterValue literal, Type type) => literal switch
+    {
+        NumberValue n when type == typeof(int) => Parameter(checked((int)n.Value)),
+        NumberValue n when type == typeof(double) => Parameter(n.Value),
+        TimestampValue t when type == typeof(DateTime) => Parameter(t.Utc),
+        StringValue s when type == typeof(string) => Parameter(s.Value),
+        _ => throw new ArgumentException($"A {literal.GetType().Name} cannot be compared with a {type.Name} column.", nameof(literal)),
+    };
+
+    private static string Text(FilterValue literal) => literal is StringValue s
+        ? s.Value
+        : throw new ArgumentException($"Expected a string, got {literal.GetType().Name}.", nameof(literal));
+
+    /// <summary>
+    /// Wraps a value so that EF Core sees a member read of a captured object, which it sends as a query
+    /// parameter (a bare constant would be inlined into the SQL and defeat the query cache).
+    /// </summary>
+    private static MemberExpression Parameter<T>(T value) =>
+        Expression.Property(Expression.Constant(new Captured<T>(value)), nameof(Captured<T>.Value));
+
+    private sealed class Captured<T>(T value)
+    {
+        public T Value { get; } = value;
+    }
+}
