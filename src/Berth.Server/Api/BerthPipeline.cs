@@ -53,6 +53,7 @@ public static class BerthPipeline
         api.MapVersions();
         api.MapAliases();
         api.MapUploads();
+        api.MapSearch();
         return app;
     }
 

@@ -114,6 +114,7 @@ public static class BerthServer
         services.AddScoped<VersionService>();
         services.AddScoped<LifecycleService>();
         services.AddScoped<UploadService>();
+        services.AddScoped<SearchService>();
         services.AddScoped<IdempotencyStore>();
         services.AddSingleton<MaintenanceService>();
         services.AddHostedService(sp => sp.GetRequiredService<MaintenanceService>());
