@@ -3,14 +3,20 @@ using System.Diagnostics.Metrics;
 namespace Berth.Core.Diagnostics;
 
 /// <summary>
-/// Berth's own metrics (System.Diagnostics.Metrics; exported at /metrics). Gauges read values the
-/// maintenance service refreshes, so scraping never touches the database.
+/// Berth's own metrics (System.Diagnostics.Metrics, exported at /metrics). Everything is observed from
+/// counters kept here, so exporters read a consistent value at scrape time; the store gauges hold what
+/// the maintenance service last measured, so scraping never touches the database.
 /// </summary>
 public sealed class BerthMeter : IDisposable
 {
     public const string MeterName = "Berth";
 
     private readonly Meter _meter;
+    private long _bytesIn;
+    private long _bytesOut;
+    private long _blobsCreated;
+    private long _blobsExisting;
+    private long _uploadsRejected;
     private long _openUploads;
     private long _storedBytes;
     private long _storedBlobs;
@@ -18,21 +24,23 @@ public sealed class BerthMeter : IDisposable
     public BerthMeter(IMeterFactory factory)
     {
         _meter = factory.Create(MeterName);
-        BytesUploaded = _meter.CreateCounter<long>("berth.blob.bytes_in", "By", "Blob bytes received from clients");
-        BytesDownloaded = _meter.CreateCounter<long>("berth.blob.bytes_out", "By", "Blob bytes sent to clients");
-        BlobsCommitted = _meter.CreateCounter<long>("berth.blob.commits", null, "Uploads finished and verified");
-        UploadsRejected = _meter.CreateCounter<long>("berth.upload.rejected", null, "Uploads rejected for a digest or size mismatch");
-        VersionsCommitted = _meter.CreateCounter<long>("berth.version.commits", null, "Versions that became ready");
-        _meter.CreateObservableGauge("berth.upload.sessions_open", () => Interlocked.Read(ref _openUploads), null, "Upload sessions open");
-        _meter.CreateObservableGauge("berth.store.bytes", () => Interlocked.Read(ref _storedBytes), "By", "Bytes held by the blob store");
-        _meter.CreateObservableGauge("berth.store.blobs", () => Interlocked.Read(ref _storedBlobs), null, "Blobs held by the blob store");
+        _meter.CreateObservableCounter("blob.received.bytes", () => Interlocked.Read(ref _bytesIn), "By", "Blob bytes received from clients");
+        _meter.CreateObservableCounter("blob.sent.bytes", () => Interlocked.Read(ref _bytesOut), "By", "Blob bytes sent to clients");
+        _meter.CreateObservableCounter("blob.created", () => Interlocked.Read(ref _blobsCreated), null, "Uploads verified and stored as new blobs");
+        _meter.CreateObservableCounter("blob.deduplicated", () => Interlocked.Read(ref _blobsExisting), null, "Uploads verified whose bytes the store already held");
+        _meter.CreateObservableCounter("upload.rejected", () => Interlocked.Read(ref _uploadsRejected), null, "Uploads rejected for a digest or size mismatch");
+        _meter.CreateObservableGauge("upload.sessions_open", () => Interlocked.Read(ref _openUploads), null, "Upload sessions open");
+        _meter.CreateObservableGauge("store.bytes", () => Interlocked.Read(ref _storedBytes), "By", "Bytes held by the blob store");
+        _meter.CreateObservableGauge("store.blobs", () => Interlocked.Read(ref _storedBlobs), null, "Blobs held by the blob store");
     }
 
-    public Counter<long> BytesUploaded { get; }
-    public Counter<long> BytesDownloaded { get; }
-    public Counter<long> BlobsCommitted { get; }
-    public Counter<long> UploadsRejected { get; }
-    public Counter<long> VersionsCommitted { get; }
+    public void BytesReceived(long bytes) => Interlocked.Add(ref _bytesIn, bytes);
+
+    public void BytesSent(long bytes) => Interlocked.Add(ref _bytesOut, bytes);
+
+    public void BlobStored(bool created) => Interlocked.Increment(ref created ? ref _blobsCreated : ref _blobsExisting);
+
+    public void UploadRejected() => Interlocked.Increment(ref _uploadsRejected);
 
     public void SetStoreStatistics(long openUploads, long storedBlobs, long storedBytes)
     {

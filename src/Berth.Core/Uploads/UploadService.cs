@@ -106,7 +106,7 @@ public sealed class UploadService(
             {
                 await writer.DisposeAsync();
                 await DiscardAsync(uploadId, cancellationToken);
-                meter.UploadsRejected.Add(1);
+                meter.UploadRejected();
                 if (size is { } s && s != length)
                 {
                     throw Fail.Error(ErrorCodes.SizeMismatch, $"The upload holds {length} bytes, not the declared {s}; it was discarded.",
@@ -123,7 +123,7 @@ public sealed class UploadService(
         await RecordBlobAsync(expected, length, cancellationToken);
         await db.UploadSessions.Where(s => s.Id == id).ExecuteDeleteAsync(cancellationToken);
         hashes.Remove(id);
-        meter.BlobsCommitted.Add(1, new KeyValuePair<string, object?>("result", result == BlobPutResult.Created ? "created" : "existing"));
+        meter.BlobStored(created: result == BlobPutResult.Created);
         return new BlobInfo(expected.ToString(), length);
     }
 
@@ -322,7 +322,7 @@ public sealed class UploadService(
         }
         finally
         {
-            meter.BytesUploaded.Add(received);
+            meter.BytesReceived(received);
             ArrayPool<byte>.Shared.Return(first);
             ArrayPool<byte>.Shared.Return(second);
         }

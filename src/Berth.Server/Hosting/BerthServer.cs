@@ -65,6 +65,11 @@ public static class BerthServer
         builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
         builder.Logging.AddFilter("Microsoft.EntityFrameworkCore", LogLevel.Warning);
 
+        // Failed statements surface as exceptions that Berth handles (a lost race on a unique index is
+        // a 409 or a retry); EF's own error lines for them would only be noise.
+        builder.Logging.AddFilter("Microsoft.EntityFrameworkCore.Update", LogLevel.None);
+        builder.Logging.AddFilter("Microsoft.EntityFrameworkCore.Database.Command", LogLevel.None);
+
         AddServices(builder.Services, builder.Configuration, dataDirectory);
         services?.Invoke(builder.Services);
         var app = builder.Build();

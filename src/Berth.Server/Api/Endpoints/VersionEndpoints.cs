@@ -125,7 +125,7 @@ internal static class VersionEndpoints
 
         var stream = await store.OpenReadAsync(digest, 0, cancellationToken);
         return Results.Stream(
-            new CountingReadStream(stream, meter.BytesDownloaded),
+            new CountingReadStream(stream, meter),
             file.MediaType ?? "application/octet-stream",
             fileDownloadName: path[(path.LastIndexOf('/') + 1)..],
             entityTag: new EntityTagHeaderValue($"\"{file.Digest}\""),
@@ -140,7 +140,7 @@ internal static class VersionEndpoints
         await using var tar = new TarWriter(context.Response.Body, TarEntryFormat.Pax, leaveOpen: true);
         foreach (var file in files)
         {
-            await using var data = new CountingReadStream(await store.OpenReadAsync(Digest.Parse(file.Digest), 0, cancellationToken), meter.BytesDownloaded);
+            await using var data = new CountingReadStream(await store.OpenReadAsync(Digest.Parse(file.Digest), 0, cancellationToken), meter);
             var entry = new PaxTarEntry(TarEntryType.RegularFile, file.Path)
             {
                 DataStream = data,

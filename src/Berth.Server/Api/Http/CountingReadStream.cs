@@ -1,9 +1,9 @@
-using System.Diagnostics.Metrics;
+using Berth.Core.Diagnostics;
 
 namespace Berth.Server.Api.Http;
 
 /// <summary>A read-only pass-through that counts the bytes read (served) into a metric; seekable if its source is.</summary>
-internal sealed class CountingReadStream(Stream inner, Counter<long> counter) : Stream
+internal sealed class CountingReadStream(Stream inner, BerthMeter meter) : Stream
 {
     public override bool CanRead => true;
     public override bool CanSeek => inner.CanSeek;
@@ -52,7 +52,7 @@ internal sealed class CountingReadStream(Stream inner, Counter<long> counter) : 
     {
         if (read > 0)
         {
-            counter.Add(read);
+            meter.BytesSent(read);
         }
 
         return read;

@@ -1,0 +1,91 @@
+using System.Net;
+using Berth.Api.Tests.Support;
+using Berth.Contracts.Json;
+
+namespace Berth.Api.Tests;
+
+public sealed class ConcurrencyTests(ServerFixture fixture) : IClassFixture<ServerFixture>
+{
+    private TestServer Server => fixture.Server;
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    [Fact]
+    public async Task TwoClientsPushingTheSameNewSemanticVersionOneWinsTheOtherGets409()
+    {
+        for (var round = 0; round < 5; round++)
+        {
+            var semver = $"1.0.{round}";
+            var bodies = Enumerable.Range(0, 2).Select(i => Http.CreateVersionJson(ModelFolder.Sha256(ModelFolder.Bytes(10, (round * 10) + i)), 10, version: semver)).ToList();
+            using var clientA = Server.NewHttp(Server.AdminToken);
+            using var clientB = Server.NewHttp(Server.AdminToken);
+            var responses = await Task.WhenAll(
+                clientA.SendJsonAsync(HttpMethod.Post, "/api/v1/models/race/semver/versions", bodies[0], Ct),
+                clientB.SendJsonAsync(HttpMethod.Post, "/api/v1/models/race/semver/versions", bodies[1], Ct));
+            Assert.Equal([HttpStatusCode.Created, HttpStatusCode.Conflict], responses.Select(r => r.StatusCode).Order());
+            await responses.Single(r => r.StatusCode == HttpStatusCode.Conflict).AssertProblemAsync(HttpStatusCode.Conflict, "version_exists");
+            foreach (var response in responses)
+            {
+                response.Dispose();
+            }
+        }
+    }
+
+    [Fact]
+    public async Task ManyConcurrentPushesGetDistinctNumbers()
+    {
+        var bodies = Enumerable.Range(0, 12).Select(i => Http.CreateVersionJson(ModelFolder.Sha256(ModelFolder.Bytes(20, 500 + i)), 20)).ToList();
+        var responses = await Task.WhenAll(bodies.Select(b => Server.Http.SendJsonAsync(HttpMethod.Post, "/api/v1/models/race/numbers/versions", b, Ct)));
+        var numbers = new List<int>();
+        foreach (var response in responses)
+        {
+            numbers.Add((await response.ReadAsync(BerthJsonContext.Default.CreateVersionResponse)).Version.Number);
+            response.Dispose();
+        }
+
+        Assert.Equal(Enumerable.Range(1, 12), numbers.Order());
+    }
+
+    [Fact]
+    public async Task AnIdempotencyKeyReplaysTheFirstResponse()
+    {
+        var body = Http.CreateVersionJson(ModelFolder.Sha256(ModelFolder.Bytes(30, 77)), 30, version: "5.0.0");
+        using var first = await Server.Http.SendJsonAsync(HttpMethod.Post, "/api/v1/models/race/idem/versions", body, Ct, ("Idempotency-Key", "push-1"));
+        using var second = await Server.Http.SendJsonAsync(HttpMethod.Post, "/api/v1/models/race/idem/versions", body, Ct, ("Idempotency-Key", "push-1"));
+        Assert.Equal(HttpStatusCode.Created, first.StatusCode);
+        Assert.Equal(HttpStatusCode.Created, second.StatusCode);
+        Assert.Equal("true", second.Headers.GetValues("Idempotent-Replayed").Single());
+        Assert.Equal(await first.Content.ReadAsStringAsync(Ct), await second.Content.ReadAsStringAsync(Ct));
+        Assert.Equal(first.Headers.Location, second.Headers.Location);
+        var versions = await (await Server.Http.GetAsync("/api/v1/models/race/idem/versions?state=all", Ct)).ReadAsync(BerthJsonContext.Default.PageVersionInfo);
+        Assert.Single(versions.Items);
+
+        var other = Http.CreateVersionJson(ModelFolder.Sha256(ModelFolder.Bytes(30, 78)), 30, version: "5.0.1");
+        using var reused = await Server.Http.SendJsonAsync(HttpMethod.Post, "/api/v1/models/race/idem/versions", other, Ct, ("Idempotency-Key", "push-1"));
+        await reused.AssertProblemAsync(HttpStatusCode.UnprocessableEntity, "idempotency_key_reused");
+    }
+
+    [Fact]
+    public async Task ConcurrentAppendsToOneUploadNeverInterleave()
+    {
+        using var start = await Server.Http.PostAsync("/api/v1/models/race/upload/uploads", null, Ct);
+        var upload = await start.ReadAsync(BerthJsonContext.Default.UploadInfo);
+        var chunk = ModelFolder.Bytes(2 * 1024 * 1024, 99);
+        var responses = await Task.WhenAll(Enumerable.Range(0, 4).Select(async _ =>
+        {
+            using var http = Server.NewHttp(Server.AdminToken);
+            using var request = new HttpRequestMessage(HttpMethod.Patch, upload.Location) { Content = new ByteArrayContent(chunk) };
+            request.Content.Headers.ContentType = new("application/octet-stream");
+            request.Headers.Add("Upload-Offset", "0");
+            using var response = await http.SendAsync(request, Ct);
+            return response.StatusCode;
+        }));
+
+        // Exactly one append at offset 0 can succeed; the others are told the upload moved on or is busy.
+        Assert.Equal(1, responses.Count(s => s == HttpStatusCode.OK));
+        Assert.All(responses.Where(s => s != HttpStatusCode.OK), s => Assert.Equal(HttpStatusCode.Conflict, s));
+        using var status = await Server.Http.GetAsync(upload.Location, Ct);
+        Assert.Equal(chunk.Length, (await status.ReadAsync(BerthJsonContext.Default.UploadInfo)).Offset);
+        using var finish = await Server.Http.PutAsync($"{upload.Location}?digest={ModelFolder.Sha256(chunk)}", null, Ct);
+        Assert.Equal(HttpStatusCode.Created, finish.StatusCode);
+    }
+}
