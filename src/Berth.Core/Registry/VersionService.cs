@@ -287,11 +287,33 @@ public sealed class VersionService(
     /// <summary>The canonical manifest of a ready version, with its digest.</summary>
     public async Task<(byte[] Manifest, string Digest, int Number)> GetManifestAsync(string ns, string model, string selector, CancellationToken cancellationToken)
     {
+        // The hot path of deployments ("what is acme/fraud:champion?"): one query when the selector is an alias.
+        var parsed = ModelLookup.ParseSelector(selector);
+        if (parsed.Kind == SelectorKind.Name)
+        {
+            ModelLookup.ValidateNames(ns, model);
+            var hit = await ManifestByAlias(db, ns, model, parsed.Text, cancellationToken);
+            if (hit is not null)
+            {
+                return (hit.Manifest, hit.ManifestDigest, hit.Number);
+            }
+        }
+
         var id = await ResolveAsync(ns, model, selector, allowAnyState: false, cancellationToken);
         var row = await db.Versions.AsNoTracking().Where(v => v.Id == id)
             .Select(v => new { v.Manifest, v.ManifestDigest, v.Number }).SingleAsync(cancellationToken);
         return (row.Manifest, row.ManifestDigest, row.Number);
     }
+
+    private static readonly Func<RegistryDbContext, string, string, string, CancellationToken, Task<ManifestRow?>> ManifestByAlias =
+        EF.CompileAsyncQuery((RegistryDbContext context, string ns, string model, string alias, CancellationToken _) =>
+            context.Aliases
+                .Where(a => a.Name == alias && a.Version.Model.Name == model && a.Version.Model.Namespace.Name == ns &&
+                            a.Version.Model.DeletedAt == null && a.Version.Model.Namespace.DeletedAt == null && a.Version.State == VersionState.Ready)
+                .Select(a => new ManifestRow(a.Version.Manifest, a.Version.ManifestDigest, a.Version.Number))
+                .FirstOrDefault());
+
+    private sealed record ManifestRow(byte[] Manifest, string ManifestDigest, int Number);
 
     /// <summary>The files of a ready version, ordered by path, paginated.</summary>
     public async Task<Page<FileEntry>> ListFilesAsync(string ns, string model, string selector, Paging paging, CancellationToken cancellationToken)
