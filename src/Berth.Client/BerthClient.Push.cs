@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Diagnostics;
 using Berth.Client.Transfers;
 using Berth.Contracts.Dtos;
@@ -13,6 +14,8 @@ public sealed partial class BerthClient
     /// Pushes a folder (or one file) as a new version of <paramref name="ns"/>/<paramref name="model"/>:
     /// hashes the files (skipping unchanged ones known to the digest cache), declares the version, uploads
     /// only the blobs the server lacks (in parallel, resumable), and commits. Returns the ready version.
+    /// Large files with unknown digests start streaming while they are hashed (see
+    /// <see cref="PushOptions.StreamWhileHashingThreshold"/>), so hashing and uploading overlap.
     /// </summary>
     public async Task<PushResult> PushAsync(string source, string ns, string model, PushOptions options, IProgress<TransferProgress>? progress = null, CancellationToken cancellationToken = default)
     {
@@ -20,23 +23,116 @@ public sealed partial class BerthClient
         var clock = Stopwatch.StartNew();
         var files = LocalTree.Scan(source);
         var tracker = new ProgressTracker(progress);
+        using var abandon = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var streams = new ConcurrentDictionary<int, StreamedUpload>();
+        try
+        {
+            var digests = await HashAllAsync(ns, model, files, options, tracker, streams, abandon.Token, cancellationToken).ConfigureAwait(false);
+            var entries = files.Select((f, i) => new FileEntry(f.Path, f.Size, digests[i].ToString())).ToList();
+            var request = new CreateVersionRequest(entries, options.Version, options.Description, options.Metrics, options.Params, options.Tags, options.Aliases, options.Lineage);
+            var idempotencyKey = Guid.NewGuid().ToString("N");
+            var created = await RetryAsync(ct => CreateVersionAsync(ns, model, request, idempotencyKey, ct), cancellationToken).ConfigureAwait(false);
 
+            // One file per missing digest; a streamed upload of a digest that is not missing, or that
+            // another file already carries, is cancelled.
+            var byDigest = new Dictionary<string, int>(StringComparer.Ordinal);
+            foreach (var i in Enumerable.Range(0, files.Count).OrderBy(i => streams.ContainsKey(i) ? 0 : 1))
+            {
+                byDigest.TryAdd(digests[i].ToString(), i);
+            }
+
+            var missing = created.MissingBlobs.ToHashSet(StringComparer.Ordinal);
+            foreach (var (i, stream) in streams.Where(s => !missing.Contains(digests[s.Key].ToString()) || byDigest[digests[s.Key].ToString()] != s.Key).ToList())
+            {
+                await stream.AbandonAsync(this).ConfigureAwait(false);
+                streams.TryRemove(i, out _);
+            }
+
+            var uploaded = 0;
+            var uploadedBytes = 0L;
+            IReadOnlyList<string> toUpload = created.MissingBlobs;
+            for (var round = 1; ; round++)
+            {
+                var work = toUpload.Where(byDigest.ContainsKey).Select(d => byDigest[d]).ToList();
+                tracker.Start(TransferPhase.Uploading, work.Sum(i => files[i].Size), work.Count);
+                foreach (var i in work.Where(streams.ContainsKey))
+                {
+                    streams[i].Attach(tracker);
+                }
+
+                await Parallel.ForEachAsync(work, Options(options.Parallelism, cancellationToken), async (i, ct) =>
+                {
+                    if (streams.TryRemove(i, out var stream))
+                    {
+                        await stream.CompleteAsync(this, files[i], digests[i], tracker, ct).ConfigureAwait(false);
+                    }
+                    else
+                    {
+                        await UploadOneAsync(ns, model, files[i], digests[i], options, tracker, ct).ConfigureAwait(false);
+                    }
+
+                    Interlocked.Increment(ref uploaded);
+                    Interlocked.Add(ref uploadedBytes, files[i].Size);
+                    tracker.FileDone();
+                }).ConfigureAwait(false);
+
+                tracker.Start(TransferPhase.Committing, 0, 0);
+                try
+                {
+                    var number = created.Version.Number;
+                    var version = await RetryAsync(ct => CommitVersionAsync(ns, model, number, ct), cancellationToken).ConfigureAwait(false);
+                    tracker.Start(TransferPhase.Done, 0, 0);
+                    return new PushResult(version, files.Count, files.Sum(f => f.Size), uploaded, uploadedBytes, clock.Elapsed);
+                }
+                catch (BerthProblemException e) when (round < 3 && e.Code == "blobs_missing" && e.Extensions.TryGetValue("missing", out var list))
+                {
+                    // A blob we were told the server had disappeared (garbage collection raced us): upload it too.
+                    toUpload = list.EnumerateArray().Select(x => x.GetString()!).ToList();
+                }
+            }
+        }
+        finally
+        {
+            foreach (var stream in streams.Values)
+            {
+                await stream.AbandonAsync(this).ConfigureAwait(false);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Digests of every file: from the cache, or computed (in parallel). Large uncached files also
+    /// start streaming to a new upload session while they are hashed.
+    /// </summary>
+    private async Task<Digest[]> HashAllAsync(string ns, string model, IReadOnlyList<LocalFile> files, PushOptions options, ProgressTracker tracker, ConcurrentDictionary<int, StreamedUpload> streams, CancellationToken abandon, CancellationToken cancellationToken)
+    {
         tracker.Start(TransferPhase.Hashing, files.Sum(f => f.Size), files.Count);
         var digests = new Digest[files.Count];
-        await Parallel.ForEachAsync(Enumerable.Range(0, files.Count), Options(Math.Max(1, Math.Min(options.Parallelism, Environment.ProcessorCount)), cancellationToken), async (i, ct) =>
+        var todo = new List<int>();
+        for (var i = 0; i < files.Count; i++)
         {
             var file = files[i];
             if (options.DigestCache?.TryGet(file.FullPath, file.Size, file.LastWriteUtc, out var cached) == true)
             {
                 digests[i] = cached;
                 tracker.Report(file.Size);
+                tracker.FileDone();
             }
             else
             {
-                digests[i] = await FileHasher.HashFileAsync(file.FullPath, tracker, ct).ConfigureAwait(false);
-                options.DigestCache?.Set(file.FullPath, file.Size, file.LastWriteUtc, digests[i]);
+                todo.Add(i);
+                if (file.Size >= options.StreamWhileHashingThreshold && streams.Count < options.Parallelism)
+                {
+                    streams[i] = StreamedUpload.Start(this, ns, model, file, abandon);
+                }
             }
+        }
 
+        await Parallel.ForEachAsync(todo, Options(Math.Max(1, Math.Min(options.Parallelism, Environment.ProcessorCount)), cancellationToken), async (i, ct) =>
+        {
+            var file = files[i];
+            digests[i] = await FileHasher.HashFileAsync(file.FullPath, tracker, ct).ConfigureAwait(false);
+            options.DigestCache?.Set(file.FullPath, file.Size, file.LastWriteUtc, digests[i]);
             tracker.FileDone();
         }).ConfigureAwait(false);
         if (options.DigestCache is not null)
@@ -44,41 +140,7 @@ public sealed partial class BerthClient
             await options.DigestCache.SaveAsync(cancellationToken).ConfigureAwait(false);
         }
 
-        var entries = files.Select((f, i) => new FileEntry(f.Path, f.Size, digests[i].ToString())).ToList();
-        var request = new CreateVersionRequest(entries, options.Version, options.Description, options.Metrics, options.Params, options.Tags, options.Aliases, options.Lineage);
-        var idempotencyKey = Guid.NewGuid().ToString("N");
-        var created = await RetryAsync(ct => CreateVersionAsync(ns, model, request, idempotencyKey, ct), cancellationToken).ConfigureAwait(false);
-
-        var byDigest = files.Select((f, i) => (File: f, Digest: digests[i])).DistinctBy(x => x.Digest).ToDictionary(x => x.Digest.ToString(), x => x);
-        var uploaded = 0;
-        var uploadedBytes = 0L;
-        var missing = created.MissingBlobs;
-        for (var round = 1; ; round++)
-        {
-            var work = missing.Select(d => byDigest[d]).ToList();
-            tracker.Start(TransferPhase.Uploading, work.Sum(w => w.File.Size), work.Count);
-            await Parallel.ForEachAsync(work, Options(options.Parallelism, cancellationToken), async (item, ct) =>
-            {
-                await UploadOneAsync(ns, model, item.File, item.Digest, options, tracker, ct).ConfigureAwait(false);
-                Interlocked.Increment(ref uploaded);
-                Interlocked.Add(ref uploadedBytes, item.File.Size);
-                tracker.FileDone();
-            }).ConfigureAwait(false);
-
-            tracker.Start(TransferPhase.Committing, 0, 0);
-            try
-            {
-                var number = created.Version.Number;
-                var version = await RetryAsync(ct => CommitVersionAsync(ns, model, number, ct), cancellationToken).ConfigureAwait(false);
-                tracker.Start(TransferPhase.Done, 0, 0);
-                return new PushResult(version, files.Count, files.Sum(f => f.Size), uploaded, uploadedBytes, clock.Elapsed);
-            }
-            catch (BerthProblemException e) when (round < 3 && e.Code == "blobs_missing" && e.Extensions.TryGetValue("missing", out var list))
-            {
-                // A blob we were told the server had disappeared (garbage collection raced us): upload it too.
-                missing = list.EnumerateArray().Select(x => x.GetString()!).Where(byDigest.ContainsKey).ToList();
-            }
-        }
+        return digests;
     }
 
     private async Task UploadOneAsync(string ns, string model, LocalFile file, Digest digest, PushOptions options, ProgressTracker tracker, CancellationToken cancellationToken)
@@ -127,12 +189,120 @@ public sealed partial class BerthClient
 
     private sealed class CountingProgress(IProgress<long> inner) : IProgress<long>
     {
-        public long Total { get; private set; }
+        private long _total;
+
+        public long Total => Interlocked.Read(ref _total);
 
         public void Report(long value)
         {
-            Total += value;
+            Interlocked.Add(ref _total, value);
             inner.Report(value);
+        }
+    }
+
+    /// <summary>A file being sent to a new upload session while it is still being hashed.</summary>
+    private sealed class StreamedUpload : IProgress<long>
+    {
+        private readonly Lock _gate = new();
+        private readonly CancellationTokenSource _cancel;
+        private IProgress<long>? _forward;
+        private long _sent;
+        private string? _location;
+        private Task<long> _streaming = Task.FromResult(0L);
+
+        private StreamedUpload(CancellationToken abandon) => _cancel = CancellationTokenSource.CreateLinkedTokenSource(abandon);
+
+        public static StreamedUpload Start(BerthClient client, string ns, string model, LocalFile file, CancellationToken abandon)
+        {
+            var upload = new StreamedUpload(abandon);
+            upload._streaming = upload.StreamAsync(client, ns, model, file);
+            return upload;
+        }
+
+        /// <summary>From now on, report sent bytes to <paramref name="progress"/> (which first gets what was sent so far).</summary>
+        public void Attach(IProgress<long> progress)
+        {
+            lock (_gate)
+            {
+                _forward = progress;
+                progress.Report(_sent);
+            }
+        }
+
+        public void Report(long value)
+        {
+            lock (_gate)
+            {
+                _sent += value;
+                _forward?.Report(value);
+            }
+        }
+
+        private async Task<long> StreamAsync(BerthClient client, string ns, string model, LocalFile file)
+        {
+            try
+            {
+                // Not cancellable: a session the server created must be known here, so abandoning can delete it.
+                _location = (await client.StartUploadAsync(ns, model, CancellationToken.None).ConfigureAwait(false)).Location;
+                using var content = FileHasher.OpenSequential(file.FullPath);
+                return await client.AppendUploadAsync(_location, content, 0, file.Size, this, _cancel.Token).ConfigureAwait(false);
+            }
+            catch (Exception e) when (IsRetryable(e) || e is OperationCanceledException)
+            {
+                // Finishing resumes from whatever the server holds; abandoning does not care.
+                return -1;
+            }
+        }
+
+        /// <summary>Waits for the stream, sends whatever is still missing, and finishes with the digest.</summary>
+        public async Task CompleteAsync(BerthClient client, LocalFile file, Digest digest, ProgressTracker tracker, CancellationToken cancellationToken)
+        {
+            var offset = await _streaming.ConfigureAwait(false);
+            if (_location is null)
+            {
+                throw new InvalidOperationException($"Could not open an upload for '{file.Path}'.");
+            }
+
+            if (offset < 0)
+            {
+                offset = await client.GetUploadOffsetAsync(_location, cancellationToken).ConfigureAwait(false);
+                lock (_gate)
+                {
+                    tracker.Report(offset - _sent);
+                    _forward = null;
+                }
+            }
+
+            await client.ContinueUploadAsync(_location, file.FullPath, digest, file.Size, offset, tracker, cancellationToken).ConfigureAwait(false);
+            _cancel.Dispose();
+        }
+
+        /// <summary>Stops the stream and deletes the upload (the server already has these bytes).</summary>
+        public async Task AbandonAsync(BerthClient client)
+        {
+            await _cancel.CancelAsync().ConfigureAwait(false);
+            try
+            {
+                await _streaming.ConfigureAwait(false);
+            }
+            catch (Exception)
+            {
+                // The stream failed on its own; there is nothing to keep either way.
+            }
+
+            if (_location is not null)
+            {
+                try
+                {
+                    await client.CancelUploadAsync(_location, CancellationToken.None).ConfigureAwait(false);
+                }
+                catch (Exception e) when (e is BerthProblemException or HttpRequestException or TimeoutException)
+                {
+                    // An upload left behind expires on the server by itself.
+                }
+            }
+
+            _cancel.Dispose();
         }
     }
 }

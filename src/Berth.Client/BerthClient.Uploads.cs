@@ -61,7 +61,7 @@ public sealed partial class BerthClient
     /// </summary>
     public async Task<BlobInfo> UploadFileAsync(string ns, string model, string path, Digest digest, long size, IUploadResumeStore? resume = null, IProgress<long>? progress = null, CancellationToken cancellationToken = default)
     {
-        var resumeKey = $"{BaseUri.AbsoluteUri}|{ns}/{model}@{digest}";
+        var resumeKey = ResumeKey(ns, model, digest);
         var location = resume?.Get(resumeKey);
         long offset = 0;
         if (location is not null)
@@ -83,6 +83,25 @@ public sealed partial class BerthClient
             resume?.Set(resumeKey, location);
         }
 
+        try
+        {
+            var blob = await ContinueUploadAsync(location, path, digest, size, offset, progress, cancellationToken).ConfigureAwait(false);
+            resume?.Remove(resumeKey);
+            return blob;
+        }
+        catch (BerthProblemException e) when (e.Code is "digest_mismatch" or "size_mismatch" or "upload_not_found")
+        {
+            resume?.Remove(resumeKey);
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Sends the rest of <paramref name="path"/> from <paramref name="offset"/> to an open upload and
+    /// finishes it, resuming from the server's offset after failures.
+    /// </summary>
+    internal async Task<BlobInfo> ContinueUploadAsync(string location, string path, Digest digest, long size, long offset, IProgress<long>? progress, CancellationToken cancellationToken)
+    {
         for (var attempt = 1; ; attempt++)
         {
             try
@@ -93,9 +112,7 @@ public sealed partial class BerthClient
                     offset = await AppendUploadAsync(location, file, offset, size - offset, progress, cancellationToken).ConfigureAwait(false);
                 }
 
-                var blob = await FinishUploadAsync(location, digest, size, cancellationToken).ConfigureAwait(false);
-                resume?.Remove(resumeKey);
-                return blob;
+                return await FinishUploadAsync(location, digest, size, cancellationToken).ConfigureAwait(false);
             }
             catch (Exception e) when (attempt < MaxUploadAttempts && IsRetryable(e) && !cancellationToken.IsCancellationRequested)
             {
@@ -106,13 +123,10 @@ public sealed partial class BerthClient
                     : await GetUploadOffsetAsync(location, cancellationToken).ConfigureAwait(false);
                 progress?.Report(offset - before);
             }
-            catch (BerthProblemException e) when (e.Code is "digest_mismatch" or "size_mismatch" or "upload_not_found")
-            {
-                resume?.Remove(resumeKey);
-                throw;
-            }
         }
     }
+
+    internal string ResumeKey(string ns, string model, Digest digest) => $"{BaseUri.AbsoluteUri}|{ns}/{model}@{digest}";
 
     internal static bool IsRetryable(Exception e) => e switch
     {

@@ -82,6 +82,34 @@ public sealed class PushPullTests(ServerFixture fixture) : IClassFixture<ServerF
     }
 
     [Fact]
+    public async Task FilesStreamedWhileHashingArriveIntactAndAreCancelledWhenTheServerHasThem()
+    {
+        using var model = new ModelFolder(("big-a.bin", 3 * 1024 * 1024), ("big-b.bin", 2 * 1024 * 1024), ("copy-of-a.bin", 0), ("small.txt", 10));
+        File.Copy(Path.Combine(model.Root, "big-a.bin"), Path.Combine(model.Root, "copy-of-a.bin"), overwrite: true);
+        var streaming = new PushOptions { StreamWhileHashingThreshold = 1024 * 1024, SingleRequestLimit = 1024 };
+        var first = await Server.Client.PushAsync(model.Root, "stream", "hashing", streaming, cancellationToken: Ct);
+        Assert.Equal(3, first.FilesUploaded);
+
+        var output = TempFolder.Create("berth-pull");
+        try
+        {
+            await Server.Client.PullAsync(ModelReference.Parse("stream/hashing"), output, new PullOptions(), cancellationToken: Ct);
+            AssertSameTree(model.Root, output);
+        }
+        finally
+        {
+            TempFolder.Delete(output);
+        }
+
+        // Without a digest cache the big files are streamed again, then cancelled: the server has them.
+        var again = await Server.Client.PushAsync(model.Root, "stream", "hashing", streaming, cancellationToken: Ct);
+        Assert.Equal(0, again.FilesUploaded);
+        await using var scope = Server.Services.CreateAsyncScope();
+        Assert.Equal(0, await scope.ServiceProvider.GetRequiredService<RegistryDbContext>().UploadSessions.CountAsync(Ct));
+        Assert.Empty(Directory.EnumerateDirectories(Path.Combine(Server.DataDirectory, "store", "uploads")));
+    }
+
+    [Fact]
     public async Task FilesDownloadWithRangesETagsAndDigestHeaders()
     {
         using var model = new ModelFolder(("data/weights.bin", 100_000));

@@ -19,6 +19,13 @@ public sealed record PushOptions
     /// <summary>Files up to this size go in one request; larger ones through a resumable session.</summary>
     public long SingleRequestLimit { get; init; } = 16 * 1024 * 1024;
 
+    /// <summary>
+    /// Files at least this large whose digest is not cached start uploading while they are being
+    /// hashed, instead of after; the upload is cancelled if the server turns out to hold the bytes
+    /// already. Null turns this off (hash everything first, upload only what is missing).
+    /// </summary>
+    public long? StreamWhileHashingThreshold { get; init; } = 64 * 1024 * 1024;
+
     public IDigestCache? DigestCache { get; init; }
 
     public IUploadResumeStore? ResumeStore { get; init; }
