@@ -19,15 +19,15 @@ internal static class PushCommand
         var target = new Argument<string>("model") { Description = "Where to push: namespace/model (or model with a default namespace)." };
         var version = new Option<string>("--version", "-v") { Description = "Semantic version of the new version, e.g. 1.2.0 (unique per model)." };
         var description = new Option<string>("--description", "-d") { Description = "Description (markdown)." };
-        var metrics = Repeated("--metric", "name=number, e.g. auc=0.931 (repeatable).");
-        var parameters = Repeated("--param", "name=value training parameter, e.g. lr=0.01 (repeatable).");
-        var tags = Repeated("--tag", "key=value tag, e.g. team=risk (repeatable).");
-        var aliases = Repeated("--alias", "Point this alias at the new version, e.g. candidate (repeatable).");
+        var metrics = Repeated("--metric", "name=number", "A metric, e.g. auc=0.931 (repeatable; '.' is the decimal point).");
+        var parameters = Repeated("--param", "name=value", "A training parameter, e.g. lr=0.01 (repeatable).");
+        var tags = Repeated("--tag", "key=value", "A tag, e.g. team=risk (repeatable).");
+        var aliases = Repeated("--alias", "alias", "Point this alias at the new version, e.g. candidate (repeatable).");
         var gitCommit = new Option<string>("--git-commit") { Description = "Commit of the training code (4-64 hex characters)." };
         var gitRepo = new Option<string>("--git-repo") { Description = "Repository of the training code." };
         var runId = new Option<string>("--run-id") { Description = "Id of the training run that produced the model." };
-        var datasets = Repeated("--dataset", "Training data as uri[@algorithm:digest], e.g. s3://data/train.parquet@sha256:… (repeatable).");
-        var parents = Repeated("--parent", "A version this one derives from, e.g. acme/base:3 (repeatable).");
+        var datasets = Repeated("--dataset", "uri[@digest]", "Training data as uri[@algorithm:digest], e.g. s3://data/train.parquet@sha256:… (repeatable).");
+        var parents = Repeated("--parent", "reference", "A version this one derives from, e.g. acme/base:3 (repeatable).");
         var parallel = new Option<int>("--parallel", "-p") { Description = "Files uploaded at the same time.", DefaultValueFactory = _ => 4 };
         parallel.Validators.Add(result =>
         {
@@ -127,7 +127,8 @@ internal static class PushCommand
         return command;
     }
 
-    private static Option<string[]> Repeated(string name, string description) => new(name) { Description = description };
+    private static Option<string[]> Repeated(string name, string helpName, string description) =>
+        new(name) { Description = description, HelpName = helpName };
 
     private static Dictionary<TKey, TValue>? NullIfEmpty<TKey, TValue>(Dictionary<TKey, TValue> values) where TKey : notnull =>
         values.Count > 0 ? values : null;
