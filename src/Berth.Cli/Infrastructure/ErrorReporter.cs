@@ -57,7 +57,7 @@ internal static class ErrorReporter
 
             case HttpRequestException e:
                 message = Unreachable(e, server);
-                hint = e.InnerException is SocketException or null || e.HttpRequestError == HttpRequestError.ConnectionError
+                hint = e.HttpRequestError is HttpRequestError.ConnectionError or HttpRequestError.NameResolutionError
                     ? $"is the server running? The address comes from 'berth login' or {CliContext.UrlVariable}."
                     : null;
                 return ExitCodes.Failure;

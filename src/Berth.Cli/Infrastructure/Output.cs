@@ -66,13 +66,14 @@ internal sealed class Output(bool json)
         {
             // Plain lines on a terminal too (only the key is coloured): long digests wrap as the terminal likes.
             var label = (key + ":").PadRight(width);
+            var text = value.ReplaceLineEndings("\n").Replace("\n", "\n" + pad + new string(' ', width + 2), StringComparison.Ordinal);
             if (StdoutIsTerminal)
             {
-                StdoutConsole.MarkupLine($"{pad}[grey]{Markup.Escape(label)}[/]  {Markup.Escape(value)}");
+                StdoutConsole.MarkupLine($"{pad}[grey]{Markup.Escape(label)}[/]  {Markup.Escape(text)}");
             }
             else
             {
-                Console.Out.WriteLine($"{pad}{label}  {value}");
+                Console.Out.WriteLine($"{pad}{label}  {text}");
             }
         }
     }
