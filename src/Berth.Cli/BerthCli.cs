@@ -1,5 +1,7 @@
 using System.CommandLine;
+using System.CommandLine.Invocation;
 using Berth.Cli.Commands;
+using Berth.Cli.Infrastructure;
 
 namespace Berth.Cli;
 
@@ -8,8 +10,54 @@ internal static class BerthCli
 {
     public static async Task<int> RunAsync(string[] args)
     {
+        var app = new CliApp();
         var root = new RootCommand("Berth: a self-hosted model registry. 'berth serve' runs the server; the other commands talk to one.");
-        root.Subcommands.Add(ServeCommand.Create());
-        return await root.Parse(args).InvokeAsync();
+        root.Options.Add(app.Json);
+        foreach (var command in (IEnumerable<Command>)
+        [
+            .. AuthCommands.Create(app),
+            TokenCommands.Create(app),
+            PushCommand.Create(app),
+            PullCommand.Create(app),
+            ListCommand.Create(app),
+            ShowCommand.Create(app),
+            AliasCommands.Create(app),
+            StageCommand.Create(app),
+            TagCommand.Create(app),
+            SearchCommand.Create(app),
+            RemoveCommand.Create(app),
+            HistoryCommand.Create(app),
+            ServeCommand.Create(),
+        ])
+        {
+            root.Subcommands.Add(command);
+        }
+
+        var parse = root.Parse(args);
+        if (parse.Action is ParseErrorAction)
+        {
+            return UsageErrors(parse);
+        }
+
+        return await parse.InvokeAsync();
+    }
+
+    /// <summary>Parse errors: one line each on stderr and exit code 2 (the help text is one --help away).</summary>
+    private static int UsageErrors(ParseResult parse)
+    {
+        foreach (var error in parse.Errors)
+        {
+            Output.Error(error.Message);
+        }
+
+        var path = new List<string>();
+        for (var result = parse.CommandResult; result is not null; result = result.Parent as System.CommandLine.Parsing.CommandResult)
+        {
+            path.Insert(0, result.Command.Name);
+        }
+
+        path[0] = "berth";
+        Output.Hint($"run '{string.Join(' ', path)} --help' for usage.");
+        return ExitCodes.Usage;
     }
 }

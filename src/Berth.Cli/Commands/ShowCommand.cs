@@ -1,0 +1,90 @@
+using System.CommandLine;
+using Berth.Cli.Infrastructure;
+using Berth.Contracts.Dtos;
+
+namespace Berth.Cli.Commands;
+
+/// <summary><c>berth show acme/fraud:candidate</c>: everything about one version.</summary>
+internal static class ShowCommand
+{
+    public static Command Create(CliApp app)
+    {
+        var reference = new Argument<string>("reference")
+        {
+            Description = "namespace/model[:selector]: a number (3), semantic version (1.2.0, v1.2.0), alias, stage or latest; or namespace/model@sha256:<hex>. No selector = latest.",
+        };
+        var files = new Option<bool>("--files", "-f") { Description = "Also list the files (path, size, digest)." };
+        var command = new Command("show", "Show a version: state, stage, aliases, metrics, params, tags, lineage, files.") { reference, files };
+        app.SetAction(command, async (context, parse, cancellationToken) =>
+        {
+            var version = await context.Client.GetVersionAsync(context.Reference(parse.GetValue(reference)!), parse.GetValue(files), cancellationToken);
+            if (context.Output.Json)
+            {
+                context.Output.WriteJson(version, CliJson.Context.VersionInfo);
+            }
+            else
+            {
+                Write(context.Output, version);
+            }
+
+            return ExitCodes.Success;
+        });
+        return command;
+    }
+
+    private static void Write(Output output, VersionInfo v)
+    {
+        output.Title(v.Reference + (v.SemVer is { } s ? $" ({s})" : ""));
+        output.Fields(
+        [
+            ("state", v.State),
+            ("semver", v.SemVer ?? "-"),
+            ("stage", v.Stage is { } stage ? $"{stage}{(v.StageChangedAt is { } at ? $" (since {TextFormat.Time(at)})" : "")}" : "-"),
+            ("aliases", v.Aliases.Count > 0 ? TextFormat.List(v.Aliases) : "-"),
+            ("digest", v.ManifestDigest),
+            ("size", $"{TextFormat.Bytes(v.TotalSize)} in {TextFormat.Count(v.FileCount, "file")}"),
+            ("created", $"{TextFormat.Time(v.CreatedAt)} by {v.CreatedBy}"),
+            ("ready", v.ReadyAt is { } ready ? TextFormat.Time(ready) : null),
+            ("description", string.IsNullOrWhiteSpace(v.Description) ? null : v.Description.Trim()),
+        ], indent: 2);
+
+        Section(output, "metrics", v.Metrics.OrderBy(m => m.Key, StringComparer.Ordinal).Select(m => (m.Key, (string?)TextFormat.Number(m.Value))));
+        Section(output, "params", v.Params.OrderBy(p => p.Key, StringComparer.Ordinal).Select(p => (p.Key, (string?)p.Value)));
+        Section(output, "tags", v.Tags.OrderBy(t => t.Key, StringComparer.Ordinal).Select(t => (t.Key, (string?)t.Value)));
+
+        var lineage = v.Lineage;
+        Section(output, "lineage",
+        [
+            ("run", lineage.RunId),
+            ("git repository", lineage.GitRepository),
+            ("git commit", lineage.GitCommit),
+            ("datasets", lineage.Datasets is { Count: > 0 } ds ? TextFormat.List(ds.Select(d => d.Digest is null ? d.Uri : $"{d.Uri}@{d.Digest}")) : null),
+            ("parents", lineage.Parents is { Count: > 0 } ps ? TextFormat.List(ps) : null),
+        ]);
+
+        if (v.Files is { } files)
+        {
+            output.Line("files:");
+            if (files.Count == 0)
+            {
+                output.Line("  (none)");
+            }
+            else
+            {
+                output.Table(["PATH", "SIZE", "DIGEST"], files.Select(f => (IReadOnlyList<string>)[f.Path, TextFormat.Bytes(f.Size), f.Digest]), indent: 2);
+            }
+        }
+    }
+
+    private static void Section(Output output, string title, IEnumerable<(string Key, string? Value)> fields)
+    {
+        var list = fields.Where(f => f.Value is not null).ToList();
+        if (list.Count == 0)
+        {
+            return;
+        }
+
+        output.Line($"{title}:");
+        output.Fields(list, indent: 2);
+    }
+}

@@ -1,0 +1,42 @@
+using System.Text.Encodings.Web;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Berth.Contracts.Dtos;
+
+namespace Berth.Cli.Infrastructure;
+
+/// <summary>
+/// JSON of the CLI: the config file and <c>--json</c> output. API records are written exactly as the
+/// server sends them (camelCase, nulls included); lists are plain arrays.
+/// </summary>
+[JsonSourceGenerationOptions(JsonSerializerDefaults.Web, WriteIndented = true)]
+[JsonSerializable(typeof(CliConfig))]
+[JsonSerializable(typeof(WhoAmI))]
+[JsonSerializable(typeof(CreatedToken))]
+[JsonSerializable(typeof(TokenInfo))]
+[JsonSerializable(typeof(List<TokenInfo>))]
+[JsonSerializable(typeof(List<NamespaceInfo>))]
+[JsonSerializable(typeof(List<ModelInfo>))]
+[JsonSerializable(typeof(VersionInfo))]
+[JsonSerializable(typeof(List<VersionInfo>))]
+[JsonSerializable(typeof(AliasInfo))]
+[JsonSerializable(typeof(List<AliasInfo>))]
+[JsonSerializable(typeof(List<HistoryEntry>))]
+[JsonSerializable(typeof(PushOutput))]
+[JsonSerializable(typeof(PullOutput))]
+[JsonSerializable(typeof(AliasRemovedOutput))]
+[JsonSerializable(typeof(LogoutOutput))]
+internal sealed partial class CliJson : JsonSerializerContext
+{
+    /// <summary>The context used for reading and writing: readable output (no \u escapes for '+', '&lt;' or non-ASCII text).</summary>
+    public static CliJson Context => Relaxed.Instance;
+
+    /// <summary>A holder class, so that <see cref="Default"/> (in the generated part) is initialised first.</summary>
+    private static class Relaxed
+    {
+        public static readonly CliJson Instance = new(new JsonSerializerOptions(Default.Options)
+        {
+            Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+        });
+    }
+}

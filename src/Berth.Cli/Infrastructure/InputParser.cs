@@ -1,0 +1,110 @@
+using System.Globalization;
+using System.Text.RegularExpressions;
+using Berth.Contracts.Dtos;
+using Berth.Contracts.Naming;
+
+namespace Berth.Cli.Infrastructure;
+
+/// <summary>
+/// Parses what users type besides references: <c>key=value</c> pairs, metrics (invariant-culture
+/// numbers), datasets (<c>uri[@algorithm:digest]</c>). Every failure is a <see cref="UsageException"/>
+/// that quotes the input and says what was expected.
+/// </summary>
+internal static partial class InputParser
+{
+    [GeneratedRegex("^[A-Za-z0-9_+.-]{1,32}:[A-Za-z0-9+/=._-]{1,200}$", RegexOptions.CultureInvariant)]
+    private static partial Regex DatasetDigest();
+
+    /// <summary><c>key=value</c> pairs (the value may contain '=' and may be empty); a key may appear once.</summary>
+    public static Dictionary<string, string> Pairs(IEnumerable<string>? values, string kind, string option)
+    {
+        var result = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var text in values ?? [])
+        {
+            var (key, value) = Split(text, kind, option);
+            if (Names.CheckKey(kind, key) is { } problem)
+            {
+                throw new UsageException($"{option} {text}: {problem}");
+            }
+
+            var valueProblem = kind == "tag" ? Names.CheckTagValue(key, value) : Names.CheckParamValue(key, value);
+            if (valueProblem is not null)
+            {
+                throw new UsageException($"{option} {text}: {valueProblem}");
+            }
+
+            if (!result.TryAdd(key, value))
+            {
+                throw new UsageException($"{option}: {kind} '{key}' is given twice.");
+            }
+        }
+
+        return result;
+    }
+
+    /// <summary><c>name=number</c>, the number in invariant culture (<c>0.931</c>, <c>1e-3</c>; not <c>0,931</c>).</summary>
+    public static Dictionary<string, double> Metrics(IEnumerable<string>? values, string option = "--metric")
+    {
+        var result = new Dictionary<string, double>(StringComparer.Ordinal);
+        foreach (var text in values ?? [])
+        {
+            var (key, value) = Split(text, "metric", option);
+            if (Names.CheckKey("metric", key) is { } problem)
+            {
+                throw new UsageException($"{option} {text}: {problem}");
+            }
+
+            if (!double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out var number) || !double.IsFinite(number))
+            {
+                throw new UsageException($"{option} {text}: '{value}' is not a number; write metrics as name=number with a '.' decimal point (e.g. auc=0.931 or loss=1e-3).");
+            }
+
+            if (!result.TryAdd(key, number))
+            {
+                throw new UsageException($"{option}: metric '{key}' is given twice.");
+            }
+        }
+
+        return result;
+    }
+
+    /// <summary><c>uri</c> or <c>uri@algorithm:digest</c> (e.g. <c>s3://data/train.parquet@sha256:…</c>).</summary>
+    public static DatasetRef Dataset(string text)
+    {
+        if (string.IsNullOrWhiteSpace(text))
+        {
+            throw new UsageException("--dataset needs a URI, optionally followed by @algorithm:digest.");
+        }
+
+        var at = text.LastIndexOf('@');
+        if (at > 0 && DatasetDigest().IsMatch(text[(at + 1)..]))
+        {
+            return new DatasetRef(text[..at], text[(at + 1)..]);
+        }
+
+        if (at > 0 && text[(at + 1)..].StartsWith("sha256:", StringComparison.Ordinal))
+        {
+            throw new UsageException($"--dataset {text}: '{text[(at + 1)..]}' is not a digest; use uri@algorithm:value (e.g. @sha256:<hex>).");
+        }
+
+        return new DatasetRef(text);
+    }
+
+    private static (string Key, string Value) Split(string text, string kind, string option)
+    {
+        var equals = text.IndexOf('=', StringComparison.Ordinal);
+        if (equals <= 0)
+        {
+            throw new UsageException($"{option} '{text}': expected {kind} as key=value (e.g. {Example(kind)}).");
+        }
+
+        return (text[..equals], text[(equals + 1)..]);
+    }
+
+    private static string Example(string kind) => kind switch
+    {
+        "metric" => "auc=0.931",
+        "param" => "lr=0.01",
+        _ => "team=risk",
+    };
+}

@@ -1,0 +1,61 @@
+using System.Globalization;
+
+namespace Berth.Cli.Infrastructure;
+
+/// <summary>How values look in human output. Times are UTC so that output is the same everywhere.</summary>
+internal static class TextFormat
+{
+    private static readonly string[] Units = ["B", "KiB", "MiB", "GiB", "TiB", "PiB"];
+
+    public static string Bytes(long bytes)
+    {
+        double value = bytes;
+        var unit = 0;
+        while (Math.Abs(value) >= 1024 && unit < Units.Length - 1)
+        {
+            value /= 1024;
+            unit++;
+        }
+
+        return unit == 0 ? $"{bytes} B" : $"{value.ToString(value < 10 ? "0.0" : "0", CultureInfo.InvariantCulture)} {Units[unit]}";
+    }
+
+    public static string Count(int count, string singular, string? plural = null) =>
+        $"{count} {(count == 1 ? singular : plural ?? singular + "s")}";
+
+    public static string Time(DateTimeOffset? time) =>
+        time is { } t ? t.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture) + " UTC" : "";
+
+    public static string ShortTime(DateTimeOffset? time) =>
+        time is { } t ? t.UtcDateTime.ToString("yyyy-MM-dd HH:mm", CultureInfo.InvariantCulture) : "";
+
+    public static string Seconds(TimeSpan elapsed) =>
+        elapsed.TotalSeconds < 10 ? $"{elapsed.TotalSeconds.ToString("0.00", CultureInfo.InvariantCulture)} s" : $"{elapsed.TotalSeconds.ToString("0", CultureInfo.InvariantCulture)} s";
+
+    /// <summary>A number as the user typed it: shortest round-trip form, invariant culture.</summary>
+    public static string Number(double value) => value.ToString("R", CultureInfo.InvariantCulture);
+
+    public static string Metrics(IReadOnlyDictionary<string, double> metrics) =>
+        string.Join(" ", metrics.OrderBy(m => m.Key, StringComparer.Ordinal).Select(m => $"{m.Key}={Number(m.Value)}"));
+
+    public static string Pairs(IReadOnlyDictionary<string, string> pairs) =>
+        string.Join(" ", pairs.OrderBy(p => p.Key, StringComparer.Ordinal).Select(p => $"{p.Key}={p.Value}"));
+
+    /// <summary>Pointers such as aliases or stages: <c>champion=3 candidate=4</c>.</summary>
+    public static string Pointers(IReadOnlyDictionary<string, int> pointers) =>
+        string.Join(" ", pointers.OrderBy(p => p.Key, StringComparer.Ordinal).Select(p => $"{p.Key}={p.Value}"));
+
+    public static string List(IEnumerable<string> values) => string.Join(", ", values);
+
+    /// <summary>The first line of a (markdown) description, shortened for a table.</summary>
+    public static string Summary(string? description, int max = 60)
+    {
+        if (string.IsNullOrWhiteSpace(description))
+        {
+            return "";
+        }
+
+        var line = description.Trim().Split('\n')[0].Trim();
+        return line.Length <= max ? line : line[..(max - 1)] + "…";
+    }
+}

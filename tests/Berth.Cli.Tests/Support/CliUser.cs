@@ -1,0 +1,80 @@
+namespace Berth.Cli.Tests.Support;
+
+/// <summary>
+/// A person at a shell: their own HOME, config file (BERTH_CONFIG) and cache folder (BERTH_CACHE_DIR),
+/// all in a temporary folder, and none of the Berth or XDG variables of the machine running the tests.
+/// </summary>
+public sealed class CliUser : IDisposable
+{
+    private static readonly string[] Cleared =
+        ["BERTH_URL", "BERTH_TOKEN", "BERTH_NAMESPACE", "BERTH_CONFIG", "BERTH_CACHE_DIR", "BERTH_DEBUG", "XDG_CONFIG_HOME", "XDG_CACHE_HOME", "NO_COLOR"];
+
+    public CliUser()
+    {
+        Root = TempFolder.Create("berth-cli-user");
+        Home = Directory.CreateDirectory(Path.Combine(Root, "home")).FullName;
+        ConfigPath = Path.Combine(Root, "config", "config.json");
+        CacheDirectory = Path.Combine(Root, "cache");
+        Environment = new Dictionary<string, string?>(StringComparer.Ordinal)
+        {
+            ["HOME"] = Home,
+            ["BERTH_CONFIG"] = ConfigPath,
+            ["BERTH_CACHE_DIR"] = CacheDirectory,
+        };
+    }
+
+    public string Root { get; }
+    public string Home { get; }
+    public string ConfigPath { get; }
+    public string CacheDirectory { get; }
+
+    /// <summary>Variables of this user's shell; a null value unsets the variable.</summary>
+    public Dictionary<string, string?> Environment { get; }
+
+    public Task<CliResult> RunAsync(params string[] args) => RunWithAsync(null, args);
+
+    /// <summary>Runs berth with extra variables for this one command (null unsets).</summary>
+    public Task<CliResult> RunWithAsync(IReadOnlyDictionary<string, string?>? variables, params string[] args) => RunCoreAsync(variables, null, args);
+
+    /// <summary>Runs berth with <paramref name="stdin"/> as its standard input.</summary>
+    public Task<CliResult> RunWithInputAsync(string stdin, params string[] args) => RunCoreAsync(null, stdin, args);
+
+    private async Task<CliResult> RunCoreAsync(IReadOnlyDictionary<string, string?>? variables, string? stdin, string[] args)
+    {
+        var info = BerthExecutable.StartInfo(args);
+        info.WorkingDirectory = Home;
+        foreach (var name in Cleared)
+        {
+            info.Environment.Remove(name);
+        }
+
+        foreach (var (name, value) in Environment.Concat(variables ?? new Dictionary<string, string?>()))
+        {
+            if (value is null)
+            {
+                info.Environment.Remove(name);
+            }
+            else
+            {
+                info.Environment[name] = value;
+            }
+        }
+
+        var (exitCode, stdout, stderr) = await ProcessRunner.RunAsync(info, stdin, TestContext.Current.CancellationToken);
+        return new CliResult(args, exitCode, stdout, stderr);
+    }
+
+    /// <summary>Logs this user in (through the CLI) and checks that it worked.</summary>
+    public async Task LoginAsync(ServerProcess server, string? defaultNamespace = null)
+    {
+        List<string> args = ["login", server.Url, "--token", server.AdminToken];
+        if (defaultNamespace is not null)
+        {
+            args.AddRange(["--namespace", defaultNamespace]);
+        }
+
+        (await RunAsync([.. args])).Succeeded();
+    }
+
+    public void Dispose() => TempFolder.Delete(Root);
+}

@@ -1,0 +1,166 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+
+namespace Berth.Cli.Tests.Support;
+
+/// <summary>
+/// <c>berth serve</c> as a child process on 127.0.0.1 and a free port, over a fresh data folder. Ready
+/// when /healthz answers; the administrator's token is read from <c>&lt;data&gt;/admin-token</c>.
+/// Disposing kills the process.
+/// </summary>
+public sealed class ServerProcess : IAsyncDisposable
+{
+    private static readonly TimeSpan StartupDeadline = TimeSpan.FromSeconds(90);
+    private readonly Process _process;
+    private readonly StringBuilder _log;
+
+    private ServerProcess(Process process, StringBuilder log, string data, string url, string token)
+    {
+        _process = process;
+        _log = log;
+        DataDirectory = data;
+        Url = url;
+        AdminToken = token;
+    }
+
+    public string Url { get; }
+    public string AdminToken { get; }
+    public string DataDirectory { get; }
+
+    public string Log
+    {
+        get
+        {
+            lock (_log)
+            {
+                return _log.ToString();
+            }
+        }
+    }
+
+    public static async Task<ServerProcess> StartAsync(CancellationToken cancellationToken)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            var data = TempFolder.Create("berth-cli-server");
+            var url = $"http://127.0.0.1:{FreePort()}";
+            var info = BerthExecutable.StartInfo(["serve", "--data", data, "--urls", url, "--no-fsync"]);
+            var log = new StringBuilder();
+            var process = Process.Start(info) ?? throw new InvalidOperationException("Could not start berth serve.");
+            process.OutputDataReceived += (_, e) => Append(log, e.Data);
+            process.ErrorDataReceived += (_, e) => Append(log, e.Data);
+            process.BeginOutputReadLine();
+            process.BeginErrorReadLine();
+            process.StandardInput.Close();
+
+            if (await WaitUntilHealthyAsync(process, url, cancellationToken))
+            {
+                var token = (await File.ReadAllTextAsync(Path.Combine(data, "admin-token"), cancellationToken)).Trim();
+                return new ServerProcess(process, log, data, url, token);
+            }
+
+            string output;
+            lock (log)
+            {
+                output = log.ToString();
+            }
+
+            Stop(process);
+            TempFolder.Delete(data);
+            // The free port can be taken between probing and binding: try another one.
+            if (attempt >= 3 || !output.Contains("address already in use", StringComparison.OrdinalIgnoreCase))
+            {
+                throw new InvalidOperationException($"berth serve did not become healthy at {url} (attempt {attempt}):\n{output}");
+            }
+        }
+    }
+
+    /// <summary>A TCP port that nothing listens on right now (also used to simulate a server that is down).</summary>
+    public static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        Stop(_process);
+        await _process.WaitForExitAsync();
+        _process.Dispose();
+        TempFolder.Delete(DataDirectory);
+    }
+
+    private static async Task<bool> WaitUntilHealthyAsync(Process process, string url, CancellationToken cancellationToken)
+    {
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
+        var deadline = Stopwatch.StartNew();
+        while (deadline.Elapsed < StartupDeadline)
+        {
+            if (process.HasExited)
+            {
+                return false;
+            }
+
+            try
+            {
+                using var response = await http.GetAsync(new Uri(url + "/healthz"), cancellationToken);
+                if (response.StatusCode == HttpStatusCode.OK)
+                {
+                    return true;
+                }
+            }
+            catch (HttpRequestException)
+            {
+                // Not listening yet.
+            }
+            catch (TaskCanceledException) when (!cancellationToken.IsCancellationRequested)
+            {
+                // A slow first answer: ask again.
+            }
+
+            // Poll again soon, or at once when the process dies.
+            using var poll = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            poll.CancelAfter(TimeSpan.FromMilliseconds(100));
+            try
+            {
+                await process.WaitForExitAsync(poll.Token);
+            }
+            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+            {
+            }
+        }
+
+        return false;
+    }
+
+    private static void Append(StringBuilder log, string? line)
+    {
+        if (line is null)
+        {
+            return;
+        }
+
+        lock (log)
+        {
+            log.AppendLine(line);
+        }
+    }
+
+    private static void Stop(Process process)
+    {
+        try
+        {
+            if (!process.HasExited)
+            {
+                process.Kill(entireProcessTree: true);
+            }
+        }
+        catch (InvalidOperationException)
+        {
+            // Already gone.
+        }
+    }
+}
