@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
+using System.Net;
 using Berth.Client.Transfers;
 using Berth.Contracts.Dtos;
 using Berth.Contracts.Naming;
@@ -82,7 +83,7 @@ public sealed partial class BerthClient
                     var number = created.Version.Number;
                     var version = await RetryAsync(ct => CommitVersionAsync(ns, model, number, ct), cancellationToken).ConfigureAwait(false);
                     tracker.Start(TransferPhase.Done, 0, 0);
-                    return new PushResult(version, files.Count, files.Sum(f => f.Size), uploaded, uploadedBytes, clock.Elapsed);
+                    return new PushResult(version, files.Count, files.Sum(f => f.Size), uploaded, uploadedBytes - tracker.Resumed, clock.Elapsed);
                 }
                 catch (BerthProblemException e) when (round < 3 && e.Code == "blobs_missing" && e.Extensions.TryGetValue("missing", out var list))
                 {
@@ -93,9 +94,10 @@ public sealed partial class BerthClient
         }
         finally
         {
+            // Failed or interrupted: stop streaming but keep the sessions, so running the push again resumes them.
             foreach (var stream in streams.Values)
             {
-                await stream.AbandonAsync(this).ConfigureAwait(false);
+                await stream.StopAsync().ConfigureAwait(false);
             }
         }
     }
@@ -123,7 +125,7 @@ public sealed partial class BerthClient
                 todo.Add(i);
                 if (file.Size >= options.StreamWhileHashingThreshold && streams.Count < options.Parallelism)
                 {
-                    streams[i] = StreamedUpload.Start(this, ns, model, file, abandon);
+                    streams[i] = StreamedUpload.Start(this, ns, model, file, options.ResumeStore, abandon);
                 }
             }
         }
@@ -200,32 +202,46 @@ public sealed partial class BerthClient
         }
     }
 
-    /// <summary>A file being sent to a new upload session while it is still being hashed.</summary>
+    /// <summary>
+    /// A file being sent to an upload session while it is still being hashed. The session is remembered
+    /// under the file's identity (path, size, modification time), so a push interrupted before the
+    /// digest was known still resumes.
+    /// </summary>
     private sealed class StreamedUpload : IProgress<long>
     {
         private readonly Lock _gate = new();
         private readonly CancellationTokenSource _cancel;
+        private readonly IUploadResumeStore? _resume;
+        private readonly string _resumeKey;
         private IProgress<long>? _forward;
         private long _sent;
+        private long _resumedFrom;
         private string? _location;
         private Task<long> _streaming = Task.FromResult(0L);
 
-        private StreamedUpload(CancellationToken abandon) => _cancel = CancellationTokenSource.CreateLinkedTokenSource(abandon);
-
-        public static StreamedUpload Start(BerthClient client, string ns, string model, LocalFile file, CancellationToken abandon)
+        private StreamedUpload(IUploadResumeStore? resume, string resumeKey, CancellationToken abandon)
         {
-            var upload = new StreamedUpload(abandon);
+            _resume = resume;
+            _resumeKey = resumeKey;
+            _cancel = CancellationTokenSource.CreateLinkedTokenSource(abandon);
+        }
+
+        public static StreamedUpload Start(BerthClient client, string ns, string model, LocalFile file, IUploadResumeStore? resume, CancellationToken abandon)
+        {
+            var key = $"{client.BaseUri.AbsoluteUri}|{ns}/{model}|stream|{file.FullPath}|{file.Size}|{file.LastWriteUtc.Ticks}";
+            var upload = new StreamedUpload(resume, key, abandon);
             upload._streaming = upload.StreamAsync(client, ns, model, file);
             return upload;
         }
 
-        /// <summary>From now on, report sent bytes to <paramref name="progress"/> (which first gets what was sent so far).</summary>
-        public void Attach(IProgress<long> progress)
+        /// <summary>From now on, report progress to <paramref name="tracker"/> (which first gets what happened so far).</summary>
+        public void Attach(ProgressTracker tracker)
         {
             lock (_gate)
             {
-                _forward = progress;
-                progress.Report(_sent);
+                _forward = tracker;
+                tracker.Skip(_resumedFrom);
+                tracker.Report(_sent);
             }
         }
 
@@ -242,10 +258,38 @@ public sealed partial class BerthClient
         {
             try
             {
-                // Not cancellable: a session the server created must be known here, so abandoning can delete it.
-                _location = (await client.StartUploadAsync(ns, model, CancellationToken.None).ConfigureAwait(false)).Location;
-                using var content = FileHasher.OpenSequential(file.FullPath);
-                return await client.AppendUploadAsync(_location, content, 0, file.Size, this, _cancel.Token).ConfigureAwait(false);
+                long offset = 0;
+                _location = _resume?.Get(_resumeKey);
+                if (_location is not null)
+                {
+                    try
+                    {
+                        offset = await client.GetUploadOffsetAsync(_location, _cancel.Token).ConfigureAwait(false);
+                        lock (_gate)
+                        {
+                            _resumedFrom = offset;
+                        }
+                    }
+                    catch (BerthProblemException e) when (e.Status == HttpStatusCode.NotFound)
+                    {
+                        _location = null;
+                    }
+                }
+
+                if (_location is null)
+                {
+                    // Not cancellable: a session the server created must be known here, so abandoning can delete it.
+                    _location = (await client.StartUploadAsync(ns, model, CancellationToken.None).ConfigureAwait(false)).Location;
+                    _resume?.Set(_resumeKey, _location);
+                }
+
+                if (offset >= file.Size)
+                {
+                    return offset;
+                }
+
+                using var content = FileHasher.OpenSequential(file.FullPath, offset);
+                return await client.AppendUploadAsync(_location, content, offset, file.Size - offset, this, _cancel.Token).ConfigureAwait(false);
             }
             catch (Exception e) when (IsRetryable(e) || e is OperationCanceledException)
             {
@@ -268,17 +312,17 @@ public sealed partial class BerthClient
                 offset = await client.GetUploadOffsetAsync(_location, cancellationToken).ConfigureAwait(false);
                 lock (_gate)
                 {
-                    tracker.Report(offset - _sent);
+                    tracker.Report(offset - _resumedFrom - _sent);
                     _forward = null;
                 }
             }
 
             await client.ContinueUploadAsync(_location, file.FullPath, digest, file.Size, offset, tracker, cancellationToken).ConfigureAwait(false);
-            _cancel.Dispose();
+            _resume?.Remove(_resumeKey);
         }
 
-        /// <summary>Stops the stream and deletes the upload (the server already has these bytes).</summary>
-        public async Task AbandonAsync(BerthClient client)
+        /// <summary>Stops sending; the session stays on the server (and in the resume store) to be continued later.</summary>
+        public async Task StopAsync()
         {
             await _cancel.CancelAsync().ConfigureAwait(false);
             try
@@ -287,22 +331,27 @@ public sealed partial class BerthClient
             }
             catch (Exception)
             {
-                // The stream failed on its own; there is nothing to keep either way.
+                // The stream failed on its own; what the server holds is what counts.
             }
+        }
+
+        /// <summary>Stops the stream and deletes the upload (the server already has these bytes).</summary>
+        public async Task AbandonAsync(BerthClient client)
+        {
+            await StopAsync().ConfigureAwait(false);
 
             if (_location is not null)
             {
                 try
                 {
                     await client.CancelUploadAsync(_location, CancellationToken.None).ConfigureAwait(false);
+                    _resume?.Remove(_resumeKey);
                 }
                 catch (Exception e) when (e is BerthProblemException or HttpRequestException or TimeoutException)
                 {
                     // An upload left behind expires on the server by itself.
                 }
             }
-
-            _cancel.Dispose();
         }
     }
 }

@@ -69,7 +69,7 @@ public sealed partial class BerthClient
             try
             {
                 offset = await GetUploadOffsetAsync(location, cancellationToken).ConfigureAwait(false);
-                progress?.Report(offset);
+                ProgressTracker.ReportResumed(progress, offset);
             }
             catch (BerthProblemException e) when (e.Status == HttpStatusCode.NotFound)
             {
@@ -104,12 +104,13 @@ public sealed partial class BerthClient
     {
         for (var attempt = 1; ; attempt++)
         {
+            var sent = new AttemptProgress(progress);
             try
             {
                 if (offset < size)
                 {
                     using var file = FileHasher.OpenSequential(path, offset);
-                    offset = await AppendUploadAsync(location, file, offset, size - offset, progress, cancellationToken).ConfigureAwait(false);
+                    offset = await AppendUploadAsync(location, file, offset, size - offset, sent, cancellationToken).ConfigureAwait(false);
                 }
 
                 return await FinishUploadAsync(location, digest, size, cancellationToken).ConfigureAwait(false);
@@ -121,12 +122,28 @@ public sealed partial class BerthClient
                 offset = e is BerthProblemException { Code: "upload_offset_mismatch" } p && p.Extensions.TryGetValue("offset", out var o)
                     ? o.GetInt64()
                     : await GetUploadOffsetAsync(location, cancellationToken).ConfigureAwait(false);
-                progress?.Report(offset - before);
+
+                // Progress counted what was sent; the server kept up to its offset: correct the difference.
+                progress?.Report(offset - before - sent.Total);
             }
         }
     }
 
     internal string ResumeKey(string ns, string model, Digest digest) => $"{BaseUri.AbsoluteUri}|{ns}/{model}@{digest}";
+
+    /// <summary>Counts what one attempt reported, and passes it on.</summary>
+    private sealed class AttemptProgress(IProgress<long>? inner) : IProgress<long>
+    {
+        private long _total;
+
+        public long Total => Interlocked.Read(ref _total);
+
+        public void Report(long value)
+        {
+            Interlocked.Add(ref _total, value);
+            inner?.Report(value);
+        }
+    }
 
     internal static bool IsRetryable(Exception e) => e switch
     {

@@ -23,6 +23,8 @@ public sealed class ErrorTests(ServerFixture fixture)
     public async Task AnUnknownModelReportsTheServersMessageAndCode()
     {
         using var user = User();
+        using var model = new ModelFolder(("m.bin", 10));
+        (await user.RunAsync("push", model.Root, "errors/exists")).Succeeded();
         var result = await user.RunAsync("show", "errors/nope:1");
         result.Failed(1, "(model_not_found)");
         Assert.Contains("errors/nope", result.Stderr, StringComparison.Ordinal);

@@ -9,6 +9,19 @@ internal sealed class ProgressTracker(IProgress<TransferProgress>? sink) : IProg
     private long _bytesTotal;
     private int _filesDone;
     private int _filesTotal;
+    private long _resumed;
+
+    /// <summary>Bytes that counted as done because the server already held them (resumed uploads).</summary>
+    public long Resumed
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _resumed;
+            }
+        }
+    }
 
     public void Start(TransferPhase phase, long bytesTotal, int filesTotal)
     {
@@ -28,6 +41,31 @@ internal sealed class ProgressTracker(IProgress<TransferProgress>? sink) : IProg
         }
 
         Publish();
+    }
+
+    /// <summary>Bytes the server already held when an upload resumed: done, but not sent now.</summary>
+    public void Skip(long value)
+    {
+        lock (_gate)
+        {
+            _bytesDone += value;
+            _resumed += value;
+        }
+
+        Publish();
+    }
+
+    /// <summary>Reports resumed bytes to a tracker as such, to any other progress as plain progress.</summary>
+    public static void ReportResumed(IProgress<long>? progress, long bytes)
+    {
+        if (progress is ProgressTracker tracker)
+        {
+            tracker.Skip(bytes);
+        }
+        else
+        {
+            progress?.Report(bytes);
+        }
     }
 
     public void FileDone()

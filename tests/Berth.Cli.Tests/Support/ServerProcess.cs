@@ -15,6 +15,7 @@ public sealed class ServerProcess : IAsyncDisposable
     private static readonly TimeSpan StartupDeadline = TimeSpan.FromSeconds(90);
     private readonly Process _process;
     private readonly StringBuilder _log;
+    private bool _keepData;
 
     private ServerProcess(Process process, StringBuilder log, string data, string url, string token)
     {
@@ -40,13 +41,21 @@ public sealed class ServerProcess : IAsyncDisposable
         }
     }
 
-    public static async Task<ServerProcess> StartAsync(CancellationToken cancellationToken)
+    public static Task<ServerProcess> StartAsync(CancellationToken cancellationToken) => StartAsync(null, null, fsync: false, cancellationToken);
+
+    /// <summary>
+    /// Starts a server; with <paramref name="data"/> and <paramref name="url"/> it restarts on an existing
+    /// data folder and address (after <see cref="KillAsync"/>).
+    /// </summary>
+    public static async Task<ServerProcess> StartAsync(string? data, string? url, bool fsync, CancellationToken cancellationToken)
     {
         for (var attempt = 1; ; attempt++)
         {
-            var data = TempFolder.Create("berth-cli-server");
-            var url = $"http://127.0.0.1:{FreePort()}";
-            var info = BerthExecutable.StartInfo(["serve", "--data", data, "--urls", url, "--no-fsync"]);
+            var reuse = data is not null;
+            data ??= TempFolder.Create("berth-cli-server");
+            url ??= $"http://127.0.0.1:{FreePort()}";
+            string[] args = fsync ? ["serve", "--data", data, "--urls", url] : ["serve", "--data", data, "--urls", url, "--no-fsync"];
+            var info = BerthExecutable.StartInfo(args);
             var log = new StringBuilder();
             var process = Process.Start(info) ?? throw new InvalidOperationException("Could not start berth serve.");
             process.OutputDataReceived += (_, e) => Append(log, e.Data);
@@ -68,13 +77,24 @@ public sealed class ServerProcess : IAsyncDisposable
             }
 
             Stop(process);
-            TempFolder.Delete(data);
             // The free port can be taken between probing and binding: try another one.
-            if (attempt >= 3 || !output.Contains("address already in use", StringComparison.OrdinalIgnoreCase))
+            if (reuse || attempt >= 3 || !output.Contains("address already in use", StringComparison.OrdinalIgnoreCase))
             {
                 throw new InvalidOperationException($"berth serve did not become healthy at {url} (attempt {attempt}):\n{output}");
             }
+
+            TempFolder.Delete(data);
+            data = null;
+            url = null;
         }
+    }
+
+    /// <summary>Kills the server with SIGKILL (no shutdown at all) and keeps its data folder for a restart.</summary>
+    public async Task KillAsync()
+    {
+        _keepData = true;
+        _process.Kill();
+        await _process.WaitForExitAsync();
     }
 
     /// <summary>A TCP port that nothing listens on right now (also used to simulate a server that is down).</summary>
@@ -90,7 +110,10 @@ public sealed class ServerProcess : IAsyncDisposable
         Stop(_process);
         await _process.WaitForExitAsync();
         _process.Dispose();
-        TempFolder.Delete(DataDirectory);
+        if (!_keepData)
+        {
+            TempFolder.Delete(DataDirectory);
+        }
     }
 
     private static async Task<bool> WaitUntilHealthyAsync(Process process, string url, CancellationToken cancellationToken)
