@@ -149,7 +149,7 @@ public sealed partial class BerthClient
     {
         if (file.Size > options.SingleRequestLimit)
         {
-            await UploadFileAsync(ns, model, file.FullPath, digest, file.Size, options.ResumeStore, tracker, cancellationToken).ConfigureAwait(false);
+            await UploadFileAsync(ns, model, file.FullPath, digest, file.Size, options.ResumeStore, ResumeKey(ns, model, file), tracker, cancellationToken).ConfigureAwait(false);
             return;
         }
 
@@ -228,8 +228,7 @@ public sealed partial class BerthClient
 
         public static StreamedUpload Start(BerthClient client, string ns, string model, LocalFile file, IUploadResumeStore? resume, CancellationToken abandon)
         {
-            var key = $"{client.BaseUri.AbsoluteUri}|{ns}/{model}|stream|{file.FullPath}|{file.Size}|{file.LastWriteUtc.Ticks}";
-            var upload = new StreamedUpload(resume, key, abandon);
+            var upload = new StreamedUpload(resume, client.ResumeKey(ns, model, file), abandon);
             upload._streaming = upload.StreamAsync(client, ns, model, file);
             return upload;
         }

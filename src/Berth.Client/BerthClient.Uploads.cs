@@ -59,9 +59,11 @@ public sealed partial class BerthClient
     /// retried from the offset the server holds; <paramref name="resume"/> (optional) remembers the
     /// session across processes so that a re-run continues where the last one stopped.
     /// </summary>
-    public async Task<BlobInfo> UploadFileAsync(string ns, string model, string path, Digest digest, long size, IUploadResumeStore? resume = null, IProgress<long>? progress = null, CancellationToken cancellationToken = default)
+    public Task<BlobInfo> UploadFileAsync(string ns, string model, string path, Digest digest, long size, IUploadResumeStore? resume = null, IProgress<long>? progress = null, CancellationToken cancellationToken = default) =>
+        UploadFileAsync(ns, model, path, digest, size, resume, $"{BaseUri.AbsoluteUri}|{ns}/{model}@{digest}", progress, cancellationToken);
+
+    internal async Task<BlobInfo> UploadFileAsync(string ns, string model, string path, Digest digest, long size, IUploadResumeStore? resume, string resumeKey, IProgress<long>? progress, CancellationToken cancellationToken)
     {
-        var resumeKey = ResumeKey(ns, model, digest);
         var location = resume?.Get(resumeKey);
         long offset = 0;
         if (location is not null)
@@ -129,7 +131,13 @@ public sealed partial class BerthClient
         }
     }
 
-    internal string ResumeKey(string ns, string model, Digest digest) => $"{BaseUri.AbsoluteUri}|{ns}/{model}@{digest}";
+    /// <summary>
+    /// How a push remembers the upload of a local file: by server, model and the file's identity (path,
+    /// size, modification time), which is known before its digest, so that streamed and plain uploads of
+    /// the same file resume each other.
+    /// </summary>
+    internal string ResumeKey(string ns, string model, LocalFile file) =>
+        $"{BaseUri.AbsoluteUri}|{ns}/{model}|{file.FullPath}|{file.Size}|{file.LastWriteUtc.Ticks}";
 
     /// <summary>Counts what one attempt reported, and passes it on.</summary>
     private sealed class AttemptProgress(IProgress<long>? inner) : IProgress<long>

@@ -89,15 +89,35 @@ public sealed class CrashRecoveryTests
         AssertEveryStoredBlobIsComplete(data);
     }
 
-    [Fact]
-    public async Task APushInterruptedByAServerCrashCompletesWhenRunAgain()
+    /// <param name="digestsKnown">
+    /// True: the digests are in the local cache, so the push declares the version first and then uploads.
+    /// False: the big file is hashed and streamed at the same time. Both must resume.
+    /// </param>
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task APushInterruptedByAServerCrashResumesWhenRunAgain(bool digestsKnown)
     {
         using var model = new ModelFolder(("weights.bin", 96 * MiB), ("config.json", 512));
+        foreach (var file in Directory.EnumerateFiles(model.Root))
+        {
+            // Old enough for the digest cache to trust (it distrusts files written within 2 s of hashing).
+            File.SetLastWriteTimeUtc(file, DateTime.UtcNow.AddMinutes(-5));
+        }
+
         using var user = new CliUser();
         var first = await ServerProcess.StartAsync(null, null, fsync: true, Ct);
         var data = first.DataDirectory;
         var url = first.Url;
         await user.LoginAsync(first);
+        if (digestsKnown)
+        {
+            // Fill the local digest cache by pushing the folder to another, throwaway server.
+            await using var other = await ServerProcess.StartAsync(Ct);
+            var elsewhere = new Dictionary<string, string?> { ["BERTH_URL"] = other.Url, ["BERTH_TOKEN"] = other.AdminToken };
+            (await user.RunWithAsync(elsewhere, "push", model.Root, "crash/elsewhere", "--json")).Succeeded();
+            Assert.True(File.Exists(Path.Combine(user.CacheDirectory, "digests.json")));
+        }
 
         // Start the push as a process, and kill the server once part of the big file has arrived.
         var push = user.RunAsync("push", model.Root, "crash/push", "--version", "1.0.0", "--json");
@@ -108,6 +128,10 @@ public sealed class CrashRecoveryTests
         AssertEveryStoredBlobIsComplete(data);
 
         await using var second = await ServerProcess.StartAsync(data, url, fsync: true, Ct);
+        if (!digestsKnown)
+        {
+            File.Delete(Path.Combine(user.CacheDirectory, "digests.json"));
+        }
 
         // Nothing of the interrupted push can be pulled: the big file was still streaming when the
         // server died, so no version of the model is ready.
