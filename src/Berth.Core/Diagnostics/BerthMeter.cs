@@ -34,6 +34,9 @@ public sealed class BerthMeter : IDisposable
         _meter.CreateObservableGauge("store.blobs", () => Interlocked.Read(ref _storedBlobs), null, "Blobs held by the blob store");
     }
 
+    /// <summary>The meter itself, so an exporter can pick exactly this server's instruments.</summary>
+    public Meter Meter => _meter;
+
     public void BytesReceived(long bytes) => Interlocked.Add(ref _bytesIn, bytes);
 
     public void BytesSent(long bytes) => Interlocked.Add(ref _bytesOut, bytes);

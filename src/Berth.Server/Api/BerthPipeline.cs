@@ -6,9 +6,11 @@ using Berth.Server.Api.Endpoints;
 using Berth.Server.Api.Idempotency;
 using Berth.Server.Api.OpenApi;
 using Berth.Server.Api.Problems;
+using Berth.Server.Hosting;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
 using Prometheus;
 
 namespace Berth.Server.Api;
@@ -36,15 +38,16 @@ public static class BerthPipeline
                 await Problems.Problems.WriteAsync(context, code, detail!);
             }
         });
+        var metrics = app.Services.GetRequiredService<PrometheusMetrics>();
         app.UseRouting();
-        app.UseHttpMetrics();
+        app.UseHttpMetrics(options => options.SetMetricFactory(metrics.Factory));
         app.UseAuthentication();
         app.UseMiddleware<AccessMiddleware>();
         app.UseMiddleware<IdempotencyMiddleware>();
 
         app.MapGet("/healthz", () => Results.Text("ok\n")).ExcludeFromDescription();
         app.MapGet("/readyz", ReadyAsync).ExcludeFromDescription();
-        app.MapMetrics("/metrics");
+        app.MapMetrics("/metrics", metrics.Registry);
         app.MapBerthOpenApi();
 
         var api = app.MapGroup("/api/v1").WithStandardProblems();

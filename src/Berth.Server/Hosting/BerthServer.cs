@@ -109,6 +109,7 @@ public static class BerthServer
 
         services.AddMetrics();
         services.AddSingleton<BerthMeter>();
+        services.AddSingleton<PrometheusMetrics>();
         services.AddSingleton<UploadHashCache>();
         services.AddSingleton<AccessControl>();
         services.AddScoped<TokenService>();
