@@ -132,8 +132,6 @@ CONF
   nginx -c "$dir/nginx.conf" &
   NGINX_PID=$!
   NGINX_URL="http://127.0.0.1:$port"
-  wait_http "$NGINX_URL/" 10 || true
-  sleep 0.2
 }
 
 stop_nginx() { kill "$NGINX_PID" 2>/dev/null || true; wait "$NGINX_PID" 2>/dev/null || true; }

@@ -11,7 +11,7 @@
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-RUNS=${RUNS:-3}
+RUNS=${RUNS:-5}
 GIB=$((1024 * 1024 * 1024))
 results="$bench_root/results"
 mkdir -p "$results"
@@ -19,35 +19,48 @@ report="$results/latest.md"
 
 ensure_packages
 build_berth
-make_file "$data/model-1g/weights.bin" "$GIB" 2>/dev/null || { mkdir -p "$data/model-1g"; make_file "$data/model-1g/weights.bin" "$GIB"; }
+mkdir -p "$data/model-1g"
+make_file "$data/model-1g/weights.bin" "$GIB"
 file="$data/model-1g/weights.bin"
-digest="sha256:$(openssl dgst -sha256 -r "$file" | cut -d' ' -f1)"
 export BERTH_CONFIG="$work/cli/config.json" BERTH_CACHE_DIR="$work/cli/cache"
 
 # --- openssl: the hashing limit -------------------------------------------------------------
 log "openssl dgst -sha256 (x$RUNS)"
 openssl_s=$(for _ in $(seq "$RUNS"); do s=$(now); openssl dgst -sha256 "$file" >/dev/null; elapsed "$s" "$(now)"; echo; done | median)
 
-# --- docker-registry: monolithic push of a new blob with curl ----------------------------------
-log "docker-registry monolithic push (x$RUNS)"
-registry_push_s=$(for _ in $(seq "$RUNS"); do
+# --- pushes of a new 1 GiB file: docker-registry (curl, monolithic) and berth (CLI) ------------
+# Runs alternate between the two so that drift on this shared machine affects both alike. Every run
+# pushes bytes the server has never seen (the first bytes of the file change) into a fresh store; the
+# Berth server first takes a small warm-up push, as a long-running server would have.
+mkdir -p "$work/warm"
+make_file "$work/warm/warm.bin" $((64 * 1024 * 1024))
+registry_runs=()
+berth_runs=()
+for run in $(seq "$RUNS"); do
+  printf 'run %s %s' "$run" "$(date +%s%N)" | dd of="$file" conv=notrunc status=none
+  digest="sha256:$(openssl dgst -sha256 -r "$file" | cut -d' ' -f1)"
+
+  log "docker-registry monolithic push ($run/$RUNS)"
   start_registry "$work/registry"
   s=$(now)
   location=$(curl -fsS -o /dev/null -w '%header{location}' -X POST "$REGISTRY_URL/v2/bench/model/blobs/uploads/")
   case "$location" in http*) ;; *) location="$REGISTRY_URL$location" ;; esac
   curl -fsS -o /dev/null -X PUT -H 'Content-Type: application/octet-stream' -T "$file" "$location&digest=$digest"
-  elapsed "$s" "$(now)"; echo
+  registry_runs+=("$(elapsed "$s" "$(now)")")
   stop_registry
-done | median)
+  rm -rf "$work/registry"
 
-# --- berth push of a new 1 GiB file through the CLI ----------------------------------------------
-log "berth push, new file, cold digest cache (x$RUNS)"
-berth_push_s=$(for _ in $(seq "$RUNS"); do
+  log "berth push, new file, empty digest cache ($run/$RUNS)"
   start_berth "$work/berth-push"
+  "$bin/berth" push "$work/warm" acme/warm --json >/dev/null
   rm -rf "$BERTH_CACHE_DIR"
-  s=$(now); "$bin/berth" push "$data/model-1g" acme/bench --json >/dev/null; elapsed "$s" "$(now)"; echo
+  s=$(now); "$bin/berth" push "$data/model-1g" acme/bench --json >/dev/null
+  berth_runs+=("$(elapsed "$s" "$(now)")")
   stop_berth
-done | median)
+  rm -rf "$work/berth-push"
+done
+registry_push_s=$(printf '%s\n' "${registry_runs[@]}" | median)
+berth_push_s=$(printf '%s\n' "${berth_runs[@]}" | median)
 
 log "berth re-push of the unchanged file (x$RUNS)"
 start_berth "$work/berth-repush"
@@ -58,18 +71,24 @@ sleep 2.1   # the digest cache trusts an entry only when the file is older than 
 repush_warm_s=$(for _ in $(seq "$RUNS"); do s=$(now); "$bin/berth" push "$data/model-1g" acme/bench --json >/dev/null; elapsed "$s" "$(now)"; echo; done | median)
 repush_cold_s=$(for _ in $(seq "$RUNS"); do rm -rf "$BERTH_CACHE_DIR"; s=$(now); "$bin/berth" push "$data/model-1g" acme/bench --json >/dev/null; elapsed "$s" "$(now)"; echo; done | median)
 
-# --- pulls: nginx + curl vs berth pull -----------------------------------------------------------
-log "curl from nginx (x$RUNS)"
+# --- pulls of that 1 GiB file: curl from nginx (sendfile) vs berth pull, alternating -----------
 start_nginx "$data/model-1g" "$work/nginx"
 wait_http "$NGINX_URL/weights.bin" 10
-curl_s=$(for _ in $(seq "$RUNS"); do rm -f "$work/curl.out"; s=$(now); curl -fsS -o "$work/curl.out" "$NGINX_URL/weights.bin"; elapsed "$s" "$(now)"; echo; done | median)
-rm -f "$work/curl.out"
+curl_runs=()
+pull_runs=()
+for run in $(seq "$RUNS"); do
+  log "curl from nginx, berth pull ($run/$RUNS)"
+  rm -f "$work/curl.out"
+  s=$(now); curl -fsS -o "$work/curl.out" "$NGINX_URL/weights.bin"; curl_runs+=("$(elapsed "$s" "$(now)")")
+  rm -f "$work/curl.out"
+  rm -rf "$work/pull"
+  s=$(now); "$bin/berth" pull acme/bench:1 -o "$work/pull" --json >/dev/null; pull_runs+=("$(elapsed "$s" "$(now)")")
+  cmp "$file" "$work/pull/weights.bin"
+  rm -rf "$work/pull"
+done
 stop_nginx
-
-log "berth pull (x$RUNS)"
-berth_pull_s=$(for _ in $(seq "$RUNS"); do rm -rf "$work/pull"; s=$(now); "$bin/berth" pull acme/bench:1 -o "$work/pull" --json >/dev/null; elapsed "$s" "$(now)"; echo; done | median)
-cmp "$file" "$work/pull/weights.bin"
-rm -rf "$work/pull"
+curl_s=$(printf '%s\n' "${curl_runs[@]}" | median)
+berth_pull_s=$(printf '%s\n' "${pull_runs[@]}" | median)
 
 # --- lookups: manifest by tag vs alias resolution, wrk at 32 connections --------------------------
 log "wrk: berth alias resolution"
@@ -134,10 +153,12 @@ p50() { echo "$1" | awk '$1 == "50%" { print $2 }'; }
   echo "| openssl dgst -sha256, 1 GiB | ${openssl_s} s | $(mbps "$GIB" "$openssl_s") MB/s |"
   echo "| docker-registry monolithic push (curl), 1 GiB | ${registry_push_s} s | $(mbps "$GIB" "$registry_push_s") MB/s |"
   echo "| berth push (CLI, new file, hashing included), 1 GiB | ${berth_push_s} s | $(mbps "$GIB" "$berth_push_s") MB/s |"
+  echo "| (all runs: registry ${registry_runs[*]}; berth ${berth_runs[*]}) | | |"
   echo "| berth re-push unchanged, digest cache warm | ${repush_warm_s} s | |"
   echo "| berth re-push unchanged, digest cache empty | ${repush_cold_s} s | |"
   echo "| curl from nginx (sendfile) to a file, 1 GiB | ${curl_s} s | $(mbps "$GIB" "$curl_s") MB/s |"
   echo "| berth pull (CLI, verified), 1 GiB | ${berth_pull_s} s | $(mbps "$GIB" "$berth_pull_s") MB/s |"
+  echo "| (all runs: curl ${curl_runs[*]}; berth ${pull_runs[*]}) | | |"
   echo "| cold start to ready, empty data folder | ${cold_s} s | |"
   echo
   echo "Ratios: push vs docker-registry $(ratio "$registry_push_s" "$berth_push_s")x (target >= 2);" \

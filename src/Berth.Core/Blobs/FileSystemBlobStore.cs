@@ -168,13 +168,15 @@ public sealed class FileSystemBlobStore : IBlobStore
     {
         if (_fsync)
         {
-            DirectorySync.Sync(directory);
+            DiskSync.SyncDirectory(directory);
         }
     }
 
     private sealed class Writer(FileSystemBlobStore store, UploadId id, FileStream stream) : IBlobUploadWriter
     {
+        private const long WritebackEvery = 16 * 1024 * 1024;
         private long _length = stream.Length;
+        private long _writebackFrom = stream.Length;
         private bool _committed;
 
         public UploadId Id => id;
@@ -186,6 +188,12 @@ public sealed class FileSystemBlobStore : IBlobStore
             ObjectDisposedException.ThrowIf(_committed, this);
             await RandomAccess.WriteAsync(stream.SafeFileHandle, data, _length, cancellationToken);
             _length += data.Length;
+            if (store._fsync && _length - _writebackFrom >= WritebackEvery)
+            {
+                // Let the disk work while the rest arrives: the final fsync then has little to flush.
+                DiskSync.StartWriteback(stream.SafeFileHandle, _writebackFrom, _length - _writebackFrom);
+                _writebackFrom = _length;
+            }
         }
 
         public Task FlushAsync(CancellationToken cancellationToken)
