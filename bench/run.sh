@@ -29,41 +29,49 @@ log "openssl dgst -sha256 (x$RUNS)"
 openssl_s=$(for _ in $(seq "$RUNS"); do s=$(now); openssl dgst -sha256 "$file" >/dev/null; elapsed "$s" "$(now)"; echo; done | median)
 
 # --- pushes of a new 1 GiB file: docker-registry (curl, monolithic) and berth (CLI) ------------
-# Runs alternate between the two so that drift on this shared machine affects both alike. Every run
-# pushes bytes the server has never seen (the first bytes of the file change) into a fresh store; the
-# Berth server first takes a small warm-up push, as a long-running server would have.
-mkdir -p "$work/warm"
-make_file "$work/warm/warm.bin" $((64 * 1024 * 1024))
+# Both servers run for the whole measurement, as they would in production, and take two untimed
+# warm-up pushes first (the .NET server compiles its hot paths to optimized code while it runs).
+# Timed runs alternate between the two, so that drift on this shared machine affects both alike, and
+# every run pushes bytes never seen before (the first bytes of the file change).
+new_content() { printf 'run %s %s' "$1" "$(date +%s%N)" | dd of="$file" conv=notrunc status=none; }
+
+registry_push() {
+  local digest location
+  digest="sha256:$(openssl dgst -sha256 -r "$file" | cut -d' ' -f1)"
+  location=$(curl -fsS -o /dev/null -w '%header{location}' -X POST "$REGISTRY_URL/v2/bench/model/blobs/uploads/")
+  case "$location" in http*) ;; *) location="$REGISTRY_URL$location" ;; esac
+  local s; s=$(now)
+  curl -fsS -o /dev/null -X PUT -H 'Content-Type: application/octet-stream' -T "$file" "$location&digest=$digest"
+  elapsed "$s" "$(now)"
+}
+
+berth_push() {
+  rm -rf "$BERTH_CACHE_DIR"
+  local s; s=$(now)
+  "$bin/berth" push "$data/model-1g" acme/bench --json >/dev/null
+  elapsed "$s" "$(now)"
+}
+
+start_registry "$work/registry"
+start_berth "$work/berth-push"
+for warm in 1 2; do
+  log "warm-up pushes ($warm/2)"
+  new_content "warm$warm"; registry_push >/dev/null
+  new_content "warm$warm"; berth_push >/dev/null
+done
+
 registry_runs=()
 berth_runs=()
 for run in $(seq "$RUNS"); do
-  printf 'run %s %s' "$run" "$(date +%s%N)" | dd of="$file" conv=notrunc status=none
-  digest="sha256:$(openssl dgst -sha256 -r "$file" | cut -d' ' -f1)"
-
-  log "docker-registry monolithic push ($run/$RUNS)"
-  start_registry "$work/registry"
-  s=$(now)
-  location=$(curl -fsS -o /dev/null -w '%header{location}' -X POST "$REGISTRY_URL/v2/bench/model/blobs/uploads/")
-  case "$location" in http*) ;; *) location="$REGISTRY_URL$location" ;; esac
-  curl -fsS -o /dev/null -X PUT -H 'Content-Type: application/octet-stream' -T "$file" "$location&digest=$digest"
-  registry_runs+=("$(elapsed "$s" "$(now)")")
-  stop_registry
-  rm -rf "$work/registry"
-
-  log "berth push, new file, empty digest cache ($run/$RUNS)"
-  start_berth "$work/berth-push"
-  "$bin/berth" push "$work/warm" acme/warm --json >/dev/null
-  rm -rf "$BERTH_CACHE_DIR"
-  s=$(now); "$bin/berth" push "$data/model-1g" acme/bench --json >/dev/null
-  berth_runs+=("$(elapsed "$s" "$(now)")")
-  stop_berth
-  rm -rf "$work/berth-push"
+  log "push of a new 1 GiB file: docker-registry, then berth ($run/$RUNS)"
+  new_content "r$run"; registry_runs+=("$(registry_push)")
+  new_content "b$run"; berth_runs+=("$(berth_push)")
 done
+stop_registry
 registry_push_s=$(printf '%s\n' "${registry_runs[@]}" | median)
 berth_push_s=$(printf '%s\n' "${berth_runs[@]}" | median)
 
 log "berth re-push of the unchanged file (x$RUNS)"
-start_berth "$work/berth-repush"
 rm -rf "$BERTH_CACHE_DIR"
 "$bin/berth" push "$data/model-1g" acme/bench --json >/dev/null
 sleep 2.1   # the digest cache trusts an entry only when the file is older than its recording by 2 s
@@ -82,7 +90,7 @@ for run in $(seq "$RUNS"); do
   s=$(now); curl -fsS -o "$work/curl.out" "$NGINX_URL/weights.bin"; curl_runs+=("$(elapsed "$s" "$(now)")")
   rm -f "$work/curl.out"
   rm -rf "$work/pull"
-  s=$(now); "$bin/berth" pull acme/bench:1 -o "$work/pull" --json >/dev/null; pull_runs+=("$(elapsed "$s" "$(now)")")
+  s=$(now); "$bin/berth" pull acme/bench:latest -o "$work/pull" --json >/dev/null; pull_runs+=("$(elapsed "$s" "$(now)")")
   cmp "$file" "$work/pull/weights.bin"
   rm -rf "$work/pull"
 done
@@ -92,7 +100,8 @@ berth_pull_s=$(printf '%s\n' "${pull_runs[@]}" | median)
 
 # --- lookups: manifest by tag vs alias resolution, wrk at 32 connections --------------------------
 log "wrk: berth alias resolution"
-"$bin/berth" alias set acme/bench:1 champion >/dev/null
+"$bin/berth" alias set acme/bench:latest champion >/dev/null
+wrk -t2 -c32 -d3s -H "Authorization: Bearer $BERTH_TOKEN" "$BERTH_URL/api/v1/models/acme/bench/versions/champion/manifest" >/dev/null
 wrk_berth=$(wrk -t2 -c32 -d10s --latency -H "Authorization: Bearer $BERTH_TOKEN" "$BERTH_URL/api/v1/models/acme/bench/versions/champion/manifest")
 wrk_berth_version=$(wrk -t2 -c32 -d10s --latency -H "Authorization: Bearer $BERTH_TOKEN" "$BERTH_URL/api/v1/models/acme/bench/versions/champion")
 stop_berth
@@ -106,6 +115,7 @@ case "$location" in http*) ;; *) location="$REGISTRY_URL$location" ;; esac
 printf '%s' "$config" | curl -fsS -o /dev/null -X PUT -H 'Content-Type: application/octet-stream' --data-binary @- "$location&digest=$config_digest"
 manifest=$(printf '{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"%s","size":2},"layers":[]}' "$config_digest")
 printf '%s' "$manifest" | curl -fsS -o /dev/null -X PUT -H 'Content-Type: application/vnd.oci.image.manifest.v1+json' --data-binary @- "$REGISTRY_URL/v2/bench/model/manifests/champion"
+wrk -t2 -c32 -d3s -H 'Accept: application/vnd.oci.image.manifest.v1+json' "$REGISTRY_URL/v2/bench/model/manifests/champion" >/dev/null
 wrk_registry=$(wrk -t2 -c32 -d10s --latency -H 'Accept: application/vnd.oci.image.manifest.v1+json' "$REGISTRY_URL/v2/bench/model/manifests/champion")
 stop_registry
 

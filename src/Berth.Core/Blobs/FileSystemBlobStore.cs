@@ -177,6 +177,7 @@ public sealed class FileSystemBlobStore : IBlobStore
         private const long WritebackEvery = 16 * 1024 * 1024;
         private long _length = stream.Length;
         private long _writebackFrom = stream.Length;
+        private long _cachedFrom = stream.Length;
         private bool _committed;
 
         public UploadId Id => id;
@@ -190,8 +191,11 @@ public sealed class FileSystemBlobStore : IBlobStore
             _length += data.Length;
             if (store._fsync && _length - _writebackFrom >= WritebackEvery)
             {
-                // Let the disk work while the rest arrives: the final fsync then has little to flush.
+                // Let the disk work while the rest arrives (the final fsync then has little to flush),
+                // and recycle the cache of the previous window, which is on disk by now.
+                DiskSync.FinishWriteback(stream.SafeFileHandle, _cachedFrom, _writebackFrom - _cachedFrom);
                 DiskSync.StartWriteback(stream.SafeFileHandle, _writebackFrom, _length - _writebackFrom);
+                _cachedFrom = _writebackFrom;
                 _writebackFrom = _length;
             }
         }
