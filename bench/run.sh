@@ -80,14 +80,17 @@ repush_warm_s=$(for _ in $(seq "$RUNS"); do s=$(now); "$bin/berth" push "$data/m
 repush_cold_s=$(for _ in $(seq "$RUNS"); do rm -rf "$BERTH_CACHE_DIR"; s=$(now); "$bin/berth" push "$data/model-1g" acme/bench --json >/dev/null; elapsed "$s" "$(now)"; echo; done | median)
 
 # --- pulls of that 1 GiB file: curl from nginx (sendfile) vs berth pull, alternating -----------
-start_nginx "$data/model-1g" "$work/nginx"
-wait_http "$NGINX_URL/weights.bin" 10
+# nginx serves the very file Berth stored (its blob), so both read the same bytes from the same disk
+# and page cache.
+hex=$(openssl dgst -sha256 -r "$file" | cut -d' ' -f1)
+start_nginx "$work/berth-push/store/blobs/sha256/${hex:0:2}" "$work/nginx"
+wait_http "$NGINX_URL/$hex" 10
 curl_runs=()
 pull_runs=()
 for run in $(seq "$RUNS"); do
   log "curl from nginx, berth pull ($run/$RUNS)"
   rm -f "$work/curl.out"
-  s=$(now); curl -fsS -o "$work/curl.out" "$NGINX_URL/weights.bin"; curl_runs+=("$(elapsed "$s" "$(now)")")
+  s=$(now); curl -fsS -o "$work/curl.out" "$NGINX_URL/$hex"; curl_runs+=("$(elapsed "$s" "$(now)")")
   rm -f "$work/curl.out"
   rm -rf "$work/pull"
   s=$(now); "$bin/berth" pull acme/bench:latest -o "$work/pull" --json >/dev/null; pull_runs+=("$(elapsed "$s" "$(now)")")
@@ -101,7 +104,7 @@ berth_pull_s=$(printf '%s\n' "${pull_runs[@]}" | median)
 # --- lookups: manifest by tag vs alias resolution, wrk at 32 connections --------------------------
 log "wrk: berth alias resolution"
 "$bin/berth" alias set acme/bench:latest champion >/dev/null
-wrk -t2 -c32 -d3s -H "Authorization: Bearer $BERTH_TOKEN" "$BERTH_URL/api/v1/models/acme/bench/versions/champion/manifest" >/dev/null
+wrk -t2 -c32 -d10s -H "Authorization: Bearer $BERTH_TOKEN" "$BERTH_URL/api/v1/models/acme/bench/versions/champion/manifest" >/dev/null
 wrk_berth=$(wrk -t2 -c32 -d10s --latency -H "Authorization: Bearer $BERTH_TOKEN" "$BERTH_URL/api/v1/models/acme/bench/versions/champion/manifest")
 wrk_berth_version=$(wrk -t2 -c32 -d10s --latency -H "Authorization: Bearer $BERTH_TOKEN" "$BERTH_URL/api/v1/models/acme/bench/versions/champion")
 stop_berth
@@ -115,7 +118,7 @@ case "$location" in http*) ;; *) location="$REGISTRY_URL$location" ;; esac
 printf '%s' "$config" | curl -fsS -o /dev/null -X PUT -H 'Content-Type: application/octet-stream' --data-binary @- "$location&digest=$config_digest"
 manifest=$(printf '{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"%s","size":2},"layers":[]}' "$config_digest")
 printf '%s' "$manifest" | curl -fsS -o /dev/null -X PUT -H 'Content-Type: application/vnd.oci.image.manifest.v1+json' --data-binary @- "$REGISTRY_URL/v2/bench/model/manifests/champion"
-wrk -t2 -c32 -d3s -H 'Accept: application/vnd.oci.image.manifest.v1+json' "$REGISTRY_URL/v2/bench/model/manifests/champion" >/dev/null
+wrk -t2 -c32 -d10s -H 'Accept: application/vnd.oci.image.manifest.v1+json' "$REGISTRY_URL/v2/bench/model/manifests/champion" >/dev/null
 wrk_registry=$(wrk -t2 -c32 -d10s --latency -H 'Accept: application/vnd.oci.image.manifest.v1+json' "$REGISTRY_URL/v2/bench/model/manifests/champion")
 stop_registry
 
@@ -166,7 +169,7 @@ p50() { echo "$1" | awk '$1 == "50%" { print $2 }'; }
   echo "| (all runs: registry ${registry_runs[*]}; berth ${berth_runs[*]}) | | |"
   echo "| berth re-push unchanged, digest cache warm | ${repush_warm_s} s | |"
   echo "| berth re-push unchanged, digest cache empty | ${repush_cold_s} s | |"
-  echo "| curl from nginx (sendfile) to a file, 1 GiB | ${curl_s} s | $(mbps "$GIB" "$curl_s") MB/s |"
+  echo "| curl to a file from nginx (sendfile) serving Berth's blob file, 1 GiB | ${curl_s} s | $(mbps "$GIB" "$curl_s") MB/s |"
   echo "| berth pull (CLI, verified), 1 GiB | ${berth_pull_s} s | $(mbps "$GIB" "$berth_pull_s") MB/s |"
   echo "| (all runs: curl ${curl_runs[*]}; berth ${pull_runs[*]}) | | |"
   echo "| cold start to ready, empty data folder | ${cold_s} s | |"
