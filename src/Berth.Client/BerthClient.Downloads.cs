@@ -111,8 +111,6 @@ public sealed partial class BerthClient
                 RandomAccess.SetLength(handle, 0);
                 throw new InvalidDataException($"'{expected.Path}' hashes to {actual}, not {digest}: the download was corrupted and has been discarded.");
             }
-
-            RandomAccess.FlushToDisk(handle);
         }
 
         File.Move(partial, destination, overwrite: true);

@@ -12,6 +12,6 @@ internal sealed class DesignTimeContextFactory : IDesignTimeDbContextFactory<Reg
         var options = new DbContextOptionsBuilder<RegistryDbContext>()
             .UseRegistrySqlite("Data Source=design-time.db", new SqlitePragmas("FULL"))
             .Options;
-        return new RegistryDbContext(options, new SqliteDatabaseErrors());
+        return new RegistryDbContext(options);
     }
 }

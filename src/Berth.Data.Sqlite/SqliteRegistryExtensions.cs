@@ -23,7 +23,8 @@ public static class SqliteRegistryExtensions
     {
         services.AddSingleton<IDatabaseErrors, SqliteDatabaseErrors>();
         var pragmas = new SqlitePragmas(durableCommits ? "FULL" : "NORMAL");
-        services.AddDbContext<RegistryDbContext>(options => options.UseRegistrySqlite(connectionString, pragmas));
+        // Pooled: a request reuses a context instead of building one (measurably faster on hot paths).
+        services.AddDbContextPool<RegistryDbContext>(options => options.UseRegistrySqlite(connectionString, pragmas), poolSize: 256);
         return services;
     }
 

@@ -1,5 +1,6 @@
 using Berth.Core.Data.Entities;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Infrastructure;
 
 namespace Berth.Core.Data;
 
@@ -7,10 +8,14 @@ namespace Berth.Core.Data;
 /// The metadata store. One model for every provider; each provider project (SQLite, PostgreSQL) keeps
 /// its own migrations. Tables and columns use snake_case so the schema reads naturally in any SQL shell.
 /// </summary>
-public class RegistryDbContext(DbContextOptions options, IDatabaseErrors errors) : DbContext(options)
+public class RegistryDbContext(DbContextOptions options) : DbContext(options)
 {
-    /// <summary>How this provider reports unique violations and outages.</summary>
-    public IDatabaseErrors Errors { get; } = errors;
+    private IDatabaseErrors? _errors;
+
+    /// <summary>How this provider reports unique violations and outages (registered by the provider project).</summary>
+    public IDatabaseErrors Errors => _errors ??=
+        this.GetService<IDbContextOptions>().FindExtension<CoreOptionsExtension>()?.ApplicationServiceProvider?.GetService(typeof(IDatabaseErrors)) as IDatabaseErrors
+        ?? throw new InvalidOperationException("No IDatabaseErrors is registered: add the metadata store with its provider's AddXxxRegistry().");
 
     public DbSet<User> Users => Set<User>();
     public DbSet<ApiToken> ApiTokens => Set<ApiToken>();
