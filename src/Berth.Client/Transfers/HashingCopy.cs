@@ -17,6 +17,7 @@ internal static class HashingCopy
         var second = ArrayPool<byte>.Shared.Rent(size);
         var pending = Task.CompletedTask;
         var position = offset;
+        var window = new WritebackWindow(destination, offset);
         try
         {
             var current = first;
@@ -31,6 +32,7 @@ internal static class HashingCopy
 
                 pending = HashAndWriteAsync(destination, position, hash, current.AsMemory(0, read), progress, cancellationToken);
                 position += read;
+                window.Written(position - read);
                 current = ReferenceEquals(current, first) ? second : first;
                 if (read < size)
                 {
