@@ -49,7 +49,7 @@ public sealed class PushPullTests(ServerFixture fixture) : IClassFixture<ServerF
             {
                 var pulled = await Server.Client.PullAsync(reference, output, new PullOptions(), cancellationToken: Ct);
                 Assert.Equal(version.Number, pulled.Version.Number);
-                AssertSameTree(model.Root, output);
+                ModelFolder.AssertSameTree(model.Root, output);
             }
             finally
             {
@@ -94,7 +94,7 @@ public sealed class PushPullTests(ServerFixture fixture) : IClassFixture<ServerF
         try
         {
             await Server.Client.PullAsync(ModelReference.Parse("stream/hashing"), output, new PullOptions(), cancellationToken: Ct);
-            AssertSameTree(model.Root, output);
+            ModelFolder.AssertSameTree(model.Root, output);
         }
         finally
         {
@@ -159,7 +159,7 @@ public sealed class PushPullTests(ServerFixture fixture) : IClassFixture<ServerF
         try
         {
             await TarFile.ExtractToDirectoryAsync(buffer, output, overwriteFiles: false, Ct);
-            AssertSameTree(model.Root, output);
+            ModelFolder.AssertSameTree(model.Root, output);
         }
         finally
         {
@@ -176,18 +176,5 @@ public sealed class PushPullTests(ServerFixture fixture) : IClassFixture<ServerF
         Assert.Equal(version.ManifestDigest, Digest.Compute(manifest).ToString());
         var files = await Server.Client.ListFilesAsync(ModelReference.Parse("acme/manifest:1"), Ct).ToListAsync(Ct);
         Assert.Equal(version.ManifestDigest, VersionManifest.ComputeDigest(files).ToString());
-    }
-
-    internal static void AssertSameTree(string expected, string actual)
-    {
-        static Dictionary<string, byte[]> Read(string root) => Directory.EnumerateFiles(root, "*", SearchOption.AllDirectories)
-            .ToDictionary(f => Path.GetRelativePath(root, f).Replace('\\', '/'), File.ReadAllBytes);
-        var left = Read(expected);
-        var right = Read(actual);
-        Assert.Equal(left.Keys.Order(StringComparer.Ordinal), right.Keys.Order(StringComparer.Ordinal));
-        foreach (var (path, bytes) in left)
-        {
-            Assert.True(bytes.AsSpan().SequenceEqual(right[path]), $"{path} differs");
-        }
     }
 }

@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Security.Cryptography;
+using Berth.Interop;
 using Microsoft.Win32.SafeHandles;
 
 namespace Berth.Client.Transfers;

@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using Berth.Contracts.Naming;
+using Berth.Interop;
 using Microsoft.Extensions.Options;
 
 namespace Berth.Core.Blobs;
@@ -174,10 +175,8 @@ public sealed class FileSystemBlobStore : IBlobStore
 
     private sealed class Writer(FileSystemBlobStore store, UploadId id, FileStream stream) : IBlobUploadWriter
     {
-        private const long WritebackEvery = 16 * 1024 * 1024;
+        private readonly WritebackWindow? _window = store._fsync ? new WritebackWindow(stream.SafeFileHandle, stream.Length) : null;
         private long _length = stream.Length;
-        private long _writebackFrom = stream.Length;
-        private long _cachedFrom = stream.Length;
         private bool _committed;
 
         public UploadId Id => id;
@@ -189,15 +188,9 @@ public sealed class FileSystemBlobStore : IBlobStore
             ObjectDisposedException.ThrowIf(_committed, this);
             await RandomAccess.WriteAsync(stream.SafeFileHandle, data, _length, cancellationToken);
             _length += data.Length;
-            if (store._fsync && _length - _writebackFrom >= WritebackEvery)
-            {
-                // Let the disk work while the rest arrives (the final fsync then has little to flush),
-                // and recycle the cache of the previous window, which is on disk by now.
-                DiskSync.FinishWriteback(stream.SafeFileHandle, _cachedFrom, _writebackFrom - _cachedFrom);
-                DiskSync.StartWriteback(stream.SafeFileHandle, _writebackFrom, _length - _writebackFrom);
-                _cachedFrom = _writebackFrom;
-                _writebackFrom = _length;
-            }
+
+            // Let the disk work while the rest arrives, and recycle the cache of what is on disk already.
+            _window?.Written(_length);
         }
 
         public Task FlushAsync(CancellationToken cancellationToken)

@@ -1,5 +1,6 @@
-namespace Berth.Api.Tests.Support;
+namespace Berth.Testing;
 
+/// <summary>Temporary folders for tests, removed on a best-effort basis.</summary>
 public static class TempFolder
 {
     public static string Create(string prefix)
