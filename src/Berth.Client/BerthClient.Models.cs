@@ -44,6 +44,9 @@ public sealed partial class BerthClient
     public IAsyncEnumerable<AliasInfo> ListAliasesAsync(string ns, string model, CancellationToken cancellationToken = default) =>
         PagesAsync($"{ModelPath(ns, model)}/aliases", Json.PageAliasInfo, cancellationToken);
 
+    public Task<AliasInfo> GetAliasAsync(string ns, string model, string alias, CancellationToken cancellationToken = default) =>
+        SendAsync(HttpMethod.Get, $"{ModelPath(ns, model)}/aliases/{Segment(alias)}", null, Json.AliasInfo, cancellationToken);
+
     public Task<AliasInfo> SetAliasAsync(string ns, string model, string alias, string versionSelector, string? ifMatch = null, CancellationToken cancellationToken = default) =>
         SendAsync(HttpMethod.Put, $"{ModelPath(ns, model)}/aliases/{Segment(alias)}", new SetAliasRequest(versionSelector), Json.AliasInfo, cancellationToken, IfMatch(ifMatch));
 

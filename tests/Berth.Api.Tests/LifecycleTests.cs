@@ -24,6 +24,9 @@ public sealed class LifecycleTests(ServerFixture fixture) : IClassFixture<Server
 
         var model = await Client.GetModelAsync("life", "aliases", Ct);
         Assert.Equal(3, model.Aliases["champion"]);
+        var alias = await Client.GetAliasAsync("life", "aliases", "champion", Ct);
+        Assert.Equal((3, "admin"), (alias.Version, alias.UpdatedBy));
+        Assert.Equal([alias], await Client.ListAliasesAsync("life", "aliases", Ct).ToListAsync(Ct));
 
         await Client.RemoveAliasAsync("life", "aliases", "champion", cancellationToken: Ct);
         var gone = await Assert.ThrowsAsync<BerthProblemException>(() => Client.GetVersionAsync(ModelReference.Parse("life/aliases:champion"), cancellationToken: Ct));

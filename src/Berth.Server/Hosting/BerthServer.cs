@@ -62,6 +62,22 @@ public static class BerthServer
             kestrel.Limits.MaxRequestBodySize = MaxJsonBodySize;
             kestrel.Limits.MaxRequestBufferSize = 4 * 1024 * 1024;
         });
+        // Console logs, readable by default; Logging:Format=json (BERTH_Logging__Format=json) writes one
+        // JSON object per line, with the message template's values as properties, for log shippers.
+        builder.Logging.ClearProviders();
+        builder.Logging.AddConfiguration(builder.Configuration.GetSection("Logging"));
+        if (string.Equals(builder.Configuration["Logging:Format"], "json", StringComparison.OrdinalIgnoreCase))
+        {
+            builder.Logging.AddJsonConsole(o =>
+            {
+                o.UseUtcTimestamp = true;
+                o.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ ";
+            });
+        }
+        else
+        {
+            builder.Logging.AddSimpleConsole(o => o.SingleLine = false);
+        }
         builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
         builder.Logging.AddFilter("Microsoft.EntityFrameworkCore", LogLevel.Warning);
 
