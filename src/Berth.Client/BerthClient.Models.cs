@@ -47,15 +47,20 @@ public sealed partial class BerthClient
     public Task<AliasInfo> GetAliasAsync(string ns, string model, string alias, CancellationToken cancellationToken = default) =>
         SendAsync(HttpMethod.Get, $"{ModelPath(ns, model)}/aliases/{Segment(alias)}", null, Json.AliasInfo, cancellationToken);
 
-    public Task<AliasInfo> SetAliasAsync(string ns, string model, string alias, string versionSelector, string? ifMatch = null, CancellationToken cancellationToken = default) =>
-        SendAsync(HttpMethod.Put, $"{ModelPath(ns, model)}/aliases/{Segment(alias)}", new SetAliasRequest(versionSelector), Json.AliasInfo, cancellationToken, IfMatch(ifMatch));
+    /// <summary>Points an alias at a version; a protected alias opens a request instead (<see cref="TransitionResult.Outcome"/> requested).</summary>
+    public Task<TransitionResult> SetAliasAsync(string ns, string model, string alias, string versionSelector, string? ifMatch = null, CancellationToken cancellationToken = default) =>
+        SendAsync(HttpMethod.Put, $"{ModelPath(ns, model)}/aliases/{Segment(alias)}", new SetAliasRequest(versionSelector), Json.TransitionResult, cancellationToken, IfMatch(ifMatch));
 
     public Task RemoveAliasAsync(string ns, string model, string alias, string? ifMatch = null, CancellationToken cancellationToken = default) =>
         SendNoContentAsync(HttpMethod.Delete, $"{ModelPath(ns, model)}/aliases/{Segment(alias)}", null, cancellationToken, IfMatch(ifMatch));
 
-    /// <summary>Stage changes, alias moves and deletions of a model, oldest first. <paramref name="kind"/>: stage, alias or deleted.</summary>
-    public IAsyncEnumerable<HistoryEntry> GetHistoryAsync(string ns, string model, string? kind = null, CancellationToken cancellationToken = default) =>
-        PagesAsync($"{ModelPath(ns, model)}/history{Query(("kind", kind))}", Json.PageHistoryEntry, cancellationToken);
+    /// <summary>Stage changes, alias moves, deletions and requests of a model, oldest first. <paramref name="kind"/>: stage, alias, deleted or request.</summary>
+    public IAsyncEnumerable<HistoryEntry> GetHistoryAsync(string ns, string model, string? kind = null, string? stage = null, string? alias = null, CancellationToken cancellationToken = default) =>
+        PagesAsync($"{ModelPath(ns, model)}/history{Query(("kind", kind), ("stage", stage), ("alias", alias))}", Json.PageHistoryEntry, cancellationToken);
+
+    /// <summary>Which versions held <paramref name="stage"/> (or which version <paramref name="alias"/> named) at <paramref name="at"/>.</summary>
+    public Task<HoldersInfo> GetHoldersAsync(string ns, string model, DateTimeOffset at, string? stage = null, string? alias = null, CancellationToken cancellationToken = default) =>
+        SendAsync(HttpMethod.Get, $"{ModelPath(ns, model)}/history/holders{Query(("at", at.UtcDateTime.ToString("O", System.Globalization.CultureInfo.InvariantCulture)), ("stage", stage), ("alias", alias))}", null, Json.HoldersInfo, cancellationToken);
 
     internal static string Query(params (string Name, string? Value)[] parameters)
     {

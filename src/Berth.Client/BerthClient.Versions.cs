@@ -25,8 +25,13 @@ public sealed partial class BerthClient
     public Task<VersionInfo> DeleteVersionAsync(ModelReference reference, string? ifMatch = null, CancellationToken cancellationToken = default) =>
         SendAsync(HttpMethod.Delete, VersionPath(reference), null, Json.VersionInfo, cancellationToken, IfMatch(ifMatch));
 
-    public Task<VersionInfo> ChangeStageAsync(ModelReference reference, string stage, string? comment = null, string? ifMatch = null, CancellationToken cancellationToken = default) =>
-        SendAsync(HttpMethod.Put, VersionPath(reference) + "/stage", new StageChangeRequest(stage, comment), Json.VersionInfo, cancellationToken, IfMatch(ifMatch));
+    /// <summary>
+    /// Moves a version to a stage. <see cref="TransitionResult.Outcome"/> says what happened: applied,
+    /// unchanged, or requested (the stage is protected: <see cref="TransitionResult.Request"/> waits for approvals).
+    /// A failed gate is a <see cref="BerthProblemException"/> with code <c>gate_failed</c>.
+    /// </summary>
+    public Task<TransitionResult> ChangeStageAsync(ModelReference reference, string stage, string? comment = null, string? ifMatch = null, CancellationToken cancellationToken = default) =>
+        SendAsync(HttpMethod.Put, VersionPath(reference) + "/stage", new StageChangeRequest(stage, comment), Json.TransitionResult, cancellationToken, IfMatch(ifMatch));
 
     /// <summary>The canonical manifest bytes of a version (their SHA-256 is its manifest digest).</summary>
     public async Task<byte[]> GetManifestAsync(ModelReference reference, CancellationToken cancellationToken = default)

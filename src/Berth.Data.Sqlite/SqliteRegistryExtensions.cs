@@ -1,3 +1,4 @@
+using Berth.Core.Audit;
 using Berth.Core.Data;
 using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
@@ -31,7 +32,10 @@ public static class SqliteRegistryExtensions
     internal static DbContextOptionsBuilder UseRegistrySqlite(this DbContextOptionsBuilder options, string connectionString, IInterceptor pragmas) =>
         options
             .UseSqlite(connectionString, sqlite => sqlite.MigrationsAssembly(typeof(SqliteRegistryExtensions).Assembly.GetName().Name))
-            .AddInterceptors(pragmas);
+            .AddInterceptors(pragmas, new AuditChainInterceptor())
+            // SQLite rebuilds a table to drop a column; the rebuild runs in the migration's transaction, only
+            // the foreign-key pragma around it cannot. Nothing to act on, so not worth a warning at every start.
+            .ConfigureWarnings(w => w.Ignore(RelationalEventId.NonTransactionalMigrationOperationWarning));
 
     /// <summary>Applies migrations and switches the database to write-ahead logging.</summary>
     public static async Task MigrateSqliteAsync(this RegistryDbContext db, CancellationToken cancellationToken)

@@ -32,7 +32,7 @@ public sealed class LifecycleTests(ServerFixture fixture) : IClassFixture<Server
         var gone = await Assert.ThrowsAsync<BerthProblemException>(() => Client.GetVersionAsync(ModelReference.Parse("life/aliases:champion"), cancellationToken: Ct));
         Assert.Equal("alias_not_found", gone.Code);
 
-        var history = await Client.GetHistoryAsync("life", "aliases", "alias", Ct).ToListAsync(Ct);
+        var history = await Client.GetHistoryAsync("life", "aliases", "alias", cancellationToken: Ct).ToListAsync(Ct);
         Assert.Equal(
             [(null, 1), (1, 3), (3, null)],
             history.Select(h => (h.PreviousVersion, h.Version)).ToList());
@@ -44,7 +44,8 @@ public sealed class LifecycleTests(ServerFixture fixture) : IClassFixture<Server
     {
         await PushVersionsAsync("stages", 2);
         var staged = await Client.ChangeStageAsync(ModelReference.Parse("life/stages:1"), "staging", "smoke tests pass", cancellationToken: Ct);
-        Assert.Equal("staging", staged.Stage);
+        Assert.Equal("staging", staged.Version.Stage);
+        Assert.Equal(TransitionOutcomes.Applied, staged.Outcome);
         await Client.ChangeStageAsync(ModelReference.Parse("life/stages:1"), "production", "beats baseline", cancellationToken: Ct);
         await Client.ChangeStageAsync(ModelReference.Parse("life/stages:2"), "production", "beats 1", cancellationToken: Ct);
 
@@ -52,7 +53,7 @@ public sealed class LifecycleTests(ServerFixture fixture) : IClassFixture<Server
         Assert.Equal(2, (await Client.GetVersionAsync(ModelReference.Parse("life/stages:production"), cancellationToken: Ct)).Number);
         Assert.Equal(2, (await Client.GetModelAsync("life", "stages", Ct)).Stages["production"]);
 
-        var history = await Client.GetHistoryAsync("life", "stages", "stage", Ct).ToListAsync(Ct);
+        var history = await Client.GetHistoryAsync("life", "stages", "stage", cancellationToken: Ct).ToListAsync(Ct);
         Assert.Equal(
             [(1, null, "staging", "smoke tests pass"), (1, "staging", "production", "beats baseline"), (2, null, "production", "beats 1")],
             history.Select(h => (h.Version, h.FromStage, h.ToStage, h.Comment)).ToList());

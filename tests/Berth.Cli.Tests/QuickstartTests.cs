@@ -108,8 +108,9 @@ public sealed class QuickstartTests(ServerFixture fixture)
 
         // alias set / ls / rm.
         var alias = (await user.RunAsync("alias", "set", "acme/fraud:1", "champion", "--json")).Succeeded().Json;
-        Assert.Equal("champion", alias.GetProperty("name").GetString());
-        Assert.Equal(1, alias.GetProperty("version").GetInt32());
+        Assert.Equal("applied", alias.GetProperty("outcome").GetString());
+        Assert.Equal("champion", alias.GetProperty("alias").GetProperty("name").GetString());
+        Assert.Equal(1, alias.GetProperty("alias").GetProperty("version").GetInt32());
         Assert.Equal(1, (await user.RunAsync("show", "acme/fraud:champion", "--json")).Succeeded().Json.GetProperty("number").GetInt32());
         var aliases = (await user.RunAsync("alias", "ls", "acme/fraud", "--json")).Succeeded().Json;
         Assert.Equal(["candidate", "champion"], aliases.EnumerateArray().Select(a => a.GetProperty("name").GetString()!).Order(StringComparer.Ordinal));
@@ -121,7 +122,8 @@ public sealed class QuickstartTests(ServerFixture fixture)
 
         // stage.
         var staged = (await user.RunAsync("stage", "acme/fraud:1", "production", "--comment", "beats 2", "--json")).Succeeded().Json;
-        Assert.Equal("production", staged.GetProperty("stage").GetString());
+        Assert.Equal("applied", staged.GetProperty("outcome").GetString());
+        Assert.Equal("production", staged.GetProperty("version").GetProperty("stage").GetString());
         Assert.Equal(1, (await user.RunAsync("show", "acme/fraud:production", "--json")).Succeeded().Json.GetProperty("number").GetInt32());
 
         // tag: set several, remove one.

@@ -26,14 +26,18 @@ internal static class AliasCommands
         {
             var version = context.Reference(parse.GetValue(reference)!);
             var name = CheckAlias(parse.GetValue(alias)!);
-            var info = await context.Client.SetAliasAsync(CliContext.NamespaceOf(version), version.Model, name, version.Selector.Text, cancellationToken: cancellationToken);
+            var result = await context.Client.SetAliasAsync(CliContext.NamespaceOf(version), version.Model, name, version.Selector.Text, cancellationToken: cancellationToken);
             if (context.Output.Json)
             {
-                context.Output.WriteJson(info, CliJson.Context.AliasInfo);
+                context.Output.WriteJson(result, CliJson.Context.TransitionResult);
+            }
+            else if (result.Request is { } opened)
+            {
+                context.Output.Line($"request #{opened.Id.ToString(CultureInfo.InvariantCulture)} opened: alias {name} is protected; moving it to {version.ModelName}:{result.Version.Number.ToString(CultureInfo.InvariantCulture)} needs {opened.RequiredApprovals.ToString(CultureInfo.InvariantCulture)} approval(s).");
             }
             else
             {
-                context.Output.Line($"{version.ModelName}:{info.Name} -> {version.ModelName}:{info.Version.ToString(CultureInfo.InvariantCulture)}");
+                context.Output.Line($"{version.ModelName}:{name} -> {version.ModelName}:{result.Version.Number.ToString(CultureInfo.InvariantCulture)}");
             }
 
             return ExitCodes.Success;

@@ -17,7 +17,7 @@ internal static class HistoryCommand
         app.SetAction(command, async (context, parse, cancellationToken) =>
         {
             var reference = context.ModelOnly(parse.GetValue(model)!, "history");
-            var entries = await context.Client.GetHistoryAsync(CliContext.NamespaceOf(reference), reference.Model, parse.GetValue(kind), cancellationToken).ToListAsync(cancellationToken);
+            var entries = await context.Client.GetHistoryAsync(CliContext.NamespaceOf(reference), reference.Model, parse.GetValue(kind), cancellationToken: cancellationToken).ToListAsync(cancellationToken);
             if (context.Output.Json)
             {
                 context.Output.WriteJson(entries, CliJson.Context.ListHistoryEntry);

@@ -1,3 +1,4 @@
+using Berth.Contracts.Dtos;
 using System.CommandLine;
 using Berth.Cli.Infrastructure;
 using Berth.Contracts.Naming;
@@ -22,14 +23,23 @@ internal static class StageCommand
                 throw new UsageException(problem);
             }
 
-            var changed = await context.Client.ChangeStageAsync(version, target, parse.GetValue(comment), cancellationToken: cancellationToken);
+            var result = await context.Client.ChangeStageAsync(version, target, parse.GetValue(comment), cancellationToken: cancellationToken);
             if (context.Output.Json)
             {
-                context.Output.WriteJson(changed, CliJson.Context.VersionInfo);
+                context.Output.WriteJson(result, CliJson.Context.TransitionResult);
+            }
+            else if (result.Request is { } opened)
+            {
+                var gate = opened.Gate is { } g ? $" ({g.Summary})" : "";
+                context.Output.Line($"request #{opened.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)} opened: needs {opened.RequiredApprovals.ToString(System.Globalization.CultureInfo.InvariantCulture)} approval(s){gate}");
+            }
+            else if (result.Outcome == TransitionOutcomes.Unchanged)
+            {
+                context.Output.Line($"{result.Version.Reference} already is in stage {result.Version.Stage}.");
             }
             else
             {
-                context.Output.Line($"{changed.Reference} is now in stage {changed.Stage}.");
+                context.Output.Line($"{result.Version.Reference} is now in stage {result.Version.Stage}.");
             }
 
             return ExitCodes.Success;

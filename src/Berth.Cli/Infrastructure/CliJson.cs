@@ -22,6 +22,7 @@ namespace Berth.Cli.Infrastructure;
 [JsonSerializable(typeof(AliasInfo))]
 [JsonSerializable(typeof(List<AliasInfo>))]
 [JsonSerializable(typeof(List<HistoryEntry>))]
+[JsonSerializable(typeof(TransitionResult))]
 [JsonSerializable(typeof(PushOutput))]
 [JsonSerializable(typeof(PullOutput))]
 [JsonSerializable(typeof(AliasRemovedOutput))]

@@ -74,7 +74,11 @@ public sealed record SetAliasRequest(string Version);
 
 public sealed record AliasInfo(string Name, int Version, DateTimeOffset UpdatedAt, string UpdatedBy);
 
-/// <summary>One entry of a model's history: a stage change (<c>kind=stage</c>) or an alias move (<c>kind=alias</c>).</summary>
+/// <summary>
+/// One entry of a model's history: a stage change (<c>kind=stage</c>), an alias move (<c>alias</c>), a
+/// deletion (<c>deleted</c>) or a step of a transition request (<c>request</c>, with <c>Event</c> opened,
+/// approved, rejected, cancelled, superseded or applied).
+/// </summary>
 public sealed record HistoryEntry(
     long Id,
     string Kind,
@@ -85,4 +89,6 @@ public sealed record HistoryEntry(
     string? ToStage,
     string Actor,
     DateTimeOffset At,
-    string? Comment);
+    string? Comment,
+    long? RequestId = null,
+    string? Event = null);

@@ -22,6 +22,8 @@ public static class ErrorCodes
     public static readonly ErrorCode InvalidFilter = new("invalid_filter", 400, "The filter expression is invalid");
     public static readonly ErrorCode InvalidCursor = new("invalid_cursor", 400, "The pagination cursor is invalid");
     public static readonly ErrorCode InvalidRange = new("invalid_range", 400, "The Content-Range or upload offset header is invalid");
+    public static readonly ErrorCode InvalidRole = new("invalid_role", 400, "The role is not one of reader, writer, approver, admin");
+    public static readonly ErrorCode WeakPassword = new("weak_password", 400, "The new password is too short or too long");
 
     // 401 / 403
     public static readonly ErrorCode TokenMissing = new("token_missing", 401, "An API token is required");
@@ -31,6 +33,9 @@ public static class ErrorCodes
     public static readonly ErrorCode TokenRevoked = new("token_revoked", 401, "The API token was revoked");
     public static readonly ErrorCode UserDisabled = new("user_disabled", 401, "The user is disabled");
     public static readonly ErrorCode Forbidden = new("forbidden", 403, "The token may not do this");
+    public static readonly ErrorCode SignInFailed = new("sign_in_failed", 401, "The user name or password is wrong");
+    public static readonly ErrorCode PasswordChangeRequired = new("password_change_required", 403, "The password is a one-time password and must be changed at this sign-in");
+    public static readonly ErrorCode SelfApproval = new("self_approval", 403, "A requester cannot approve their own request");
 
     // 404 / 410
     public static readonly ErrorCode NotFound = new("not_found", 404, "No such resource");
@@ -41,6 +46,11 @@ public static class ErrorCodes
     public static readonly ErrorCode FileNotFound = new("file_not_found", 404, "The version has no such file");
     public static readonly ErrorCode UploadNotFound = new("upload_not_found", 404, "The upload session does not exist or has expired");
     public static readonly ErrorCode TokenNotFound = new("token_not_found", 404, "The token does not exist");
+    public static readonly ErrorCode UserNotFound = new("user_not_found", 404, "The user does not exist");
+    public static readonly ErrorCode TeamNotFound = new("team_not_found", 404, "The team does not exist");
+    public static readonly ErrorCode MemberNotFound = new("member_not_found", 404, "The user or team has no role in the namespace");
+    public static readonly ErrorCode RequestNotFound = new("request_not_found", 404, "The transition request does not exist");
+    public static readonly ErrorCode StageNotFound = new("stage_not_found", 404, "The policy has no such stage");
     public static readonly ErrorCode VersionDeleted = new("version_deleted", 410, "The version was deleted");
 
     // 409 / 412 / 413 / 415 / 416 / 422 / 428
@@ -55,6 +65,13 @@ public static class ErrorCodes
     public static readonly ErrorCode DigestMismatch = new("digest_mismatch", 400, "The uploaded bytes do not match the declared digest");
     public static readonly ErrorCode SizeMismatch = new("size_mismatch", 400, "The uploaded bytes do not match the declared size");
     public static readonly ErrorCode Conflict = new("conflict", 409, "The change conflicts with the current state");
+    public static readonly ErrorCode UserExists = new("user_exists", 409, "A user with this name already exists");
+    public static readonly ErrorCode TeamExists = new("team_exists", 409, "A team with this name already exists");
+    public static readonly ErrorCode RequestClosed = new("request_closed", 409, "The transition request is no longer open");
+    public static readonly ErrorCode AlreadyReviewed = new("already_reviewed", 409, "You have already reviewed this request");
+    public static readonly ErrorCode GateFailed = new("gate_failed", 409, "The version does not satisfy the stage's gate");
+    public static readonly ErrorCode StageInUse = new("stage_in_use", 409, "Versions are in this stage; move them first");
+    public static readonly ErrorCode NameConflict = new("name_conflict", 409, "The name is already used by an alias or a stage");
     public static readonly ErrorCode PreconditionFailed = new("precondition_failed", 412, "The resource changed since you read it (If-Match)");
     public static readonly ErrorCode BodyTooLarge = new("body_too_large", 413, "The request body is too large");
     public static readonly ErrorCode UnsupportedMediaType = new("unsupported_media_type", 415, "The request body has the wrong content type");
@@ -62,6 +79,7 @@ public static class ErrorCodes
     public static readonly ErrorCode IdempotencyKeyReused = new("idempotency_key_reused", 422, "The Idempotency-Key was used for a different request");
     public static readonly ErrorCode IdempotencyInProgress = new("idempotency_in_progress", 409, "A request with this Idempotency-Key is still being processed");
     public static readonly ErrorCode MethodNotAllowed = new("method_not_allowed", 405, "The method is not allowed on this resource");
+    public static readonly ErrorCode TooManyAttempts = new("too_many_attempts", 429, "Too many failed sign-ins; wait before trying again");
 
     // 5xx
     public static readonly ErrorCode Internal = new("internal_error", 500, "The server failed; the request id identifies it in the logs");

@@ -1,5 +1,6 @@
 using Berth.Contracts.Dtos;
 using Berth.Contracts.Errors;
+using Berth.Core.Audit;
 using Berth.Core.Common;
 using Berth.Core.Data;
 using Berth.Core.Data.Entities;
@@ -9,7 +10,7 @@ using Microsoft.EntityFrameworkCore;
 namespace Berth.Core.Auth;
 
 /// <summary>Creates, checks, lists and revokes API tokens.</summary>
-public sealed class TokenService(RegistryDbContext db, TimeProvider clock)
+public sealed class TokenService(RegistryDbContext db, AuditTrail audit, TimeProvider clock)
 {
     private static readonly TimeSpan LastUsedResolution = TimeSpan.FromMinutes(1);
 
@@ -58,7 +59,23 @@ public sealed class TokenService(RegistryDbContext db, TimeProvider clock)
         return AuthenticationOutcome.Success(new Actor(row.UserId, row.UserName, row.IsAdmin, row.Id, ScopeNames.ParseStored(row.Scopes)));
     }
 
-    public async Task<(ApiToken Token, string Secret)> CreateAsync(long userId, CreateTokenRequest request, TokenScopes callerScopes, CancellationToken cancellationToken)
+    /// <summary>
+    /// Creates a token for the caller, or (for a server administrator) for <see cref="CreateTokenRequest.User"/>.
+    /// A token never has more scopes than the token that creates it.
+    /// </summary>
+    public async Task<(ApiToken Token, string Secret)> CreateAsync(Actor actor, CreateTokenRequest request, CancellationToken cancellationToken) =>
+        await db.InTransactionWithRetryAsync(async ct =>
+        {
+            var owner = request.User is null || request.User == actor.Name
+                ? await db.Users.SingleAsync(u => u.Id == actor.UserId, ct)
+                : actor.IsAdmin
+                    ? await db.Users.FirstOrDefaultAsync(u => u.Name == request.User, ct) ?? throw Fail.Error(ErrorCodes.UserNotFound, $"There is no user '{request.User}'.")
+                    : throw Fail.Error(ErrorCodes.Forbidden, "Only server administrators may create tokens for other users.");
+            return await CreateForAsync(actor, owner, request, actor.Scopes, ct);
+        }, cancellationToken);
+
+    /// <summary>Creates a token for <paramref name="owner"/> inside the caller's transaction.</summary>
+    internal async Task<(ApiToken Token, string Secret)> CreateForAsync(Actor actor, User owner, CreateTokenRequest request, TokenScopes callerScopes, CancellationToken cancellationToken)
     {
         var name = request.Name?.Trim() ?? "";
         if (name.Length is 0 or > 100 || Contracts.Naming.Names.CheckTagValue("name", name) is not null)
@@ -92,7 +109,8 @@ public sealed class TokenService(RegistryDbContext db, TimeProvider clock)
         var secret = TokenSecret.Generate();
         var token = new ApiToken
         {
-            UserId = userId,
+            User = owner,
+            UserId = owner.Id,
             Name = name,
             Prefix = TokenSecret.DisplayPrefix(secret),
             Hash = TokenSecret.Hash(secret),
@@ -101,8 +119,13 @@ public sealed class TokenService(RegistryDbContext db, TimeProvider clock)
             ExpiresAt = expires?.UtcDateTime,
         };
         db.ApiTokens.Add(token);
+        audit.Record("token.create", null, $"token {token.Prefix}… of {owner.Name}", new Dictionary<string, object?>
+        {
+            ["name"] = name,
+            ["scopes"] = token.Scopes,
+            ["expires"] = expires,
+        });
         await db.SaveChangesAsync(cancellationToken);
-        await db.Entry(token).Reference(t => t.User).LoadAsync(cancellationToken);
         return (token, secret);
     }
 
@@ -129,8 +152,15 @@ public sealed class TokenService(RegistryDbContext db, TimeProvider clock)
 
         if (token.RevokedAt is null)
         {
+            await db.InTransactionWithRetryAsync(async ct =>
+            {
+                var tracked = await db.ApiTokens.SingleAsync(t => t.Id == tokenId, ct);
+                tracked.RevokedAt = clock.GetUtcNow().UtcDateTime;
+                audit.Record("token.revoke", null, $"token {tracked.Prefix}… of {token.User.Name}", new Dictionary<string, object?> { ["name"] = tracked.Name });
+                await db.SaveChangesAsync(ct);
+                return true;
+            }, cancellationToken);
             token.RevokedAt = clock.GetUtcNow().UtcDateTime;
-            await db.SaveChangesAsync(cancellationToken);
         }
 
         return ToInfo(token);

@@ -34,12 +34,25 @@ public class RegistryDbContext(DbContextOptions options) : DbContext(options)
     public DbSet<StoredBlob> Blobs => Set<StoredBlob>();
     public DbSet<UploadSession> UploadSessions => Set<UploadSession>();
     public DbSet<IdempotencyRecord> IdempotencyRecords => Set<IdempotencyRecord>();
+    public DbSet<Team> Teams => Set<Team>();
+    public DbSet<TeamMember> TeamMembers => Set<TeamMember>();
+    public DbSet<NamespaceMember> NamespaceMembers => Set<NamespaceMember>();
+    public DbSet<StageRule> StageRules => Set<StageRule>();
+    public DbSet<ProtectedAlias> ProtectedAliases => Set<ProtectedAlias>();
+    public DbSet<TransitionRequest> Requests => Set<TransitionRequest>();
+    public DbSet<RequestReview> RequestReviews => Set<RequestReview>();
+    public DbSet<AuditEntry> AuditLog => Set<AuditEntry>();
+    public DbSet<AuditHead> AuditHeads => Set<AuditHead>();
 
     protected override void ConfigureConventions(ModelConfigurationBuilder configurationBuilder)
     {
         configurationBuilder.Properties<DateTime>().HaveConversion<UtcDateTimeConverter>();
         configurationBuilder.Properties<VersionState>().HaveConversion<LowercaseEnumConverter<VersionState>>().HaveMaxLength(16);
         configurationBuilder.Properties<HistoryKind>().HaveConversion<LowercaseEnumConverter<HistoryKind>>().HaveMaxLength(16);
+        configurationBuilder.Properties<NamespaceRole>().HaveConversion<LowercaseEnumConverter<NamespaceRole>>().HaveMaxLength(16);
+        configurationBuilder.Properties<RequestKind>().HaveConversion<LowercaseEnumConverter<RequestKind>>().HaveMaxLength(16);
+        configurationBuilder.Properties<RequestState>().HaveConversion<LowercaseEnumConverter<RequestState>>().HaveMaxLength(16);
+        configurationBuilder.Properties<ReviewDecision>().HaveConversion<LowercaseEnumConverter<ReviewDecision>>().HaveMaxLength(16);
     }
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)

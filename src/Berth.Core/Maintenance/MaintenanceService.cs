@@ -1,3 +1,4 @@
+using Berth.Core.Audit;
 using Berth.Core.Blobs;
 using Berth.Core.Configuration;
 using Berth.Core.Data;
@@ -76,12 +77,23 @@ public sealed partial class MaintenanceService(
         }
 
         var pendingCutoff = now - options.Value.PendingVersionTtl;
-        var failed = await db.Versions
-            .Where(v => v.State == VersionState.Pending && v.CreatedAt <= pendingCutoff)
-            .ExecuteUpdateAsync(s => s
-                .SetProperty(v => v.State, VersionState.Failed)
-                .SetProperty(v => v.SemVer, (string?)null)
-                .SetProperty(v => v.Revision, v => v.Revision + 1), cancellationToken);
+        var audit = scope.ServiceProvider.GetRequiredService<AuditTrail>();
+        var failed = await db.InTransactionWithRetryAsync(async ct =>
+        {
+            var abandoned = await db.Versions.Include(v => v.Model).ThenInclude(m => m.Namespace)
+                .Where(v => v.State == VersionState.Pending && v.CreatedAt <= pendingCutoff).ToListAsync(ct);
+            foreach (var version in abandoned)
+            {
+                audit.Record("version.fail", version.Model.Namespace.Name, $"{version.Model.Namespace.Name}/{version.Model.Name}:{version.Number}",
+                    new Dictionary<string, object?> { ["reason"] = "not committed in time", ["semver"] = version.SemVer });
+                version.State = VersionState.Failed;
+                version.SemVer = null;
+                version.Revision++;
+            }
+
+            await db.SaveChangesAsync(ct);
+            return abandoned.Count;
+        }, cancellationToken);
 
         var idempotency = await db.IdempotencyRecords.Where(r => r.ExpiresAt <= now).ExecuteDeleteAsync(cancellationToken);
 

@@ -59,7 +59,9 @@ public static class DtoMapper
         h.PreviousVersionNumber,
         h.FromStage,
         h.ToStage,
-        h.Actor.Name,
+        h.Actor?.Name ?? "system",
         Utc(h.At),
-        h.Comment);
+        h.Comment,
+        h.RequestId,
+        h.Event);
 }

@@ -1,64 +1,75 @@
 using Berth.Contracts.Dtos;
 using Berth.Contracts.Errors;
 using Berth.Contracts.Naming;
+using Berth.Core.Audit;
 using Berth.Core.Auth;
 using Berth.Core.Common;
 using Berth.Core.Data;
 using Berth.Core.Data.Entities;
 using Berth.Core.Errors;
+using Berth.Core.Governance;
 using Microsoft.EntityFrameworkCore;
 
 namespace Berth.Core.Registry;
 
 /// <summary>
-/// Where versions are in their lifecycle: stages and aliases, and the history of every change to
-/// them (who, when, from what, to what, why).
+/// Where versions are in their lifecycle: stages and aliases. A change into a protected stage or of a
+/// protected alias becomes a transition request; a gated stage checks its gate first; an exclusive stage
+/// archives its previous holder in the same transaction. Every change is recorded in the model's history
+/// and the audit log.
 /// </summary>
-public sealed class LifecycleService(RegistryDbContext db, ModelLookup lookup, TimeProvider clock)
+public sealed class LifecycleService(
+    RegistryDbContext db,
+    ModelLookup lookup,
+    StagePolicies policies,
+    GateCheck gates,
+    AccessControl access,
+    AuditTrail audit,
+    TimeProvider clock)
 {
     public const int MaxCommentLength = 4096;
 
-    /// <summary>Moves a ready version into a stage of its namespace's stage list, recording the transition. Returns the version id.</summary>
-    public async Task<long> ChangeStageAsync(Actor actor, string ns, string model, string selector, StageChangeRequest request, long? expectedRevision, CancellationToken cancellationToken)
+    /// <summary>The outcome of a stage change or alias move, with the ids the caller maps to records.</summary>
+    public sealed record Outcome(string Kind, long VersionId, long? RequestId);
+
+    /// <summary>Moves a ready version into a stage of its model's policy, or opens a request when the stage is protected.</summary>
+    public async Task<Outcome> ChangeStageAsync(Actor actor, string ns, string model, string selector, StageChangeRequest request, long? expectedRevision, CancellationToken cancellationToken)
     {
         CheckComment(request.Comment);
         var parsed = ModelLookup.ParseSelector(selector);
-        var entity = await lookup.GetModelAsync(ns, model, cancellationToken);
-        var stages = ModelLookup.StageList(entity.Namespace);
         Fail.If(Names.CheckStage(request.Stage), ErrorCodes.InvalidStage);
-        if (!stages.Contains(request.Stage, StringComparer.Ordinal))
-        {
-            Fail.With(ErrorCodes.InvalidStage, $"'{request.Stage}' is not a stage of namespace '{ns}'; its stages are: {string.Join(", ", stages)}.",
-                new Dictionary<string, object?> { ["stages"] = stages });
-        }
-
+        var entity = await lookup.GetModelAsync(ns, model, cancellationToken);
+        var rules = await policies.EffectiveAsync(entity.NamespaceId, entity.Id, cancellationToken);
+        var rule = rules.FirstOrDefault(r => r.Stage == request.Stage)
+            ?? throw Fail.Error(ErrorCodes.InvalidStage, $"'{request.Stage}' is not a stage of {ns}/{model}; its stages are: {string.Join(", ", rules.Select(r => r.Stage))}.",
+                new Dictionary<string, object?> { ["stages"] = rules.Select(r => r.Stage).ToList() });
         var id = await lookup.ResolveIdAsync(entity, parsed, allowAnyState: false, cancellationToken);
-        var version = await db.Versions.SingleAsync(v => v.Id == id, cancellationToken);
-        var what = $"Version {ns}/{model}:{version.Number}";
-        Revisions.Check(expectedRevision, version.Revision, what);
-        if (string.Equals(version.Stage, request.Stage, StringComparison.Ordinal))
+        var current = await db.Versions.AsNoTracking().Where(v => v.Id == id).Select(v => new { v.Number, v.Stage, v.Revision }).SingleAsync(cancellationToken);
+        Revisions.Check(expectedRevision, current.Revision, $"Version {ns}/{model}:{current.Number}");
+        if (string.Equals(current.Stage, request.Stage, StringComparison.Ordinal))
         {
-            return id;
+            return new Outcome(TransitionOutcomes.Unchanged, id, null);
         }
 
-        var now = clock.GetUtcNow().UtcDateTime;
-        db.History.Add(new ModelHistoryEntry
+        GateResultInfo? gate = null;
+        if (rule.Gate is not null)
         {
-            ModelId = entity.Id,
-            Kind = HistoryKind.Stage,
-            VersionId = version.Id,
-            VersionNumber = version.Number,
-            FromStage = version.Stage,
-            ToStage = request.Stage,
-            ActorId = actor.UserId,
-            At = now,
-            Comment = request.Comment,
-        });
-        version.Stage = request.Stage;
-        version.StageChangedAt = now;
-        version.Revision++;
-        await Revisions.SaveAsync(db, what, cancellationToken);
-        return id;
+            gate = await gates.EvaluateAsync(rule.Gate, id, cancellationToken);
+            GateCheck.Demand(gate, $"stage '{rule.Stage}'");
+        }
+
+        if (rule.RequiredApprovals > 0)
+        {
+            var requestId = await OpenRequestAsync(actor, entity, id, current.Number, RequestKind.Stage, rule.Stage, null, rule.RequiredApprovals, request.Comment, rule.Gate, gate, cancellationToken);
+            return new Outcome(TransitionOutcomes.Requested, id, requestId);
+        }
+
+        await db.InTransactionWithRetryAsync(async ct =>
+        {
+            await ApplyStageAsync(actor, entity, id, rule, request.Comment, null, ct);
+            return true;
+        }, cancellationToken);
+        return new Outcome(TransitionOutcomes.Applied, id, null);
     }
 
     public async Task<Page<AliasInfo>> ListAliasesAsync(string ns, string model, Paging paging, CancellationToken cancellationToken)
@@ -81,77 +92,120 @@ public sealed class LifecycleService(RegistryDbContext db, ModelLookup lookup, T
         return (DtoMapper.ToInfo(row, row.Version.Number), row.Revision);
     }
 
-    /// <summary>Points an alias at a ready version (creating or moving it). <paramref name="expectedRevision"/> is the alias's If-Match.</summary>
-    public async Task<(AliasInfo Alias, long Revision)> SetAliasAsync(Actor actor, string ns, string model, string alias, SetAliasRequest request, long? expectedRevision, CancellationToken cancellationToken)
+    /// <summary>Points an alias at a ready version, or opens a request when the alias is protected.</summary>
+    public async Task<Outcome> SetAliasAsync(Actor actor, string ns, string model, string alias, SetAliasRequest request, long? expectedRevision, CancellationToken cancellationToken)
     {
         Fail.If(Names.CheckAlias(alias, stages: []), ErrorCodes.InvalidAlias);
         var parsed = ModelLookup.ParseSelector(request.Version ?? "");
         var entity = await lookup.GetModelAsync(ns, model, cancellationToken);
-        Fail.If(Names.CheckAlias(alias, ModelLookup.StageList(entity.Namespace)), ErrorCodes.InvalidAlias);
+        Fail.If(Names.CheckAlias(alias, await policies.StageNamesAsync(entity.NamespaceId, entity.Id, cancellationToken)), ErrorCodes.InvalidAlias);
         var id = await lookup.ResolveIdAsync(entity, parsed, allowAnyState: false, cancellationToken);
+        var current = await db.Aliases.AsNoTracking().Where(a => a.ModelId == entity.Id && a.Name == alias).Select(a => new { a.VersionId, a.Revision }).FirstOrDefaultAsync(cancellationToken);
+        if (expectedRevision is { } expected)
+        {
+            Revisions.Check(expected, current?.Revision ?? 0, $"Alias '{alias}'");
+        }
+
+        if (current?.VersionId == id)
+        {
+            return new Outcome(TransitionOutcomes.Unchanged, id, null);
+        }
+
+        var protection = await db.ProtectedAliases.AsNoTracking().FirstOrDefaultAsync(p => p.ModelId == entity.Id && p.Name == alias, cancellationToken);
+        if (protection is not null)
+        {
+            var number = await db.Versions.Where(v => v.Id == id).Select(v => v.Number).SingleAsync(cancellationToken);
+            var requestId = await OpenRequestAsync(actor, entity, id, number, RequestKind.Alias, null, alias, protection.RequiredApprovals, null, null, null, cancellationToken);
+            return new Outcome(TransitionOutcomes.Requested, id, requestId);
+        }
+
         await db.InTransactionWithRetryAsync(async ct =>
         {
             var version = await db.Versions.SingleAsync(v => v.Id == id, ct);
-            var current = await db.Aliases.FirstOrDefaultAsync(a => a.ModelId == entity.Id && a.Name == alias, ct);
-            if (expectedRevision is { } expected)
-            {
-                Revisions.Check(expected, current?.Revision ?? 0, $"Alias '{alias}'");
-            }
-
-            await PointAliasAsync(actor, entity, alias, version, ct);
+            await PointAliasAsync(actor, entity, alias, version, null, ct);
             return true;
         }, cancellationToken);
-        return await GetAliasAsync(ns, model, alias, cancellationToken);
+        return new Outcome(TransitionOutcomes.Applied, id, null);
     }
 
+    /// <summary>Removes an alias; a protected one only by a namespace admin.</summary>
     public async Task RemoveAliasAsync(Actor actor, string ns, string model, string alias, long? expectedRevision, CancellationToken cancellationToken)
     {
         var entity = await lookup.GetModelAsync(ns, model, cancellationToken);
-        var current = await db.Aliases.Include(a => a.Version).FirstOrDefaultAsync(a => a.ModelId == entity.Id && a.Name == alias, cancellationToken)
-            ?? throw Fail.Error(ErrorCodes.AliasNotFound, $"Model '{ns}/{model}' has no alias '{alias}'.");
-        Revisions.Check(expectedRevision, current.Revision, $"Alias '{alias}'");
-        RecordAlias(actor, entity.Id, alias, current.Version.Number, null, null);
-        db.Aliases.Remove(current);
-        await Revisions.SaveAsync(db, $"Alias '{alias}'", cancellationToken);
-    }
-
-    /// <summary>History of a model, oldest first: stage changes, alias moves and deletions.</summary>
-    public async Task<Page<HistoryEntry>> HistoryAsync(string ns, string model, string? kind, Paging paging, CancellationToken cancellationToken)
-    {
-        var entity = await lookup.GetModelAsync(ns, model, cancellationToken);
-        var after = paging.AfterId();
-        var query = db.History.AsNoTracking().Include(h => h.Actor).Where(h => h.ModelId == entity.Id && h.Id > after);
-        if (kind is not null)
+        if (await db.ProtectedAliases.AnyAsync(p => p.ModelId == entity.Id && p.Name == alias, cancellationToken))
         {
-            if (!Enum.TryParse<HistoryKind>(kind, ignoreCase: true, out var parsed) || int.TryParse(kind, out _))
-            {
-                throw Fail.Error(ErrorCodes.InvalidRequest, $"Unknown history kind '{Names.Show(kind)}': use stage, alias or deleted.");
-            }
-
-            query = query.Where(h => h.Kind == parsed);
+            await access.DemandAsync(actor, Permission.Admin, ns, cancellationToken);
         }
 
-        var rows = await query.OrderBy(h => h.Id).Take(paging.Limit + 1).ToListAsync(cancellationToken);
-        var page = paging.Page(rows, h => h.Id);
-        return new Page<HistoryEntry>(page.Items.Select(DtoMapper.ToEntry).ToList(), page.NextCursor);
+        await db.InTransactionWithRetryAsync(async ct =>
+        {
+            var current = await db.Aliases.Include(a => a.Version).FirstOrDefaultAsync(a => a.ModelId == entity.Id && a.Name == alias, ct)
+                ?? throw Fail.Error(ErrorCodes.AliasNotFound, $"Model '{ns}/{model}' has no alias '{alias}'.");
+            Revisions.Check(expectedRevision, current.Revision, $"Alias '{alias}'");
+            RecordAlias(actor, entity.Id, alias, current.Version.Number, null, null, null);
+            audit.Record("alias.remove", ns, $"{ns}/{model} alias {alias}", new Dictionary<string, object?> { ["was"] = current.Version.Number });
+            db.Aliases.Remove(current);
+            await db.SaveChangesAsync(ct);
+            return true;
+        }, cancellationToken);
     }
 
-    /// <summary>Creates or moves an alias inside the caller's transaction (used by commits and by <see cref="SetAliasAsync"/>).</summary>
-    internal async Task PointAliasAsync(Actor actor, RegisteredModel model, string alias, ModelVersion version, CancellationToken cancellationToken)
+    /// <summary>
+    /// Applies a stage change inside the caller's transaction: for an exclusive stage the previous holders
+    /// move to <c>archived</c> (or leave the stage when the policy has none) first.
+    /// </summary>
+    internal async Task ApplyStageAsync(Actor actor, RegisteredModel model, long versionId, StageRule rule, string? comment, long? requestId, CancellationToken cancellationToken)
+    {
+        var now = clock.GetUtcNow().UtcDateTime;
+        var version = await db.Versions.SingleAsync(v => v.Id == versionId, cancellationToken);
+        if (version.State != VersionState.Ready)
+        {
+            Fail.With(ErrorCodes.VersionNotReady, $"Version {model.Namespace.Name}/{model.Name}:{version.Number} is {DtoMapper.StateName(version.State)}.");
+        }
+
+        var stages = await policies.StageNamesAsync(model.NamespaceId, model.Id, cancellationToken);
+        if (rule.Exclusive)
+        {
+            var archive = stages.Contains(StagePolicies.ArchiveStage, StringComparer.Ordinal) && rule.Stage != StagePolicies.ArchiveStage ? StagePolicies.ArchiveStage : null;
+            var holders = await db.Versions.Where(v => v.ModelId == model.Id && v.Stage == rule.Stage && v.Id != versionId && v.State == VersionState.Ready).ToListAsync(cancellationToken);
+            foreach (var holder in holders)
+            {
+                RecordStage(actor, model.Id, holder, rule.Stage, archive, $"archived: {model.Namespace.Name}/{model.Name}:{version.Number} entered exclusive stage '{rule.Stage}'", requestId, now);
+                audit.Record("stage.change", model.Namespace.Name, $"{model.Namespace.Name}/{model.Name}:{holder.Number}", new Dictionary<string, object?> { ["from"] = rule.Stage, ["to"] = archive, ["reason"] = "exclusive" });
+                holder.Stage = archive;
+                holder.StageChangedAt = now;
+                holder.Revision++;
+            }
+        }
+
+        RecordStage(actor, model.Id, version, version.Stage, rule.Stage, comment, requestId, now);
+        audit.Record("stage.change", model.Namespace.Name, $"{model.Namespace.Name}/{model.Name}:{version.Number}",
+            new Dictionary<string, object?> { ["from"] = version.Stage, ["to"] = rule.Stage, ["comment"] = comment, ["request"] = requestId });
+        version.Stage = rule.Stage;
+        version.StageChangedAt = now;
+        version.Revision++;
+        await db.SaveChangesAsync(cancellationToken);
+    }
+
+    /// <summary>Creates or moves an alias inside the caller's transaction (commits, alias moves, applied requests).</summary>
+    internal async Task PointAliasAsync(Actor actor, RegisteredModel model, string alias, ModelVersion version, long? requestId, CancellationToken cancellationToken)
     {
         var now = clock.GetUtcNow().UtcDateTime;
         var current = await db.Aliases.Include(a => a.Version).FirstOrDefaultAsync(a => a.ModelId == model.Id && a.Name == alias, cancellationToken);
+        var target = $"{model.Namespace.Name}/{model.Name} alias {alias}";
         if (current is null)
         {
-            db.Aliases.Add(new ModelAlias { ModelId = model.Id, Name = alias, VersionId = version.Id, UpdatedAt = now, UpdatedById = actor.UserId, Revision = 1 });
-            RecordAlias(actor, model.Id, alias, null, version.Number, version.Id);
+            db.Aliases.Add(new ModelAlias { ModelId = model.Id, Name = alias, VersionId = version.Id, UpdatedAt = now, UpdatedById = actor.UserId > 0 ? actor.UserId : version.CreatedById, Revision = 1 });
+            RecordAlias(actor, model.Id, alias, null, version.Number, version.Id, requestId);
+            audit.Record("alias.set", model.Namespace.Name, target, new Dictionary<string, object?> { ["to"] = version.Number, ["request"] = requestId });
         }
         else if (current.VersionId != version.Id)
         {
-            RecordAlias(actor, model.Id, alias, current.Version.Number, version.Number, version.Id);
+            RecordAlias(actor, model.Id, alias, current.Version.Number, version.Number, version.Id, requestId);
+            audit.Record("alias.set", model.Namespace.Name, target, new Dictionary<string, object?> { ["from"] = current.Version.Number, ["to"] = version.Number, ["request"] = requestId });
             current.VersionId = version.Id;
             current.UpdatedAt = now;
-            current.UpdatedById = actor.UserId;
+            current.UpdatedById = actor.UserId > 0 ? actor.UserId : current.UpdatedById;
             current.Revision++;
         }
 
@@ -164,12 +218,115 @@ public sealed class LifecycleService(RegistryDbContext db, ModelLookup lookup, T
         var aliases = await db.Aliases.Where(a => a.VersionId == version.Id).ToListAsync(cancellationToken);
         foreach (var alias in aliases)
         {
-            RecordAlias(actor, model.Id, alias.Name, version.Number, null, null);
+            RecordAlias(actor, model.Id, alias.Name, version.Number, null, null, null);
+            audit.Record("alias.remove", model.Namespace.Name, $"{model.Namespace.Name}/{model.Name} alias {alias.Name}", new Dictionary<string, object?> { ["was"] = version.Number, ["reason"] = "version deleted" });
             db.Aliases.Remove(alias);
         }
     }
 
-    private void RecordAlias(Actor actor, long modelId, string alias, int? from, int? to, long? versionId) =>
+    /// <summary>
+    /// Opens a request for a protected target. An older open request for the same target (the same
+    /// stage, or the same alias, of the model) is superseded: one open request per target.
+    /// </summary>
+    private async Task<long> OpenRequestAsync(Actor actor, RegisteredModel model, long versionId, int number, RequestKind kind, string? stage, string? alias,
+        int approvals, string? comment, string? gate, GateResultInfo? gateResult, CancellationToken cancellationToken) =>
+        await db.InTransactionWithRetryAsync(async ct =>
+        {
+            var now = clock.GetUtcNow().UtcDateTime;
+            var older = await db.Requests.Where(r => r.ModelId == model.Id && r.State == RequestState.Open && r.Kind == kind && r.Stage == stage && r.Alias == alias).ToListAsync(ct);
+            var request = new TransitionRequest
+            {
+                ModelId = model.Id,
+                VersionId = versionId,
+                Kind = kind,
+                Stage = stage,
+                Alias = alias,
+                State = RequestState.Open,
+                RequiredApprovals = approvals,
+                RequesterId = actor.UserId,
+                Comment = comment,
+                CreatedAt = now,
+                Gate = gate,
+                GateResult = gateResult is null ? null : GateCheck.Serialize(gateResult),
+                Revision = 1,
+            };
+            db.Requests.Add(request);
+            await db.SaveChangesAsync(ct);
+            foreach (var previous in older)
+            {
+                Close(actor, model, previous, RequestState.Superseded, $"superseded by request #{request.Id}", now);
+            }
+
+            RecordRequest(actor, model.Id, request, number, "opened", comment, now);
+            audit.Record("request.open", model.Namespace.Name, $"request #{request.Id}", new Dictionary<string, object?>
+            {
+                ["version"] = $"{model.Namespace.Name}/{model.Name}:{number}",
+                ["target"] = kind == RequestKind.Stage ? $"stage {stage}" : $"alias {alias}",
+                ["approvals"] = approvals,
+                ["gate"] = gateResult?.Summary,
+            });
+            await db.SaveChangesAsync(ct);
+            return request.Id;
+        }, cancellationToken);
+
+    /// <summary>Closes a request (tracked) with a final state, in the caller's transaction.</summary>
+    internal void Close(Actor actor, RegisteredModel model, TransitionRequest request, RequestState state, string? reason, DateTime now)
+    {
+        request.State = state;
+        request.ClosedAt = now;
+        request.ClosedById = actor.IsUser ? actor.UserId : null;
+        request.CloseReason = reason;
+        request.Revision++;
+        var number = db.Versions.Local.FirstOrDefault(v => v.Id == request.VersionId)?.Number;
+        db.History.Add(new ModelHistoryEntry
+        {
+            ModelId = model.Id,
+            Kind = HistoryKind.Request,
+            Event = state.ToString().ToLowerInvariant(),
+            RequestId = request.Id,
+            VersionId = request.VersionId,
+            VersionNumber = number,
+            ToStage = request.Stage,
+            Alias = request.Alias,
+            ActorId = ActorId(actor),
+            At = now,
+            Comment = reason,
+        });
+        audit.Record("request." + state.ToString().ToLowerInvariant(), model.Namespace.Name, $"request #{request.Id}", new Dictionary<string, object?> { ["reason"] = reason });
+    }
+
+    internal void RecordRequest(Actor actor, long modelId, TransitionRequest request, int number, string @event, string? comment, DateTime now) =>
+        db.History.Add(new ModelHistoryEntry
+        {
+            ModelId = modelId,
+            Kind = HistoryKind.Request,
+            Event = @event,
+            RequestId = request.Id,
+            VersionId = request.VersionId,
+            VersionNumber = number,
+            ToStage = request.Stage,
+            Alias = request.Alias,
+            ActorId = ActorId(actor),
+            At = now,
+            Comment = comment,
+        });
+
+    private void RecordStage(Actor actor, long modelId, ModelVersion version, string? from, string? to, string? comment, long? requestId, DateTime now) =>
+        db.History.Add(new ModelHistoryEntry
+        {
+            ModelId = modelId,
+            Kind = HistoryKind.Stage,
+            VersionId = version.Id,
+            VersionNumber = version.Number,
+            FromStage = from,
+            ToStage = to,
+            ActorId = ActorId(actor),
+            At = now,
+            Comment = comment,
+            RequestId = requestId,
+        });
+
+    private void RecordAlias(Actor actor, long modelId, string alias, int? from, int? to, long? versionId, long? requestId) =>
         db.History.Add(new ModelHistoryEntry
         {
             ModelId = modelId,
@@ -178,9 +335,12 @@ public sealed class LifecycleService(RegistryDbContext db, ModelLookup lookup, T
             VersionId = versionId,
             VersionNumber = to,
             PreviousVersionNumber = from,
-            ActorId = actor.UserId,
+            ActorId = ActorId(actor),
             At = clock.GetUtcNow().UtcDateTime,
+            RequestId = requestId,
         });
+
+    private static long? ActorId(Actor actor) => actor.IsUser ? actor.UserId : null;
 
     private static void CheckComment(string? comment)
     {

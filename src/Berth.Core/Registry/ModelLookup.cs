@@ -3,6 +3,7 @@ using Berth.Contracts.Naming;
 using Berth.Core.Data;
 using Berth.Core.Data.Entities;
 using Berth.Core.Errors;
+using Berth.Core.Governance;
 using Microsoft.EntityFrameworkCore;
 
 namespace Berth.Core.Registry;
@@ -11,7 +12,7 @@ namespace Berth.Core.Registry;
 /// Finds namespaces and models by name and resolves version selectors, with the rules of DESIGN.md:
 /// pending, failed and deleted versions never resolve through latest, aliases, stages or digests.
 /// </summary>
-public sealed class ModelLookup(RegistryDbContext db)
+public sealed class ModelLookup(RegistryDbContext db, StagePolicies policies)
 {
     public static void ValidateNames(string ns, string model)
     {
@@ -93,8 +94,15 @@ public sealed class ModelLookup(RegistryDbContext db)
 
             default:
             {
+                // Aliases and stages never share a name, so the order of these two lookups does not matter.
                 var name = selector.Text;
-                if (StageList(model.Namespace).Contains(name, StringComparer.Ordinal))
+                var aliased = await db.Aliases.Where(a => a.ModelId == model.Id && a.Name == name).Select(a => (long?)a.VersionId).FirstOrDefaultAsync(cancellationToken);
+                if (aliased is { } aliasedId)
+                {
+                    return aliasedId;
+                }
+
+                if ((await policies.StageNamesAsync(model.NamespaceId, model.Id, cancellationToken)).Contains(name, StringComparer.Ordinal))
                 {
                     var id = await versions.Where(v => v.Stage == name && v.State == VersionState.Ready)
                         .OrderByDescending(v => v.StageChangedAt).ThenByDescending(v => v.Number)
@@ -102,12 +110,8 @@ public sealed class ModelLookup(RegistryDbContext db)
                     return id ?? throw Fail.Error(ErrorCodes.VersionNotFound, $"No version of '{model.Namespace.Name}/{model.Name}' is in stage '{name}'.");
                 }
 
-                var aliased = await db.Aliases.Where(a => a.ModelId == model.Id && a.Name == name).Select(a => (long?)a.VersionId).FirstOrDefaultAsync(cancellationToken);
-                return aliased ?? throw Fail.Error(ErrorCodes.AliasNotFound, $"Model '{model.Namespace.Name}/{model.Name}' has no alias or stage named '{name}'.");
+                throw Fail.Error(ErrorCodes.AliasNotFound, $"Model '{model.Namespace.Name}/{model.Name}' has no alias or stage named '{name}'.");
             }
         }
     }
-
-    public static IReadOnlyList<string> StageList(RegistryNamespace ns) =>
-        ns.Stages.Split(',', StringSplitOptions.RemoveEmptyEntries);
 }

@@ -1,6 +1,7 @@
 using Berth.Contracts.Dtos;
 using Berth.Contracts.Errors;
 using Berth.Contracts.Naming;
+using Berth.Core.Audit;
 using Berth.Core.Auth;
 using Berth.Core.Common;
 using Berth.Core.Data;
@@ -10,7 +11,7 @@ using Microsoft.EntityFrameworkCore;
 
 namespace Berth.Core.Registry;
 
-public sealed class ModelService(RegistryDbContext db, ModelLookup lookup, NamespaceService namespaces, TimeProvider clock)
+public sealed class ModelService(RegistryDbContext db, ModelLookup lookup, NamespaceService namespaces, AuditTrail audit, TimeProvider clock)
 {
     public async Task<Page<ModelInfo>> ListAsync(string ns, Paging paging, CancellationToken cancellationToken)
     {
@@ -57,6 +58,7 @@ public sealed class ModelService(RegistryDbContext db, ModelLookup lookup, Names
                 Revision = 1,
                 Tags = tags.Select(t => new ModelTag { Key = t.Key, Value = t.Value }).ToList(),
             });
+            audit.Record("model.create", ns, $"{ns}/{request.Name}", new Dictionary<string, object?> { ["description"] = request.Description, ["tags"] = tags });
             await db.SaveChangesAsync(ct);
             return true;
         }, cancellationToken);
@@ -73,19 +75,30 @@ public sealed class ModelService(RegistryDbContext db, ModelLookup lookup, Names
             Fail.If(Names.CheckKey("tag", key), ErrorCodes.InvalidMetadata);
         }
 
-        var entity = await lookup.GetModelAsync(ns, model, cancellationToken);
-        await db.Entry(entity).Collection(m => m.Tags).LoadAsync(cancellationToken);
-        Revisions.Check(expectedRevision, entity.Revision, $"Model '{ns}/{model}'");
-        if (request.Description is not null)
+        var what = $"Model '{ns}/{model}'";
+        await db.InTransactionWithRetryAsync(async ct =>
         {
-            entity.Description = request.Description.Length == 0 ? null : request.Description;
-        }
+            var entity = await lookup.GetModelAsync(ns, model, ct);
+            await db.Entry(entity).Collection(m => m.Tags).LoadAsync(ct);
+            Revisions.Check(expectedRevision, entity.Revision, what);
+            var before = new Dictionary<string, object?> { ["description"] = entity.Description, ["tags"] = entity.Tags.ToDictionary(t => t.Key, t => t.Value) };
+            if (request.Description is not null)
+            {
+                entity.Description = request.Description.Length == 0 ? null : request.Description;
+            }
 
-        entity.Tags.RemoveAll(t => remove.Contains(t.Key, StringComparer.Ordinal) || set.ContainsKey(t.Key));
-        entity.Tags.AddRange(set.Select(t => new ModelTag { Key = t.Key, Value = t.Value }));
-        entity.UpdatedAt = clock.GetUtcNow().UtcDateTime;
-        entity.Revision++;
-        await Revisions.SaveAsync(db, $"Model '{ns}/{model}'", cancellationToken);
+            entity.Tags.RemoveAll(t => remove.Contains(t.Key, StringComparer.Ordinal) || set.ContainsKey(t.Key));
+            entity.Tags.AddRange(set.Select(t => new ModelTag { Key = t.Key, Value = t.Value }));
+            entity.UpdatedAt = clock.GetUtcNow().UtcDateTime;
+            entity.Revision++;
+            audit.Record("model.update", ns, $"{ns}/{model}", new Dictionary<string, object?>
+            {
+                ["before"] = before,
+                ["after"] = new Dictionary<string, object?> { ["description"] = entity.Description, ["tags"] = entity.Tags.ToDictionary(t => t.Key, t => t.Value) },
+            });
+            await Revisions.SaveAsync(db, what, ct);
+            return true;
+        }, cancellationToken);
         return await GetAsync(ns, model, cancellationToken);
     }
 
@@ -98,13 +111,7 @@ public sealed class ModelService(RegistryDbContext db, ModelLookup lookup, Names
             Fail.With(ErrorCodes.NamespaceNotFound, $"Namespace '{ns}' was deleted.");
         }
 
-        if (space is null)
-        {
-            space = namespaces.New(actor, ns, null);
-            db.Namespaces.Add(space);
-        }
-
-        return space;
+        return space ?? await namespaces.AddAsync(actor, ns, null, cancellationToken);
     }
 
     /// <summary>Finds the model, creating it on first push.</summary>
@@ -122,6 +129,7 @@ public sealed class ModelService(RegistryDbContext db, ModelLookup lookup, Names
             var now = clock.GetUtcNow().UtcDateTime;
             entity = new RegisteredModel { Namespace = space, Name = model, CreatedAt = now, UpdatedAt = now, Revision = 1 };
             db.Models.Add(entity);
+            audit.Record("model.create", ns, $"{ns}/{model}");
             await db.SaveChangesAsync(cancellationToken);
         }
 

@@ -1,30 +1,40 @@
 using Berth.Contracts.Dtos;
 using Berth.Contracts.Errors;
 using Berth.Contracts.Naming;
+using Berth.Core.Audit;
 using Berth.Core.Auth;
 using Berth.Core.Common;
 using Berth.Core.Data;
 using Berth.Core.Data.Entities;
 using Berth.Core.Errors;
+using Berth.Core.Governance;
 using Microsoft.EntityFrameworkCore;
 
 namespace Berth.Core.Registry;
 
-public sealed class NamespaceService(RegistryDbContext db, AccessControl access, TimeProvider clock)
+public sealed class NamespaceService(RegistryDbContext db, AccessControl access, StagePolicies policies, AuditTrail audit, TimeProvider clock)
 {
+    /// <summary>Namespaces the actor can read, by name.</summary>
     public async Task<Page<NamespaceInfo>> ListAsync(Actor actor, Paging paging, CancellationToken cancellationToken)
     {
         var after = paging.AfterString() ?? "";
-        var rows = await db.Namespaces.AsNoTracking()
-            .Where(n => n.DeletedAt == null && string.Compare(n.Name, after) > 0)
-            .OrderBy(n => n.Name)
-            .Take(paging.Limit + 1)
+        var query = db.Namespaces.AsNoTracking().Where(n => n.DeletedAt == null && string.Compare(n.Name, after) > 0);
+        if (await access.ReadableNamespaceIdsAsync(actor, cancellationToken) is { } readable)
+        {
+            query = query.Where(n => readable.Contains(n.Id));
+        }
+
+        var rows = await query.OrderBy(n => n.Name).Take(paging.Limit + 1)
             .Select(n => new { Namespace = n, Models = n.Models.Count(m => m.DeletedAt == null) })
             .ToListAsync(cancellationToken);
         var page = paging.Page(rows, r => r.Namespace.Name);
-        var visible = page.Items.Where(r => access.Can(actor, Permission.Read, r.Namespace.Name))
-            .Select(r => ToInfo(r.Namespace, r.Models)).ToList();
-        return new Page<NamespaceInfo>(visible, page.NextCursor);
+        var infos = new List<NamespaceInfo>();
+        foreach (var row in page.Items)
+        {
+            infos.Add(await ToInfoAsync(row.Namespace, row.Models, cancellationToken));
+        }
+
+        return new Page<NamespaceInfo>(infos, page.NextCursor);
     }
 
     public async Task<NamespaceInfo> GetAsync(string name, CancellationToken cancellationToken)
@@ -35,32 +45,55 @@ public sealed class NamespaceService(RegistryDbContext db, AccessControl access,
             .Select(n => new { Namespace = n, Models = n.Models.Count(m => m.DeletedAt == null) })
             .FirstOrDefaultAsync(cancellationToken)
             ?? throw Fail.Error(ErrorCodes.NamespaceNotFound, $"Namespace '{name}' does not exist.");
-        return ToInfo(row.Namespace, row.Models);
+        return await ToInfoAsync(row.Namespace, row.Models, cancellationToken);
     }
 
     public async Task<NamespaceInfo> CreateAsync(Actor actor, CreateNamespaceRequest request, CancellationToken cancellationToken)
     {
         Fail.If(Names.CheckNamespace(request.Name), ErrorCodes.InvalidName);
         CheckDescription(request.Description);
-        if (await db.Namespaces.AnyAsync(n => n.Name == request.Name, cancellationToken))
+        access.DemandNamespaceCreation(actor);
+        await db.InTransactionWithRetryAsync(async ct =>
         {
-            Fail.With(ErrorCodes.NamespaceExists, $"Namespace '{request.Name}' already exists.");
-        }
+            if (await db.Namespaces.AnyAsync(n => n.Name == request.Name, ct))
+            {
+                Fail.With(ErrorCodes.NamespaceExists, $"Namespace '{request.Name}' already exists.");
+            }
 
-        var entity = New(actor, request.Name, request.Description);
-        db.Namespaces.Add(entity);
-        await db.SaveChangesUniqueAsync(ErrorCodes.NamespaceExists, $"Namespace '{request.Name}' already exists.", cancellationToken);
-        return ToInfo(entity, 0);
+            await AddAsync(actor, request.Name, request.Description, ct);
+            return true;
+        }, cancellationToken);
+        access.Invalidate();
+        return await GetAsync(request.Name, cancellationToken);
     }
 
-    internal RegistryNamespace New(Actor actor, string name, string? description) => new()
+    /// <summary>
+    /// Creates a namespace inside the caller's transaction: the default stage policy, the creator as its
+    /// admin, and an audit entry.
+    /// </summary>
+    internal async Task<RegistryNamespace> AddAsync(Actor actor, string name, string? description, CancellationToken cancellationToken)
     {
-        Name = name,
-        Description = description,
-        Stages = string.Join(',', Names.DefaultStages),
-        CreatedAt = clock.GetUtcNow().UtcDateTime,
-        CreatedById = actor.UserId,
-    };
+        access.DemandNamespaceCreation(actor);
+        var now = clock.GetUtcNow().UtcDateTime;
+        var space = new RegistryNamespace { Name = name, Description = description, CreatedAt = now, CreatedById = actor.UserId };
+        db.Namespaces.Add(space);
+        await db.SaveChangesAsync(cancellationToken);
+        foreach (var rule in StagePolicies.Defaults(space.Id, null))
+        {
+            rule.UpdatedAt = now;
+            rule.UpdatedById = actor.UserId;
+            db.StageRules.Add(rule);
+        }
+
+        if (actor.IsUser)
+        {
+            db.NamespaceMembers.Add(new NamespaceMember { NamespaceId = space.Id, UserId = actor.UserId, Role = NamespaceRole.Admin, GrantedAt = now, GrantedById = actor.UserId });
+        }
+
+        audit.Record("namespace.create", name, $"namespace {name}", new Dictionary<string, object?> { ["description"] = description });
+        await db.SaveChangesAsync(cancellationToken);
+        return space;
+    }
 
     internal static void CheckDescription(string? description)
     {
@@ -70,6 +103,6 @@ public sealed class NamespaceService(RegistryDbContext db, AccessControl access,
         }
     }
 
-    private static NamespaceInfo ToInfo(RegistryNamespace n, int models) =>
-        new(n.Name, n.Description, DtoMapper.Utc(n.CreatedAt), models, ModelLookup.StageList(n));
+    private async Task<NamespaceInfo> ToInfoAsync(RegistryNamespace n, int models, CancellationToken cancellationToken) =>
+        new(n.Name, n.Description, DtoMapper.Utc(n.CreatedAt), models, await policies.StageNamesAsync(n.Id, null, cancellationToken));
 }

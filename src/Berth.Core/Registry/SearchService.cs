@@ -17,16 +17,19 @@ namespace Berth.Core.Registry;
 public sealed class SearchService(RegistryDbContext db, AccessControl access)
 {
     /// <summary>
-    /// One page of matching versions. The cursor holds the sort, the sort value and the id of the last
-    /// row, so pages stay stable while versions are added. Versions in namespaces the actor may not read
-    /// are dropped after paging, so a page can hold fewer than <see cref="Paging.Limit"/> items while a
-    /// next cursor still follows.
+    /// One page of matching versions in namespaces the actor may read. The cursor holds the sort, the
+    /// sort value and the id of the last row, so pages stay stable while versions are added.
     /// </summary>
     public async Task<Page<VersionInfo>> SearchAsync(Actor actor, string? filter, string? sort, Paging paging, CancellationToken cancellationToken)
     {
         var order = SearchSort.Parse(sort);
         var query = db.Versions.AsNoTracking()
             .Where(v => v.State == VersionState.Ready && v.Model.DeletedAt == null && v.Model.Namespace.DeletedAt == null);
+        if (await access.ReadableNamespaceIdsAsync(actor, cancellationToken) is { } readable)
+        {
+            query = query.Where(v => readable.Contains(v.Model.NamespaceId));
+        }
+
         if (!string.IsNullOrWhiteSpace(filter))
         {
             query = query.Where(FilterTranslator.ToPredicate(FilterParser.Parse(filter)));
@@ -42,10 +45,7 @@ public sealed class SearchService(RegistryDbContext db, AccessControl access)
         };
         var rows = await ordered.Take(paging.Limit + 1).WithDetails().ToListAsync(cancellationToken);
         var page = paging.Page(rows, v => [order.ToString(), SortValue(v, order), v.Id]);
-        var items = page.Items
-            .Where(v => access.Can(actor, Permission.Read, v.Model.Namespace.Name))
-            .Select(v => DtoMapper.ToInfo(v, false))
-            .ToList();
+        var items = page.Items.Select(v => DtoMapper.ToInfo(v, false)).ToList();
         return new Page<VersionInfo>(items, page.NextCursor);
     }
 

@@ -2,12 +2,14 @@ using Berth.Contracts.Dtos;
 using Berth.Contracts.Errors;
 using Berth.Contracts.Manifests;
 using Berth.Contracts.Naming;
+using Berth.Core.Audit;
 using Berth.Core.Auth;
 using Berth.Core.Common;
 using Berth.Core.Configuration;
 using Berth.Core.Data;
 using Berth.Core.Data.Entities;
 using Berth.Core.Errors;
+using Berth.Core.Governance;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 
@@ -22,6 +24,8 @@ public sealed class VersionService(
     ModelLookup lookup,
     ModelService models,
     LifecycleService lifecycle,
+    StagePolicies policies,
+    AuditTrail audit,
     IOptions<RegistryOptions> options,
     TimeProvider clock)
 {
@@ -34,7 +38,8 @@ public sealed class VersionService(
     {
         ModelLookup.ValidateNames(ns, model);
         var existingSpace = await db.Namespaces.AsNoTracking().FirstOrDefaultAsync(n => n.Name == ns, cancellationToken);
-        var stages = existingSpace is null ? Names.DefaultStages : ModelLookup.StageList(existingSpace);
+        var existingModel = existingSpace is null ? null : await db.Models.AsNoTracking().Where(m => m.NamespaceId == existingSpace.Id && m.Name == model).Select(m => (long?)m.Id).FirstOrDefaultAsync(cancellationToken);
+        var stages = existingSpace is null ? Names.DefaultStages : await policies.StageNamesAsync(existingSpace.Id, existingModel, cancellationToken);
         VersionRequestValidator.Validate(request, options.Value.MaxFilesPerVersion, stages);
 
         var files = request.Files;
@@ -95,6 +100,13 @@ public sealed class VersionService(
             };
             db.Versions.Add(version);
             entity.UpdatedAt = now;
+            audit.Record("version.create", ns, $"{ns}/{model}:{number}", new Dictionary<string, object?>
+            {
+                ["semver"] = semver,
+                ["digest"] = manifestDigest,
+                ["files"] = files.Count,
+                ["bytes"] = version.TotalSize,
+            });
             await db.SaveChangesAsync(ct);
             return version.Id;
         }, cancellationToken);
@@ -153,10 +165,11 @@ public sealed class VersionService(
                     version.Revision++;
                     var aliases = version.PendingAliases?.Split(',', StringSplitOptions.RemoveEmptyEntries) ?? [];
                     version.PendingAliases = null;
+                    audit.Record("version.commit", ns, $"{ns}/{model}:{version.Number}", new Dictionary<string, object?> { ["digest"] = version.ManifestDigest });
                     await db.SaveChangesAsync(ct);
                     foreach (var alias in aliases)
                     {
-                        await lifecycle.PointAliasAsync(actor, entity, alias, version, ct);
+                        await lifecycle.PointAliasAsync(actor, entity, alias, version, null, ct);
                     }
 
                     return true;
@@ -232,23 +245,33 @@ public sealed class VersionService(
         }
 
         var id = await ResolveAsync(ns, model, selector, allowAnyState: false, cancellationToken);
-        var version = await db.Versions.Include(v => v.Tags).SingleAsync(v => v.Id == id, cancellationToken);
-        var what = $"Version {ns}/{model}:{version.Number}";
-        Revisions.Check(expectedRevision, version.Revision, what);
-        if (request.Description is not null)
+        await db.InTransactionWithRetryAsync(async ct =>
         {
-            version.Description = request.Description.Length == 0 ? null : request.Description;
-        }
+            var version = await db.Versions.Include(v => v.Tags).SingleAsync(v => v.Id == id, ct);
+            var what = $"Version {ns}/{model}:{version.Number}";
+            Revisions.Check(expectedRevision, version.Revision, what);
+            var before = new Dictionary<string, object?> { ["description"] = version.Description, ["tags"] = version.Tags.ToDictionary(t => t.Key, t => t.Value) };
+            if (request.Description is not null)
+            {
+                version.Description = request.Description.Length == 0 ? null : request.Description;
+            }
 
-        version.Tags.RemoveAll(t => remove.Contains(t.Key, StringComparer.Ordinal) || set.ContainsKey(t.Key));
-        version.Tags.AddRange(set.Select(t => new VersionTag { Key = t.Key, Value = t.Value }));
-        if (version.Tags.Count > VersionRequestValidator.MaxEntries)
-        {
-            Fail.With(ErrorCodes.InvalidMetadata, $"A version may have at most {VersionRequestValidator.MaxEntries} tags.");
-        }
+            version.Tags.RemoveAll(t => remove.Contains(t.Key, StringComparer.Ordinal) || set.ContainsKey(t.Key));
+            version.Tags.AddRange(set.Select(t => new VersionTag { Key = t.Key, Value = t.Value }));
+            if (version.Tags.Count > VersionRequestValidator.MaxEntries)
+            {
+                Fail.With(ErrorCodes.InvalidMetadata, $"A version may have at most {VersionRequestValidator.MaxEntries} tags.");
+            }
 
-        version.Revision++;
-        await Revisions.SaveAsync(db, what, cancellationToken);
+            version.Revision++;
+            audit.Record("version.update", ns, $"{ns}/{model}:{version.Number}", new Dictionary<string, object?>
+            {
+                ["before"] = before,
+                ["after"] = new Dictionary<string, object?> { ["description"] = version.Description, ["tags"] = version.Tags.ToDictionary(t => t.Key, t => t.Value) },
+            });
+            await Revisions.SaveAsync(db, what, ct);
+            return true;
+        }, cancellationToken);
         return await GetByIdAsync(id, withFiles: false, cancellationToken);
     }
 
@@ -275,9 +298,10 @@ public sealed class VersionService(
                 VersionId = version.Id,
                 VersionNumber = version.Number,
                 FromStage = version.Stage,
-                ActorId = actor.UserId,
+                ActorId = actor.IsUser ? actor.UserId : null,
                 At = now,
             });
+            audit.Record("version.delete", ns, $"{ns}/{model}:{version.Number}", new Dictionary<string, object?> { ["stage"] = version.Stage, ["digest"] = version.ManifestDigest });
             await db.SaveChangesAsync(ct);
             return true;
         }, cancellationToken);

@@ -81,6 +81,100 @@ namespace Berth.Data.Sqlite.Migrations
                     b.ToTable("api_tokens", (string)null);
                 });
 
+            modelBuilder.Entity("Berth.Core.Data.Entities.AuditEntry", b =>
+                {
+                    b.Property<long>("Id")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("id");
+
+                    b.Property<string>("Action")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("action");
+
+                    b.Property<string>("Actor")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("actor");
+
+                    b.Property<long?>("ActorId")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("actor_id");
+
+                    b.Property<DateTime>("At")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("at");
+
+                    b.Property<string>("ClientAddress")
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("client_address");
+
+                    b.Property<string>("Details")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("details");
+
+                    b.Property<string>("Hash")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("hash");
+
+                    b.Property<string>("Namespace")
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("namespace");
+
+                    b.Property<string>("PreviousHash")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("previous_hash");
+
+                    b.Property<string>("RequestId")
+                        .HasMaxLength(128)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("request_id");
+
+                    b.Property<string>("Target")
+                        .HasMaxLength(512)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("target");
+
+                    b.HasKey("Id")
+                        .HasName("pk_audit_log");
+
+                    b.HasIndex("At")
+                        .HasDatabaseName("ix_audit_log_at");
+
+                    b.ToTable("audit_log", (string)null);
+                });
+
+            modelBuilder.Entity("Berth.Core.Data.Entities.AuditHead", b =>
+                {
+                    b.Property<int>("Id")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("id");
+
+                    b.Property<string>("LastHash")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("last_hash");
+
+                    b.Property<long>("LastId")
+                        .IsConcurrencyToken()
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("last_id");
+
+                    b.HasKey("Id")
+                        .HasName("pk_audit_head");
+
+                    b.ToTable("audit_head", (string)null);
+                });
+
             modelBuilder.Entity("Berth.Core.Data.Entities.IdempotencyRecord", b =>
                 {
                     b.Property<long>("UserId")
@@ -195,7 +289,7 @@ namespace Berth.Data.Sqlite.Migrations
                         .HasColumnType("INTEGER")
                         .HasColumnName("id");
 
-                    b.Property<long>("ActorId")
+                    b.Property<long?>("ActorId")
                         .HasColumnType("INTEGER")
                         .HasColumnName("actor_id");
 
@@ -212,6 +306,11 @@ namespace Berth.Data.Sqlite.Migrations
                         .HasMaxLength(4096)
                         .HasColumnType("TEXT")
                         .HasColumnName("comment");
+
+                    b.Property<string>("Event")
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("event");
 
                     b.Property<string>("FromStage")
                         .HasMaxLength(32)
@@ -232,6 +331,10 @@ namespace Berth.Data.Sqlite.Migrations
                         .HasColumnType("INTEGER")
                         .HasColumnName("previous_version_number");
 
+                    b.Property<long?>("RequestId")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("request_id");
+
                     b.Property<string>("ToStage")
                         .HasMaxLength(32)
                         .HasColumnType("TEXT")
@@ -250,6 +353,9 @@ namespace Berth.Data.Sqlite.Migrations
 
                     b.HasIndex("ActorId")
                         .HasDatabaseName("ix_model_history_actor_id");
+
+                    b.HasIndex("ModelId", "At")
+                        .HasDatabaseName("ix_model_history_model_id_at");
 
                     b.HasIndex("ModelId", "Id")
                         .HasDatabaseName("ix_model_history_model_id_id");
@@ -406,6 +512,98 @@ namespace Berth.Data.Sqlite.Migrations
                     b.ToTable("versions", (string)null);
                 });
 
+            modelBuilder.Entity("Berth.Core.Data.Entities.NamespaceMember", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("id");
+
+                    b.Property<DateTime>("GrantedAt")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("granted_at");
+
+                    b.Property<long>("GrantedById")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("granted_by_id");
+
+                    b.Property<long>("NamespaceId")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("namespace_id");
+
+                    b.Property<string>("Role")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("role");
+
+                    b.Property<long?>("TeamId")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("team_id");
+
+                    b.Property<long?>("UserId")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("user_id");
+
+                    b.HasKey("Id")
+                        .HasName("pk_namespace_members");
+
+                    b.HasIndex("TeamId")
+                        .HasDatabaseName("ix_namespace_members_team_id");
+
+                    b.HasIndex("UserId")
+                        .HasDatabaseName("ix_namespace_members_user_id");
+
+                    b.HasIndex("NamespaceId", "TeamId")
+                        .IsUnique()
+                        .HasDatabaseName("ix_namespace_members_namespace_id_team_id");
+
+                    b.HasIndex("NamespaceId", "UserId")
+                        .IsUnique()
+                        .HasDatabaseName("ix_namespace_members_namespace_id_user_id");
+
+                    b.ToTable("namespace_members", (string)null);
+                });
+
+            modelBuilder.Entity("Berth.Core.Data.Entities.ProtectedAlias", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("id");
+
+                    b.Property<DateTime>("CreatedAt")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("created_at");
+
+                    b.Property<long>("CreatedById")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("created_by_id");
+
+                    b.Property<long>("ModelId")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("model_id");
+
+                    b.Property<string>("Name")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("name");
+
+                    b.Property<int>("RequiredApprovals")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("required_approvals");
+
+                    b.HasKey("Id")
+                        .HasName("pk_protected_aliases");
+
+                    b.HasIndex("ModelId", "Name")
+                        .IsUnique()
+                        .HasDatabaseName("ix_protected_aliases_model_id_name");
+
+                    b.ToTable("protected_aliases", (string)null);
+                });
+
             modelBuilder.Entity("Berth.Core.Data.Entities.RegisteredModel", b =>
                 {
                     b.Property<long>("Id")
@@ -489,12 +687,6 @@ namespace Berth.Data.Sqlite.Migrations
                         .HasColumnType("TEXT")
                         .HasColumnName("name");
 
-                    b.Property<string>("Stages")
-                        .IsRequired()
-                        .HasMaxLength(1024)
-                        .HasColumnType("TEXT")
-                        .HasColumnName("stages");
-
                     b.HasKey("Id")
                         .HasName("pk_namespaces");
 
@@ -503,6 +695,113 @@ namespace Berth.Data.Sqlite.Migrations
                         .HasDatabaseName("ix_namespaces_name");
 
                     b.ToTable("namespaces", (string)null);
+                });
+
+            modelBuilder.Entity("Berth.Core.Data.Entities.RequestReview", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("id");
+
+                    b.Property<DateTime>("At")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("at");
+
+                    b.Property<string>("Comment")
+                        .HasMaxLength(4096)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("comment");
+
+                    b.Property<string>("Decision")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("decision");
+
+                    b.Property<long>("RequestId")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("request_id");
+
+                    b.Property<long>("ReviewerId")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("reviewer_id");
+
+                    b.HasKey("Id")
+                        .HasName("pk_request_reviews");
+
+                    b.HasIndex("ReviewerId")
+                        .HasDatabaseName("ix_request_reviews_reviewer_id");
+
+                    b.HasIndex("RequestId", "ReviewerId")
+                        .IsUnique()
+                        .HasDatabaseName("ix_request_reviews_request_id_reviewer_id");
+
+                    b.ToTable("request_reviews", (string)null);
+                });
+
+            modelBuilder.Entity("Berth.Core.Data.Entities.StageRule", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("id");
+
+                    b.Property<bool>("Exclusive")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("exclusive");
+
+                    b.Property<string>("Gate")
+                        .HasMaxLength(4096)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("gate");
+
+                    b.Property<long?>("ModelId")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("model_id");
+
+                    b.Property<long>("NamespaceId")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("namespace_id");
+
+                    b.Property<int>("Position")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("position");
+
+                    b.Property<int>("RequiredApprovals")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("required_approvals");
+
+                    b.Property<string>("Stage")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("stage");
+
+                    b.Property<DateTime>("UpdatedAt")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("updated_at");
+
+                    b.Property<long>("UpdatedById")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("updated_by_id");
+
+                    b.HasKey("Id")
+                        .HasName("pk_stage_rules");
+
+                    b.HasIndex("ModelId")
+                        .HasDatabaseName("ix_stage_rules_model_id");
+
+                    b.HasIndex("NamespaceId", "Stage")
+                        .IsUnique()
+                        .HasDatabaseName("ix_stage_rules_namespace_id_stage")
+                        .HasFilter("model_id IS NULL");
+
+                    b.HasIndex("NamespaceId", "ModelId", "Stage")
+                        .IsUnique()
+                        .HasDatabaseName("ix_stage_rules_namespace_id_model_id_stage");
+
+                    b.ToTable("stage_rules", (string)null);
                 });
 
             modelBuilder.Entity("Berth.Core.Data.Entities.StoredBlob", b =>
@@ -524,6 +823,172 @@ namespace Berth.Data.Sqlite.Migrations
                         .HasName("pk_blobs");
 
                     b.ToTable("blobs", (string)null);
+                });
+
+            modelBuilder.Entity("Berth.Core.Data.Entities.Team", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("id");
+
+                    b.Property<DateTime>("CreatedAt")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("created_at");
+
+                    b.Property<string>("Description")
+                        .HasMaxLength(4096)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("description");
+
+                    b.Property<string>("ExternalGroup")
+                        .HasMaxLength(256)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("external_group");
+
+                    b.Property<string>("Name")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("name");
+
+                    b.HasKey("Id")
+                        .HasName("pk_teams");
+
+                    b.HasIndex("ExternalGroup")
+                        .HasDatabaseName("ix_teams_external_group");
+
+                    b.HasIndex("Name")
+                        .IsUnique()
+                        .HasDatabaseName("ix_teams_name");
+
+                    b.ToTable("teams", (string)null);
+                });
+
+            modelBuilder.Entity("Berth.Core.Data.Entities.TeamMember", b =>
+                {
+                    b.Property<long>("TeamId")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("team_id");
+
+                    b.Property<long>("UserId")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("user_id");
+
+                    b.Property<DateTime>("AddedAt")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("added_at");
+
+                    b.HasKey("TeamId", "UserId")
+                        .HasName("pk_team_members");
+
+                    b.HasIndex("UserId")
+                        .HasDatabaseName("ix_team_members_user_id");
+
+                    b.ToTable("team_members", (string)null);
+                });
+
+            modelBuilder.Entity("Berth.Core.Data.Entities.TransitionRequest", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("id");
+
+                    b.Property<string>("Alias")
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("alias");
+
+                    b.Property<string>("CloseReason")
+                        .HasMaxLength(4096)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("close_reason");
+
+                    b.Property<DateTime?>("ClosedAt")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("closed_at");
+
+                    b.Property<long?>("ClosedById")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("closed_by_id");
+
+                    b.Property<string>("Comment")
+                        .HasMaxLength(4096)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("comment");
+
+                    b.Property<DateTime>("CreatedAt")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("created_at");
+
+                    b.Property<string>("Gate")
+                        .HasMaxLength(4096)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("gate");
+
+                    b.Property<string>("GateResult")
+                        .HasMaxLength(16384)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("gate_result");
+
+                    b.Property<string>("Kind")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("kind");
+
+                    b.Property<long>("ModelId")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("model_id");
+
+                    b.Property<long>("RequesterId")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("requester_id");
+
+                    b.Property<int>("RequiredApprovals")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("required_approvals");
+
+                    b.Property<long>("Revision")
+                        .IsConcurrencyToken()
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("revision");
+
+                    b.Property<string>("Stage")
+                        .HasMaxLength(32)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("stage");
+
+                    b.Property<string>("State")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("state");
+
+                    b.Property<long>("VersionId")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("version_id");
+
+                    b.HasKey("Id")
+                        .HasName("pk_transition_requests");
+
+                    b.HasIndex("ClosedById")
+                        .HasDatabaseName("ix_transition_requests_closed_by_id");
+
+                    b.HasIndex("RequesterId")
+                        .HasDatabaseName("ix_transition_requests_requester_id");
+
+                    b.HasIndex("VersionId")
+                        .HasDatabaseName("ix_transition_requests_version_id");
+
+                    b.HasIndex("ModelId", "State")
+                        .HasDatabaseName("ix_transition_requests_model_id_state");
+
+                    b.HasIndex("State", "CreatedAt")
+                        .HasDatabaseName("ix_transition_requests_state_created_at");
+
+                    b.ToTable("transition_requests", (string)null);
                 });
 
             modelBuilder.Entity("Berth.Core.Data.Entities.UploadSession", b =>
@@ -595,9 +1060,35 @@ namespace Berth.Data.Sqlite.Migrations
                         .HasColumnType("TEXT")
                         .HasColumnName("email");
 
+                    b.Property<string>("ExternalIssuer")
+                        .HasMaxLength(512)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("external_issuer");
+
+                    b.Property<string>("ExternalSubject")
+                        .HasMaxLength(256)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("external_subject");
+
+                    b.Property<int>("FailedSignIns")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("failed_sign_ins");
+
                     b.Property<bool>("IsAdmin")
                         .HasColumnType("INTEGER")
                         .HasColumnName("is_admin");
+
+                    b.Property<DateTime?>("LastSignInAt")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("last_sign_in_at");
+
+                    b.Property<DateTime?>("LockedUntil")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("locked_until");
+
+                    b.Property<bool>("MustChangePassword")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("must_change_password");
 
                     b.Property<string>("Name")
                         .IsRequired()
@@ -605,12 +1096,26 @@ namespace Berth.Data.Sqlite.Migrations
                         .HasColumnType("TEXT")
                         .HasColumnName("name");
 
+                    b.Property<string>("PasswordHash")
+                        .HasMaxLength(256)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("password_hash");
+
+                    b.Property<long>("Revision")
+                        .IsConcurrencyToken()
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("revision");
+
                     b.HasKey("Id")
                         .HasName("pk_users");
 
                     b.HasIndex("Name")
                         .IsUnique()
                         .HasDatabaseName("ix_users_name");
+
+                    b.HasIndex("ExternalIssuer", "ExternalSubject")
+                        .IsUnique()
+                        .HasDatabaseName("ix_users_external_issuer_external_subject");
 
                     b.ToTable("users", (string)null);
                 });
@@ -819,7 +1324,6 @@ namespace Berth.Data.Sqlite.Migrations
                         .WithMany()
                         .HasForeignKey("ActorId")
                         .OnDelete(DeleteBehavior.Restrict)
-                        .IsRequired()
                         .HasConstraintName("fk_model_history_users_actor_id");
 
                     b.HasOne("Berth.Core.Data.Entities.RegisteredModel", null)
@@ -863,6 +1367,42 @@ namespace Berth.Data.Sqlite.Migrations
                     b.Navigation("Model");
                 });
 
+            modelBuilder.Entity("Berth.Core.Data.Entities.NamespaceMember", b =>
+                {
+                    b.HasOne("Berth.Core.Data.Entities.RegistryNamespace", null)
+                        .WithMany()
+                        .HasForeignKey("NamespaceId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_namespace_members_namespaces_namespace_id");
+
+                    b.HasOne("Berth.Core.Data.Entities.Team", "Team")
+                        .WithMany()
+                        .HasForeignKey("TeamId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .HasConstraintName("fk_namespace_members_teams_team_id");
+
+                    b.HasOne("Berth.Core.Data.Entities.User", "User")
+                        .WithMany()
+                        .HasForeignKey("UserId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .HasConstraintName("fk_namespace_members_users_user_id");
+
+                    b.Navigation("Team");
+
+                    b.Navigation("User");
+                });
+
+            modelBuilder.Entity("Berth.Core.Data.Entities.ProtectedAlias", b =>
+                {
+                    b.HasOne("Berth.Core.Data.Entities.RegisteredModel", null)
+                        .WithMany()
+                        .HasForeignKey("ModelId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_protected_aliases_models_model_id");
+                });
+
             modelBuilder.Entity("Berth.Core.Data.Entities.RegisteredModel", b =>
                 {
                     b.HasOne("Berth.Core.Data.Entities.RegistryNamespace", "Namespace")
@@ -873,6 +1413,98 @@ namespace Berth.Data.Sqlite.Migrations
                         .HasConstraintName("fk_models_namespaces_namespace_id");
 
                     b.Navigation("Namespace");
+                });
+
+            modelBuilder.Entity("Berth.Core.Data.Entities.RequestReview", b =>
+                {
+                    b.HasOne("Berth.Core.Data.Entities.TransitionRequest", null)
+                        .WithMany("Reviews")
+                        .HasForeignKey("RequestId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_request_reviews_transition_requests_request_id");
+
+                    b.HasOne("Berth.Core.Data.Entities.User", "Reviewer")
+                        .WithMany()
+                        .HasForeignKey("ReviewerId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .IsRequired()
+                        .HasConstraintName("fk_request_reviews_users_reviewer_id");
+
+                    b.Navigation("Reviewer");
+                });
+
+            modelBuilder.Entity("Berth.Core.Data.Entities.StageRule", b =>
+                {
+                    b.HasOne("Berth.Core.Data.Entities.RegisteredModel", null)
+                        .WithMany()
+                        .HasForeignKey("ModelId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .HasConstraintName("fk_stage_rules_models_model_id");
+
+                    b.HasOne("Berth.Core.Data.Entities.RegistryNamespace", null)
+                        .WithMany()
+                        .HasForeignKey("NamespaceId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_stage_rules_namespaces_namespace_id");
+                });
+
+            modelBuilder.Entity("Berth.Core.Data.Entities.TeamMember", b =>
+                {
+                    b.HasOne("Berth.Core.Data.Entities.Team", null)
+                        .WithMany("Members")
+                        .HasForeignKey("TeamId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_team_members_teams_team_id");
+
+                    b.HasOne("Berth.Core.Data.Entities.User", "User")
+                        .WithMany()
+                        .HasForeignKey("UserId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_team_members_users_user_id");
+
+                    b.Navigation("User");
+                });
+
+            modelBuilder.Entity("Berth.Core.Data.Entities.TransitionRequest", b =>
+                {
+                    b.HasOne("Berth.Core.Data.Entities.User", "ClosedBy")
+                        .WithMany()
+                        .HasForeignKey("ClosedById")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .HasConstraintName("fk_transition_requests_users_closed_by_id");
+
+                    b.HasOne("Berth.Core.Data.Entities.RegisteredModel", "Model")
+                        .WithMany()
+                        .HasForeignKey("ModelId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_transition_requests_models_model_id");
+
+                    b.HasOne("Berth.Core.Data.Entities.User", "Requester")
+                        .WithMany()
+                        .HasForeignKey("RequesterId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .IsRequired()
+                        .HasConstraintName("fk_transition_requests_users_requester_id");
+
+                    b.HasOne("Berth.Core.Data.Entities.ModelVersion", "Version")
+                        .WithMany()
+                        .HasForeignKey("VersionId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .IsRequired()
+                        .HasConstraintName("fk_transition_requests_versions_version_id");
+
+                    b.Navigation("ClosedBy");
+
+                    b.Navigation("Model");
+
+                    b.Navigation("Requester");
+
+                    b.Navigation("Version");
                 });
 
             modelBuilder.Entity("Berth.Core.Data.Entities.VersionDataset", b =>
@@ -973,6 +1605,16 @@ namespace Berth.Data.Sqlite.Migrations
             modelBuilder.Entity("Berth.Core.Data.Entities.RegistryNamespace", b =>
                 {
                     b.Navigation("Models");
+                });
+
+            modelBuilder.Entity("Berth.Core.Data.Entities.Team", b =>
+                {
+                    b.Navigation("Members");
+                });
+
+            modelBuilder.Entity("Berth.Core.Data.Entities.TransitionRequest", b =>
+                {
+                    b.Navigation("Reviews");
                 });
 #pragma warning restore 612, 618
         }

@@ -57,6 +57,9 @@ public static class BerthPipeline
         api.MapAliases();
         api.MapUploads();
         api.MapSearch();
+        api.MapAdmin();
+        api.MapGovernance();
+        api.MapAudit();
         return app;
     }
 

@@ -57,7 +57,7 @@ public sealed class SearchDatabase : IAsyncLifetime
         services.AddSqliteRegistry(SqliteRegistryExtensions.ConnectionStringFor(_directory), durableCommits: false);
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton(Options.Create(new RegistryOptions()));
-        services.AddSingleton<AccessControl>();
+        services.AddScoped<AccessControl>();
         services.AddScoped<SearchService>();
         _services = services.BuildServiceProvider();
 
@@ -87,12 +87,13 @@ public sealed class SearchDatabase : IAsyncLifetime
     }
 
     /// <summary>Runs a search in a fresh scope (its own DbContext), as one HTTP request would.</summary>
-    public async Task<Page<VersionInfo>> SearchAsync(string? filter, string? sort = null, int? limit = null, string? cursor = null, Actor? actor = null, AccessControl? access = null)
+    public async Task<Page<VersionInfo>> SearchAsync(string? filter, string? sort = null, int? limit = null, string? cursor = null, Actor? actor = null, RegistryOptions? options = null)
     {
         await using var scope = Services.CreateAsyncScope();
-        var service = access is null
+        var db = scope.ServiceProvider.GetRequiredService<RegistryDbContext>();
+        var service = options is null
             ? scope.ServiceProvider.GetRequiredService<SearchService>()
-            : new SearchService(scope.ServiceProvider.GetRequiredService<RegistryDbContext>(), access);
+            : new SearchService(db, new AccessControl(db, Options.Create(options)));
         return await service.SearchAsync(actor ?? Admin, filter, sort, new Paging(limit ?? Paging.MaxLimit, cursor), TestContext.Current.CancellationToken);
     }
 
@@ -119,10 +120,12 @@ public sealed class SearchDatabase : IAsyncLifetime
         var admin = new User { Id = 1, Name = "admin", IsAdmin = true, CreatedAt = created };
         db.Users.Add(admin);
 
-        const string Stages = "development,staging,production,archived";
-        var acme = new RegistryNamespace { Id = 1, Name = "acme", Stages = Stages, CreatedAt = created, CreatedById = 1 };
-        var risk = new RegistryNamespace { Id = 2, Name = "risk", Stages = Stages, CreatedAt = created, CreatedById = 1 };
-        var gone = new RegistryNamespace { Id = 3, Name = "gone", Stages = Stages, CreatedAt = created, CreatedById = 1, DeletedAt = created.AddDays(1) };
+        var acme = new RegistryNamespace { Id = 1, Name = "acme", CreatedAt = created, CreatedById = 1 };
+        var risk = new RegistryNamespace { Id = 2, Name = "risk", CreatedAt = created, CreatedById = 1 };
+        var gone = new RegistryNamespace { Id = 3, Name = "gone", CreatedAt = created, CreatedById = 1, DeletedAt = created.AddDays(1) };
+        db.Users.Add(new User { Id = 2, Name = "outsider", CreatedAt = created });
+        db.Users.Add(new User { Id = 3, Name = "risk-reader", CreatedAt = created });
+        db.NamespaceMembers.Add(new NamespaceMember { NamespaceId = 2, UserId = 3, Role = NamespaceRole.Reader, GrantedAt = created, GrantedById = 1 });
         db.Namespaces.AddRange(acme, risk, gone);
 
         var fraud = Model(1, acme, "fraud-detector");

@@ -245,24 +245,25 @@ public sealed class SearchServiceTests
         }
 
         [Fact]
-        public async Task DropsVersionsTheActorMayNotReadButKeepsTheCursor()
+        public async Task ShowsOnlyVersionsInNamespacesTheActorMayRead()
         {
             var outsider = new Actor(2, "outsider", false, null, TokenScopes.All);
+            var reader = new Actor(3, "risk-reader", false, null, TokenScopes.All);
 
-            var page = await database.SearchAsync(null, limit: 2, actor: outsider);
+            var none = await database.SearchAsync(null, limit: 2, actor: outsider);
+            var some = await database.SearchAsync(null, actor: reader);
 
-            Assert.Empty(page.Items);
-            Assert.NotNull(page.NextCursor);
+            Assert.Empty(none.Items);
+            Assert.Null(none.NextCursor);
+            Assert.NotEmpty(some.Items);
+            Assert.All(some.Items, v => Assert.Equal("risk", v.Namespace));
         }
 
         [Fact]
         public async Task ShowsAnonymousCallersEverythingWhenAnonymousReadIsOn()
         {
-            var open = new AccessControl(Options.Create(new RegistryOptions { AnonymousRead = true }));
-            var closed = new AccessControl(Options.Create(new RegistryOptions { AnonymousRead = false }));
-
-            var allowed = await database.SearchAsync("stage = 'production'", actor: Actor.Anonymous, access: open);
-            var refused = await database.SearchAsync("stage = 'production'", actor: Actor.Anonymous, access: closed);
+            var allowed = await database.SearchAsync("stage = 'production'", actor: Actor.Anonymous, options: new RegistryOptions { AnonymousRead = true });
+            var refused = await database.SearchAsync("stage = 'production'", actor: Actor.Anonymous, options: new RegistryOptions { AnonymousRead = false });
 
             Assert.Equal(2, allowed.Items.Count);
             Assert.Empty(refused.Items);

@@ -16,7 +16,6 @@ internal sealed class ModelConfiguration :
         builder.ToTable("namespaces");
         builder.Property(n => n.Name).HasMaxLength(64);
         builder.Property(n => n.Description).HasMaxLength(65536);
-        builder.Property(n => n.Stages).HasMaxLength(1024);
         builder.HasIndex(n => n.Name).IsUnique();
     }
 
@@ -58,6 +57,8 @@ internal sealed class ModelConfiguration :
         builder.Property(h => h.FromStage).HasMaxLength(32);
         builder.Property(h => h.ToStage).HasMaxLength(32);
         builder.Property(h => h.Comment).HasMaxLength(4096);
+        builder.Property(h => h.Event).HasMaxLength(16);
+        builder.HasIndex(h => new { h.ModelId, h.At });
         builder.HasIndex(h => new { h.ModelId, h.Id });
         builder.HasOne(h => h.Actor).WithMany().HasForeignKey(h => h.ActorId).OnDelete(DeleteBehavior.Restrict);
         builder.HasOne<RegisteredModel>().WithMany().HasForeignKey(h => h.ModelId).OnDelete(DeleteBehavior.Cascade);

@@ -12,7 +12,12 @@ internal sealed class UserConfiguration : IEntityTypeConfiguration<User>, IEntit
         builder.Property(u => u.Name).HasMaxLength(64);
         builder.Property(u => u.Email).HasMaxLength(320);
         builder.Property(u => u.DisplayName).HasMaxLength(200);
+        builder.Property(u => u.PasswordHash).HasMaxLength(256);
+        builder.Property(u => u.ExternalIssuer).HasMaxLength(512);
+        builder.Property(u => u.ExternalSubject).HasMaxLength(256);
+        builder.Property(u => u.Revision).IsConcurrencyToken();
         builder.HasIndex(u => u.Name).IsUnique();
+        builder.HasIndex(u => new { u.ExternalIssuer, u.ExternalSubject }).IsUnique();
     }
 
     public void Configure(EntityTypeBuilder<ApiToken> builder)

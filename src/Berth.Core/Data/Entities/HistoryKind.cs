@@ -10,4 +10,7 @@ public enum HistoryKind
 
     /// <summary>A version was deleted.</summary>
     Deleted,
+
+    /// <summary>A transition request was opened, reviewed or closed.</summary>
+    Request,
 }

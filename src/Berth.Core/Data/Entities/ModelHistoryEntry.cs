@@ -15,8 +15,16 @@ public sealed class ModelHistoryEntry
     public int? PreviousVersionNumber { get; set; }
     public string? FromStage { get; set; }
     public string? ToStage { get; set; }
-    public long ActorId { get; set; }
-    public User Actor { get; set; } = null!;
+    /// <summary>Null when Berth itself acted (maintenance).</summary>
+    public long? ActorId { get; set; }
+
+    public User? Actor { get; set; }
     public DateTime At { get; set; }
     public string? Comment { get; set; }
+
+    /// <summary>The transition request this entry belongs to, if any.</summary>
+    public long? RequestId { get; set; }
+
+    /// <summary>For request entries: opened, approved, rejected, cancelled, superseded or applied.</summary>
+    public string? Event { get; set; }
 }

@@ -6,9 +6,6 @@ public sealed class RegistryNamespace
     public required string Name { get; set; }
     public string? Description { get; set; }
 
-    /// <summary>The ordered stage list, comma-separated.</summary>
-    public required string Stages { get; set; }
-
     public DateTime CreatedAt { get; set; }
     public long CreatedById { get; set; }
     public DateTime? DeletedAt { get; set; }

@@ -1,23 +1,48 @@
+using Berth.Contracts.Errors;
+using Berth.Core.Audit;
 using Berth.Core.Auth;
+using Berth.Core.Errors;
 using Microsoft.AspNetCore.Http;
 
 namespace Berth.Server.Api.Auth;
 
 /// <summary>
-/// Checks every API call before its body is read: the endpoint's <see cref="RequiredPermission"/>,
-/// in the namespace named by the route, through <see cref="AccessControl"/>. Endpoints without the
-/// metadata (health, metrics, docs) are open.
+/// Checks every API call before its body is read: the endpoint's <see cref="RequiredPermission"/>, in the
+/// namespace named by the route, through <see cref="AccessControl"/> (or <see cref="RequiredServerAdmin"/>).
+/// Endpoints without either (health, metrics, docs, sign-in) are open. Also tells the audit log who is
+/// acting, from where, in which request.
 /// </summary>
-internal sealed class AccessMiddleware(RequestDelegate next, AccessControl access)
+internal sealed class AccessMiddleware(RequestDelegate next)
 {
-    public Task InvokeAsync(HttpContext context)
+    public async Task InvokeAsync(HttpContext context, AccessControl access, AuditContext audit)
     {
-        if (context.GetEndpoint()?.Metadata.GetMetadata<RequiredPermission>() is { } required)
+        var metadata = context.GetEndpoint()?.Metadata;
+        var required = metadata?.GetMetadata<RequiredPermission>();
+        var serverAdmin = metadata?.GetMetadata<RequiredServerAdmin>() is not null;
+        if (required is null && !serverAdmin)
         {
-            var ns = context.Request.RouteValues.TryGetValue("namespace", out var value) ? value as string : null;
-            access.Demand(context.GetActor(), required.Permission, ns);
+            audit.Set(Actor.Anonymous, context.Connection.RemoteIpAddress?.ToString(), context.TraceIdentifier);
+            await next(context);
+            return;
         }
 
-        return next(context);
+        var actor = context.GetActor();
+        audit.Set(actor, context.Connection.RemoteIpAddress?.ToString(), context.TraceIdentifier);
+        if (serverAdmin)
+        {
+            await access.DemandAsync(actor, Permission.Read, null, context.RequestAborted);
+            if (!actor.IsAdmin || !actor.Scopes.HasFlag(TokenScopes.Admin))
+            {
+                throw new RegistryException(ErrorCodes.Forbidden, "Only server administrators (with an admin-scoped token) may do this.");
+            }
+        }
+
+        if (required is not null)
+        {
+            var ns = context.Request.RouteValues.TryGetValue("namespace", out var value) ? value as string : null;
+            await access.DemandAsync(actor, required.Permission, ns, context.RequestAborted);
+        }
+
+        await next(context);
     }
 }

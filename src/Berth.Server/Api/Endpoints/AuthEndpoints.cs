@@ -1,4 +1,5 @@
 using Berth.Contracts.Dtos;
+using Berth.Core.Audit;
 using Berth.Core.Auth;
 using Berth.Core.Common;
 using Berth.Core.Data;
@@ -24,6 +25,11 @@ internal static class AuthEndpoints
         tokens.MapPost("/", CreateToken).Needs(Permission.Read).Idempotent().WithName("CreateToken")
             .WithSummary("Create an API token; the secret is in the response and never shown again");
         tokens.MapDelete("/{id:long}", RevokeToken).Needs(Permission.Read).WithName("RevokeToken").WithSummary("Revoke one of your tokens");
+
+        api.MapPost("/sessions", SignIn).WithTags("Auth").WithName("SignIn")
+            .WithSummary("Sign in with a user name and password; answers with a session token (a one-time password must be replaced here)");
+        api.MapPut("/whoami/password", ChangePassword).Needs(Permission.Read).WithTags("Auth").WithName("ChangePassword")
+            .WithSummary("Change your own password");
         return api;
     }
 
@@ -52,12 +58,24 @@ internal static class AuthEndpoints
     private static async Task<Created<CreatedToken>> CreateToken(HttpContext context, TokenService tokens, CreateTokenRequest request, CancellationToken cancellationToken)
     {
         var actor = Authenticated(context);
-        var (token, secret) = await tokens.CreateAsync(actor.UserId, request, actor.Scopes, cancellationToken);
+        var (token, secret) = await tokens.CreateAsync(actor, request, cancellationToken);
         return TypedResults.Created($"/api/v1/tokens/{token.Id}", new CreatedToken(TokenService.ToInfo(token), secret));
     }
 
     private static async Task<Ok<TokenInfo>> RevokeToken(HttpContext context, TokenService tokens, long id, CancellationToken cancellationToken) =>
         TypedResults.Ok(await tokens.RevokeAsync(Authenticated(context), id, cancellationToken));
+
+    private static async Task<Created<SignInResponse>> SignIn(UserService users, AuditContext audit, SignInRequest request, CancellationToken cancellationToken)
+    {
+        var response = await users.SignInAsync(request, audit, cancellationToken);
+        return TypedResults.Created($"/api/v1/tokens/{response.Session.Info.Id}", response);
+    }
+
+    private static async Task<NoContent> ChangePassword(HttpContext context, UserService users, ChangePasswordRequest request, CancellationToken cancellationToken)
+    {
+        await users.ChangePasswordAsync(Authenticated(context), request, cancellationToken);
+        return TypedResults.NoContent();
+    }
 
     private static Actor Authenticated(HttpContext context)
     {

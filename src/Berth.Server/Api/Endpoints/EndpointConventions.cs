@@ -13,6 +13,10 @@ internal static class EndpointConventions
     public static TBuilder Needs<TBuilder>(this TBuilder builder, Permission permission) where TBuilder : IEndpointConventionBuilder =>
         builder.WithMetadata(new RequiredPermission(permission));
 
+    /// <summary>Only server administrators may call this endpoint.</summary>
+    public static TBuilder NeedsServerAdmin<TBuilder>(this TBuilder builder) where TBuilder : IEndpointConventionBuilder =>
+        builder.WithMetadata(RequiredServerAdmin.Instance);
+
     /// <summary>Marks a creating call that honours Idempotency-Key.</summary>
     public static RouteHandlerBuilder Idempotent(this RouteHandlerBuilder builder) =>
         builder.WithMetadata(IdempotentCreate.Instance);

@@ -6,6 +6,7 @@ using Berth.Core.Auth;
 using Berth.Core.Blobs;
 using Berth.Core.Common;
 using Berth.Core.Diagnostics;
+using Berth.Core.Governance;
 using Berth.Core.Registry;
 using Berth.Server.Api.Auth;
 using Berth.Server.Api.Http;
@@ -37,7 +38,8 @@ internal static class VersionEndpoints
         versions.MapPost("/{selector}/commit", Commit).Needs(Permission.Write).WithName("CommitVersion")
             .WithSummary("Make a pending version ready once all its blobs are uploaded").ProducesProblem(StatusCodes.Status409Conflict);
         versions.MapPut("/{selector}/stage", ChangeStage).Needs(Permission.Write).WithName("ChangeStage")
-            .WithSummary("Move a version to a stage, with a comment; recorded in the model's history");
+            .WithSummary("Move a version to a stage, with a comment (200); a protected stage opens a request instead (202); a failed gate is 409 gate_failed")
+            .Produces<TransitionResult>(StatusCodes.Status200OK).Produces<TransitionResult>(StatusCodes.Status202Accepted).ProducesProblem(StatusCodes.Status409Conflict);
         versions.MapGet("/{selector}/manifest", Manifest).Needs(Permission.Read).WithName("GetManifest")
             .WithSummary("The canonical manifest (files, sizes, digests); its SHA-256 is the version's digest");
         versions.MapGet("/{selector}/files", ListFiles).Needs(Permission.Read).WithName("ListFiles").WithSummary("The files of a version");
@@ -94,13 +96,17 @@ internal static class VersionEndpoints
         return TypedResults.Ok(version);
     }
 
-    private static async Task<Ok<VersionInfo>> ChangeStage(HttpContext context, VersionService service, LifecycleService lifecycle, string @namespace, string model, string selector, StageChangeRequest request, CancellationToken cancellationToken)
+    /// <summary>200 when the stage changed (or already was the target), 202 when a protected stage turned it into a request.</summary>
+    private static async Task<IResult> ChangeStage(HttpContext context, VersionService service, LifecycleService lifecycle, RequestService requests, string @namespace, string model, string selector, StageChangeRequest request, CancellationToken cancellationToken)
     {
         var (pinned, expected) = await PinAsync(context, service, @namespace, model, selector, cancellationToken);
-        var id = await lifecycle.ChangeStageAsync(context.GetActor(), @namespace, model, pinned, request, expected, cancellationToken);
-        var version = await service.GetByIdAsync(id, withFiles: false, cancellationToken);
+        var actor = context.GetActor();
+        var outcome = await lifecycle.ChangeStageAsync(actor, @namespace, model, pinned, request, expected, cancellationToken);
+        var version = await service.GetByIdAsync(outcome.VersionId, withFiles: false, cancellationToken);
         context.Response.Headers.ETag = Revision.ETag('v', version.Number, version.Revision);
-        return TypedResults.Ok(version);
+        var opened = outcome.RequestId is { } id ? await requests.GetAsync(actor, id, cancellationToken) : null;
+        var result = new TransitionResult(outcome.Kind, version, null, opened);
+        return opened is null ? TypedResults.Ok(result) : TypedResults.Accepted($"/api/v1/requests/{opened.Id}", result);
     }
 
     private static async Task<IResult> Manifest(HttpResponse response, VersionService service, string @namespace, string model, string selector, CancellationToken cancellationToken)

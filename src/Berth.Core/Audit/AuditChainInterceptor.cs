@@ -1,0 +1,67 @@
+using Berth.Core.Data.Entities;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Diagnostics;
+
+namespace Berth.Core.Audit;
+
+/// <summary>
+/// Links new audit entries into the hash chain as they are saved: each gets the next position and the
+/// hash of the entry before it, and the chain's head row moves on. The head is read and written inside
+/// the caller's transaction, which the database serialises (SQLite: one writer; other providers lock
+/// the head row), so concurrent writers never fork the chain. Saving audit entries outside a
+/// transaction is a programming error.
+/// </summary>
+public sealed class AuditChainInterceptor : SaveChangesInterceptor
+{
+    public const int HeadId = 1;
+
+    public override async ValueTask<InterceptionResult<int>> SavingChangesAsync(DbContextEventData eventData, InterceptionResult<int> result, CancellationToken cancellationToken = default)
+    {
+        if (eventData.Context is { } context && NewEntries(context) is { Count: > 0 } added)
+        {
+            var head = await context.Set<AuditHead>().SingleOrDefaultAsync(h => h.Id == HeadId, cancellationToken);
+            Chain(context, head, added);
+        }
+
+        return result;
+    }
+
+    public override InterceptionResult<int> SavingChanges(DbContextEventData eventData, InterceptionResult<int> result)
+    {
+        if (eventData.Context is { } context && NewEntries(context) is { Count: > 0 } added)
+        {
+            Chain(context, context.Set<AuditHead>().SingleOrDefault(h => h.Id == HeadId), added);
+        }
+
+        return result;
+    }
+
+    private static List<AuditEntry> NewEntries(DbContext context)
+    {
+        var added = context.ChangeTracker.Entries<AuditEntry>().Where(e => e.State == EntityState.Added).Select(e => e.Entity).ToList();
+        if (added.Count > 0 && context.Database.CurrentTransaction is null)
+        {
+            throw new InvalidOperationException("Audit entries must be saved inside a transaction (use InTransactionWithRetryAsync).");
+        }
+
+        return added;
+    }
+
+    private static void Chain(DbContext context, AuditHead? head, List<AuditEntry> added)
+    {
+        if (head is null)
+        {
+            head = new AuditHead { Id = HeadId, LastId = 0, LastHash = AuditHash.Genesis };
+            context.Set<AuditHead>().Add(head);
+        }
+
+        foreach (var entry in added)
+        {
+            entry.Id = head.LastId + 1;
+            entry.PreviousHash = head.LastHash;
+            entry.Hash = AuditHash.Compute(entry);
+            head.LastId = entry.Id;
+            head.LastHash = entry.Hash;
+        }
+    }
+}

@@ -1,0 +1,124 @@
+using System.Diagnostics;
+using System.Runtime.CompilerServices;
+using Berth.Contracts.Dtos;
+using Berth.Core.Common;
+using Berth.Core.Data;
+using Berth.Core.Data.Entities;
+using Berth.Core.Registry;
+using Microsoft.EntityFrameworkCore;
+
+namespace Berth.Core.Audit;
+
+/// <summary>Reading, exporting and verifying the audit log.</summary>
+public sealed class AuditService(RegistryDbContext db)
+{
+    private const int Batch = 10_000;
+
+    public async Task<Page<AuditEntryInfo>> ListAsync(DateTimeOffset? since, DateTimeOffset? until, string? ns, Paging paging, CancellationToken cancellationToken)
+    {
+        var after = paging.AfterId();
+        var rows = await Filter(since, until, ns).Where(a => a.Id > after).OrderBy(a => a.Id).Take(paging.Limit + 1).ToListAsync(cancellationToken);
+        var page = paging.Page(rows, a => a.Id);
+        return new Page<AuditEntryInfo>(page.Items.Select(ToInfo).ToList(), page.NextCursor);
+    }
+
+    /// <summary>Every entry in the range, oldest first, streamed in batches.</summary>
+    public async IAsyncEnumerable<AuditEntryInfo> ExportAsync(DateTimeOffset? since, DateTimeOffset? until, string? ns, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        var after = 0L;
+        while (true)
+        {
+            var rows = await Filter(since, until, ns).Where(a => a.Id > after).OrderBy(a => a.Id).Take(Batch).ToListAsync(cancellationToken);
+            foreach (var row in rows)
+            {
+                yield return ToInfo(row);
+            }
+
+            if (rows.Count < Batch)
+            {
+                yield break;
+            }
+
+            after = rows[^1].Id;
+        }
+    }
+
+    /// <summary>
+    /// Recomputes the whole chain: every entry's hash, every link to the previous entry, positions without
+    /// gaps, and the head. Names the first entry where the chain breaks.
+    /// </summary>
+    public async Task<AuditVerification> VerifyAsync(CancellationToken cancellationToken)
+    {
+        var clock = Stopwatch.StartNew();
+        var previousId = 0L;
+        var previousHash = AuditHash.Genesis;
+        var count = 0L;
+        while (true)
+        {
+            var rows = await db.AuditLog.AsNoTracking().Where(a => a.Id > previousId).OrderBy(a => a.Id).Take(Batch).ToListAsync(cancellationToken);
+            foreach (var row in rows)
+            {
+                count++;
+                var problem =
+                    row.Id != previousId + 1 ? $"entry {previousId + 1} is missing (the next entry is {row.Id})" :
+                    row.PreviousHash != previousHash ? $"entry {row.Id} does not link to entry {previousId}: its previous hash differs" :
+                    AuditHash.Compute(row) != row.Hash ? $"entry {row.Id} was changed: its content does not match its hash" :
+                    null;
+                if (problem is not null)
+                {
+                    return new AuditVerification(false, count, row.Id != previousId + 1 ? previousId + 1 : row.Id, problem, clock.Elapsed.TotalSeconds);
+                }
+
+                previousId = row.Id;
+                previousHash = row.Hash;
+            }
+
+            if (rows.Count < Batch)
+            {
+                break;
+            }
+        }
+
+        var head = await db.AuditHeads.AsNoTracking().SingleOrDefaultAsync(h => h.Id == AuditChainInterceptor.HeadId, cancellationToken);
+        if (head is not null && (head.LastId != previousId || head.LastHash != previousHash))
+        {
+            var problem = head.LastId > previousId
+                ? $"entries {previousId + 1} to {head.LastId} are missing from the end of the log"
+                : $"the chain's head (entry {head.LastId}) does not match its last entry ({previousId})";
+            return new AuditVerification(false, count, Math.Min(previousId + 1, head.LastId), problem, clock.Elapsed.TotalSeconds);
+        }
+
+        if (head is null && count > 0)
+        {
+            return new AuditVerification(false, count, 1, "the chain's head row is missing", clock.Elapsed.TotalSeconds);
+        }
+
+        return new AuditVerification(true, count, null, null, clock.Elapsed.TotalSeconds);
+    }
+
+    private IQueryable<AuditEntry> Filter(DateTimeOffset? since, DateTimeOffset? until, string? ns)
+    {
+        var query = db.AuditLog.AsNoTracking();
+        if (since is { } s)
+        {
+            var from = s.UtcDateTime;
+            query = query.Where(a => a.At >= from);
+        }
+
+        if (until is { } u)
+        {
+            var to = u.UtcDateTime;
+            query = query.Where(a => a.At < to);
+        }
+
+        if (ns is not null)
+        {
+            query = query.Where(a => a.Namespace == ns);
+        }
+
+        return query;
+    }
+
+    public static AuditEntryInfo ToInfo(AuditEntry a) => new(
+        a.Id, DtoMapper.Utc(a.At), a.Actor, a.Action, a.Namespace, a.Target, a.Details, a.ClientAddress, a.RequestId, a.PreviousHash, a.Hash);
+}

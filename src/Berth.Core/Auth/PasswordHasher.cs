@@ -1,0 +1,75 @@
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
+using Konscious.Security.Cryptography;
+
+namespace Berth.Core.Auth;
+
+/// <summary>
+/// Argon2id password hashes in the PHC string format
+/// (<c>$argon2id$v=19$m=19456,t=2,p=1$&lt;salt&gt;$&lt;hash&gt;</c>), with the parameters OWASP recommends.
+/// The parameters travel with each hash, so they can be raised later without breaking old passwords.
+/// </summary>
+public static class PasswordHasher
+{
+    public const int MinimumLength = 10;
+    private const int MemoryKiB = 19456;
+    private const int Iterations = 2;
+    private const int Parallelism = 1;
+    private const int SaltBytes = 16;
+    private const int HashBytes = 32;
+
+    public static string Hash(string password)
+    {
+        var salt = RandomNumberGenerator.GetBytes(SaltBytes);
+        var hash = Derive(password, salt, MemoryKiB, Iterations, Parallelism, HashBytes);
+        return $"$argon2id$v=19$m={MemoryKiB},t={Iterations},p={Parallelism}${Convert.ToBase64String(salt).TrimEnd('=')}${Convert.ToBase64String(hash).TrimEnd('=')}";
+    }
+
+    public static bool Verify(string password, string encoded)
+    {
+        var parts = encoded.Split('$');
+        if (parts.Length != 6 || parts[1] != "argon2id")
+        {
+            return false;
+        }
+
+        var settings = parts[3].Split(',').Select(p => p.Split('=')).ToDictionary(p => p[0], p => int.Parse(p[1], CultureInfo.InvariantCulture));
+        var salt = FromBase64(parts[4]);
+        var expected = FromBase64(parts[5]);
+        var actual = Derive(password, salt, settings["m"], settings["t"], settings["p"], expected.Length);
+        return CryptographicOperations.FixedTimeEquals(actual, expected);
+    }
+
+    /// <summary>A random password for first sign-in or a reset: 20 characters from an unambiguous alphabet.</summary>
+    public static string GenerateOneTimePassword()
+    {
+        const string alphabet = "abcdefghjkmnpqrstuvwxyzABCDEFGHJKMNPQRSTUVWXYZ23456789";
+        return string.Create(20, alphabet, (span, chars) =>
+        {
+            for (var i = 0; i < span.Length; i++)
+            {
+                span[i] = chars[RandomNumberGenerator.GetInt32(chars.Length)];
+            }
+        });
+    }
+
+    public static string? CheckStrength(string? password) =>
+        password is null || password.Length < MinimumLength
+            ? $"A password needs at least {MinimumLength} characters."
+            : password.Length > 1024 ? "A password may have at most 1024 characters." : null;
+
+    private static byte[] Derive(string password, byte[] salt, int memoryKiB, int iterations, int parallelism, int length)
+    {
+        using var argon = new Argon2id(Encoding.UTF8.GetBytes(password))
+        {
+            Salt = salt,
+            MemorySize = memoryKiB,
+            Iterations = iterations,
+            DegreeOfParallelism = parallelism,
+        };
+        return argon.GetBytes(length);
+    }
+
+    private static byte[] FromBase64(string text) => Convert.FromBase64String(text.PadRight(text.Length + ((4 - (text.Length % 4)) % 4), '='));
+}

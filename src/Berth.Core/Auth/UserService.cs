@@ -1,0 +1,263 @@
+using Berth.Contracts.Dtos;
+using Berth.Contracts.Errors;
+using Berth.Contracts.Naming;
+using Berth.Core.Audit;
+using Berth.Core.Common;
+using Berth.Core.Data;
+using Berth.Core.Data.Entities;
+using Berth.Core.Errors;
+using Microsoft.EntityFrameworkCore;
+
+namespace Berth.Core.Auth;
+
+/// <summary>
+/// Users: created by server administrators with a one-time password, signed in with a password (the
+/// first sign-in sets a new one), disabled and re-enabled. A disabled user's tokens stop working at
+/// once, because every request checks the user.
+/// </summary>
+public sealed class UserService(RegistryDbContext db, TokenService tokens, AuditTrail audit, TimeProvider clock)
+{
+    public const int MaxFailedSignIns = 5;
+    public static readonly TimeSpan Lockout = TimeSpan.FromMinutes(15);
+
+    public async Task<Page<UserDetails>> ListAsync(Paging paging, CancellationToken cancellationToken)
+    {
+        var after = paging.AfterString() ?? "";
+        var users = await db.Users.AsNoTracking().Where(u => string.Compare(u.Name, after) > 0)
+            .OrderBy(u => u.Name).Take(paging.Limit + 1).ToListAsync(cancellationToken);
+        var page = paging.Page(users, u => u.Name);
+        var ids = page.Items.Select(u => u.Id).ToList();
+        var teams = await db.TeamMembers.AsNoTracking().Where(m => ids.Contains(m.UserId))
+            .Join(db.Teams, m => m.TeamId, t => t.Id, (m, t) => new { m.UserId, t.Name }).ToListAsync(cancellationToken);
+        return new Page<UserDetails>(page.Items.Select(u => ToDetails(u, teams.Where(t => t.UserId == u.Id).Select(t => t.Name))).ToList(), page.NextCursor);
+    }
+
+    public async Task<UserDetails> GetAsync(string name, CancellationToken cancellationToken)
+    {
+        var user = await FindAsync(name, cancellationToken);
+        var teams = await db.TeamMembers.AsNoTracking().Where(m => m.UserId == user.Id)
+            .Join(db.Teams, m => m.TeamId, t => t.Id, (_, t) => t.Name).ToListAsync(cancellationToken);
+        return ToDetails(user, teams);
+    }
+
+    public async Task<CreatedUser> CreateAsync(CreateUserRequest request, CancellationToken cancellationToken)
+    {
+        CheckName(request.Name);
+        CheckProfile(request.Email, request.DisplayName);
+        var password = PasswordHasher.GenerateOneTimePassword();
+        var user = await db.InTransactionWithRetryAsync(async ct =>
+        {
+            if (await db.Users.AnyAsync(u => u.Name == request.Name, ct))
+            {
+                Fail.With(ErrorCodes.UserExists, $"User '{request.Name}' already exists.");
+            }
+
+            var created = new User
+            {
+                Name = request.Name,
+                Email = request.Email,
+                DisplayName = request.DisplayName,
+                IsAdmin = request.IsAdmin,
+                PasswordHash = PasswordHasher.Hash(password),
+                MustChangePassword = true,
+                CreatedAt = clock.GetUtcNow().UtcDateTime,
+                Revision = 1,
+            };
+            db.Users.Add(created);
+            audit.Record("user.create", null, $"user {request.Name}", new Dictionary<string, object?> { ["email"] = request.Email, ["admin"] = request.IsAdmin });
+            await db.SaveChangesAsync(ct);
+            return created;
+        }, cancellationToken);
+        return new CreatedUser(ToDetails(user, []), password);
+    }
+
+    public async Task<UserDetails> UpdateAsync(string name, UpdateUserRequest request, CancellationToken cancellationToken)
+    {
+        CheckProfile(request.Email, request.DisplayName);
+        await db.InTransactionWithRetryAsync(async ct =>
+        {
+            var user = await FindAsync(name, ct);
+            var changes = new Dictionary<string, object?>();
+            if (request.Email is not null && request.Email != user.Email)
+            {
+                changes["email"] = request.Email;
+                user.Email = request.Email.Length == 0 ? null : request.Email;
+            }
+
+            if (request.DisplayName is not null && request.DisplayName != user.DisplayName)
+            {
+                changes["displayName"] = request.DisplayName;
+                user.DisplayName = request.DisplayName.Length == 0 ? null : request.DisplayName;
+            }
+
+            if (request.IsAdmin is { } admin && admin != user.IsAdmin)
+            {
+                changes["admin"] = admin;
+                user.IsAdmin = admin;
+            }
+
+            if (request.Disabled is { } disabled && disabled != user.Disabled)
+            {
+                changes["disabled"] = disabled;
+                user.Disabled = disabled;
+            }
+
+            if (changes.Count > 0)
+            {
+                user.Revision++;
+                audit.Record(request.Disabled == true ? "user.disable" : request.Disabled == false ? "user.enable" : "user.update", null, $"user {name}", changes);
+                await db.SaveChangesAsync(ct);
+            }
+
+            return true;
+        }, cancellationToken);
+        return await GetAsync(name, cancellationToken);
+    }
+
+    /// <summary>Gives the user a new one-time password (an administrator's reset).</summary>
+    public async Task<CreatedUser> ResetPasswordAsync(string name, CancellationToken cancellationToken)
+    {
+        var password = PasswordHasher.GenerateOneTimePassword();
+        await db.InTransactionWithRetryAsync(async ct =>
+        {
+            var user = await FindAsync(name, ct);
+            user.PasswordHash = PasswordHasher.Hash(password);
+            user.MustChangePassword = true;
+            user.FailedSignIns = 0;
+            user.LockedUntil = null;
+            user.Revision++;
+            audit.Record("user.password_reset", null, $"user {name}");
+            await db.SaveChangesAsync(ct);
+            return true;
+        }, cancellationToken);
+        return new CreatedUser(await GetAsync(name, cancellationToken), password);
+    }
+
+    /// <summary>Changes the caller's own password.</summary>
+    public async Task ChangePasswordAsync(Actor actor, ChangePasswordRequest request, CancellationToken cancellationToken)
+    {
+        Fail.If(PasswordHasher.CheckStrength(request.NewPassword), ErrorCodes.WeakPassword);
+        await db.InTransactionWithRetryAsync(async ct =>
+        {
+            var user = await db.Users.SingleAsync(u => u.Id == actor.UserId, ct);
+            if (user.PasswordHash is null || !PasswordHasher.Verify(request.CurrentPassword ?? "", user.PasswordHash))
+            {
+                Fail.With(ErrorCodes.SignInFailed, "The current password is wrong.");
+            }
+
+            user.PasswordHash = PasswordHasher.Hash(request.NewPassword);
+            user.MustChangePassword = false;
+            user.Revision++;
+            audit.Record("user.password_change", null, $"user {user.Name}");
+            await db.SaveChangesAsync(ct);
+            return true;
+        }, cancellationToken);
+    }
+
+    /// <summary>
+    /// Password sign-in: checks the password (with a lockout after repeated failures), sets a new one when
+    /// the current one is a one-time password, and issues a session token.
+    /// </summary>
+    public async Task<SignInResponse> SignInAsync(SignInRequest request, AuditContext context, CancellationToken cancellationToken)
+    {
+        var now = clock.GetUtcNow().UtcDateTime;
+        var user = await db.Users.FirstOrDefaultAsync(u => u.Name == request.User, cancellationToken);
+        if (user is { LockedUntil: { } locked } && locked > now)
+        {
+            throw Fail.Error(ErrorCodes.TooManyAttempts, $"Too many failed sign-ins for '{request.User}'; try again after {locked:u}.");
+        }
+
+        if (user is null || user.Disabled || user.PasswordHash is null || !PasswordHasher.Verify(request.Password ?? "", user.PasswordHash))
+        {
+            if (user is not null)
+            {
+                user.FailedSignIns++;
+                if (user.FailedSignIns >= MaxFailedSignIns)
+                {
+                    user.LockedUntil = now + Lockout;
+                    user.FailedSignIns = 0;
+                }
+
+                await db.SaveChangesAsync(cancellationToken);
+            }
+
+            throw Fail.Error(ErrorCodes.SignInFailed, "The user name or password is wrong (or the user is disabled).");
+        }
+
+        if (user.MustChangePassword && request.NewPassword is null)
+        {
+            throw Fail.Error(ErrorCodes.PasswordChangeRequired, "This is a one-time password: sign in again with a new password.");
+        }
+
+        if (request.NewPassword is not null)
+        {
+            Fail.If(PasswordHasher.CheckStrength(request.NewPassword), ErrorCodes.WeakPassword);
+        }
+
+        var actor = new Actor(user.Id, user.Name, user.IsAdmin, null, TokenScopes.All);
+        context.Set(actor, context.ClientAddress, context.RequestId);
+        var tokenName = string.IsNullOrWhiteSpace(request.TokenName) ? "session" : request.TokenName;
+        var created = await db.InTransactionWithRetryAsync(async ct =>
+        {
+            var tracked = await db.Users.SingleAsync(u => u.Id == user.Id, ct);
+            if (request.NewPassword is not null)
+            {
+                tracked.PasswordHash = PasswordHasher.Hash(request.NewPassword);
+                tracked.MustChangePassword = false;
+                audit.Record("user.password_change", null, $"user {user.Name}");
+            }
+
+            tracked.FailedSignIns = 0;
+            tracked.LockedUntil = null;
+            tracked.LastSignInAt = now;
+            tracked.Revision++;
+            audit.Record("user.sign_in", null, $"user {user.Name}");
+            await db.SaveChangesAsync(ct);
+            return await tokens.CreateForAsync(actor, tracked, new CreateTokenRequest(tokenName, null, request.ExpiresInDays ?? 30), TokenScopes.All, ct);
+        }, cancellationToken);
+        return new SignInResponse(new UserInfo(user.Id, user.Name, user.Email, user.DisplayName, user.IsAdmin), new CreatedToken(TokenService.ToInfo(created.Token), created.Secret));
+    }
+
+    public async Task<User> FindAsync(string name, CancellationToken cancellationToken)
+    {
+        CheckName(name);
+        return await db.Users.FirstOrDefaultAsync(u => u.Name == name, cancellationToken)
+            ?? throw Fail.Error(ErrorCodes.UserNotFound, $"There is no user '{name}'.");
+    }
+
+    internal static void CheckName(string? name)
+    {
+        if (name is not { Length: >= 1 and <= 64 } || Names.CheckNamespace(name.Length == 1 ? name + name : name) is not null)
+        {
+            Fail.With(ErrorCodes.InvalidName, $"Invalid user name '{Names.Show(name)}': use 1-64 lowercase letters and digits, with single '-', '_' or '.' between them.");
+        }
+    }
+
+    private static void CheckProfile(string? email, string? displayName)
+    {
+        if (email is { Length: > 0 } && (email.Length > 320 || !email.Contains('@', StringComparison.Ordinal) || email.Any(char.IsWhiteSpace)))
+        {
+            Fail.With(ErrorCodes.InvalidRequest, $"'{Names.Show(email)}' is not an email address.");
+        }
+
+        if (displayName is { Length: > 200 } || (displayName is not null && Names.CheckTagValue("displayName", displayName) is not null))
+        {
+            Fail.With(ErrorCodes.InvalidRequest, "A display name has at most 200 printable characters.");
+        }
+    }
+
+    public static UserDetails ToDetails(User user, IEnumerable<string> teams) => new(
+        user.Id,
+        user.Name,
+        user.Email,
+        user.DisplayName,
+        user.IsAdmin,
+        user.Disabled,
+        user.PasswordHash is not null,
+        user.MustChangePassword,
+        user.ExternalIssuer,
+        Registry.DtoMapper.Utc(user.CreatedAt),
+        Registry.DtoMapper.Utc(user.LastSignInAt),
+        teams.Order(StringComparer.Ordinal).ToList(),
+        user.Revision);
+}

@@ -1,0 +1,7 @@
+namespace Berth.Core.Data.Entities;
+
+public enum ReviewDecision
+{
+    Approve,
+    Reject,
+}

@@ -1,0 +1,15 @@
+namespace Berth.Core.Filtering;
+
+/// <summary>What a filter expression can see of one version, for evaluation in memory (gates).</summary>
+public sealed record VersionFacts(
+    string Namespace,
+    string Name,
+    int Number,
+    string? SemVer,
+    string? Stage,
+    IReadOnlyCollection<string> Aliases,
+    DateTime CreatedAt,
+    string Digest,
+    IReadOnlyDictionary<string, double> Metrics,
+    IReadOnlyDictionary<string, string> Params,
+    IReadOnlyDictionary<string, string> Tags);

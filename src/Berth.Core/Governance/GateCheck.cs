@@ -1,0 +1,63 @@
+using System.Text.Json;
+using Berth.Contracts.Dtos;
+using Berth.Contracts.Errors;
+using Berth.Contracts.Json;
+using Berth.Core.Data;
+using Berth.Core.Data.Entities;
+using Berth.Core.Errors;
+using Berth.Core.Filtering;
+using Microsoft.EntityFrameworkCore;
+
+namespace Berth.Core.Governance;
+
+/// <summary>Evaluates a stage's gate against a version and turns the outcome into records, JSON and errors.</summary>
+public sealed class GateCheck(RegistryDbContext db)
+{
+    /// <summary>Evaluates <paramref name="gate"/> against the version as it is in the database now.</summary>
+    public async Task<GateResultInfo> EvaluateAsync(string gate, long versionId, CancellationToken cancellationToken)
+    {
+        var v = await db.Versions.AsNoTracking()
+            .Include(x => x.Model).ThenInclude(m => m.Namespace)
+            .Include(x => x.Metrics).Include(x => x.Params).Include(x => x.Tags).Include(x => x.Aliases)
+            .AsSplitQuery()
+            .SingleAsync(x => x.Id == versionId, cancellationToken);
+        var facts = new VersionFacts(
+            v.Model.Namespace.Name,
+            v.Model.Name,
+            v.Number,
+            v.SemVer,
+            v.Stage,
+            v.Aliases.Select(a => a.Name).ToList(),
+            v.CreatedAt,
+            v.ManifestDigest,
+            v.Metrics.ToDictionary(m => m.Name, m => m.Value, StringComparer.Ordinal),
+            v.Params.ToDictionary(p => p.Name, p => p.Value, StringComparer.Ordinal),
+            v.Tags.ToDictionary(t => t.Key, t => t.Value, StringComparer.Ordinal));
+        return ToInfo(FilterEvaluator.Evaluate(FilterParser.Parse(gate), facts));
+    }
+
+    /// <summary>Throws 409 gate_failed naming the failing conditions and the actual values.</summary>
+    public static void Demand(GateResultInfo result, string target)
+    {
+        if (!result.Passed)
+        {
+            throw new RegistryException(ErrorCodes.GateFailed, $"The version does not pass the gate of {target}: {result.Summary}.",
+                new Dictionary<string, object?>
+                {
+                    ["gate"] = result.Expression,
+                    ["failures"] = result.Failures.Select(f => new Dictionary<string, object?> { ["clause"] = f.Clause, ["actual"] = f.Actual }).ToList(),
+                });
+        }
+    }
+
+    public static string Serialize(GateResultInfo result) => JsonSerializer.Serialize(result, BerthJsonContext.Default.GateResultInfo);
+
+    public static GateResultInfo? Deserialize(string? json) => json is null ? null : JsonSerializer.Deserialize(json, BerthJsonContext.Default.GateResultInfo);
+
+    private static GateResultInfo ToInfo(GateResult result) => new(
+        result.Passed,
+        result.Expression,
+        result.Summary,
+        result.Failures.Select(c => new GateClauseInfo(c.Clause, c.Actual, c.Passed)).ToList(),
+        result.Checked.Select(c => new GateClauseInfo(c.Clause, c.Actual, c.Passed)).ToList());
+}
