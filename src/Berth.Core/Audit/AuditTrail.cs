@@ -23,7 +23,7 @@ public sealed class AuditTrail(RegistryDbContext db, AuditContext context, TimeP
         {
             // A placeholder key, unique within this unit of work; the chain interceptor assigns the position.
             Id = --pending,
-            At = clock.GetUtcNow().UtcDateTime,
+            At = Truncate(clock.GetUtcNow().UtcDateTime),
             ActorId = actor.IsUser ? actor.UserId : null,
             Actor = actor.Name,
             Action = action,
@@ -36,4 +36,7 @@ public sealed class AuditTrail(RegistryDbContext db, AuditContext context, TimeP
             Hash = "",
         });
     }
+
+    /// <summary>Microseconds: what every supported database keeps, so the hash of a stored entry recomputes.</summary>
+    private static DateTime Truncate(DateTime at) => new(at.Ticks - at.Ticks % 10, DateTimeKind.Utc);
 }

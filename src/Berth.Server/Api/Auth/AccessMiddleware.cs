@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Berth.Contracts.Errors;
 using Berth.Core.Audit;
 using Berth.Core.Auth;
@@ -21,13 +22,13 @@ internal sealed class AccessMiddleware(RequestDelegate next)
         var serverAdmin = metadata?.GetMetadata<RequiredServerAdmin>() is not null;
         if (required is null && !serverAdmin)
         {
-            audit.Set(Actor.Anonymous, context.Connection.RemoteIpAddress?.ToString(), context.TraceIdentifier);
+            audit.Set(Actor.Anonymous, context.Connection.RemoteIpAddress?.ToString(), RequestId(context));
             await next(context);
             return;
         }
 
         var actor = context.GetActor();
-        audit.Set(actor, context.Connection.RemoteIpAddress?.ToString(), context.TraceIdentifier);
+        audit.Set(actor, context.Connection.RemoteIpAddress?.ToString(), RequestId(context));
         if (serverAdmin)
         {
             await access.DemandAsync(actor, Permission.Read, null, context.RequestAborted);
@@ -45,4 +46,7 @@ internal sealed class AccessMiddleware(RequestDelegate next)
 
         await next(context);
     }
+
+    /// <summary>The same id that problem answers carry, so an audit entry leads to the request's log lines.</summary>
+    private static string RequestId(HttpContext context) => Activity.Current?.Id ?? context.TraceIdentifier;
 }
