@@ -42,6 +42,18 @@ public static class PasswordHasher
     }
 
     /// <summary>A random password for first sign-in or a reset: 20 characters from an unambiguous alphabet.</summary>
+    /// <summary>
+    /// Spends the same time as <see cref="Verify"/> when there is no hash to check (unknown or disabled
+    /// user), so response times do not tell which user names exist.
+    /// </summary>
+    public static bool VerifyNothing(string password)
+    {
+        _ = Verify(password, DummyHash.Value);
+        return false;
+    }
+
+    private static readonly Lazy<string> DummyHash = new(() => Hash(GenerateOneTimePassword()));
+
     public static string GenerateOneTimePassword()
     {
         const string alphabet = "abcdefghjkmnpqrstuvwxyzABCDEFGHJKMNPQRSTUVWXYZ23456789";

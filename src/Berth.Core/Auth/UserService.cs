@@ -167,18 +167,13 @@ public sealed class UserService(RegistryDbContext db, TokenService tokens, Audit
             throw Fail.Error(ErrorCodes.TooManyAttempts, $"Too many failed sign-ins for '{request.User}'; try again after {locked:u}.");
         }
 
-        if (user is null || user.Disabled || user.PasswordHash is null || !PasswordHasher.Verify(request.Password ?? "", user.PasswordHash))
+        var password = request.Password ?? "";
+        var valid = user is { Disabled: false, PasswordHash: { } hash } ? PasswordHasher.Verify(password, hash) : PasswordHasher.VerifyNothing(password);
+        if (!valid || user is null)
         {
             if (user is not null)
             {
-                user.FailedSignIns++;
-                if (user.FailedSignIns >= MaxFailedSignIns)
-                {
-                    user.LockedUntil = now + Lockout;
-                    user.FailedSignIns = 0;
-                }
-
-                await db.SaveChangesAsync(cancellationToken);
+                await CountFailureAsync(user.Id, now, cancellationToken);
             }
 
             throw Fail.Error(ErrorCodes.SignInFailed, "The user name or password is wrong (or the user is disabled).");
@@ -217,6 +212,23 @@ public sealed class UserService(RegistryDbContext db, TokenService tokens, Audit
         }, cancellationToken);
         return new SignInResponse(new UserInfo(user.Id, user.Name, user.Email, user.DisplayName, user.IsAdmin), new CreatedToken(TokenService.ToInfo(created.Token), created.Secret));
     }
+
+    /// <summary>Counts a failed sign-in; the fifth in a row locks the user out for a while (audited).</summary>
+    private async Task CountFailureAsync(long userId, DateTime now, CancellationToken cancellationToken) =>
+        await db.InTransactionWithRetryAsync(async ct =>
+        {
+            var user = await db.Users.SingleAsync(u => u.Id == userId, ct);
+            user.FailedSignIns++;
+            if (user.FailedSignIns >= MaxFailedSignIns)
+            {
+                user.LockedUntil = now + Lockout;
+                user.FailedSignIns = 0;
+                audit.Record("user.lock", null, $"user {user.Name}", new Dictionary<string, object?> { ["until"] = user.LockedUntil, ["reason"] = $"{MaxFailedSignIns} failed sign-ins" });
+            }
+
+            await db.SaveChangesAsync(ct);
+            return true;
+        }, cancellationToken);
 
     public async Task<User> FindAsync(string name, CancellationToken cancellationToken)
     {

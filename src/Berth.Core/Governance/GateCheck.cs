@@ -33,7 +33,7 @@ public sealed class GateCheck(RegistryDbContext db)
             v.Metrics.ToDictionary(m => m.Name, m => m.Value, StringComparer.Ordinal),
             v.Params.ToDictionary(p => p.Name, p => p.Value, StringComparer.Ordinal),
             v.Tags.ToDictionary(t => t.Key, t => t.Value, StringComparer.Ordinal));
-        return ToInfo(FilterEvaluator.Evaluate(FilterParser.Parse(gate), facts));
+        return ToInfo(gate, FilterEvaluator.Evaluate(FilterParser.Parse(gate), facts));
     }
 
     /// <summary>Throws 409 gate_failed naming the failing conditions and the actual values.</summary>
@@ -54,9 +54,10 @@ public sealed class GateCheck(RegistryDbContext db)
 
     public static GateResultInfo? Deserialize(string? json) => json is null ? null : JsonSerializer.Deserialize(json, BerthJsonContext.Default.GateResultInfo);
 
-    private static GateResultInfo ToInfo(GateResult result) => new(
+    /// <summary>The result, naming the gate as its author wrote it.</summary>
+    private static GateResultInfo ToInfo(string gate, GateResult result) => new(
         result.Passed,
-        result.Expression,
+        gate,
         result.Summary,
         result.Failures.Select(c => new GateClauseInfo(c.Clause, c.Actual, c.Passed)).ToList(),
         result.Checked.Select(c => new GateClauseInfo(c.Clause, c.Actual, c.Passed)).ToList());

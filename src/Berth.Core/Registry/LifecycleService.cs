@@ -139,6 +139,7 @@ public sealed class LifecycleService(
 
         await db.InTransactionWithRetryAsync(async ct =>
         {
+            await LockModelAsync(entity.Id, ct);
             var current = await db.Aliases.Include(a => a.Version).FirstOrDefaultAsync(a => a.ModelId == entity.Id && a.Name == alias, ct)
                 ?? throw Fail.Error(ErrorCodes.AliasNotFound, $"Model '{ns}/{model}' has no alias '{alias}'.");
             Revisions.Check(expectedRevision, current.Revision, $"Alias '{alias}'");
@@ -156,6 +157,7 @@ public sealed class LifecycleService(
     /// </summary>
     internal async Task ApplyStageAsync(Actor actor, RegisteredModel model, long versionId, StageRule rule, string? comment, long? requestId, CancellationToken cancellationToken)
     {
+        await LockModelAsync(model.Id, cancellationToken);
         var now = clock.GetUtcNow().UtcDateTime;
         var version = await db.Versions.SingleAsync(v => v.Id == versionId, cancellationToken);
         if (version.State != VersionState.Ready)
@@ -190,6 +192,7 @@ public sealed class LifecycleService(
     /// <summary>Creates or moves an alias inside the caller's transaction (commits, alias moves, applied requests).</summary>
     internal async Task PointAliasAsync(Actor actor, RegisteredModel model, string alias, ModelVersion version, long? requestId, CancellationToken cancellationToken)
     {
+        await LockModelAsync(model.Id, cancellationToken);
         var now = clock.GetUtcNow().UtcDateTime;
         var current = await db.Aliases.Include(a => a.Version).FirstOrDefaultAsync(a => a.ModelId == model.Id && a.Name == alias, cancellationToken);
         var target = $"{model.Namespace.Name}/{model.Name} alias {alias}";
@@ -216,6 +219,11 @@ public sealed class LifecycleService(
     internal async Task RemoveAliasesOfAsync(Actor actor, RegisteredModel model, ModelVersion version, CancellationToken cancellationToken)
     {
         var aliases = await db.Aliases.Where(a => a.VersionId == version.Id).ToListAsync(cancellationToken);
+        if (aliases.Count > 0)
+        {
+            await LockModelAsync(model.Id, cancellationToken);
+        }
+
         foreach (var alias in aliases)
         {
             RecordAlias(actor, model.Id, alias.Name, version.Number, null, null, null);
@@ -230,44 +238,95 @@ public sealed class LifecycleService(
     /// </summary>
     private async Task<long> OpenRequestAsync(Actor actor, RegisteredModel model, long versionId, int number, RequestKind kind, string? stage, string? alias,
         int approvals, string? comment, string? gate, GateResultInfo? gateResult, CancellationToken cancellationToken) =>
-        await db.InTransactionWithRetryAsync(async ct =>
-        {
-            var now = clock.GetUtcNow().UtcDateTime;
-            var older = await db.Requests.Where(r => r.ModelId == model.Id && r.State == RequestState.Open && r.Kind == kind && r.Stage == stage && r.Alias == alias).ToListAsync(ct);
-            var request = new TransitionRequest
-            {
-                ModelId = model.Id,
-                VersionId = versionId,
-                Kind = kind,
-                Stage = stage,
-                Alias = alias,
-                State = RequestState.Open,
-                RequiredApprovals = approvals,
-                RequesterId = actor.UserId,
-                Comment = comment,
-                CreatedAt = now,
-                Gate = gate,
-                GateResult = gateResult is null ? null : GateCheck.Serialize(gateResult),
-                Revision = 1,
-            };
-            db.Requests.Add(request);
-            await db.SaveChangesAsync(ct);
-            foreach (var previous in older)
-            {
-                Close(actor, model, previous, RequestState.Superseded, $"superseded by request #{request.Id}", now);
-            }
+        await db.InTransactionWithRetryAsync(
+            ct => OpenRequestInTransactionAsync(actor, model, versionId, number, kind, stage, alias, approvals, comment, gate, gateResult, ct),
+            cancellationToken);
 
-            RecordRequest(actor, model.Id, request, number, "opened", comment, now);
-            audit.Record("request.open", model.Namespace.Name, $"request #{request.Id}", new Dictionary<string, object?>
+    /// <summary><see cref="OpenRequestAsync"/> inside the caller's transaction.</summary>
+    internal async Task<long> OpenRequestInTransactionAsync(Actor actor, RegisteredModel model, long versionId, int number, RequestKind kind, string? stage, string? alias,
+        int approvals, string? comment, string? gate, GateResultInfo? gateResult, CancellationToken ct)
+    {
+        await LockModelAsync(model.Id, ct);
+        var now = clock.GetUtcNow().UtcDateTime;
+        var older = await db.Requests.Where(r => r.ModelId == model.Id && r.State == RequestState.Open && r.Kind == kind && r.Stage == stage && r.Alias == alias).ToListAsync(ct);
+        var request = new TransitionRequest
+        {
+            ModelId = model.Id,
+            VersionId = versionId,
+            Kind = kind,
+            Stage = stage,
+            Alias = alias,
+            State = RequestState.Open,
+            RequiredApprovals = approvals,
+            RequesterId = actor.UserId,
+            Comment = comment,
+            CreatedAt = now,
+            Gate = gate,
+            GateResult = gateResult is null ? null : GateCheck.Serialize(gateResult),
+            Revision = 1,
+        };
+        db.Requests.Add(request);
+        await db.SaveChangesAsync(ct);
+        foreach (var previous in older)
+        {
+            Close(actor, model, previous, RequestState.Superseded, $"superseded by request #{request.Id}", now);
+        }
+
+        RecordRequest(actor, model.Id, request, number, "opened", comment, now);
+        audit.Record("request.open", model.Namespace.Name, $"request #{request.Id}", new Dictionary<string, object?>
+        {
+            ["version"] = $"{model.Namespace.Name}/{model.Name}:{number}",
+            ["target"] = kind == RequestKind.Stage ? $"stage {stage}" : $"alias {alias}",
+            ["approvals"] = approvals,
+            ["gate"] = gateResult?.Summary,
+        });
+        await db.SaveChangesAsync(ct);
+        return request.Id;
+    }
+
+    /// <summary>
+    /// Points the aliases a push asked for at its version when it becomes ready; a protected alias (protected
+    /// while the push was running) gets a request instead, like <c>alias set</c>.
+    /// </summary>
+    internal async Task PointPushedAliasesAsync(Actor actor, RegisteredModel model, ModelVersion version, IEnumerable<string> aliases, CancellationToken ct)
+    {
+        foreach (var alias in aliases)
+        {
+            var protection = await db.ProtectedAliases.AsNoTracking().FirstOrDefaultAsync(p => p.ModelId == model.Id && p.Name == alias, ct);
+            if (protection is null)
             {
-                ["version"] = $"{model.Namespace.Name}/{model.Name}:{number}",
-                ["target"] = kind == RequestKind.Stage ? $"stage {stage}" : $"alias {alias}",
-                ["approvals"] = approvals,
-                ["gate"] = gateResult?.Summary,
-            });
-            await db.SaveChangesAsync(ct);
-            return request.Id;
-        }, cancellationToken);
+                await PointAliasAsync(actor, model, alias, version, null, ct);
+            }
+            else
+            {
+                await OpenRequestInTransactionAsync(actor, model, version.Id, version.Number, RequestKind.Alias, null, alias, protection.RequiredApprovals, "pushed with this alias", null, null, ct);
+            }
+        }
+    }
+
+    /// <summary>Refuses a push that names protected aliases: those move only through approved requests.</summary>
+    internal async Task EnsureNotProtectedAsync(RegisteredModel model, IReadOnlyCollection<string> aliases, CancellationToken ct)
+    {
+        if (aliases.Count == 0)
+        {
+            return;
+        }
+
+        var protectedName = await db.ProtectedAliases.AsNoTracking().Where(p => p.ModelId == model.Id && aliases.Contains(p.Name)).Select(p => p.Name).FirstOrDefaultAsync(ct);
+        if (protectedName is not null)
+        {
+            Fail.With(ErrorCodes.AliasProtected, $"Alias '{protectedName}' of {model.Namespace.Name}/{model.Name} is protected: push without it, then 'berth alias set {model.Namespace.Name}/{model.Name}:<version> {protectedName}' opens a request for approval.");
+        }
+    }
+
+    /// <summary>
+    /// Serialises changes to a model's stages, aliases and requests: bumping the model's revision locks
+    /// its row until the transaction ends (PostgreSQL; SQLite has one writer anyway), so two promotions
+    /// into an exclusive stage cannot both read "no other holder". The model's ETag covers its stage
+    /// holders and aliases, so it changes with them.
+    /// </summary>
+    private async Task LockModelAsync(long modelId, CancellationToken cancellationToken) =>
+        await db.Models.Where(m => m.Id == modelId).ExecuteUpdateAsync(s => s.SetProperty(m => m.Revision, m => m.Revision + 1), cancellationToken);
 
     /// <summary>Closes a request (tracked) with a final state, in the caller's transaction.</summary>
     internal void Close(Actor actor, RegisteredModel model, TransitionRequest request, RequestState state, string? reason, DateTime now)

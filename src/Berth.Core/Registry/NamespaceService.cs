@@ -90,7 +90,12 @@ public sealed class NamespaceService(RegistryDbContext db, AccessControl access,
             db.NamespaceMembers.Add(new NamespaceMember { NamespaceId = space.Id, UserId = actor.UserId, Role = NamespaceRole.Admin, GrantedAt = now, GrantedById = actor.UserId });
         }
 
-        audit.Record("namespace.create", name, $"namespace {name}", new Dictionary<string, object?> { ["description"] = description });
+        audit.Record("namespace.create", name, $"namespace {name}", new Dictionary<string, object?>
+        {
+            ["description"] = description,
+            ["admin"] = actor.IsUser ? actor.Name : null,
+            ["stages"] = string.Join(',', Names.DefaultStages),
+        });
         await db.SaveChangesAsync(cancellationToken);
         return space;
     }

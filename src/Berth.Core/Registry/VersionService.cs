@@ -51,6 +51,7 @@ public sealed class VersionService(
         var versionId = await db.InTransactionWithRetryAsync(async ct =>
         {
             var entity = await models.EnsureModelAsync(actor, ns, model, ct);
+            await lifecycle.EnsureNotProtectedAsync(entity, request.Aliases ?? [], ct);
             if (semver is not null)
             {
                 var clash = await db.Versions.AsNoTracking()
@@ -167,10 +168,7 @@ public sealed class VersionService(
                     version.PendingAliases = null;
                     audit.Record("version.commit", ns, $"{ns}/{model}:{version.Number}", new Dictionary<string, object?> { ["digest"] = version.ManifestDigest });
                     await db.SaveChangesAsync(ct);
-                    foreach (var alias in aliases)
-                    {
-                        await lifecycle.PointAliasAsync(actor, entity, alias, version, null, ct);
-                    }
+                    await lifecycle.PointPushedAliasesAsync(actor, entity, version, aliases, ct);
 
                     return true;
                 }, cancellationToken);

@@ -1,0 +1,295 @@
+using System.Net;
+using System.Text;
+using System.Text.RegularExpressions;
+using Berth.Api.Tests.Support;
+using Berth.Client.Transfers;
+using Berth.Contracts.Dtos;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Berth.Api.Tests;
+
+/// <summary>
+/// Every endpoint of the server, called by every kind of caller: anonymous, a signed-in user without a
+/// role, each namespace role, and a server administrator. Callers below an endpoint's level are refused
+/// (401 anonymous, 403 otherwise) before anything happens; callers at or above it get past
+/// authorization. Targets are objects that do not exist (a model 'ghost', user 'nobody') so allowed calls
+/// change nothing; request endpoints get a fresh open request each time. A new endpoint fails the test
+/// until it is classified here.
+/// </summary>
+public sealed partial class AuthorizationMatrixTests : IAsyncLifetime
+{
+    private const string Ns = "matrix";
+
+    public enum Level
+    {
+        Open,
+        SignedIn,
+        Reader,
+        Writer,
+        Approver,
+        Admin,
+        ServerAdmin,
+    }
+
+    private static readonly Dictionary<string, Level> Expected = new(StringComparer.Ordinal)
+    {
+        ["GET /healthz"] = Level.Open,
+        ["GET /readyz"] = Level.Open,
+        ["GET /metrics"] = Level.Open,
+        ["GET /api/{documentName}/openapi.json"] = Level.Open,
+        ["GET /api/docs/scalar.js"] = Level.Open,
+        ["GET /api/docs/scalar.aspnetcore.js"] = Level.Open,
+        ["GET /api/docs/favicon.svg"] = Level.Open,
+        ["GET /api/docs/{documentName?}"] = Level.Open,
+        ["SignIn"] = Level.Open,
+
+        ["WhoAmI"] = Level.SignedIn,
+        ["ChangePassword"] = Level.SignedIn,
+        ["ListTokens"] = Level.SignedIn,
+        ["CreateToken"] = Level.SignedIn,
+        ["RevokeToken"] = Level.SignedIn,
+        ["ListNamespaces"] = Level.SignedIn,
+        ["CreateNamespace"] = Level.SignedIn,
+        ["SearchVersions"] = Level.SignedIn,
+        ["ListRequests"] = Level.SignedIn,
+        ["CheckBlobs"] = Level.SignedIn,
+
+        ["GetNamespace"] = Level.Reader,
+        ["ListModels"] = Level.Reader,
+        ["GetModel"] = Level.Reader,
+        ["ListAliases"] = Level.Reader,
+        ["GetAlias"] = Level.Reader,
+        ["GetHistory"] = Level.Reader,
+        ["GetHolders"] = Level.Reader,
+        ["ListMembers"] = Level.Reader,
+        ["GetNamespacePolicy"] = Level.Reader,
+        ["GetModelPolicy"] = Level.Reader,
+        ["ListProtectedAliases"] = Level.Reader,
+        ["GetRequest"] = Level.Reader,
+        ["ListVersions"] = Level.Reader,
+        ["GetVersion"] = Level.Reader,
+        ["GetManifest"] = Level.Reader,
+        ["ListFiles"] = Level.Reader,
+        ["DownloadFile"] = Level.Reader,
+        ["DownloadArchive"] = Level.Reader,
+
+        ["CreateModel"] = Level.Writer,
+        ["UpdateModel"] = Level.Writer,
+        ["SetAlias"] = Level.Writer,
+        ["RemoveAlias"] = Level.Writer,
+        ["StartUpload"] = Level.Writer,
+        ["GetUpload"] = Level.Writer,
+        ["AppendUpload"] = Level.Writer,
+        ["FinishUpload"] = Level.Writer,
+        ["CancelUpload"] = Level.Writer,
+        ["CreateVersion"] = Level.Writer,
+        ["UpdateVersion"] = Level.Writer,
+        ["CommitVersion"] = Level.Writer,
+        ["ChangeStage"] = Level.Writer,
+
+        ["ApproveRequest"] = Level.Approver,
+        ["RejectRequest"] = Level.Approver,
+
+        ["CancelRequest"] = Level.Admin,
+        ["DeleteVersion"] = Level.Admin,
+        ["SetMember"] = Level.Admin,
+        ["RemoveNamespaceUser"] = Level.Admin,
+        ["RemoveNamespaceTeam"] = Level.Admin,
+        ["SetNamespaceStage"] = Level.Admin,
+        ["RemoveNamespaceStage"] = Level.Admin,
+        ["SetModelStage"] = Level.Admin,
+        ["RemoveModelStage"] = Level.Admin,
+        ["ResetModelPolicy"] = Level.Admin,
+        ["ProtectAlias"] = Level.Admin,
+        ["UnprotectAlias"] = Level.Admin,
+
+        ["ListUsers"] = Level.ServerAdmin,
+        ["CreateUser"] = Level.ServerAdmin,
+        ["GetUser"] = Level.ServerAdmin,
+        ["UpdateUser"] = Level.ServerAdmin,
+        ["ResetPassword"] = Level.ServerAdmin,
+        ["ListTeams"] = Level.ServerAdmin,
+        ["CreateTeam"] = Level.ServerAdmin,
+        ["GetTeam"] = Level.ServerAdmin,
+        ["DeleteTeam"] = Level.ServerAdmin,
+        ["AddTeamMember"] = Level.ServerAdmin,
+        ["RemoveTeamMember"] = Level.ServerAdmin,
+        ["ListAudit"] = Level.ServerAdmin,
+        ["ExportAudit"] = Level.ServerAdmin,
+        ["VerifyAudit"] = Level.ServerAdmin,
+    };
+
+    private TestServer _server = null!;
+    private TestUser _requester = null!;
+    private readonly List<(Level Level, HttpClient Http, string Who)> _callers = [];
+
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    public async ValueTask InitializeAsync()
+    {
+        _server = await TestServer.StartAsync();
+        await _server.CreateNamespaceAsync(Ns);
+        await _server.CreateNamespaceAsync("elsewhere");
+        using var folder = new ModelFolder(("f.bin", 32));
+        await _server.Client.PushAsync(folder.Root, Ns, "m", new PushOptions(), cancellationToken: Ct);
+        await _server.Client.SetStageRuleAsync(Ns, null, "production", new SetStageRuleRequest(RequiredApprovals: 5), Ct);
+        _requester = await _server.AddUserAsync("requester", Ns, Roles.Writer);
+
+        var outsider = await _server.AddUserAsync("outsider", "elsewhere", Roles.Admin);
+        _callers.Add((Level.Open, _server.Anonymous, "anonymous"));
+        _callers.Add((Level.SignedIn, outsider.Http, "a user without a role (admin of another namespace)"));
+        foreach (var (level, role) in new[] { (Level.Reader, Roles.Reader), (Level.Writer, Roles.Writer), (Level.Approver, Roles.Approver), (Level.Admin, Roles.Admin) })
+        {
+            _callers.Add((level, (await _server.AddUserAsync(role + "-user", Ns, role)).Http, role));
+        }
+
+        _callers.Add((Level.ServerAdmin, _server.Http, "the server administrator"));
+    }
+
+    public async ValueTask DisposeAsync() => await _server.DisposeAsync();
+
+    [Fact]
+    public void EveryEndpointIsClassified()
+    {
+        var names = Endpoints().Select(e => e.Name).ToHashSet(StringComparer.Ordinal);
+        var unclassified = names.Where(n => !Expected.ContainsKey(n)).ToList();
+        var stale = Expected.Keys.Where(n => !names.Contains(n)).ToList();
+        Assert.True(unclassified.Count == 0, "Unclassified endpoints: " + string.Join(", ", unclassified));
+        Assert.True(stale.Count == 0, "Classified but not served: " + string.Join(", ", stale));
+    }
+
+    [Fact]
+    public async Task EveryEndpointRefusesCallersBelowItsLevelAndLetsTheOthersThrough()
+    {
+        var wrong = new List<string>();
+        foreach (var endpoint in Endpoints().Where(e => Expected.ContainsKey(e.Name)))
+        {
+            var level = Expected[endpoint.Name];
+            foreach (var (callerLevel, http, who) in _callers)
+            {
+                var url = await UrlAsync(endpoint.Pattern);
+                using var request = new HttpRequestMessage(new HttpMethod(endpoint.Method), url);
+                if (endpoint.Method is "POST" or "PUT" or "PATCH")
+                {
+                    request.Content = new StringContent("{}", Encoding.UTF8, "application/json");
+                }
+
+                using var response = await http.SendAsync(request, Ct);
+                var status = (int)response.StatusCode;
+                var allowed = callerLevel >= level;
+                var code = await CodeAsync(response);
+                if (allowed && status is 401 or 403)
+                {
+                    wrong.Add($"{endpoint.Name} ({endpoint.Method} {url}) refused {who}: {status} {code}");
+                }
+                else if (!allowed)
+                {
+                    var (expectedStatus, expectedCode) = callerLevel == Level.Open ? (401, "token_missing") : (403, "forbidden");
+                    if (status != expectedStatus || (endpoint.Method != HttpMethods.Head && code != expectedCode))
+                    {
+                        wrong.Add($"{endpoint.Name} ({endpoint.Method} {url}) let {who} through: {status} {code}, expected {expectedStatus} {expectedCode}");
+                    }
+                }
+            }
+        }
+
+        Assert.True(wrong.Count == 0, string.Join('\n', wrong));
+    }
+
+    [Fact]
+    public async Task RefusedCallsChangeNothing()
+    {
+        var writer = _callers.Single(c => c.Level == Level.Writer).Http;
+        var before = await PolicyAsync();
+        using var policy = await writer.SendJsonAsync(HttpMethod.Put, $"/api/v1/namespaces/{Ns}/policy/stages/production", """{"requiredApprovals":0}""", Ct);
+        await policy.AssertProblemAsync(HttpStatusCode.Forbidden, "forbidden");
+        using var member = await writer.SendJsonAsync(HttpMethod.Put, $"/api/v1/namespaces/{Ns}/members", """{"role":"admin","user":"writer-user"}""", Ct);
+        await member.AssertProblemAsync(HttpStatusCode.Forbidden, "forbidden");
+        using var delete = await writer.DeleteAsync($"/api/v1/models/{Ns}/m/versions/1", Ct);
+        await delete.AssertProblemAsync(HttpStatusCode.Forbidden, "forbidden");
+
+        Assert.Equal(before, await PolicyAsync());
+        var members = await _server.Client.ListMembersAsync(Ns, Ct).ToListAsync(Ct);
+        Assert.Equal(Roles.Writer, members.Single(m => m.User == "writer-user").Role);
+        Assert.Equal("ready", (await _server.Client.GetVersionAsync(Contracts.Naming.ModelReference.Parse($"{Ns}/m:1"), cancellationToken: Ct)).State);
+    }
+
+    [Fact]
+    public async Task TokenScopesCapWhatARoleAllows()
+    {
+        var admin = await _server.AddUserAsync("scoped-admin", Ns, Roles.Admin, scopes: ["read"]);
+        using (var read = await admin.Http.GetAsync($"/api/v1/models/{Ns}/m", Ct))
+        {
+            Assert.Equal(HttpStatusCode.OK, read.StatusCode);
+        }
+
+        using var write = await admin.Http.SendJsonAsync(HttpMethod.Patch, $"/api/v1/models/{Ns}/m", """{"description":"x"}""", Ct);
+        var problem = await write.AssertProblemAsync(HttpStatusCode.Forbidden, "forbidden");
+        Assert.Contains("'write'", problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
+
+        using var serverAdminOnRead = _server.NewHttp((await _server.Client.CreateTokenAsync(new CreateTokenRequest("read-only", ["read"]), Ct)).Token);
+        using var users = await serverAdminOnRead.GetAsync("/api/v1/users", Ct);
+        await users.AssertProblemAsync(HttpStatusCode.Forbidden, "forbidden");
+    }
+
+    private async Task<string> PolicyAsync() =>
+        System.Text.Json.JsonSerializer.Serialize(await _server.Client.GetPolicyAsync(Ns, cancellationToken: Ct), Contracts.Json.BerthJsonContext.Default.PolicyInfo);
+
+    private async Task<string> UrlAsync(string pattern)
+    {
+        var url = pattern;
+        if (url.Contains("requests/{id", StringComparison.Ordinal))
+        {
+            var opened = await _requester.Client.ChangeStageAsync(Contracts.Naming.ModelReference.Parse($"{Ns}/m:1"), "production", cancellationToken: Ct);
+            url = RouteParameter().Replace(url, m => m.Groups[1].Value == "id" ? opened.Request!.Id.ToString(System.Globalization.CultureInfo.InvariantCulture) : m.Value);
+        }
+
+        return "/" + RouteParameter().Replace(url, m => m.Groups[1].Value switch
+        {
+            "namespace" => Ns,
+            "model" => "ghost",
+            "selector" => "1",
+            "alias" => "champion",
+            "stage" => "nostage",
+            "id" => "999999",
+            "path" => "f.bin",
+            "user" => "nobody",
+            "team" => "noteam",
+            "documentName" => "v1",
+
+            var other => throw new InvalidOperationException($"No value for route parameter '{other}' in {pattern}."),
+        }).TrimStart('/');
+    }
+
+    private IEnumerable<(string Name, string Method, string Pattern)> Endpoints()
+    {
+        var source = _server.Services.GetRequiredService<EndpointDataSource>();
+        foreach (var endpoint in source.Endpoints.OfType<RouteEndpoint>())
+        {
+            var methods = endpoint.Metadata.GetMetadata<HttpMethodMetadata>()?.HttpMethods ?? [HttpMethods.Get];
+            var pattern = endpoint.RoutePattern.RawText ?? "";
+            var name = endpoint.Metadata.GetMetadata<IEndpointNameMetadata>()?.EndpointName;
+            foreach (var method in methods)
+            {
+                yield return (name ?? $"{method} /{pattern.TrimStart('/')}", method, pattern);
+            }
+        }
+    }
+
+    private static async Task<string?> CodeAsync(HttpResponseMessage response)
+    {
+        var body = await response.Content.ReadAsStringAsync(Ct);
+        if (response.Content.Headers.ContentType?.MediaType != "application/problem+json" || body.Length == 0)
+        {
+            return null;
+        }
+
+        using var document = System.Text.Json.JsonDocument.Parse(body);
+        return document.RootElement.TryGetProperty("code", out var code) ? code.GetString() : null;
+    }
+
+    [GeneratedRegex(@"\{\*{0,2}([a-zA-Z]+)(:[a-z]+)?\??\}")]
+    private static partial Regex RouteParameter();
+}
