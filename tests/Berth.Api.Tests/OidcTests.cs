@@ -80,6 +80,22 @@ public sealed class OidcTests(OidcFixture fixture) : IClassFixture<OidcFixture>
     }
 
     [Fact]
+    public async Task ConcurrentFirstRequestsCreateOneUser()
+    {
+        var subject = NewSubject();
+        var jwt = Provider.Mint(subject, "concurrent", groups: ["racing-group"]);
+        await Server.Client.CreateTeamAsync(new CreateTeamRequest("racers", ExternalGroup: "racing-group"), Ct);
+        using var client = Server.NewClient(jwt);
+
+        var users = await Task.WhenAll(Enumerable.Range(0, 8).Select(_ => client.WhoAmIAsync(Ct)));
+        Assert.Single(users.Select(u => u.User.Id).Distinct());
+        Assert.Equal(["concurrent"], (await Server.Client.GetTeamAsync("racers", Ct)).Members);
+        var audit = await Server.Client.ListAuditAsync(cancellationToken: Ct).ToListAsync(Ct);
+        Assert.Single(audit, e => e is { Action: "user.create", Target: "user concurrent" });
+        Assert.Single(audit, e => e is { Action: "team.member_add", Target: "team racers" });
+    }
+
+    [Fact]
     public async Task TheProviderKeepsEmailAndDisplayNameCurrentWithoutRenamingTheUser()
     {
         var subject = NewSubject();
