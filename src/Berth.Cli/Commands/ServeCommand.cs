@@ -11,7 +11,9 @@ internal static class ServeCommand
         var urls = new Option<string>("--urls") { Description = $"Addresses to listen on, ';'-separated. Default: {ServerSettings.DefaultUrls}, or BERTH_URLS." };
         var anonymous = new Option<bool>("--anonymous-read") { Description = "Let requests without a token list, show and pull (writes always need a token)." };
         var noFsync = new Option<bool>("--no-fsync") { Description = "Do not fsync blobs (only for throwaway data: a power loss can then lose acknowledged uploads)." };
-        var command = new Command("serve", "Run the Berth server (SQLite and a local folder unless configured otherwise).") { data, urls, anonymous, noFsync };
+        var oidcIssuer = new Option<string>("--oidc-issuer") { Description = "Accept bearer JWTs of this OpenID Connect issuer (see docs/oidc.md; also BERTH_Oidc__Issuer)." };
+        var oidcAudience = new Option<string>("--oidc-audience") { Description = "The audience (client id) those JWTs must be issued for (also BERTH_Oidc__Audience)." };
+        var command = new Command("serve", "Run the Berth server (SQLite and a local folder unless configured otherwise).") { data, urls, anonymous, noFsync, oidcIssuer, oidcAudience };
         command.SetAction(async (parse, cancellationToken) =>
         {
             var args = new List<string>();
@@ -19,6 +21,8 @@ internal static class ServeCommand
             if (parse.GetValue(urls) is { } u) args.AddRange(["--urls", u]);
             if (parse.GetValue(anonymous)) args.AddRange(["--anonymous-read", "true"]);
             if (parse.GetValue(noFsync)) args.AddRange(["--no-fsync", "true"]);
+            if (parse.GetValue(oidcIssuer) is { } issuer) args.AddRange(["--oidc-issuer", issuer]);
+            if (parse.GetValue(oidcAudience) is { } audience) args.AddRange(["--oidc-audience", audience]);
             await using var app = BerthServer.Build([.. args]);
             await BerthServer.RunAsync(app, cancellationToken);
             return 0;

@@ -32,6 +32,7 @@ public static class ErrorCodes
     public static readonly ErrorCode TokenExpired = new("token_expired", 401, "The API token has expired");
     public static readonly ErrorCode TokenRevoked = new("token_revoked", 401, "The API token was revoked");
     public static readonly ErrorCode UserDisabled = new("user_disabled", 401, "The user is disabled");
+    public static readonly ErrorCode UserNotProvisioned = new("user_not_provisioned", 403, "The identity provider's user has no Berth account");
     public static readonly ErrorCode Forbidden = new("forbidden", 403, "The token may not do this");
     public static readonly ErrorCode SignInFailed = new("sign_in_failed", 401, "The user name or password is wrong");
     public static readonly ErrorCode PasswordChangeRequired = new("password_change_required", 403, "The password is a one-time password and must be changed at this sign-in");

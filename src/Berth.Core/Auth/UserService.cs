@@ -247,16 +247,22 @@ public sealed class UserService(RegistryDbContext db, TokenService tokens, Audit
 
     private static void CheckProfile(string? email, string? displayName)
     {
-        if (email is { Length: > 0 } && (email.Length > 320 || !email.Contains('@', StringComparison.Ordinal) || email.Any(char.IsWhiteSpace)))
+        if (email is { Length: > 0 } && !IsEmail(email))
         {
             Fail.With(ErrorCodes.InvalidRequest, $"'{Names.Show(email)}' is not an email address.");
         }
 
-        if (displayName is { Length: > 200 } || (displayName is not null && Names.CheckTagValue("displayName", displayName) is not null))
+        if (displayName is not null && !IsDisplayName(displayName))
         {
             Fail.With(ErrorCodes.InvalidRequest, "A display name has at most 200 printable characters.");
         }
     }
+
+    internal static bool IsEmail(string email) =>
+        email.Length <= 320 && email.Contains('@', StringComparison.Ordinal) && !email.Any(char.IsWhiteSpace);
+
+    internal static bool IsDisplayName(string displayName) =>
+        displayName.Length <= 200 && Names.CheckTagValue("displayName", displayName) is null;
 
     public static UserDetails ToDetails(User user, IEnumerable<string> teams) => new(
         user.Id,

@@ -134,6 +134,7 @@ public static class BerthServer
         services.AddScoped<AuditTrail>();
         services.AddScoped<AuditService>();
         services.AddScoped<TokenService>();
+        services.AddScoped<ExternalSignIn>();
         services.AddScoped<UserService>();
         services.AddScoped<TeamService>();
         services.AddScoped<Bootstrapper>();
@@ -171,8 +172,7 @@ public static class BerthServer
         services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
         services.AddProblemDetails(o => o.CustomizeProblemDetails = c => c.ProblemDetails.Extensions.Remove("traceId"));
         services.AddExceptionHandler<RegistryExceptionHandler>();
-        services.AddAuthentication(ApiTokenAuthenticationHandler.SchemeName)
-            .AddScheme<ApiTokenAuthenticationOptions, ApiTokenAuthenticationHandler>(ApiTokenAuthenticationHandler.SchemeName, null);
+        services.AddBerthAuthentication(configuration);
         services.AddBerthOpenApi();
     }
 }

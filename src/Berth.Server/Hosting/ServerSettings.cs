@@ -21,5 +21,7 @@ public static class ServerSettings
         ["--urls"] = UrlsKey,
         ["--anonymous-read"] = "Registry:AnonymousRead",
         ["--no-fsync"] = "Storage:NoFsync",
+        ["--oidc-issuer"] = "Oidc:Issuer",
+        ["--oidc-audience"] = "Oidc:Audience",
     };
 }

@@ -48,5 +48,5 @@ internal sealed class AccessMiddleware(RequestDelegate next)
     }
 
     /// <summary>The same id that problem answers carry, so an audit entry leads to the request's log lines.</summary>
-    private static string RequestId(HttpContext context) => Activity.Current?.Id ?? context.TraceIdentifier;
+    internal static string RequestId(HttpContext context) => Activity.Current?.Id ?? context.TraceIdentifier;
 }

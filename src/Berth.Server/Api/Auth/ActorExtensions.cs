@@ -1,3 +1,4 @@
+using Berth.Contracts.Errors;
 using Berth.Core.Auth;
 using Berth.Core.Errors;
 using Microsoft.AspNetCore.Http;
@@ -18,7 +19,17 @@ public static class ActorExtensions
 
         if (context.Items.TryGetValue(typeof(AuthenticationOutcome), out var failure) && failure is AuthenticationOutcome { Failure: { } code } outcome)
         {
-            throw new RegistryException(code, outcome.Message ?? code.Title);
+            throw new RegistryException(code, outcome.Message ?? code.Title)
+            {
+                // The identity provider could not be reached to check the token.
+                Headers = code == ErrorCodes.Unavailable ? new Dictionary<string, string> { ["Retry-After"] = "5" } : new Dictionary<string, string>(),
+            };
+        }
+
+        if (context.Request.Headers.Authorization.ToString().Length > 0)
+        {
+            // Credentials that no handler accepted or explained are still never anonymous access.
+            throw new RegistryException(ErrorCodes.TokenInvalid, "The bearer token could not be validated.");
         }
 
         return Actor.Anonymous;

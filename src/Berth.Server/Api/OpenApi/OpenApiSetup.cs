@@ -35,7 +35,7 @@ internal static class OpenApiSetup
                     Type = SecuritySchemeType.Http,
                     Scheme = "bearer",
                     BearerFormat = "berth_<48 characters>",
-                    Description = "An API token created at first start (admin-token) or with 'berth token create'.",
+                    Description = "An API token created at first start (admin-token) or with 'berth token create'; on servers configured for OIDC, also the identity provider's JWT (docs/oidc.md).",
                 };
                 document.Security ??= [];
                 document.Security.Add(new OpenApiSecurityRequirement { [new OpenApiSecuritySchemeReference("bearer", document)] = [] });
