@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Buffers.Binary;
 using System.Globalization;
 using System.Security.Cryptography;
@@ -17,34 +18,73 @@ public static class AuditHash
 
     public static string Compute(AuditEntry entry)
     {
-        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-        Append(hash, entry.Id.ToString(CultureInfo.InvariantCulture));
-        Append(hash, DateTime.SpecifyKind(entry.At, DateTimeKind.Utc).Ticks.ToString(CultureInfo.InvariantCulture));
-        Append(hash, entry.ActorId?.ToString(CultureInfo.InvariantCulture));
-        Append(hash, entry.Actor);
-        Append(hash, entry.Action);
-        Append(hash, entry.Namespace);
-        Append(hash, entry.Target);
-        Append(hash, entry.Details);
-        Append(hash, entry.ClientAddress);
-        Append(hash, entry.RequestId);
-        Append(hash, entry.PreviousHash);
-        return Convert.ToHexStringLower(hash.GetHashAndReset());
-    }
-
-    private static void Append(IncrementalHash hash, string? value)
-    {
-        Span<byte> length = stackalloc byte[4];
-        if (value is null)
+        Span<byte> id = stackalloc byte[20];
+        Span<byte> ticks = stackalloc byte[20];
+        Span<byte> actorId = stackalloc byte[20];
+        entry.Id.TryFormat(id, out var idLength, provider: CultureInfo.InvariantCulture);
+        DateTime.SpecifyKind(entry.At, DateTimeKind.Utc).Ticks.TryFormat(ticks, out var ticksLength, provider: CultureInfo.InvariantCulture);
+        var actorIdLength = -1;
+        if (entry.ActorId is { } actor)
         {
-            BinaryPrimitives.WriteInt32BigEndian(length, -1);
-            hash.AppendData(length);
-            return;
+            actor.TryFormat(actorId, out actorIdLength, provider: CultureInfo.InvariantCulture);
         }
 
-        var bytes = Encoding.UTF8.GetBytes(value);
-        BinaryPrimitives.WriteInt32BigEndian(length, bytes.Length);
-        hash.AppendData(length);
-        hash.AppendData(bytes);
+        string?[] text = [entry.Actor, entry.Action, entry.Namespace, entry.Target, entry.Details, entry.ClientAddress, entry.RequestId, entry.PreviousHash];
+        var size = (4 * 11) + idLength + ticksLength + Math.Max(actorIdLength, 0);
+        foreach (var value in text)
+        {
+            size += value is null ? 0 : Encoding.UTF8.GetByteCount(value);
+        }
+
+        var rented = ArrayPool<byte>.Shared.Rent(size);
+        try
+        {
+            var buffer = rented.AsSpan();
+            var at = 0;
+            Append(buffer, ref at, id[..idLength]);
+            Append(buffer, ref at, ticks[..ticksLength]);
+            if (actorIdLength < 0)
+            {
+                AppendNull(buffer, ref at);
+            }
+            else
+            {
+                Append(buffer, ref at, actorId[..actorIdLength]);
+            }
+
+            foreach (var value in text)
+            {
+                if (value is null)
+                {
+                    AppendNull(buffer, ref at);
+                    continue;
+                }
+
+                var length = Encoding.UTF8.GetBytes(value, buffer[(at + 4)..]);
+                BinaryPrimitives.WriteInt32BigEndian(buffer[at..], length);
+                at += 4 + length;
+            }
+
+            Span<byte> hash = stackalloc byte[SHA256.HashSizeInBytes];
+            SHA256.HashData(buffer[..at], hash);
+            return Convert.ToHexStringLower(hash);
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(rented);
+        }
+    }
+
+    private static void Append(Span<byte> buffer, ref int at, ReadOnlySpan<byte> value)
+    {
+        BinaryPrimitives.WriteInt32BigEndian(buffer[at..], value.Length);
+        value.CopyTo(buffer[(at + 4)..]);
+        at += 4 + value.Length;
+    }
+
+    private static void AppendNull(Span<byte> buffer, ref int at)
+    {
+        BinaryPrimitives.WriteInt32BigEndian(buffer[at..], -1);
+        at += 4;
     }
 }

@@ -1,3 +1,4 @@
+using Berth.Core.Audit;
 using Berth.Core.Data;
 using Berth.Core.Data.Entities;
 using Microsoft.EntityFrameworkCore;
@@ -8,41 +9,36 @@ namespace Berth.Core.Auth;
 /// First start: when there are no users yet, creates the administrator and an admin token for it.
 /// Returns the secret (shown once by the caller) or null when the server was already set up.
 /// </summary>
-public sealed class Bootstrapper(RegistryDbContext db, TimeProvider clock)
+public sealed class Bootstrapper(RegistryDbContext db, AuditTrail audit, TimeProvider clock)
 {
     public const string AdminName = "admin";
 
-    public async Task<string?> EnsureAdministratorAsync(CancellationToken cancellationToken)
-    {
-        if (await db.Users.AnyAsync(cancellationToken))
+    public async Task<string?> EnsureAdministratorAsync(CancellationToken cancellationToken) =>
+        await db.InTransactionWithRetryAsync(async ct =>
         {
-            return null;
-        }
+            // A replica that loses the race to bootstrap starts over here and finds the other's administrator.
+            if (await db.Users.AnyAsync(ct))
+            {
+                return null;
+            }
 
-        var now = clock.GetUtcNow().UtcDateTime;
-        var admin = new User { Name = AdminName, DisplayName = "Administrator", IsAdmin = true, CreatedAt = now };
-        var secret = TokenSecret.Generate();
-        db.Users.Add(admin);
-        db.ApiTokens.Add(new ApiToken
-        {
-            User = admin,
-            Name = "bootstrap",
-            Prefix = TokenSecret.DisplayPrefix(secret),
-            Hash = TokenSecret.Hash(secret),
-            Scopes = string.Join(',', ScopeNames.Format(TokenScopes.All)),
-            CreatedAt = now,
-        });
-        try
-        {
-            await db.SaveChangesAsync(cancellationToken);
-        }
-        catch (DbUpdateException e) when (db.Errors.IsUniqueViolation(e))
-        {
-            // Another replica bootstrapped at the same moment; its token is the one.
-            db.ChangeTracker.Clear();
-            return null;
-        }
-
-        return secret;
-    }
+            var now = clock.GetUtcNow().UtcDateTime;
+            var admin = new User { Name = AdminName, DisplayName = "Administrator", IsAdmin = true, CreatedAt = now };
+            var secret = TokenSecret.Generate();
+            var token = new ApiToken
+            {
+                User = admin,
+                Name = "bootstrap",
+                Prefix = TokenSecret.DisplayPrefix(secret),
+                Hash = TokenSecret.Hash(secret),
+                Scopes = string.Join(',', ScopeNames.Format(TokenScopes.All)),
+                CreatedAt = now,
+            };
+            db.Users.Add(admin);
+            db.ApiTokens.Add(token);
+            audit.Record("user.create", null, $"user {AdminName}", new Dictionary<string, object?> { ["admin"] = true, ["reason"] = "first start" });
+            audit.Record("token.create", null, $"token {token.Prefix}… of {AdminName}", new Dictionary<string, object?> { ["name"] = token.Name, ["scopes"] = token.Scopes });
+            await db.SaveChangesAsync(ct);
+            return secret;
+        }, cancellationToken);
 }
