@@ -17,6 +17,8 @@ internal static class BerthCli
         [
             .. AuthCommands.Create(app),
             TokenCommands.Create(app),
+            UserCommands.Create(app),
+            TeamCommands.Create(app),
             PushCommand.Create(app),
             PullCommand.Create(app),
             ListCommand.Create(app),
