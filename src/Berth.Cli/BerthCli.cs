@@ -19,6 +19,8 @@ internal static class BerthCli
             TokenCommands.Create(app),
             UserCommands.Create(app),
             TeamCommands.Create(app),
+            MemberCommands.Create(app),
+            PolicyCommands.Create(app),
             PushCommand.Create(app),
             PullCommand.Create(app),
             ListCommand.Create(app),
