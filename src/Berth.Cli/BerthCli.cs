@@ -31,6 +31,8 @@ internal static class BerthCli
             SearchCommand.Create(app),
             RemoveCommand.Create(app),
             HistoryCommand.Create(app),
+            .. RequestCommands.Create(app),
+            AuditCommands.Create(app),
             ServeCommand.Create(),
         ])
         {
