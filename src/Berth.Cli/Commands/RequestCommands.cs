@@ -43,7 +43,13 @@ internal static class RequestCommands
 
             if (requests.Count == 0)
             {
-                context.Output.Line($"No {(wanted is null or "all" ? "" : wanted == RequestStates.Open ? "open " : wanted + " ")}requests{(space is null ? "" : " in " + space)}.");
+                var which = wanted switch
+                {
+                    null or RequestStates.Open => "open ",
+                    "all" => "",
+                    _ => wanted + " ",
+                };
+                context.Output.Line($"No {which}requests{(space is null ? "" : " in " + space)}.");
                 return ExitCodes.Success;
             }
 
