@@ -17,10 +17,6 @@ internal static class BerthCli
         [
             .. AuthCommands.Create(app),
             TokenCommands.Create(app),
-            UserCommands.Create(app),
-            TeamCommands.Create(app),
-            MemberCommands.Create(app),
-            PolicyCommands.Create(app),
             PushCommand.Create(app),
             PullCommand.Create(app),
             ListCommand.Create(app),
@@ -32,6 +28,10 @@ internal static class BerthCli
             RemoveCommand.Create(app),
             HistoryCommand.Create(app),
             .. RequestCommands.Create(app),
+            MemberCommands.Create(app),
+            PolicyCommands.Create(app),
+            UserCommands.Create(app),
+            TeamCommands.Create(app),
             AuditCommands.Create(app),
             ServeCommand.Create(),
         ])

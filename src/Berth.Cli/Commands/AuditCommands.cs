@@ -104,8 +104,8 @@ internal static class AuditCommands
     /// <summary>The filters <c>ls</c> and <c>export</c> share: a time range and a namespace.</summary>
     private sealed class Filter
     {
-        private readonly Option<string> _since = new("--since") { Description = "Entries at or after this time (ISO 8601: 2026-01-01, 2026-03-01T12:00Z; UTC unless an offset is given)." };
-        private readonly Option<string> _until = new("--until") { Description = "Entries before this time (ISO 8601, like --since)." };
+        private readonly Option<string> _since = new("--since") { HelpName = "time", Description = "Entries at or after this time (ISO 8601: 2026-01-01, 2026-03-01T12:00Z; UTC unless an offset is given)." };
+        private readonly Option<string> _until = new("--until") { HelpName = "time", Description = "Entries before this time (ISO 8601, like --since)." };
         private readonly Option<string> _namespace = new("--namespace", "-n") { Description = "Only entries about this namespace." };
 
         public void AddTo(Command command)

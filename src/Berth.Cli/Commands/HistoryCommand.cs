@@ -21,6 +21,7 @@ internal static class HistoryCommand
         var alias = new Option<string>("--alias") { Description = "Only entries about this alias (with --at: which version it named)." };
         var at = new Option<string>("--at")
         {
+            HelpName = "time",
             Description = "Time travel: which version held --stage or --alias at this moment (ISO 8601: 2026-03-01, 2026-03-01T12:00Z; UTC unless an offset is given).",
         };
         var command = new Command("history", "Show stage changes, alias moves, requests and deletions of a model, oldest first; or, with --at, who held a stage or alias then.")
@@ -30,8 +31,8 @@ internal static class HistoryCommand
         app.SetAction(command, async (context, parse, cancellationToken) =>
         {
             var reference = context.ModelOnly(parse.GetValue(model)!, "history");
-            var stageName = parse.GetValue(stage) is { } s ? Names.CheckStage(s) is { } stageProblem ? throw new UsageException(stageProblem) : s : null;
-            var aliasName = parse.GetValue(alias) is { } a ? Names.CheckAlias(a, stages: []) is { } aliasProblem ? throw new UsageException(aliasProblem) : a : null;
+            var stageName = parse.GetValue(stage) is { } s ? Checked(s, Names.CheckStage(s)) : null;
+            var aliasName = parse.GetValue(alias) is { } a ? Checked(a, Names.CheckAlias(a, stages: [])) : null;
             if (stageName is not null && aliasName is not null)
             {
                 throw new UsageException("Give --stage or --alias, not both.");
@@ -114,6 +115,8 @@ internal static class HistoryCommand
         "request" => $"request #{e.RequestId?.ToString(CultureInfo.InvariantCulture)} {e.Event}: {(e.Alias is { } a ? $"alias {a}" : $"stage {e.ToStage}")}",
         _ => e.Kind,
     };
+
+    private static string Checked(string name, string? problem) => problem is null ? name : throw new UsageException(problem);
 
     private static string Request(HistoryEntry e) => e.RequestId is { } id ? $" (request #{id.ToString(CultureInfo.InvariantCulture)})" : "";
 

@@ -17,13 +17,6 @@ internal static class RequestCommands
     public static IEnumerable<Command> Create(CliApp app) =>
         [List(app), Request(app), Review(app, Verb.Approve), Review(app, Verb.Reject), Review(app, Verb.Cancel)];
 
-    private enum Verb
-    {
-        Approve,
-        Reject,
-        Cancel,
-    }
-
     private static Command List(CliApp app)
     {
         var ns = new Argument<string?>("namespace") { Description = "Only the requests of this namespace (default: every namespace you may read).", Arity = ArgumentArity.ZeroOrOne };
@@ -181,4 +174,11 @@ internal static class RequestCommands
     private static string VersionOf(RequestInfo r) => $"{r.Namespace}/{r.Model}:{Number(r.Version)}";
 
     private static string Number(long value) => value.ToString(CultureInfo.InvariantCulture);
+
+    private enum Verb
+    {
+        Approve,
+        Reject,
+        Cancel,
+    }
 }

@@ -38,7 +38,7 @@ internal static class TokenCommands
                 result.AddError("--expires-in-days must be a positive number of days.");
             }
         });
-        var expires = new Option<string>("--expires") { Description = "Expire the token at this date or time (ISO 8601: 2026-12-31, 2026-12-31T18:00Z; UTC unless an offset is given)." };
+        var expires = new Option<string>("--expires") { HelpName = "time", Description = "Expire the token at this date or time (ISO 8601: 2026-12-31, 2026-12-31T18:00Z; UTC unless an offset is given)." };
         var user = new Option<string>("--user") { Description = "Create the token for this user (server administrators only; default: yourself)." };
         var command = new Command("create", "Create an API token; its secret is shown once.") { name, scopes, days, expires, user };
         app.SetAction(command, async (context, parse, cancellationToken) =>

@@ -14,8 +14,8 @@ internal static class UserCommands
         command.Subcommands.Add(List(app));
         command.Subcommands.Add(Show(app));
         command.Subcommands.Add(Set(app));
-        command.Subcommands.Add(Disable(app, disable: true));
-        command.Subcommands.Add(Disable(app, disable: false));
+        command.Subcommands.Add(SetDisabled(app, disable: true));
+        command.Subcommands.Add(SetDisabled(app, disable: false));
         command.Subcommands.Add(Reset(app));
         return command;
     }
@@ -130,7 +130,7 @@ internal static class UserCommands
         return command;
     }
 
-    private static Command Disable(CliApp app, bool disable)
+    private static Command SetDisabled(CliApp app, bool disable)
     {
         var name = NameArgument();
         var command = disable
