@@ -27,6 +27,12 @@ internal static class BerthCli
             SearchCommand.Create(app),
             RemoveCommand.Create(app),
             HistoryCommand.Create(app),
+            .. RequestCommands.Create(app),
+            MemberCommands.Create(app),
+            PolicyCommands.Create(app),
+            UserCommands.Create(app),
+            TeamCommands.Create(app),
+            AuditCommands.Create(app),
             ServeCommand.Create(),
         ])
         {

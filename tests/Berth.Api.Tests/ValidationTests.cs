@@ -169,6 +169,14 @@ public sealed class ValidationTests(ServerFixture fixture) : IClassFixture<Serve
     [InlineData("{\"files\":[{\"path\":\"a\",\"size\":1,\"digest\":\"md5:abc\"}]}", "invalid_digest")]
     public async Task InvalidVersionMetadataIsRejected(string json, string code)
     {
+        if (code == "model_not_found")
+        {
+            // The parent's namespace must exist for the answer to be about the model; whether another test
+            // created it first depends on the order the tests run in.
+            using var model = new ModelFolder(("m.bin", 10));
+            await Server.Client.PushAsync(model.Root, "acme", "meta-parent", new PushOptions(), cancellationToken: Ct);
+        }
+
         using var response = await Server.Http.SendJsonAsync(HttpMethod.Post, "/api/v1/models/acme/meta-tests/versions", json, Ct);
         await response.AssertProblemAsync(code == "model_not_found" ? HttpStatusCode.NotFound : HttpStatusCode.BadRequest, code);
     }

@@ -5,15 +5,17 @@ using Berth.Contracts.Naming;
 
 namespace Berth.Cli.Commands;
 
-/// <summary><c>berth alias set|rm|ls</c>: named, movable pointers to versions.</summary>
+/// <summary><c>berth alias set|rm|ls|protect|unprotect</c>: named, movable pointers to versions.</summary>
 internal static class AliasCommands
 {
     public static Command Create(CliApp app)
     {
-        var command = new Command("alias", "Point, remove and list aliases (champion, candidate, …).");
+        var command = new Command("alias", "Point, remove, list and protect aliases (champion, candidate, …).");
         command.Subcommands.Add(Set(app));
         command.Subcommands.Add(Remove(app));
         command.Subcommands.Add(List(app));
+        command.Subcommands.Add(Protect(app));
+        command.Subcommands.Add(Unprotect(app));
         return command;
     }
 
@@ -33,7 +35,9 @@ internal static class AliasCommands
             }
             else if (result.Request is { } opened)
             {
-                context.Output.Line($"request #{opened.Id.ToString(CultureInfo.InvariantCulture)} opened: alias {name} is protected; moving it to {version.ModelName}:{result.Version.Number.ToString(CultureInfo.InvariantCulture)} needs {opened.RequiredApprovals.ToString(CultureInfo.InvariantCulture)} approval(s).");
+                var id = opened.Id.ToString(CultureInfo.InvariantCulture);
+                context.Output.Line($"request #{id} opened: alias {name} is protected; moving it to {version.ModelName}:{result.Version.Number.ToString(CultureInfo.InvariantCulture)} needs {opened.RequiredApprovals.ToString(CultureInfo.InvariantCulture)} approval(s).");
+                context.Output.Line($"Approvers review it with 'berth approve {id}' or 'berth reject {id}'.");
             }
             else
             {
@@ -78,20 +82,89 @@ internal static class AliasCommands
         app.SetAction(command, async (context, parse, cancellationToken) =>
         {
             var reference = context.ModelOnly(parse.GetValue(model)!, "alias ls");
-            var aliases = await context.Client.ListAliasesAsync(CliContext.NamespaceOf(reference), reference.Model, cancellationToken).ToListAsync(cancellationToken);
+            var ns = CliContext.NamespaceOf(reference);
+            var aliases = await context.Client.ListAliasesAsync(ns, reference.Model, cancellationToken).ToListAsync(cancellationToken);
             if (context.Output.Json)
             {
                 context.Output.WriteJson(aliases, CliJson.Context.ListAliasInfo);
+                return ExitCodes.Success;
             }
-            else if (aliases.Count == 0)
+
+            var protection = (await context.Client.ListProtectedAliasesAsync(ns, reference.Model, cancellationToken)).ToDictionary(p => p.Name, StringComparer.Ordinal);
+            if (aliases.Count == 0 && protection.Count == 0)
             {
                 context.Output.Line($"{reference.ModelName} has no aliases.");
+                return ExitCodes.Success;
+            }
+
+            // Protected aliases that point nowhere yet are listed too: moving them already needs approvals.
+            var rows = aliases.Select(a => (a.Name, Version: a.Version.ToString(CultureInfo.InvariantCulture), Updated: TextFormat.ShortTime(a.UpdatedAt), By: a.UpdatedBy))
+                .Concat(protection.Keys.Where(name => aliases.All(a => a.Name != name)).Select(name => (Name: name, Version: "-", Updated: "", By: "")))
+                .OrderBy(r => r.Name, StringComparer.Ordinal);
+            context.Output.Table(
+                ["ALIAS", "VERSION", "UPDATED", "BY", "PROTECTED"],
+                rows.Select(r => (IReadOnlyList<string>)
+                [
+                    r.Name,
+                    r.Version,
+                    r.Updated,
+                    r.By,
+                    protection.TryGetValue(r.Name, out var p) ? $"yes ({TextFormat.Count(p.RequiredApprovals, "approval")})" : "-",
+                ]));
+            return ExitCodes.Success;
+        });
+        return command;
+    }
+
+    private static Command Protect(CliApp app)
+    {
+        var model = new Argument<string>("model") { Description = "The model, e.g. acme/fraud." };
+        var alias = new Argument<string>("alias") { Description = "The alias to protect, e.g. champion." };
+        var approvals = new Option<int>("--approvals") { Description = "Approvals a move of the alias needs (default 1).", DefaultValueFactory = _ => 1 };
+        approvals.Validators.Add(result =>
+        {
+            if (result.GetValueOrDefault<int>() < 1)
+            {
+                result.AddError("--approvals must be 1 or more.");
+            }
+        });
+        var command = new Command("protect", "Make moving an alias need approvals: 'alias set' then opens a request.") { model, alias, approvals };
+        app.SetAction(command, async (context, parse, cancellationToken) =>
+        {
+            var reference = context.ModelOnly(parse.GetValue(model)!, "alias protect");
+            var name = CheckAlias(parse.GetValue(alias)!);
+            var result = await context.Client.ProtectAliasAsync(CliContext.NamespaceOf(reference), reference.Model, name, parse.GetValue(approvals), cancellationToken);
+            if (context.Output.Json)
+            {
+                context.Output.WriteJson(result, CliJson.Context.ProtectedAliasInfo);
             }
             else
             {
-                context.Output.Table(
-                    ["ALIAS", "VERSION", "UPDATED", "BY"],
-                    aliases.Select(a => (IReadOnlyList<string>)[a.Name, a.Version.ToString(CultureInfo.InvariantCulture), TextFormat.ShortTime(a.UpdatedAt), a.UpdatedBy]));
+                context.Output.Line($"{reference.ModelName}:{result.Name} is protected: moving it needs {TextFormat.Count(result.RequiredApprovals, "approval")}.");
+            }
+
+            return ExitCodes.Success;
+        });
+        return command;
+    }
+
+    private static Command Unprotect(CliApp app)
+    {
+        var model = new Argument<string>("model") { Description = "The model, e.g. acme/fraud." };
+        var alias = new Argument<string>("alias") { Description = "The alias, e.g. champion." };
+        var command = new Command("unprotect", "Stop protecting an alias: it moves at once again.") { model, alias };
+        app.SetAction(command, async (context, parse, cancellationToken) =>
+        {
+            var reference = context.ModelOnly(parse.GetValue(model)!, "alias unprotect");
+            var name = CheckAlias(parse.GetValue(alias)!);
+            await context.Client.UnprotectAliasAsync(CliContext.NamespaceOf(reference), reference.Model, name, cancellationToken);
+            if (context.Output.Json)
+            {
+                context.Output.WriteJson(new AliasUnprotectedOutput(reference.ModelName, name, false), CliJson.Context.AliasUnprotectedOutput);
+            }
+            else
+            {
+                context.Output.Line($"{reference.ModelName}:{name} is no longer protected.");
             }
 
             return ExitCodes.Success;

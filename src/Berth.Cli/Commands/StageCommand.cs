@@ -1,6 +1,7 @@
-using Berth.Contracts.Dtos;
 using System.CommandLine;
+using System.Globalization;
 using Berth.Cli.Infrastructure;
+using Berth.Contracts.Dtos;
 using Berth.Contracts.Naming;
 
 namespace Berth.Cli.Commands;
@@ -31,7 +32,9 @@ internal static class StageCommand
             else if (result.Request is { } opened)
             {
                 var gate = opened.Gate is { } g ? $" ({g.Summary})" : "";
-                context.Output.Line($"request #{opened.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)} opened: needs {opened.RequiredApprovals.ToString(System.Globalization.CultureInfo.InvariantCulture)} approval(s){gate}");
+                var id = opened.Id.ToString(CultureInfo.InvariantCulture);
+                context.Output.Line($"request #{id} opened: {result.Version.Reference} -> {opened.Stage} needs {opened.RequiredApprovals.ToString(CultureInfo.InvariantCulture)} approval(s){gate}");
+                context.Output.Line($"Approvers review it with 'berth approve {id}' or 'berth reject {id}'.");
             }
             else if (result.Outcome == TransitionOutcomes.Unchanged)
             {

@@ -4,10 +4,13 @@ using Berth.Contracts.Dtos;
 
 namespace Berth.Cli.Commands;
 
-/// <summary><c>berth token create|list|revoke</c>: the caller's API tokens.</summary>
+/// <summary><c>berth token create|list|revoke</c>: the caller's API tokens (administrators also create them for others).</summary>
 internal static class TokenCommands
 {
     private static readonly string[] ScopeNames = ["read", "write", "admin"];
+
+    /// <summary>The name of tokens the CLI creates when none is given: where they are used.</summary>
+    public static string DefaultName => $"berth-cli@{Environment.MachineName.ToLowerInvariant()}";
 
     public static Command Create(CliApp app)
     {
@@ -35,13 +38,22 @@ internal static class TokenCommands
                 result.AddError("--expires-in-days must be a positive number of days.");
             }
         });
-        var command = new Command("create", "Create an API token; its secret is shown once.") { name, scopes, days };
+        var expires = new Option<string>("--expires") { HelpName = "time", Description = "Expire the token at this date or time (ISO 8601: 2026-12-31, 2026-12-31T18:00Z; UTC unless an offset is given)." };
+        var user = new Option<string>("--user") { Description = "Create the token for this user (server administrators only; default: yourself)." };
+        var command = new Command("create", "Create an API token; its secret is shown once.") { name, scopes, days, expires, user };
         app.SetAction(command, async (context, parse, cancellationToken) =>
         {
+            if (parse.GetValue(days) is not null && parse.GetValue(expires) is not null)
+            {
+                throw new UsageException("Give either --expires-in-days or --expires, not both.");
+            }
+
             var request = new CreateTokenRequest(
-                parse.GetValue(name) ?? $"berth-cli@{Environment.MachineName.ToLowerInvariant()}",
+                parse.GetValue(name) ?? DefaultName,
                 parse.GetValue(scopes) is { Length: > 0 } s ? s.Distinct(StringComparer.Ordinal).ToList() : null,
-                parse.GetValue(days));
+                parse.GetValue(days),
+                InputParser.OptionalTime(parse.GetValue(expires), "--expires"),
+                parse.GetValue(user));
             var created = await context.Client.CreateTokenAsync(request, cancellationToken);
             if (context.Output.Json)
             {
@@ -53,6 +65,7 @@ internal static class TokenCommands
             context.Output.Title($"Created token '{info.Name}' (id {info.Id}).");
             context.Output.Fields(
             [
+                ("user", info.User),
                 ("scopes", TextFormat.List(info.Scopes)),
                 ("expires", info.ExpiresAt is { } at ? TextFormat.Time(at) : "never"),
             ]);

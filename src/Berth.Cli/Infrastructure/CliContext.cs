@@ -48,7 +48,7 @@ internal sealed class CliContext(Output output) : IDisposable
     }
 
     public BerthClient Client => _client ??= CreateClient(
-        Server ?? throw new CliException($"Not logged in: run 'berth login <server url> --token <token>', or set {UrlVariable} and {TokenVariable}."),
+        Server ?? throw new CliException($"Not logged in: run 'berth login <server url> --user <name>' (or --token <token>), or set {UrlVariable} and {TokenVariable}."),
         Token);
 
     public static BerthClient CreateClient(string server, string? token) => new(new BerthClientOptions

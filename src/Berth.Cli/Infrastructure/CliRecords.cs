@@ -27,3 +27,15 @@ internal sealed record AliasRemovedOutput(string Model, string Alias, bool Remov
 
 /// <summary>The result of <c>berth logout --json</c>.</summary>
 internal sealed record LogoutOutput(string Config, bool LoggedOut, bool Revoked);
+
+/// <summary>The result of <c>berth passwd --json</c> (the API answers 204 without a body).</summary>
+internal sealed record PasswordChangedOutput(string User, bool Changed);
+
+/// <summary>The result of <c>berth team rm --json</c>.</summary>
+internal sealed record TeamRemovedOutput(string Team, bool Removed);
+
+/// <summary>The result of <c>berth member rm --json</c>: the user or the team that lost its role.</summary>
+internal sealed record MemberRemovedOutput(string Namespace, string? User, string? Team, bool Removed);
+
+/// <summary>The result of <c>berth alias unprotect --json</c>.</summary>
+internal sealed record AliasUnprotectedOutput(string Model, string Alias, bool Protected);

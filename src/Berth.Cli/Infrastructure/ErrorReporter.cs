@@ -45,7 +45,8 @@ internal static class ErrorReporter
                 hint = e.Code switch
                 {
                     "token_missing" or "token_invalid" or "token_expired" or "token_revoked" or "token_malformed" =>
-                        $"log in with 'berth login <server url> --token <token>', or set {CliContext.TokenVariable}.",
+                        $"log in with 'berth login <server url> --user <name>' or '--token <token>', or set {CliContext.TokenVariable}.",
+                    "user_disabled" => "a server administrator can enable the user again with 'berth user enable <name>'.",
                     "forbidden" => "your token lacks the permission or scope for this; 'berth whoami' shows who you are.",
                     _ => null,
                 };

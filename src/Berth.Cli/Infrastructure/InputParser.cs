@@ -7,13 +7,19 @@ namespace Berth.Cli.Infrastructure;
 
 /// <summary>
 /// Parses what users type besides references: <c>key=value</c> pairs, metrics (invariant-culture
-/// numbers), datasets (<c>uri[@algorithm:digest]</c>). Every failure is a <see cref="UsageException"/>
-/// that quotes the input and says what was expected.
+/// numbers), datasets (<c>uri[@algorithm:digest]</c>), times (ISO 8601) and namespace roles. Every failure
+/// is a <see cref="UsageException"/> that quotes the input and says what was expected.
 /// </summary>
 internal static partial class InputParser
 {
+    /// <summary>The roles a namespace grants, weakest first.</summary>
+    public static readonly IReadOnlyList<string> RoleNames = [Roles.Reader, Roles.Writer, Roles.Approver, Roles.Admin];
+
     [GeneratedRegex("^[A-Za-z0-9_+.-]{1,32}:[A-Za-z0-9+/=._-]{1,200}$", RegexOptions.CultureInvariant)]
     private static partial Regex DatasetDigest();
+
+    [GeneratedRegex(@"^\d{4}-\d{2}-\d{2}(?:[Tt ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,7})?)?(?:[Zz]|[+-]\d{2}:?\d{2})?)?$", RegexOptions.CultureInvariant)]
+    private static partial Regex IsoTime();
 
     /// <summary><c>key=value</c> pairs (the value may contain '=' and may be empty); a key may appear once.</summary>
     public static Dictionary<string, string> Pairs(IEnumerable<string>? values, string kind, string option)
@@ -89,6 +95,28 @@ internal static partial class InputParser
 
         return new DatasetRef(text);
     }
+
+    /// <summary>
+    /// An ISO 8601 date (<c>2026-01-01</c>: midnight UTC) or date-time (<c>2026-03-01T12:00Z</c>,
+    /// <c>2026-03-01T12:00:00.123456+02:00</c>; UTC when it has no offset).
+    /// </summary>
+    public static DateTimeOffset Time(string text, string option)
+    {
+        if (IsoTime().IsMatch(text) && DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var time))
+        {
+            return time;
+        }
+
+        throw new UsageException($"{option} '{text}': expected an ISO 8601 date or date-time, e.g. 2026-01-01 or 2026-03-01T12:00Z (UTC unless it has an offset).");
+    }
+
+    public static DateTimeOffset? OptionalTime(string? text, string option) => text is null ? null : Time(text, option);
+
+    /// <summary>A namespace role: reader, writer, approver or admin.</summary>
+    public static string Role(string text) =>
+        RoleNames.Contains(text, StringComparer.Ordinal)
+            ? text
+            : throw new UsageException($"'{text}' is not a role; use {string.Join(", ", RoleNames.SkipLast(1))} or {RoleNames[^1]}.");
 
     private static (string Key, string Value) Split(string text, string kind, string option)
     {

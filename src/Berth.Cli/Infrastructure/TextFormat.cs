@@ -29,6 +29,18 @@ internal static class TextFormat
     public static string ShortTime(DateTimeOffset? time) =>
         time is { } t ? t.UtcDateTime.ToString("yyyy-MM-dd HH:mm", CultureInfo.InvariantCulture) : "";
 
+    /// <summary>How long ago, in the largest whole unit: <c>45s</c>, <c>12m</c>, <c>5h</c>, <c>3d</c>.</summary>
+    public static string Age(DateTimeOffset time, DateTimeOffset now)
+    {
+        var age = now - time;
+        return age.TotalSeconds < 60 ? $"{Math.Max(0, (int)age.TotalSeconds)}s" :
+            age.TotalMinutes < 60 ? $"{(int)age.TotalMinutes}m" :
+            age.TotalHours < 48 ? $"{(int)age.TotalHours}h" :
+            $"{(int)age.TotalDays}d";
+    }
+
+    public static string YesNo(bool value) => value ? "yes" : "no";
+
     public static string Seconds(TimeSpan elapsed) =>
         elapsed.TotalSeconds < 10 ? $"{elapsed.TotalSeconds.ToString("0.00", CultureInfo.InvariantCulture)} s" : $"{elapsed.TotalSeconds.ToString("0", CultureInfo.InvariantCulture)} s";
 
