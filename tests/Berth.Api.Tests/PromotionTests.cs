@@ -177,6 +177,8 @@ public sealed class PromotionTests(PromotionTests.World world) : IClassFixture<P
         var done = await world.Bob.Client.RejectRequestAsync(rejected.Id, "no fairness eval", Ct);
         Assert.Equal((RequestStates.Rejected, "no fairness eval", "bob"), (done.State, done.CloseReason, done.ClosedBy));
         Assert.Null((await Admin.GetVersionAsync(Ref(ns, "fraud", 1), cancellationToken: Ct)).Stage);
+        var story = (await Admin.GetHistoryAsync(ns, "fraud", kind: "request", cancellationToken: Ct).ToListAsync(Ct)).Where(h => h.RequestId == rejected.Id);
+        Assert.Equal([("opened", "alice", (string?)null), ("rejected", "bob", "no fairness eval")], story.Select(h => (h.Event!, h.Actor, h.Comment)));
 
         var cancelled = (await world.Alice.Client.ChangeStageAsync(Ref(ns, "fraud", 2), "production", cancellationToken: Ct)).Request!;
         var byOther = await Assert.ThrowsAsync<BerthProblemException>(() => world.Bob.Client.CancelRequestAsync(cancelled.Id, cancellationToken: Ct));

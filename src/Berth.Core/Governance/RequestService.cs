@@ -115,16 +115,18 @@ public sealed class RequestService(
             var version = await db.Versions.SingleAsync(v => v.Id == request.VersionId, ct);
             request.Reviews.Add(new RequestReview { ReviewerId = actor.UserId, Decision = decision, Comment = comment, At = now });
             request.Revision++;
-            lifecycle.RecordRequest(actor, request.ModelId, request, version.Number, decision == ReviewDecision.Approve ? "approved" : "rejected", comment, now);
-            audit.Record(decision == ReviewDecision.Approve ? "request.approve" : "request.reject", ns, $"request #{id}", new Dictionary<string, object?> { ["comment"] = comment });
-
             if (decision == ReviewDecision.Reject)
             {
                 lifecycle.Close(actor, request.Model, request, RequestState.Rejected, comment ?? $"rejected by {actor.Name}", now);
             }
-            else if (request.Reviews.Count(r => r.Decision == ReviewDecision.Approve) >= request.RequiredApprovals)
+            else
             {
-                await ApplyAsync(actor, request, version, now, ct);
+                lifecycle.RecordRequest(actor, request.ModelId, request, version.Number, "approved", comment, now);
+                audit.Record("request.approve", ns, $"request #{id}", new Dictionary<string, object?> { ["comment"] = comment });
+                if (request.Reviews.Count(r => r.Decision == ReviewDecision.Approve) >= request.RequiredApprovals)
+                {
+                    await ApplyAsync(actor, request, version, now, ct);
+                }
             }
 
             await db.SaveChangesAsync(ct);

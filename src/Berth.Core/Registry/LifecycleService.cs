@@ -351,7 +351,13 @@ public sealed class LifecycleService(
             At = now,
             Comment = reason,
         });
-        audit.Record("request." + state.ToString().ToLowerInvariant(), model.Namespace.Name, $"request #{request.Id}", new Dictionary<string, object?> { ["reason"] = reason });
+        var action = state switch
+        {
+            RequestState.Rejected => "request.reject",
+            RequestState.Cancelled => "request.cancel",
+            _ => "request.supersede",
+        };
+        audit.Record(action, model.Namespace.Name, $"request #{request.Id}", new Dictionary<string, object?> { ["reason"] = reason });
     }
 
     internal void RecordRequest(Actor actor, long modelId, TransitionRequest request, int number, string @event, string? comment, DateTime now) =>
