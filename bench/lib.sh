@@ -54,10 +54,10 @@ make_file() { # path bytes
 # Berth server: start_berth <dir> [extra args] -> sets BERTH_PID, BERTH_URL, BERTH_TOKEN
 start_berth() {
   local dir="$1"; shift
-  rm -rf "$dir"
+  [ "${KEEP_DATA:-0}" = 1 ] || rm -rf "$dir"
   local port; port=$(free_port)
   BERTH_URL="http://127.0.0.1:$port"
-  "$bin/berth" serve --data "$dir" --urls "$BERTH_URL" "$@" > "$dir.log" 2>&1 &
+  "${BERTH_BIN:-$bin}/berth" serve --data "$dir" --urls "$BERTH_URL" "$@" > "$dir.log" 2>&1 &
   BERTH_PID=$!
   wait_http "$BERTH_URL/readyz" 60
   BERTH_TOKEN=$(cat "$dir/admin-token")

@@ -77,6 +77,12 @@ public static class FilterEvaluator
             case FilterFieldKind.Version:
                 return (Nullable(op, true) ?? CompareNumber(op, facts.Number, c.Values), facts.Number.ToString(CultureInfo.InvariantCulture));
 
+            case FilterFieldKind.Size:
+                return (Nullable(op, true) ?? CompareNumber(op, facts.TotalSize, c.Values), facts.TotalSize.ToString(CultureInfo.InvariantCulture));
+
+            case FilterFieldKind.Files:
+                return (Nullable(op, true) ?? CompareNumber(op, facts.FileCount, c.Values), facts.FileCount.ToString(CultureInfo.InvariantCulture));
+
             case FilterFieldKind.Created:
             {
                 var value = facts.CreatedAt;
@@ -98,7 +104,7 @@ public static class FilterEvaluator
                     FilterOperator.IsNull => aliases.Count == 0,
                     FilterOperator.IsNotNull => aliases.Count > 0,
                     FilterOperator.NotEqual or FilterOperator.NotLike or FilterOperator.NotILike or FilterOperator.NotIn =>
-                        aliases.Count > 0 && !aliases.Any(a => CompareString(Positive(op), a, c.Values, semver: false)),
+                        !aliases.Any(a => CompareString(Positive(op), a, c.Values, semver: false)),
                     _ => aliases.Any(a => CompareString(op, a, c.Values, semver: false)),
                 };
                 return (passed, actual);

@@ -27,6 +27,12 @@ public enum FilterFieldKind
     /// <summary><c>digest</c>: the manifest digest (string).</summary>
     Digest,
 
+    /// <summary><c>size</c>: the total size of the version's files in bytes (whole number).</summary>
+    Size,
+
+    /// <summary><c>files</c>: how many files the version has (whole number).</summary>
+    Files,
+
     /// <summary><c>metrics.&lt;key&gt;</c>: a metric (number, may be missing).</summary>
     Metric,
 

@@ -187,7 +187,7 @@ public static class FilterParser
                 return new FilterField(_current.KeyedKind, _current.Text);
             }
 
-            const string Fields = "name, namespace, version, semver, stage, alias, created, digest, metrics.<key>, params.<key> or tags.<key>";
+            const string Fields = "name, namespace, version, semver, stage, alias, created, digest, size, files, metrics.<key>, params.<key> or tags.<key>";
             if (_current.Kind != FilterTokenKind.Word || IsKeyword(_current.Text))
             {
                 throw Expected($"a condition: a field ({Fields}), 'not' or '('");
@@ -203,6 +203,8 @@ public static class FilterParser
                 "alias" => FilterFieldKind.Alias,
                 "created" => FilterFieldKind.Created,
                 "digest" => FilterFieldKind.Digest,
+                "size" => FilterFieldKind.Size,
+                "files" => FilterFieldKind.Files,
                 _ => null,
             };
             return kind is { } known
@@ -358,8 +360,10 @@ public static class FilterParser
             {
                 case ValueType.Number when token.Kind != FilterTokenKind.Number:
                     throw FilterErrors.At(token.Position, $"{field} is a number; expected a number, found {Describe(token)}");
-                case ValueType.Number when field.Kind == FilterFieldKind.Version && (token.Number != Math.Floor(token.Number) || token.Number is < int.MinValue or > int.MaxValue):
-                    throw FilterErrors.At(token.Position, $"version is a whole number; found {Describe(token)}");
+                case ValueType.Number when field.Kind is FilterFieldKind.Version or FilterFieldKind.Files && (token.Number != Math.Floor(token.Number) || token.Number is < int.MinValue or > int.MaxValue):
+                    throw FilterErrors.At(token.Position, $"{field} is a whole number; found {Describe(token)}");
+                case ValueType.Number when field.Kind == FilterFieldKind.Size && (token.Number != Math.Floor(token.Number) || token.Number is < long.MinValue or >= long.MaxValue):
+                    throw FilterErrors.At(token.Position, $"size is a whole number of bytes; found {Describe(token)}");
                 case ValueType.Number:
                     value = new NumberValue(token.Number);
                     break;
@@ -385,7 +389,7 @@ public static class FilterParser
 
         private static ValueType FieldType(FilterFieldKind kind) => kind switch
         {
-            FilterFieldKind.Version or FilterFieldKind.Metric => ValueType.Number,
+            FilterFieldKind.Version or FilterFieldKind.Size or FilterFieldKind.Files or FilterFieldKind.Metric => ValueType.Number,
             FilterFieldKind.Created => ValueType.Timestamp,
             _ => ValueType.String,
         };
@@ -393,6 +397,8 @@ public static class FilterParser
         private static string Example(FilterField field) => field.Kind switch
         {
             FilterFieldKind.Version => "3",
+            FilterFieldKind.Size => "2000000000",
+            FilterFieldKind.Files => "10",
             FilterFieldKind.Metric => "0.9",
             FilterFieldKind.Created => "'2026-01-01'",
             FilterFieldKind.Stage => "'production'",

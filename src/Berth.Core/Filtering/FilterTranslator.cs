@@ -98,6 +98,8 @@ public static class FilterTranslator
             FilterFieldKind.Stage => Scalar(Expression.Property(v, nameof(ModelVersion.Stage)), c, nullable: true),
             FilterFieldKind.Created => Scalar(Expression.Property(v, nameof(ModelVersion.CreatedAt)), c, nullable: false),
             FilterFieldKind.Digest => Scalar(Expression.Property(v, nameof(ModelVersion.ManifestDigest)), c, nullable: false),
+            FilterFieldKind.Size => Scalar(Expression.Property(v, nameof(ModelVersion.TotalSize)), c, nullable: false),
+            FilterFieldKind.Files => Scalar(Expression.Property(v, nameof(ModelVersion.FileCount)), c, nullable: false),
             FilterFieldKind.Alias => Aliases(Expression.Property(v, nameof(ModelVersion.Aliases)), c),
             FilterFieldKind.Metric => Keyed<VersionMetric>(v, nameof(ModelVersion.Metrics), nameof(VersionMetric.Name), nameof(VersionMetric.Value), c),
             FilterFieldKind.Param => Keyed<VersionParam>(v, nameof(ModelVersion.Params), nameof(VersionParam.Name), nameof(VersionParam.Value), c),
@@ -193,6 +195,7 @@ public static class FilterTranslator
         var list = value.Type switch
         {
             var t when t == typeof(int) => Parameter(values.Select(v => checked((int)((NumberValue)v).Value)).Distinct().ToList()),
+            var t when t == typeof(long) => Parameter(values.Select(v => checked((long)((NumberValue)v).Value)).Distinct().ToList()),
             var t when t == typeof(double) => Parameter(values.Select(v => ((NumberValue)v).Value).Distinct().ToList()),
             var t when t == typeof(DateTime) => Parameter(values.Select(v => ((TimestampValue)v).Utc).Distinct().ToList()),
             _ => Parameter(values.Select(Text).Distinct(StringComparer.Ordinal).ToList()),
@@ -204,6 +207,7 @@ public static class FilterTranslator
     private static Expression Literal(FilterValue literal, Type type) => literal switch
     {
         NumberValue n when type == typeof(int) => Parameter(checked((int)n.Value)),
+        NumberValue n when type == typeof(long) => Parameter(checked((long)n.Value)),
         NumberValue n when type == typeof(double) => Parameter(n.Value),
         TimestampValue t when type == typeof(DateTime) => Parameter(t.Utc),
         StringValue s when type == typeof(string) => Parameter(s.Value),

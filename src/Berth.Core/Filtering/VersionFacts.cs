@@ -10,6 +10,8 @@ public sealed record VersionFacts(
     IReadOnlyCollection<string> Aliases,
     DateTime CreatedAt,
     string Digest,
+    long TotalSize,
+    int FileCount,
     IReadOnlyDictionary<string, double> Metrics,
     IReadOnlyDictionary<string, string> Params,
     IReadOnlyDictionary<string, string> Tags);

@@ -30,6 +30,8 @@ public sealed class GateCheck(RegistryDbContext db)
             v.Aliases.Select(a => a.Name).ToList(),
             v.CreatedAt,
             v.ManifestDigest,
+            v.TotalSize,
+            v.FileCount,
             v.Metrics.ToDictionary(m => m.Name, m => m.Value, StringComparer.Ordinal),
             v.Params.ToDictionary(p => p.Name, p => p.Value, StringComparer.Ordinal),
             v.Tags.ToDictionary(t => t.Key, t => t.Value, StringComparer.Ordinal));

@@ -186,6 +186,8 @@ public sealed class SearchDatabase : IAsyncLifetime
                 CreatedById = 1,
                 ReadyAt = state == VersionState.Ready ? at : null,
                 Revision = 1,
+                TotalSize = id * 1000,
+                FileCount = number,
                 Metrics = (metrics ?? []).Select(m => new VersionMetric { Name = m.Name, Value = m.Value }).ToList(),
                 Params = (parameters ?? []).Select(p => new VersionParam { Name = p.Name, Value = p.Value }).ToList(),
                 Tags = (tags ?? []).Select(t => new VersionTag { Key = t.Key, Value = t.Value }).ToList(),

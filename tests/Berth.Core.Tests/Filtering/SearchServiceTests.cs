@@ -116,6 +116,11 @@ public sealed class SearchServiceTests
         [InlineData("created >= '2026-01-10' and created <= '2026-01-20T00:00:00Z'", new[] { A3, R1 })]
         [InlineData("created in ('2026-01-01', '2026-02-01')", new[] { A1, C2 })]
         [InlineData("created > '2026-01-20'", new[] { C2 })]
+        // size and files: numbers derived from the files (seeded as 1000 x id and the version number).
+        [InlineData("size > 5000", new[] { C1, C2, R1 })]
+        [InlineData("size <= 3000 and files >= 2", new[] { A2, A3 })]
+        [InlineData("files = 1", new[] { A1, C1, R1 })]
+        [InlineData("files in (2, 3) and not size = 7000", new[] { A2, A3 })]
         // precedence and negation reach the database intact.
         [InlineData("name = 'churn' or namespace = 'risk' and version = 2", new[] { C1, C2 })]
         [InlineData("(name = 'churn' or namespace = 'risk') and version = 1", new[] { C1, R1 })]
@@ -126,7 +131,17 @@ public sealed class SearchServiceTests
             var page = await database.SearchAsync(filter);
 
             Assert.Equal(expected.Order(StringComparer.Ordinal), Refs(page).Order(StringComparer.Ordinal));
+
+            // Gates evaluate the same language in memory: it must agree with the SQL translation.
+            var everything = await database.SearchAsync(null);
+            var parsed = FilterParser.Parse(filter);
+            var inMemory = everything.Items.Where(v => FilterEvaluator.Evaluate(parsed, Facts(v)).Passed).Select(v => v.Reference);
+            Assert.Equal(expected.Order(StringComparer.Ordinal), inMemory.Order(StringComparer.Ordinal));
         }
+
+        private static VersionFacts Facts(VersionInfo v) => new(
+            v.Namespace, v.Model, v.Number, v.SemVer, v.Stage, v.Aliases, v.CreatedAt.UtcDateTime, v.ManifestDigest, v.TotalSize, v.FileCount,
+            v.Metrics, v.Params, v.Tags);
 
         [Fact]
         public async Task FindsAVersionByItsManifestDigest()
