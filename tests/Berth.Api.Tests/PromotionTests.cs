@@ -118,6 +118,20 @@ public sealed class PromotionTests(PromotionTests.World world) : IClassFixture<P
     }
 
     [Fact]
+    public async Task APolicyKeepsAtLeastOneStage()
+    {
+        var ns = await world.NamespaceAsync();
+        foreach (var stage in new[] { "development", "staging", "production" })
+        {
+            await Admin.RemoveStageRuleAsync(ns, null, stage, Ct);
+        }
+
+        var last = await Assert.ThrowsAsync<BerthProblemException>(() => Admin.RemoveStageRuleAsync(ns, null, "archived", Ct));
+        Assert.Equal((HttpStatusCode.Conflict, "conflict"), (last.Status, last.Code));
+        Assert.Equal(["archived"], (await Admin.GetPolicyAsync(ns, cancellationToken: Ct)).Stages.Select(s => s.Stage));
+    }
+
+    [Fact]
     public async Task AProtectedStageNeedsApprovalsFromApproversOtherThanTheRequester()
     {
         var ns = await world.NamespaceAsync();

@@ -191,6 +191,23 @@ public sealed class UserTests(ServerFixture fixture) : IClassFixture<ServerFixtu
     }
 
     [Fact]
+    public async Task TheOperatorCanReserveNamespaceCreationToServerAdmins()
+    {
+        await using var server = await TestServer.StartAsync("--Registry:NamespaceCreation", "Admins");
+        using var ivan = await server.AddUserAsync("ivan");
+        using var folder = new ModelFolder(("w.bin", 16));
+        var push = await Assert.ThrowsAsync<BerthProblemException>(() => ivan.Client.PushAsync(folder.Root, "newspace", "m", new PushOptions(), cancellationToken: Ct));
+        Assert.Equal((HttpStatusCode.Forbidden, "forbidden"), (push.Status, push.Code));
+        var create = await Assert.ThrowsAsync<BerthProblemException>(() => ivan.Client.CreateNamespaceAsync(new CreateNamespaceRequest("newspace"), Ct));
+        Assert.Equal("forbidden", create.Code);
+        Assert.DoesNotContain(await server.Client.ListNamespacesAsync(Ct).ToListAsync(Ct), n => n.Name == "newspace");
+
+        await server.CreateNamespaceAsync("newspace");
+        await server.Client.SetMemberAsync("newspace", new SetMemberRequest(Roles.Writer, User: "ivan"), Ct);
+        Assert.Equal(1, (await ivan.Client.PushAsync(folder.Root, "newspace", "m", new PushOptions(), cancellationToken: Ct)).Version.Number);
+    }
+
+    [Fact]
     public async Task TeamsAreManagedByServerAdmins()
     {
         await Admin.CreateUserAsync(new CreateUserRequest("henry-teams"), Ct);

@@ -89,6 +89,13 @@ public sealed class PolicyService(RegistryDbContext db, ModelLookup lookup, Stag
             var rules = await OwnRulesAsync(space.Id, entity?.Id, ct);
             var rule = rules.FirstOrDefault(r => r.Stage == stage)
                 ?? throw Fail.Error(ErrorCodes.StageNotFound, $"The policy of {Scope(ns, model, null)} has no stage '{stage}'.");
+            if (rules.Count == 1)
+            {
+                Fail.With(ErrorCodes.Conflict, model is null
+                    ? $"'{stage}' is the last stage of {Scope(ns, null, null)}; a policy keeps at least one stage."
+                    : $"'{stage}' is the last stage of {Scope(ns, model, null)}'s own policy; use 'berth policy reset {ns}/{model}' to follow the namespace's policy again.");
+            }
+
             var holders = db.Versions.Where(v => v.Stage == stage && v.State == VersionState.Ready && v.Model.NamespaceId == space.Id);
             if (entity is not null)
             {

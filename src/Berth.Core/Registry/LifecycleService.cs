@@ -337,20 +337,7 @@ public sealed class LifecycleService(
         request.CloseReason = reason;
         request.Revision++;
         var number = db.Versions.Local.FirstOrDefault(v => v.Id == request.VersionId)?.Number;
-        db.History.Add(new ModelHistoryEntry
-        {
-            ModelId = model.Id,
-            Kind = HistoryKind.Request,
-            Event = state.ToString().ToLowerInvariant(),
-            RequestId = request.Id,
-            VersionId = request.VersionId,
-            VersionNumber = number,
-            ToStage = request.Stage,
-            Alias = request.Alias,
-            ActorId = ActorId(actor),
-            At = now,
-            Comment = reason,
-        });
+        RecordRequest(actor, model.Id, request, number, state.ToString().ToLowerInvariant(), reason, now);
         var action = state switch
         {
             RequestState.Rejected => "request.reject",
@@ -360,7 +347,7 @@ public sealed class LifecycleService(
         audit.Record(action, model.Namespace.Name, $"request #{request.Id}", new Dictionary<string, object?> { ["reason"] = reason });
     }
 
-    internal void RecordRequest(Actor actor, long modelId, TransitionRequest request, int number, string @event, string? comment, DateTime now) =>
+    internal void RecordRequest(Actor actor, long modelId, TransitionRequest request, int? number, string @event, string? comment, DateTime now) =>
         db.History.Add(new ModelHistoryEntry
         {
             ModelId = modelId,
