@@ -41,7 +41,6 @@ public static class PasswordHasher
         return CryptographicOperations.FixedTimeEquals(actual, expected);
     }
 
-    /// <summary>A random password for first sign-in or a reset: 20 characters from an unambiguous alphabet.</summary>
     /// <summary>
     /// Spends the same time as <see cref="Verify"/> when there is no hash to check (unknown or disabled
     /// user), so response times do not tell which user names exist.
@@ -54,6 +53,7 @@ public static class PasswordHasher
 
     private static readonly Lazy<string> DummyHash = new(() => Hash(GenerateOneTimePassword()));
 
+    /// <summary>A random password for first sign-in or a reset: 20 characters from an unambiguous alphabet.</summary>
     public static string GenerateOneTimePassword()
     {
         const string alphabet = "abcdefghjkmnpqrstuvwxyzABCDEFGHJKMNPQRSTUVWXYZ23456789";

@@ -100,6 +100,11 @@ public static class BerthServer
     {
         await app.Services.GetRequiredService<StartupTasks>().StartAsync(cancellationToken);
         await app.StartAsync(cancellationToken);
+
+        // Start-up (building the EF model, migrating, compiling the first queries) allocates tens of MB that are
+        // garbage once it is done. One aggressive collection hands that memory back to the OS instead of leaving
+        // it committed under the first requests: the idle and peak resident size drop by about as much.
+        GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
     }
 
     /// <summary>Runs the server until it is stopped (Ctrl+C or SIGTERM).</summary>
