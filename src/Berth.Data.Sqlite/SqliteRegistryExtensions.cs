@@ -1,4 +1,3 @@
-using Berth.Core.Audit;
 using Berth.Core.Data;
 using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
@@ -32,7 +31,8 @@ public static class SqliteRegistryExtensions
     internal static DbContextOptionsBuilder UseRegistrySqlite(this DbContextOptionsBuilder options, string connectionString, IInterceptor pragmas) =>
         options
             .UseSqlite(connectionString, sqlite => sqlite.MigrationsAssembly(typeof(SqliteRegistryExtensions).Assembly.GetName().Name))
-            .AddInterceptors(pragmas, new AuditChainInterceptor())
+            .AddInterceptors(pragmas)
+            .AddInterceptors(RegistryInterceptors.Create())
             // SQLite rebuilds a table to drop a column; the rebuild runs in the migration's transaction, only
             // the foreign-key pragma around it cannot. Nothing to act on, so not worth a warning at every start.
             .ConfigureWarnings(w => w.Ignore(RelationalEventId.NonTransactionalMigrationOperationWarning));

@@ -41,7 +41,8 @@ public sealed record VersionInfo(
     string CreatedBy,
     DateTimeOffset? ReadyAt,
     long Revision,
-    IReadOnlyList<FileEntry>? Files = null)
+    IReadOnlyList<FileEntry>? Files = null,
+    IReadOnlyList<DeploymentState>? Deployments = null)
 {
     /// <summary><c>namespace/model:number</c>.</summary>
     public string Reference => $"{Namespace}/{Model}:{Number}";

@@ -23,6 +23,10 @@ public static class ErrorCodes
     public static readonly ErrorCode InvalidCursor = new("invalid_cursor", 400, "The pagination cursor is invalid");
     public static readonly ErrorCode InvalidRange = new("invalid_range", 400, "The Content-Range or upload offset header is invalid");
     public static readonly ErrorCode InvalidRole = new("invalid_role", 400, "The role is not one of reader, writer, approver, admin");
+    public static readonly ErrorCode InvalidEventType = new("invalid_event_type", 400, "An event type is not one Berth emits");
+    public static readonly ErrorCode InvalidWebhookUrl = new("invalid_webhook_url", 400, "The webhook URL is not an absolute http(s) URL");
+    public static readonly ErrorCode ForbiddenAddress = new("forbidden_address", 400, "The webhook URL points at an address the server may not call");
+    public static readonly ErrorCode InvalidDeployment = new("invalid_deployment", 400, "The environment, status or endpoint of a deployment record is invalid");
     public static readonly ErrorCode WeakPassword = new("weak_password", 400, "The new password is too short or too long");
 
     // 401 / 403
@@ -51,6 +55,8 @@ public static class ErrorCodes
     public static readonly ErrorCode TeamNotFound = new("team_not_found", 404, "The team does not exist");
     public static readonly ErrorCode MemberNotFound = new("member_not_found", 404, "The user or team has no role in the namespace");
     public static readonly ErrorCode RequestNotFound = new("request_not_found", 404, "The transition request does not exist");
+    public static readonly ErrorCode WebhookNotFound = new("webhook_not_found", 404, "The webhook does not exist");
+    public static readonly ErrorCode DeliveryNotFound = new("delivery_not_found", 404, "The webhook delivery does not exist");
     public static readonly ErrorCode StageNotFound = new("stage_not_found", 404, "The policy has no such stage");
     public static readonly ErrorCode VersionDeleted = new("version_deleted", 410, "The version was deleted");
 

@@ -76,6 +76,12 @@ public static partial class Names
         return null;
     }
 
+    /// <summary>Deployment environments (e.g. <c>prod-eu</c>): the same rule as namespaces, 1-64 characters.</summary>
+    public static string? CheckEnvironment(string? value) =>
+        value is { Length: >= 1 and <= NamespaceMaxLength } && SegmentRegex().IsMatch(value)
+            ? null
+            : $"Invalid environment '{Show(value)}': use 1-{NamespaceMaxLength} lowercase letters and digits, with single '-', '_' or '.' between them (e.g. 'prod-eu').";
+
     public static string? CheckStage(string? value) =>
         value is { Length: >= 1 and <= StageMaxLength } && StageRegex().IsMatch(value) &&
         !string.Equals(value, Latest, StringComparison.Ordinal) && !VersionLikeRegex().IsMatch(value)

@@ -13,9 +13,15 @@ public class RegistryDbContext(DbContextOptions options) : DbContext(options)
     private IDatabaseErrors? _errors;
 
     /// <summary>How this provider reports unique violations and outages (registered by the provider project).</summary>
-    public IDatabaseErrors Errors => _errors ??=
-        this.GetService<IDbContextOptions>().FindExtension<CoreOptionsExtension>()?.ApplicationServiceProvider?.GetService(typeof(IDatabaseErrors)) as IDatabaseErrors
+    public IDatabaseErrors Errors => _errors ??= GetApplicationService<IDatabaseErrors>()
         ?? throw new InvalidOperationException("No IDatabaseErrors is registered: add the metadata store with its provider's AddXxxRegistry().");
+
+    /// <summary>Set by the outbox when this unit of work added events; cleared when its transaction ends.</summary>
+    internal bool EventsToAnnounce { get; set; }
+
+    /// <summary>A service of the application (not of EF's internal provider), if registered.</summary>
+    internal T? GetApplicationService<T>() where T : class =>
+        this.GetService<IDbContextOptions>().FindExtension<CoreOptionsExtension>()?.ApplicationServiceProvider?.GetService(typeof(T)) as T;
 
     public DbSet<User> Users => Set<User>();
     public DbSet<ApiToken> ApiTokens => Set<ApiToken>();
@@ -43,6 +49,12 @@ public class RegistryDbContext(DbContextOptions options) : DbContext(options)
     public DbSet<RequestReview> RequestReviews => Set<RequestReview>();
     public DbSet<AuditEntry> AuditLog => Set<AuditEntry>();
     public DbSet<AuditHead> AuditHeads => Set<AuditHead>();
+    public DbSet<EventRecord> Events => Set<EventRecord>();
+    public DbSet<EventHead> EventHeads => Set<EventHead>();
+    public DbSet<Webhook> Webhooks => Set<Webhook>();
+    public DbSet<WebhookDelivery> WebhookDeliveries => Set<WebhookDelivery>();
+    public DbSet<WebhookAttempt> WebhookAttempts => Set<WebhookAttempt>();
+    public DbSet<Deployment> Deployments => Set<Deployment>();
 
     protected override void ConfigureConventions(ModelConfigurationBuilder configurationBuilder)
     {

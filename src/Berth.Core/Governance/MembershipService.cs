@@ -6,13 +6,14 @@ using Berth.Core.Common;
 using Berth.Core.Data;
 using Berth.Core.Data.Entities;
 using Berth.Core.Errors;
+using Berth.Core.Events;
 using Berth.Core.Registry;
 using Microsoft.EntityFrameworkCore;
 
 namespace Berth.Core.Governance;
 
 /// <summary>Who holds which role in a namespace (users and teams), managed by the namespace's admins.</summary>
-public sealed class MembershipService(RegistryDbContext db, ModelLookup lookup, UserService users, TeamService teams, AccessControl access, AuditTrail audit, TimeProvider clock)
+public sealed class MembershipService(RegistryDbContext db, ModelLookup lookup, UserService users, TeamService teams, AccessControl access, AuditTrail audit, EventLog events, TimeProvider clock)
 {
     public async Task<Page<MemberInfo>> ListAsync(string ns, Paging paging, CancellationToken cancellationToken)
     {
@@ -53,6 +54,10 @@ public sealed class MembershipService(RegistryDbContext db, ModelLookup lookup, 
             member.GrantedById = actor.UserId;
             audit.Record(previous is null ? "member.add" : "member.update", ns, user is not null ? $"user {user.Name}" : $"team {team!.Name}",
                 new Dictionary<string, object?> { ["role"] = RoleName(role), ["previous"] = previous is { } p ? RoleName(p) : null });
+            events.Publish(EventTypes.MemberChanged, EventSubject.Of(space), null,
+                new Dictionary<string, object?> { ["role"] = previous is { } was ? RoleName(was) : null },
+                new Dictionary<string, object?> { ["role"] = RoleName(role) },
+                new Dictionary<string, object?> { ["user"] = user?.Name, ["team"] = team?.Name });
             await db.SaveChangesAsync(ct);
             return member.Id;
         }, cancellationToken);
@@ -71,6 +76,10 @@ public sealed class MembershipService(RegistryDbContext db, ModelLookup lookup, 
                 ?? throw Fail.Error(ErrorCodes.MemberNotFound, $"{(userName is not null ? $"User '{userName}'" : $"Team '{teamName}'")} has no role in namespace '{ns}'.");
             db.NamespaceMembers.Remove(member);
             audit.Record("member.remove", ns, userName is not null ? $"user {userName}" : $"team {teamName}", new Dictionary<string, object?> { ["role"] = RoleName(member.Role) });
+            events.Publish(EventTypes.MemberChanged, EventSubject.Of(space), null,
+                new Dictionary<string, object?> { ["role"] = RoleName(member.Role) },
+                new Dictionary<string, object?> { ["role"] = null },
+                new Dictionary<string, object?> { ["user"] = userName, ["team"] = teamName });
             await db.SaveChangesAsync(ct);
             return true;
         }, cancellationToken);

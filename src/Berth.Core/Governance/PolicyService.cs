@@ -6,6 +6,7 @@ using Berth.Core.Auth;
 using Berth.Core.Data;
 using Berth.Core.Data.Entities;
 using Berth.Core.Errors;
+using Berth.Core.Events;
 using Berth.Core.Filtering;
 using Berth.Core.Registry;
 using Microsoft.EntityFrameworkCore;
@@ -16,7 +17,7 @@ namespace Berth.Core.Governance;
 /// Stage policies (per namespace, or per model replacing the namespace's) and protected aliases,
 /// managed by namespace admins. Every change is audited.
 /// </summary>
-public sealed class PolicyService(RegistryDbContext db, ModelLookup lookup, StagePolicies policies, AuditTrail audit, TimeProvider clock)
+public sealed class PolicyService(RegistryDbContext db, ModelLookup lookup, StagePolicies policies, AuditTrail audit, EventLog events, TimeProvider clock)
 {
     public const int MaxApprovals = 10;
 
@@ -74,6 +75,8 @@ public sealed class PolicyService(RegistryDbContext db, ModelLookup lookup, Stag
             rule.UpdatedAt = clock.GetUtcNow().UtcDateTime;
             rule.UpdatedById = actor.UserId;
             audit.Record("policy.set", ns, Scope(ns, model, stage), new Dictionary<string, object?> { ["before"] = before, ["after"] = Describe(rule) });
+            Changed(space, entity, "stage.set", before is null ? null : new Dictionary<string, object?> { ["stage"] = stage, ["rule"] = before },
+                new Dictionary<string, object?> { ["stage"] = stage, ["rule"] = Describe(rule) });
             await db.SaveChangesAsync(ct);
             return true;
         }, cancellationToken);
@@ -115,6 +118,7 @@ public sealed class PolicyService(RegistryDbContext db, ModelLookup lookup, Stag
             }
 
             audit.Record("policy.remove", ns, Scope(ns, model, stage), new Dictionary<string, object?> { ["before"] = Describe(rule) });
+            Changed(space, entity, "stage.remove", new Dictionary<string, object?> { ["stage"] = stage, ["rule"] = Describe(rule) }, null);
             await db.SaveChangesAsync(ct);
             return true;
         }, cancellationToken);
@@ -126,12 +130,13 @@ public sealed class PolicyService(RegistryDbContext db, ModelLookup lookup, Stag
     {
         await db.InTransactionWithRetryAsync(async ct =>
         {
-            var (_, entity) = await ScopeAsync(ns, model, ct);
+            var (space, entity) = await ScopeAsync(ns, model, ct);
             var own = await db.StageRules.Where(r => r.ModelId == entity!.Id).ToListAsync(ct);
             if (own.Count > 0)
             {
                 db.StageRules.RemoveRange(own);
                 audit.Record("policy.reset", ns, Scope(ns, model, null));
+                Changed(space, entity, "reset", null, null);
                 await db.SaveChangesAsync(ct);
             }
 
@@ -168,6 +173,7 @@ public sealed class PolicyService(RegistryDbContext db, ModelLookup lookup, Stag
 
             row.RequiredApprovals = request.RequiredApprovals;
             audit.Record("alias.protect", ns, $"{ns}/{model} alias {alias}", new Dictionary<string, object?> { ["approvals"] = request.RequiredApprovals });
+            Changed(entity.Namespace, entity, "alias.protect", null, new Dictionary<string, object?> { ["alias"] = alias, ["requiredApprovals"] = request.RequiredApprovals });
             await db.SaveChangesAsync(ct);
             return true;
         }, cancellationToken);
@@ -183,10 +189,15 @@ public sealed class PolicyService(RegistryDbContext db, ModelLookup lookup, Stag
                 ?? throw Fail.Error(ErrorCodes.AliasNotFound, $"Alias '{alias}' of {ns}/{model} is not protected.");
             db.ProtectedAliases.Remove(row);
             audit.Record("alias.unprotect", ns, $"{ns}/{model} alias {alias}");
+            Changed(entity.Namespace, entity, "alias.unprotect", new Dictionary<string, object?> { ["alias"] = alias }, null);
             await db.SaveChangesAsync(ct);
             return true;
         }, cancellationToken);
     }
+
+    private void Changed(RegistryNamespace space, RegisteredModel? model, string change, IReadOnlyDictionary<string, object?>? before, IReadOnlyDictionary<string, object?>? after) =>
+        events.Publish(EventTypes.PolicyChanged, model is null ? EventSubject.Of(space) : EventSubject.Of(model), null, before, after,
+            new Dictionary<string, object?> { ["change"] = change });
 
     private async Task<(RegistryNamespace Space, RegisteredModel? Model)> ScopeAsync(string ns, string? model, CancellationToken cancellationToken)
     {

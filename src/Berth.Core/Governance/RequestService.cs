@@ -121,7 +121,7 @@ public sealed class RequestService(
             }
             else
             {
-                lifecycle.RecordRequest(actor, request.ModelId, request, version.Number, "approved", comment, now);
+                lifecycle.RecordRequest(actor, request.Model, request, version.Number, "approved", comment, now);
                 audit.Record("request.approve", ns, $"request #{id}", new Dictionary<string, object?> { ["comment"] = comment });
                 if (request.Reviews.Count(r => r.Decision == ReviewDecision.Approve) >= request.RequiredApprovals)
                 {
@@ -166,7 +166,7 @@ public sealed class RequestService(
         request.ClosedAt = now;
         request.ClosedById = actor.UserId;
         request.CloseReason = $"approved by {request.Reviews.Count(r => r.Decision == ReviewDecision.Approve)} of {request.RequiredApprovals}";
-        lifecycle.RecordRequest(actor, model.Id, request, version.Number, "applied", null, now);
+        lifecycle.RecordRequest(actor, model, request, version.Number, "applied", null, now);
         audit.Record("request.apply", model.Namespace.Name, $"request #{request.Id}", new Dictionary<string, object?> { ["version"] = version.Number });
 
         var others = await db.Requests.Where(r => r.ModelId == model.Id && r.Id != request.Id && r.State == RequestState.Open && r.Kind == request.Kind && r.Stage == request.Stage && r.Alias == request.Alias)

@@ -1,3 +1,5 @@
+using Berth.Contracts.Dtos;
+using Berth.Core.Events;
 using Berth.Core.Audit;
 using Berth.Core.Blobs;
 using Berth.Core.Configuration;
@@ -78,6 +80,7 @@ public sealed partial class MaintenanceService(
 
         var pendingCutoff = now - options.Value.PendingVersionTtl;
         var audit = scope.ServiceProvider.GetRequiredService<AuditTrail>();
+        var events = scope.ServiceProvider.GetRequiredService<EventLog>();
         var failed = await db.InTransactionWithRetryAsync(async ct =>
         {
             var abandoned = await db.Versions.Include(v => v.Model).ThenInclude(m => m.Namespace)
@@ -86,6 +89,8 @@ public sealed partial class MaintenanceService(
             {
                 audit.Record("version.fail", version.Model.Namespace.Name, $"{version.Model.Namespace.Name}/{version.Model.Name}:{version.Number}",
                     new Dictionary<string, object?> { ["reason"] = "not committed in time", ["semver"] = version.SemVer });
+                events.Publish(EventTypes.VersionFailed, EventSubject.Of(version.Model), version.Number,
+                    data: new Dictionary<string, object?> { ["reason"] = "not committed in time", ["semver"] = version.SemVer });
                 version.State = VersionState.Failed;
                 version.SemVer = null;
                 version.Revision++;

@@ -44,7 +44,9 @@ public static class DtoMapper
         v.CreatedBy.Name,
         Utc(v.ReadyAt),
         v.Revision,
-        withFiles ? v.Files.OrderBy(f => f.Path, StringComparer.Ordinal).Select(ToEntry).ToList() : null);
+        withFiles ? v.Files.OrderBy(f => f.Path, StringComparer.Ordinal).Select(ToEntry).ToList() : null,
+        v.Deployments.Where(d => d.Current && d.Status != DeploymentStatuses.Retired).OrderBy(d => d.Environment, StringComparer.Ordinal)
+            .Select(d => new DeploymentState(d.Environment, d.Endpoint, d.Status, Utc(d.At))).ToList());
 
     public static FileEntry ToEntry(VersionFile f) => new(f.Path, f.Size, f.Digest, f.MediaType);
 

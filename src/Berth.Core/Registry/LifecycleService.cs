@@ -7,6 +7,7 @@ using Berth.Core.Common;
 using Berth.Core.Data;
 using Berth.Core.Data.Entities;
 using Berth.Core.Errors;
+using Berth.Core.Events;
 using Berth.Core.Governance;
 using Microsoft.EntityFrameworkCore;
 
@@ -25,6 +26,7 @@ public sealed class LifecycleService(
     GateCheck gates,
     AccessControl access,
     AuditTrail audit,
+    EventLog events,
     TimeProvider clock)
 {
     public const int MaxCommentLength = 4096;
@@ -143,7 +145,7 @@ public sealed class LifecycleService(
             var current = await db.Aliases.Include(a => a.Version).FirstOrDefaultAsync(a => a.ModelId == entity.Id && a.Name == alias, ct)
                 ?? throw Fail.Error(ErrorCodes.AliasNotFound, $"Model '{ns}/{model}' has no alias '{alias}'.");
             Revisions.Check(expectedRevision, current.Revision, $"Alias '{alias}'");
-            RecordAlias(actor, entity.Id, alias, current.Version.Number, null, null, null);
+            RecordAlias(actor, entity, alias, current.Version.Number, null, null, null);
             audit.Record("alias.remove", ns, $"{ns}/{model} alias {alias}", new Dictionary<string, object?> { ["was"] = current.Version.Number });
             db.Aliases.Remove(current);
             await db.SaveChangesAsync(ct);
@@ -172,7 +174,7 @@ public sealed class LifecycleService(
             var holders = await db.Versions.Where(v => v.ModelId == model.Id && v.Stage == rule.Stage && v.Id != versionId && v.State == VersionState.Ready).ToListAsync(cancellationToken);
             foreach (var holder in holders)
             {
-                RecordStage(actor, model.Id, holder, rule.Stage, archive, $"archived: {model.Namespace.Name}/{model.Name}:{version.Number} entered exclusive stage '{rule.Stage}'", requestId, now);
+                RecordStage(actor, model, holder, rule.Stage, archive, $"archived: {model.Namespace.Name}/{model.Name}:{version.Number} entered exclusive stage '{rule.Stage}'", requestId, now);
                 audit.Record("stage.change", model.Namespace.Name, $"{model.Namespace.Name}/{model.Name}:{holder.Number}", new Dictionary<string, object?> { ["from"] = rule.Stage, ["to"] = archive, ["reason"] = "exclusive" });
                 holder.Stage = archive;
                 holder.StageChangedAt = now;
@@ -180,7 +182,7 @@ public sealed class LifecycleService(
             }
         }
 
-        RecordStage(actor, model.Id, version, version.Stage, rule.Stage, comment, requestId, now);
+        RecordStage(actor, model, version, version.Stage, rule.Stage, comment, requestId, now);
         audit.Record("stage.change", model.Namespace.Name, $"{model.Namespace.Name}/{model.Name}:{version.Number}",
             new Dictionary<string, object?> { ["from"] = version.Stage, ["to"] = rule.Stage, ["comment"] = comment, ["request"] = requestId });
         version.Stage = rule.Stage;
@@ -199,12 +201,12 @@ public sealed class LifecycleService(
         if (current is null)
         {
             db.Aliases.Add(new ModelAlias { ModelId = model.Id, Name = alias, VersionId = version.Id, UpdatedAt = now, UpdatedById = actor.UserId > 0 ? actor.UserId : version.CreatedById, Revision = 1 });
-            RecordAlias(actor, model.Id, alias, null, version.Number, version.Id, requestId);
+            RecordAlias(actor, model, alias, null, version.Number, version.Id, requestId);
             audit.Record("alias.set", model.Namespace.Name, target, new Dictionary<string, object?> { ["to"] = version.Number, ["request"] = requestId });
         }
         else if (current.VersionId != version.Id)
         {
-            RecordAlias(actor, model.Id, alias, current.Version.Number, version.Number, version.Id, requestId);
+            RecordAlias(actor, model, alias, current.Version.Number, version.Number, version.Id, requestId);
             audit.Record("alias.set", model.Namespace.Name, target, new Dictionary<string, object?> { ["from"] = current.Version.Number, ["to"] = version.Number, ["request"] = requestId });
             current.VersionId = version.Id;
             current.UpdatedAt = now;
@@ -226,7 +228,7 @@ public sealed class LifecycleService(
 
         foreach (var alias in aliases)
         {
-            RecordAlias(actor, model.Id, alias.Name, version.Number, null, null, null);
+            RecordAlias(actor, model, alias.Name, version.Number, null, null, null);
             audit.Record("alias.remove", model.Namespace.Name, $"{model.Namespace.Name}/{model.Name} alias {alias.Name}", new Dictionary<string, object?> { ["was"] = version.Number, ["reason"] = "version deleted" });
             db.Aliases.Remove(alias);
         }
@@ -272,7 +274,7 @@ public sealed class LifecycleService(
             Close(actor, model, previous, RequestState.Superseded, $"superseded by request #{request.Id}", now);
         }
 
-        RecordRequest(actor, model.Id, request, number, "opened", comment, now);
+        RecordRequest(actor, model, request, number, "opened", comment, now);
         audit.Record("request.open", model.Namespace.Name, $"request #{request.Id}", new Dictionary<string, object?>
         {
             ["version"] = $"{model.Namespace.Name}/{model.Name}:{number}",
@@ -325,7 +327,7 @@ public sealed class LifecycleService(
     /// into an exclusive stage cannot both read "no other holder". The model's ETag covers its stage
     /// holders and aliases, so it changes with them.
     /// </summary>
-    private async Task LockModelAsync(long modelId, CancellationToken cancellationToken) =>
+    internal async Task LockModelAsync(long modelId, CancellationToken cancellationToken) =>
         await db.Models.Where(m => m.Id == modelId).ExecuteUpdateAsync(s => s.SetProperty(m => m.Revision, m => m.Revision + 1), cancellationToken);
 
     /// <summary>Closes a request (tracked) with a final state, in the caller's transaction.</summary>
@@ -337,7 +339,7 @@ public sealed class LifecycleService(
         request.CloseReason = reason;
         request.Revision++;
         var number = db.Versions.Local.FirstOrDefault(v => v.Id == request.VersionId)?.Number;
-        RecordRequest(actor, model.Id, request, number, state.ToString().ToLowerInvariant(), reason, now);
+        RecordRequest(actor, model, request, number, state.ToString().ToLowerInvariant(), reason, now);
         var action = state switch
         {
             RequestState.Rejected => "request.reject",
@@ -347,10 +349,11 @@ public sealed class LifecycleService(
         audit.Record(action, model.Namespace.Name, $"request #{request.Id}", new Dictionary<string, object?> { ["reason"] = reason });
     }
 
-    internal void RecordRequest(Actor actor, long modelId, TransitionRequest request, int? number, string @event, string? comment, DateTime now) =>
+    internal void RecordRequest(Actor actor, RegisteredModel model, TransitionRequest request, int? number, string @event, string? comment, DateTime now)
+    {
         db.History.Add(new ModelHistoryEntry
         {
-            ModelId = modelId,
+            ModelId = model.Id,
             Kind = HistoryKind.Request,
             Event = @event,
             RequestId = request.Id,
@@ -362,11 +365,22 @@ public sealed class LifecycleService(
             At = now,
             Comment = comment,
         });
+        events.Publish($"request.{@event}", EventSubject.Of(model), number, data: new Dictionary<string, object?>
+        {
+            ["request"] = request.Id,
+            ["target"] = request.Kind == RequestKind.Stage ? "stage" : "alias",
+            ["stage"] = request.Stage,
+            ["alias"] = request.Alias,
+            ["requiredApprovals"] = request.RequiredApprovals,
+            ["comment"] = comment,
+        });
+    }
 
-    private void RecordStage(Actor actor, long modelId, ModelVersion version, string? from, string? to, string? comment, long? requestId, DateTime now) =>
+    private void RecordStage(Actor actor, RegisteredModel model, ModelVersion version, string? from, string? to, string? comment, long? requestId, DateTime now)
+    {
         db.History.Add(new ModelHistoryEntry
         {
-            ModelId = modelId,
+            ModelId = model.Id,
             Kind = HistoryKind.Stage,
             VersionId = version.Id,
             VersionNumber = version.Number,
@@ -377,11 +391,17 @@ public sealed class LifecycleService(
             Comment = comment,
             RequestId = requestId,
         });
+        events.Publish(EventTypes.StageChanged, EventSubject.Of(model), version.Number,
+            new Dictionary<string, object?> { ["stage"] = from },
+            new Dictionary<string, object?> { ["stage"] = to },
+            new Dictionary<string, object?> { ["comment"] = comment, ["request"] = requestId });
+    }
 
-    private void RecordAlias(Actor actor, long modelId, string alias, int? from, int? to, long? versionId, long? requestId) =>
+    private void RecordAlias(Actor actor, RegisteredModel model, string alias, int? from, int? to, long? versionId, long? requestId)
+    {
         db.History.Add(new ModelHistoryEntry
         {
-            ModelId = modelId,
+            ModelId = model.Id,
             Kind = HistoryKind.Alias,
             Alias = alias,
             VersionId = versionId,
@@ -391,6 +411,11 @@ public sealed class LifecycleService(
             At = clock.GetUtcNow().UtcDateTime,
             RequestId = requestId,
         });
+        events.Publish(to is null ? EventTypes.AliasRemoved : EventTypes.AliasMoved, EventSubject.Of(model), to ?? from,
+            new Dictionary<string, object?> { ["version"] = from },
+            new Dictionary<string, object?> { ["version"] = to },
+            new Dictionary<string, object?> { ["alias"] = alias, ["request"] = requestId });
+    }
 
     private static long? ActorId(Actor actor) => actor.IsUser ? actor.UserId : null;
 

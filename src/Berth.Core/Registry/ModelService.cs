@@ -7,11 +7,12 @@ using Berth.Core.Common;
 using Berth.Core.Data;
 using Berth.Core.Data.Entities;
 using Berth.Core.Errors;
+using Berth.Core.Events;
 using Microsoft.EntityFrameworkCore;
 
 namespace Berth.Core.Registry;
 
-public sealed class ModelService(RegistryDbContext db, ModelLookup lookup, NamespaceService namespaces, AuditTrail audit, TimeProvider clock)
+public sealed class ModelService(RegistryDbContext db, ModelLookup lookup, NamespaceService namespaces, AuditTrail audit, EventLog events, TimeProvider clock)
 {
     public async Task<Page<ModelInfo>> ListAsync(string ns, Paging paging, CancellationToken cancellationToken)
     {
@@ -48,7 +49,7 @@ public sealed class ModelService(RegistryDbContext db, ModelLookup lookup, Names
             }
 
             var now = clock.GetUtcNow().UtcDateTime;
-            db.Models.Add(new RegisteredModel
+            var created = new RegisteredModel
             {
                 Namespace = space,
                 Name = request.Name,
@@ -57,8 +58,11 @@ public sealed class ModelService(RegistryDbContext db, ModelLookup lookup, Names
                 UpdatedAt = now,
                 Revision = 1,
                 Tags = tags.Select(t => new ModelTag { Key = t.Key, Value = t.Value }).ToList(),
-            });
+            };
+            db.Models.Add(created);
             audit.Record("model.create", ns, $"{ns}/{request.Name}", new Dictionary<string, object?> { ["description"] = request.Description, ["tags"] = tags });
+            await db.SaveChangesAsync(ct);
+            events.Publish(EventTypes.ModelCreated, EventSubject.Of(created), after: new Dictionary<string, object?> { ["description"] = request.Description, ["tags"] = tags });
             await db.SaveChangesAsync(ct);
             return true;
         }, cancellationToken);
@@ -91,11 +95,9 @@ public sealed class ModelService(RegistryDbContext db, ModelLookup lookup, Names
             entity.Tags.AddRange(set.Select(t => new ModelTag { Key = t.Key, Value = t.Value }));
             entity.UpdatedAt = clock.GetUtcNow().UtcDateTime;
             entity.Revision++;
-            audit.Record("model.update", ns, $"{ns}/{model}", new Dictionary<string, object?>
-            {
-                ["before"] = before,
-                ["after"] = new Dictionary<string, object?> { ["description"] = entity.Description, ["tags"] = entity.Tags.ToDictionary(t => t.Key, t => t.Value) },
-            });
+            var after = new Dictionary<string, object?> { ["description"] = entity.Description, ["tags"] = entity.Tags.ToDictionary(t => t.Key, t => t.Value) };
+            audit.Record("model.update", ns, $"{ns}/{model}", new Dictionary<string, object?> { ["before"] = before, ["after"] = after });
+            events.Publish(EventTypes.ModelUpdated, EventSubject.Of(entity), before: before, after: after);
             await Revisions.SaveAsync(db, what, ct);
             return true;
         }, cancellationToken);
@@ -130,6 +132,8 @@ public sealed class ModelService(RegistryDbContext db, ModelLookup lookup, Names
             entity = new RegisteredModel { Namespace = space, Name = model, CreatedAt = now, UpdatedAt = now, Revision = 1 };
             db.Models.Add(entity);
             audit.Record("model.create", ns, $"{ns}/{model}");
+            await db.SaveChangesAsync(cancellationToken);
+            events.Publish(EventTypes.ModelCreated, EventSubject.Of(entity));
             await db.SaveChangesAsync(cancellationToken);
         }
 

@@ -7,12 +7,13 @@ using Berth.Core.Common;
 using Berth.Core.Data;
 using Berth.Core.Data.Entities;
 using Berth.Core.Errors;
+using Berth.Core.Events;
 using Berth.Core.Governance;
 using Microsoft.EntityFrameworkCore;
 
 namespace Berth.Core.Registry;
 
-public sealed class NamespaceService(RegistryDbContext db, AccessControl access, StagePolicies policies, AuditTrail audit, TimeProvider clock)
+public sealed class NamespaceService(RegistryDbContext db, AccessControl access, StagePolicies policies, AuditTrail audit, EventLog events, TimeProvider clock)
 {
     /// <summary>Namespaces the actor can read, by name.</summary>
     public async Task<Page<NamespaceInfo>> ListAsync(Actor actor, Paging paging, CancellationToken cancellationToken)
@@ -96,6 +97,7 @@ public sealed class NamespaceService(RegistryDbContext db, AccessControl access,
             ["admin"] = actor.IsUser ? actor.Name : null,
             ["stages"] = string.Join(',', Names.DefaultStages),
         });
+        events.Publish(EventTypes.NamespaceCreated, EventSubject.Of(space), after: new Dictionary<string, object?> { ["description"] = description });
         await db.SaveChangesAsync(cancellationToken);
         return space;
     }

@@ -1,3 +1,4 @@
+using Berth.Contracts.Dtos;
 using Berth.Core.Data.Entities;
 using Microsoft.EntityFrameworkCore;
 
@@ -17,6 +18,7 @@ internal static class RegistryQueries
             .Include(v => v.Datasets)
             .Include(v => v.Parents).ThenInclude(p => p.Parent).ThenInclude(p => p.Model).ThenInclude(m => m.Namespace)
             .Include(v => v.Aliases)
+            .Include(v => v.Deployments.Where(d => d.Current && d.Status != DeploymentStatuses.Retired))
             .AsSplitQuery();
 
     public static IQueryable<ModelVersion> Visible(this IQueryable<ModelVersion> query) =>

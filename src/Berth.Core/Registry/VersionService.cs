@@ -9,6 +9,7 @@ using Berth.Core.Configuration;
 using Berth.Core.Data;
 using Berth.Core.Data.Entities;
 using Berth.Core.Errors;
+using Berth.Core.Events;
 using Berth.Core.Governance;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
@@ -26,6 +27,7 @@ public sealed class VersionService(
     LifecycleService lifecycle,
     StagePolicies policies,
     AuditTrail audit,
+    EventLog events,
     IOptions<RegistryOptions> options,
     TimeProvider clock)
 {
@@ -108,6 +110,13 @@ public sealed class VersionService(
                 ["files"] = files.Count,
                 ["bytes"] = version.TotalSize,
             });
+            events.Publish(EventTypes.VersionCreated, EventSubject.Of(entity), number, data: new Dictionary<string, object?>
+            {
+                ["semver"] = semver,
+                ["digest"] = manifestDigest,
+                ["files"] = files.Count,
+                ["bytes"] = version.TotalSize,
+            });
             await db.SaveChangesAsync(ct);
             return version.Id;
         }, cancellationToken);
@@ -167,6 +176,15 @@ public sealed class VersionService(
                     var aliases = version.PendingAliases?.Split(',', StringSplitOptions.RemoveEmptyEntries) ?? [];
                     version.PendingAliases = null;
                     audit.Record("version.commit", ns, $"{ns}/{model}:{version.Number}", new Dictionary<string, object?> { ["digest"] = version.ManifestDigest });
+                    events.Publish(EventTypes.VersionReady, EventSubject.Of(entity), version.Number, data: new Dictionary<string, object?>
+                    {
+                        ["semver"] = version.SemVer,
+                        ["digest"] = version.ManifestDigest,
+                        ["files"] = version.FileCount,
+                        ["bytes"] = version.TotalSize,
+                        ["stage"] = version.Stage,
+                        ["aliases"] = aliases,
+                    });
                     await db.SaveChangesAsync(ct);
                     await lifecycle.PointPushedAliasesAsync(actor, entity, version, aliases, ct);
 
@@ -262,11 +280,9 @@ public sealed class VersionService(
             }
 
             version.Revision++;
-            audit.Record("version.update", ns, $"{ns}/{model}:{version.Number}", new Dictionary<string, object?>
-            {
-                ["before"] = before,
-                ["after"] = new Dictionary<string, object?> { ["description"] = version.Description, ["tags"] = version.Tags.ToDictionary(t => t.Key, t => t.Value) },
-            });
+            var after = new Dictionary<string, object?> { ["description"] = version.Description, ["tags"] = version.Tags.ToDictionary(t => t.Key, t => t.Value) };
+            audit.Record("version.update", ns, $"{ns}/{model}:{version.Number}", new Dictionary<string, object?> { ["before"] = before, ["after"] = after });
+            events.Publish(EventTypes.VersionUpdated, EventSubject.Of(await lookup.GetModelAsync(ns, model, ct)), version.Number, before, after);
             await Revisions.SaveAsync(db, what, ct);
             return true;
         }, cancellationToken);
@@ -300,6 +316,7 @@ public sealed class VersionService(
                 At = now,
             });
             audit.Record("version.delete", ns, $"{ns}/{model}:{version.Number}", new Dictionary<string, object?> { ["stage"] = version.Stage, ["digest"] = version.ManifestDigest });
+            events.Publish(EventTypes.VersionDeleted, EventSubject.Of(entity), version.Number, data: new Dictionary<string, object?> { ["stage"] = version.Stage, ["digest"] = version.ManifestDigest });
             await db.SaveChangesAsync(ct);
             return true;
         }, cancellationToken);

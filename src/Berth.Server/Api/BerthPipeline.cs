@@ -60,6 +60,7 @@ public static class BerthPipeline
         api.MapAdmin();
         api.MapGovernance();
         api.MapAudit();
+        api.MapEvents();
         return app;
     }
 

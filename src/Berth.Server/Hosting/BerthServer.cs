@@ -1,6 +1,8 @@
 using System.Text.Json.Serialization.Metadata;
 using Berth.Contracts.Json;
 using Berth.Core.Audit;
+using Berth.Core.Events;
+using Berth.Core.Webhooks;
 using Berth.Core.Auth;
 using Berth.Core.Blobs;
 using Berth.Core.Configuration;
@@ -157,6 +159,15 @@ public static class BerthServer
         services.AddScoped<MembershipService>();
         services.AddScoped<RequestService>();
         services.AddScoped<IdempotencyStore>();
+        services.AddScoped<EventLog>();
+        services.AddScoped<EventService>();
+        services.AddScoped<WebhookService>();
+        services.AddScoped<DeploymentService>();
+        services.AddSingleton<EventNotifier>();
+        services.AddSingleton<AddressPolicy>();
+        services.AddSingleton<WebhookSender>();
+        services.AddOptions<WebhookOptions>().BindConfiguration(WebhookOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+        services.AddHostedService<WebhookDeliveryWorker>();
         services.AddSingleton<MaintenanceService>();
         services.AddHostedService(sp => sp.GetRequiredService<MaintenanceService>());
         services.AddSingleton<StartupTasks>();

@@ -43,4 +43,7 @@ public sealed class ModelVersion
     public List<VersionDataset> Datasets { get; set; } = [];
     public List<VersionParent> Parents { get; set; } = [];
     public List<ModelAlias> Aliases { get; set; } = [];
+
+    /// <summary>Deployment records of this version (the current ones: <see cref="Deployment.Current"/>).</summary>
+    public List<Deployment> Deployments { get; set; } = [];
 }

@@ -1,0 +1,139 @@
+using System.Text.Json;
+
+namespace Berth.Contracts.Dtos;
+
+/// <summary>The event types Berth emits. Webhook subscriptions and stream filters name them; <c>*</c> means all.</summary>
+public static class EventTypes
+{
+    public const string NamespaceCreated = "namespace.created";
+    public const string ModelCreated = "model.created";
+    public const string ModelUpdated = "model.updated";
+    public const string VersionCreated = "version.created";
+    public const string VersionReady = "version.ready";
+    public const string VersionUpdated = "version.updated";
+    public const string VersionFailed = "version.failed";
+    public const string VersionDeleted = "version.deleted";
+    public const string StageChanged = "stage.changed";
+    public const string AliasMoved = "alias.moved";
+    public const string AliasRemoved = "alias.removed";
+    public const string RequestOpened = "request.opened";
+    public const string RequestApproved = "request.approved";
+    public const string RequestRejected = "request.rejected";
+    public const string RequestCancelled = "request.cancelled";
+    public const string RequestSuperseded = "request.superseded";
+    public const string RequestApplied = "request.applied";
+    public const string DeploymentRecorded = "deployment.recorded";
+    public const string PolicyChanged = "policy.changed";
+    public const string MemberChanged = "member.changed";
+    public const string WebhookDisabled = "webhook.disabled";
+
+    /// <summary>Sent only by <c>berth webhook test</c>; never stored as an event.</summary>
+    public const string Ping = "ping";
+
+    public static IReadOnlyList<string> All { get; } =
+    [
+        NamespaceCreated, ModelCreated, ModelUpdated, VersionCreated, VersionReady, VersionUpdated, VersionFailed, VersionDeleted,
+        StageChanged, AliasMoved, AliasRemoved, RequestOpened, RequestApproved, RequestRejected, RequestCancelled, RequestSuperseded,
+        RequestApplied, DeploymentRecorded, PolicyChanged, MemberChanged, WebhookDisabled,
+    ];
+}
+
+/// <summary>
+/// One event: a change that committed, in a global order (<c>Id</c> only grows). Webhook bodies and the event
+/// stream carry exactly this object. <c>Before</c> and <c>After</c> hold the fields that changed; <c>Data</c> holds
+/// context (comment, request id, reason). <c>Model</c> is <c>namespace/name</c>.
+/// </summary>
+public sealed record EventInfo(
+    long Id,
+    string Type,
+    DateTimeOffset Time,
+    string Actor,
+    string? Namespace,
+    string? Model,
+    int? Version,
+    JsonElement? Before,
+    JsonElement? After,
+    JsonElement? Data);
+
+/// <summary>Events after a cursor. Pass <c>Next</c> back as <c>since</c>; it stays put when nothing new committed.</summary>
+public sealed record EventBatch(IReadOnlyList<EventInfo> Items, long Next);
+
+public sealed record WebhookInfo(
+    long Id,
+    string Namespace,
+    string Url,
+    IReadOnlyList<string> Events,
+    string? Model,
+    string? Description,
+    bool Enabled,
+    string? DisabledReason,
+    int ConsecutiveFailures,
+    DateTimeOffset CreatedAt,
+    string CreatedBy,
+    string? Secret = null);
+
+/// <summary>
+/// Subscribes a URL to a namespace's events. <c>Events</c>: types or <c>*</c> (default: all); <c>Model</c>: only
+/// this model's events. A missing <c>Secret</c> makes the server generate one, returned once in the response.
+/// </summary>
+public sealed record CreateWebhookRequest(string Url, string? Secret = null, IReadOnlyList<string>? Events = null, string? Model = null, string? Description = null);
+
+/// <summary>Changes a webhook; null fields keep their value. Enabling a disabled webhook resets its failure count.</summary>
+public sealed record UpdateWebhookRequest(string? Url = null, string? Secret = null, IReadOnlyList<string>? Events = null, string? Model = null, string? Description = null, bool? Enabled = null);
+
+public static class DeliveryStates
+{
+    public const string Pending = "pending";
+    public const string Succeeded = "succeeded";
+    public const string Failed = "failed";
+}
+
+/// <summary>One attempt to deliver an event: the receiver's status (null when no response came), or the error.</summary>
+public sealed record DeliveryAttemptInfo(int Number, DateTimeOffset StartedAt, double DurationMs, int? Status, string? Error, string? Response);
+
+/// <summary>
+/// One event on its way to one webhook: pending (waiting for its next attempt), succeeded, or failed (out of
+/// attempts). <c>Attempts</c> lists every attempt when one delivery is read.
+/// </summary>
+public sealed record DeliveryInfo(
+    long Id,
+    long WebhookId,
+    long? EventId,
+    string EventType,
+    string State,
+    int AttemptCount,
+    DateTimeOffset CreatedAt,
+    DateTimeOffset? NextAttemptAt,
+    DateTimeOffset? CompletedAt,
+    int? LastStatus,
+    long? RedeliveryOf,
+    IReadOnlyList<DeliveryAttemptInfo>? Attempts = null);
+
+public static class DeploymentStatuses
+{
+    public const string Deploying = "deploying";
+    public const string Live = "live";
+    public const string Retired = "retired";
+    public const string Failed = "failed";
+
+    public static IReadOnlyList<string> All { get; } = [Deploying, Live, Retired, Failed];
+}
+
+/// <summary>Reports that a version is (being) deployed to an environment, or no longer is.</summary>
+public sealed record RecordDeploymentRequest(string Environment, string Status, string? Endpoint = null, string? Comment = null);
+
+/// <summary>One deployment record: what a deployment system reported about a version in an environment.</summary>
+public sealed record DeploymentInfo(
+    long Id,
+    string Namespace,
+    string Model,
+    int Version,
+    string Environment,
+    string? Endpoint,
+    string Status,
+    DateTimeOffset At,
+    string Actor,
+    string? Comment);
+
+/// <summary>Where a version runs now: the latest record of each environment it was deployed to (retired ones left out).</summary>
+public sealed record DeploymentState(string Environment, string? Endpoint, string Status, DateTimeOffset Since);

@@ -1,0 +1,70 @@
+namespace Berth.Core.Data.Entities;
+
+/// <summary>A subscription of a URL to a namespace's events (optionally one model's, optionally some types).</summary>
+public sealed class Webhook
+{
+    public long Id { get; set; }
+    public long NamespaceId { get; set; }
+    public RegistryNamespace Namespace { get; set; } = null!;
+    public required string Url { get; set; }
+
+    /// <summary>Event types, comma-separated; <c>*</c> for all.</summary>
+    public required string Events { get; set; }
+
+    public long? ModelId { get; set; }
+    public RegisteredModel? Model { get; set; }
+    public string? Description { get; set; }
+
+    /// <summary>The HMAC key for signatures. Kept as given: the server needs it to sign, and never returns it.</summary>
+    public required string Secret { get; set; }
+
+    public bool Enabled { get; set; }
+    public string? DisabledReason { get; set; }
+
+    /// <summary>Deliveries that ran out of attempts since the last success; at the limit the webhook is disabled.</summary>
+    public int ConsecutiveFailures { get; set; }
+
+    public DateTime CreatedAt { get; set; }
+    public long CreatedById { get; set; }
+    public User CreatedBy { get; set; } = null!;
+    public long Revision { get; set; }
+}
+
+/// <summary>
+/// One event on its way to one webhook. A worker claims it by writing its lease (an update that only one replica can
+/// win), makes the attempt, and records it; a lease that runs out (a replica died mid-attempt) makes it claimable again.
+/// </summary>
+public sealed class WebhookDelivery
+{
+    public long Id { get; set; }
+    public long WebhookId { get; set; }
+    public Webhook Webhook { get; set; } = null!;
+
+    /// <summary>Null for a ping.</summary>
+    public long? EventId { get; set; }
+
+    public EventRecord? Event { get; set; }
+    public required string EventType { get; set; }
+    public required string State { get; set; }
+    public int AttemptCount { get; set; }
+    public DateTime CreatedAt { get; set; }
+    public DateTime? NextAttemptAt { get; set; }
+    public DateTime? CompletedAt { get; set; }
+    public int? LastStatus { get; set; }
+    public long? RedeliveryOf { get; set; }
+    public Guid? LeaseOwner { get; set; }
+    public DateTime? LeaseUntil { get; set; }
+    public List<WebhookAttempt> Attempts { get; set; } = [];
+}
+
+public sealed class WebhookAttempt
+{
+    public long Id { get; set; }
+    public long DeliveryId { get; set; }
+    public int Number { get; set; }
+    public DateTime StartedAt { get; set; }
+    public double DurationMs { get; set; }
+    public int? Status { get; set; }
+    public string? Error { get; set; }
+    public string? Response { get; set; }
+}

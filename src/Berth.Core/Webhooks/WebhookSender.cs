@@ -1,0 +1,145 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Sockets;
+using System.Text;
+using System.Text.Json;
+using Berth.Contracts.Dtos;
+using Berth.Contracts.Json;
+using Berth.Core.Configuration;
+using Berth.Core.Data.Entities;
+using Microsoft.Extensions.Options;
+
+namespace Berth.Core.Webhooks;
+
+/// <summary>The outcome of one attempt: the receiver's status (2xx is success) or why there was none.</summary>
+public sealed record AttemptResult(DateTime StartedAt, double DurationMs, int? Status, string? Error, string? Response)
+{
+    public bool Succeeded => Status is >= 200 and < 300;
+
+    public WebhookAttempt ToEntity(long deliveryId, int number) => new()
+    {
+        DeliveryId = deliveryId,
+        Number = number,
+        StartedAt = StartedAt,
+        DurationMs = DurationMs,
+        Status = Status,
+        Error = Error,
+        Response = Response,
+    };
+}
+
+/// <summary>
+/// Makes webhook calls: a signed JSON POST with a timeout, no redirects followed, and every address checked
+/// against <see cref="AddressPolicy"/> as it is connected to (a DNS answer cannot smuggle a forbidden address in).
+/// </summary>
+public sealed class WebhookSender : IDisposable
+{
+    public const int ResponseExcerptLength = 1024;
+    private readonly HttpClient _client;
+    private readonly AddressPolicy _policy;
+    private readonly WebhookOptions _options;
+    private readonly TimeProvider _clock;
+
+    public WebhookSender(AddressPolicy policy, IOptions<WebhookOptions> options, TimeProvider clock)
+    {
+        _policy = policy;
+        _options = options.Value;
+        _clock = clock;
+        var handler = new SocketsHttpHandler
+        {
+            AllowAutoRedirect = false,
+            UseProxy = false,
+            UseCookies = false,
+            PooledConnectionLifetime = TimeSpan.FromMinutes(2),
+            MaxConnectionsPerServer = 64,
+            ConnectCallback = ConnectAsync,
+        };
+        _client = new HttpClient(handler) { Timeout = Timeout.InfiniteTimeSpan };
+        _client.DefaultRequestHeaders.UserAgent.Add(new ProductInfoHeaderValue("Berth-Webhooks", "1"));
+    }
+
+    public static byte[] Body(EventInfo info) => JsonSerializer.SerializeToUtf8Bytes(info, BerthJsonContext.Default.EventInfo);
+
+    public async Task<AttemptResult> SendAsync(Webhook hook, long deliveryId, EventInfo info, CancellationToken cancellationToken)
+    {
+        var body = Body(info);
+        var started = _clock.GetUtcNow();
+        var watch = Stopwatch.StartNew();
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(_options.Timeout);
+        try
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Post, hook.Url) { Content = new ByteArrayContent(body) };
+            request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/json") { CharSet = "utf-8" };
+            request.Headers.Add("Berth-Event", info.Type);
+            request.Headers.Add("Berth-Event-Id", info.Id.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            request.Headers.Add("Berth-Delivery", deliveryId.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            request.Headers.Add(WebhookSignature.Header, WebhookSignature.Create(hook.Secret, started, body));
+            using var response = await _client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, timeout.Token);
+            var excerpt = await ExcerptAsync(response, timeout.Token);
+            return new AttemptResult(started.UtcDateTime, watch.Elapsed.TotalMilliseconds, (int)response.StatusCode, null, excerpt);
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            return new AttemptResult(started.UtcDateTime, watch.Elapsed.TotalMilliseconds, null, $"timed out after {_options.Timeout.TotalSeconds:0.###} s", null);
+        }
+        catch (HttpRequestException e)
+        {
+            return new AttemptResult(started.UtcDateTime, watch.Elapsed.TotalMilliseconds, null, Describe(e), null);
+        }
+    }
+
+    public void Dispose() => _client.Dispose();
+
+    private static async Task<string?> ExcerptAsync(HttpResponseMessage response, CancellationToken cancellationToken)
+    {
+        var buffer = new byte[ResponseExcerptLength];
+        await using var stream = await response.Content.ReadAsStreamAsync(cancellationToken);
+        var read = 0;
+        while (read < buffer.Length && await stream.ReadAsync(buffer.AsMemory(read), cancellationToken) is > 0 and var n)
+        {
+            read += n;
+        }
+
+        if (read == 0)
+        {
+            return null;
+        }
+
+        // Cut at a character boundary; the excerpt is for people reading delivery logs.
+        var text = Encoding.UTF8.GetString(buffer, 0, read);
+        return text.Length > 0 && char.IsHighSurrogate(text[^1]) ? text[..^1] : text;
+    }
+
+    private static string Describe(HttpRequestException e)
+    {
+        var message = e.InnerException is { } inner and not HttpRequestException ? $"{e.Message} ({inner.Message})" : e.Message;
+        return message.Length > 1000 ? message[..1000] : message;
+    }
+
+    private async ValueTask<Stream> ConnectAsync(SocketsHttpConnectionContext context, CancellationToken cancellationToken)
+    {
+        var host = context.DnsEndPoint.Host;
+        var addresses = IPAddress.TryParse(host.Trim('[', ']'), out var literal) ? [literal] : await Dns.GetHostAddressesAsync(host, cancellationToken);
+        foreach (var address in addresses)
+        {
+            if (_policy.Check(address) is { } refusal)
+            {
+                throw new HttpRequestException($"refused to connect to {host}: {refusal}");
+            }
+        }
+
+        var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        try
+        {
+            await socket.ConnectAsync(addresses, context.DnsEndPoint.Port, cancellationToken);
+            return new NetworkStream(socket, ownsSocket: true);
+        }
+        catch
+        {
+            socket.Dispose();
+            throw;
+        }
+    }
+}
