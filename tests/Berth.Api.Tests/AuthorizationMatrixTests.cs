@@ -55,6 +55,8 @@ public sealed partial class AuthorizationMatrixTests : IAsyncLifetime
         ["SearchVersions"] = Level.SignedIn,
         ["ListRequests"] = Level.SignedIn,
         ["CheckBlobs"] = Level.SignedIn,
+        ["ListEvents"] = Level.SignedIn,
+        ["StreamEvents"] = Level.SignedIn,
 
         ["GetNamespace"] = Level.Reader,
         ["ListModels"] = Level.Reader,
@@ -74,6 +76,7 @@ public sealed partial class AuthorizationMatrixTests : IAsyncLifetime
         ["ListFiles"] = Level.Reader,
         ["DownloadFile"] = Level.Reader,
         ["DownloadArchive"] = Level.Reader,
+        ["ListDeployments"] = Level.Reader,
 
         ["CreateModel"] = Level.Writer,
         ["UpdateModel"] = Level.Writer,
@@ -88,6 +91,7 @@ public sealed partial class AuthorizationMatrixTests : IAsyncLifetime
         ["UpdateVersion"] = Level.Writer,
         ["CommitVersion"] = Level.Writer,
         ["ChangeStage"] = Level.Writer,
+        ["RecordDeployment"] = Level.Writer,
 
         ["ApproveRequest"] = Level.Approver,
         ["RejectRequest"] = Level.Approver,
@@ -104,6 +108,15 @@ public sealed partial class AuthorizationMatrixTests : IAsyncLifetime
         ["ResetModelPolicy"] = Level.Admin,
         ["ProtectAlias"] = Level.Admin,
         ["UnprotectAlias"] = Level.Admin,
+        ["ListWebhooks"] = Level.Admin,
+        ["CreateWebhook"] = Level.Admin,
+        ["GetWebhook"] = Level.Admin,
+        ["UpdateWebhook"] = Level.Admin,
+        ["DeleteWebhook"] = Level.Admin,
+        ["TestWebhook"] = Level.Admin,
+        ["ListDeliveries"] = Level.Admin,
+        ["GetDelivery"] = Level.Admin,
+        ["Redeliver"] = Level.Admin,
 
         ["ListUsers"] = Level.ServerAdmin,
         ["CreateUser"] = Level.ServerAdmin,
@@ -176,7 +189,8 @@ public sealed partial class AuthorizationMatrixTests : IAsyncLifetime
                     request.Content = new StringContent("{}", Encoding.UTF8, "application/json");
                 }
 
-                using var response = await http.SendAsync(request, Ct);
+                // Headers first: an allowed call to the event stream never ends by itself.
+                using var response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, Ct);
                 var status = (int)response.StatusCode;
                 var allowed = callerLevel >= level;
                 var code = await CodeAsync(response);
@@ -245,6 +259,13 @@ public sealed partial class AuthorizationMatrixTests : IAsyncLifetime
             var opened = await _requester.Client.ChangeStageAsync(Contracts.Naming.ModelReference.Parse($"{Ns}/m:1"), "production", cancellationToken: Ct);
             url = RouteParameter().Replace(url, m => m.Groups[1].Value == "id" ? opened.Request!.Id.ToString(System.Globalization.CultureInfo.InvariantCulture) : m.Value);
         }
+        else if (url.Contains("webhooks/", StringComparison.Ordinal) && url.Contains("{id", StringComparison.Ordinal))
+        {
+            // A webhook of the namespace (to a closed port: pings fail fast), or one of its deliveries.
+            var hook = await _server.Client.CreateWebhookAsync(Ns, new CreateWebhookRequest("http://127.0.0.1:9/hook"), Ct);
+            var id = url.Contains("deliveries/{id", StringComparison.Ordinal) ? (await _server.Client.TestWebhookAsync(hook.Id, Ct)).Id : hook.Id;
+            url = RouteParameter().Replace(url, m => m.Groups[1].Value == "id" ? id.ToString(System.Globalization.CultureInfo.InvariantCulture) : m.Value);
+        }
 
         return "/" + RouteParameter().Replace(url, m => m.Groups[1].Value switch
         {
@@ -280,8 +301,13 @@ public sealed partial class AuthorizationMatrixTests : IAsyncLifetime
 
     private static async Task<string?> CodeAsync(HttpResponseMessage response)
     {
+        if (response.Content.Headers.ContentType?.MediaType != "application/problem+json")
+        {
+            return null;
+        }
+
         var body = await response.Content.ReadAsStringAsync(Ct);
-        if (response.Content.Headers.ContentType?.MediaType != "application/problem+json" || body.Length == 0)
+        if (body.Length == 0)
         {
             return null;
         }

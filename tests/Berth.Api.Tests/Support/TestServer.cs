@@ -14,8 +14,11 @@ namespace Berth.Api.Tests.Support;
 /// </summary>
 public sealed class TestServer : IAsyncDisposable
 {
-    private TestServer(WebApplication app, string data, Uri address, string token)
+    private readonly bool _ownsData;
+
+    private TestServer(WebApplication app, string data, Uri address, string token, bool ownsData)
     {
+        _ownsData = ownsData;
         App = app;
         DataDirectory = data;
         Address = address;
@@ -37,15 +40,22 @@ public sealed class TestServer : IAsyncDisposable
 
     public static Task<TestServer> StartAsync(params string[] extraArgs) => StartAsync(null, extraArgs);
 
-    public static async Task<TestServer> StartAsync(Action<IServiceCollection>? services, params string[] extraArgs)
+    public static Task<TestServer> StartAsync(Action<IServiceCollection>? services, params string[] extraArgs) =>
+        StartAsync(services, null, extraArgs);
+
+    /// <summary>A second replica: another server over the same data folder (and so the same database), which it leaves in place.</summary>
+    public static Task<TestServer> StartReplicaAsync(TestServer first, params string[] extraArgs) =>
+        StartAsync(null, first.DataDirectory, extraArgs);
+
+    private static async Task<TestServer> StartAsync(Action<IServiceCollection>? services, string? shared, string[] extraArgs)
     {
-        var data = TempFolder.Create("berth-server");
+        var data = shared ?? TempFolder.Create("berth-server");
         string[] args = ["--data", data, "--urls", "http://127.0.0.1:0", .. extraArgs];
         var app = BerthServer.Build(args, services: services);
         await BerthServer.StartAsync(app);
         var address = new Uri(app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First());
         var token = (await File.ReadAllTextAsync(Path.Combine(data, ServerSettings.AdminTokenFile))).Trim();
-        return new TestServer(app, data, address, token);
+        return new TestServer(app, data, address, token, ownsData: shared is null);
     }
 
     public BerthClient NewClient(string? token) => new(new BerthClientOptions { BaseUri = Address, Token = token });
@@ -68,6 +78,9 @@ public sealed class TestServer : IAsyncDisposable
         Anonymous.Dispose();
         await App.StopAsync();
         await App.DisposeAsync();
-        TempFolder.Delete(DataDirectory);
+        if (_ownsData)
+        {
+            TempFolder.Delete(DataDirectory);
+        }
     }
 }

@@ -58,8 +58,11 @@ public sealed class WebhookReceiver : IAsyncDisposable
             var at = DateTimeOffset.UtcNow;
             var status = await receiver!.Respond(context);
             context.Response.StatusCode = status;
-            await context.Response.WriteAsync($"received {buffer.Length} bytes", context.RequestAborted);
             receiver.Record(new ReceivedCall(at, headers, buffer.ToArray(), status));
+            if (status != 204)
+            {
+                await context.Response.WriteAsync($"received {buffer.Length} bytes", context.RequestAborted);
+            }
         });
         await app.StartAsync();
         var address = new Uri(app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First());
