@@ -47,7 +47,7 @@ public sealed class ServerProcess : IAsyncDisposable
     /// Starts a server; with <paramref name="data"/> and <paramref name="url"/> it restarts on an existing
     /// data folder and address (after <see cref="KillAsync"/>).
     /// </summary>
-    public static async Task<ServerProcess> StartAsync(string? data, string? url, bool fsync, CancellationToken cancellationToken)
+    public static async Task<ServerProcess> StartAsync(string? data, string? url, bool fsync, CancellationToken cancellationToken, IReadOnlyDictionary<string, string>? environment = null)
     {
         for (var attempt = 1; ; attempt++)
         {
@@ -56,6 +56,10 @@ public sealed class ServerProcess : IAsyncDisposable
             url ??= $"http://127.0.0.1:{FreePort()}";
             string[] args = fsync ? ["serve", "--data", data, "--urls", url] : ["serve", "--data", data, "--urls", url, "--no-fsync"];
             var info = BerthExecutable.StartInfo(args);
+            foreach (var (name, value) in environment ?? new Dictionary<string, string>())
+            {
+                info.Environment[name] = value;
+            }
             var log = new StringBuilder();
             var process = Process.Start(info) ?? throw new InvalidOperationException("Could not start berth serve.");
             process.OutputDataReceived += (_, e) => Append(log, e.Data);
