@@ -10,9 +10,17 @@ using Microsoft.Extensions.DependencyInjection;
 // berth-bench seed-audit --data <folder> --entries <n>
 //   Appends n entries to the audit log of a Berth data folder (migrating it first if needed), chained
 //   exactly as the server chains them, so that 'berth audit verify' has a large, valid log to check.
+// berth-bench webhook-burst --url <server> --token <admin token> [--promotions 1000] [--endpoints 10] [--concurrency 8]
+//   Subscribes local receivers to stage changes, fires a burst of promotions and reports how long each
+//   event took from its commit to its delivery at every receiver (see WebhookBurst.cs).
+if (args is ["webhook-burst", ..])
+{
+    return await Berth.Bench.WebhookBurst.RunAsync(Option);
+}
+
 if (args is not ["seed-audit", ..])
 {
-    Console.Error.WriteLine("usage: berth-bench seed-audit --data <folder> --entries <n>");
+    Console.Error.WriteLine("usage: berth-bench seed-audit --data <folder> --entries <n>\n       berth-bench webhook-burst --url <server> --token <token> [--promotions n] [--endpoints n] [--concurrency n]");
     return 2;
 }
 

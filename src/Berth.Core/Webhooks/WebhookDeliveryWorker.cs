@@ -1,3 +1,4 @@
+using System.Threading.Channels;
 using Berth.Contracts.Dtos;
 using Berth.Core.Audit;
 using Berth.Core.Configuration;
@@ -18,7 +19,8 @@ namespace Berth.Core.Webhooks;
 /// replica that dies mid-attempt only delays the delivery until the lease runs out. Attempts run concurrently (a
 /// receiver that hangs holds one slot until its timeout, not the others); failures are retried with exponential
 /// backoff and jitter; a delivery out of attempts is failed, and a webhook whose deliveries keep failing is
-/// disabled with a <c>webhook.disabled</c> event.
+/// disabled with a <c>webhook.disabled</c> event. Outcomes are recorded in batches (one transaction for all the
+/// attempts that finished meanwhile), so the database does one write per batch, not one per delivery.
 /// </summary>
 public sealed partial class WebhookDeliveryWorker(
     IServiceScopeFactory scopes,
@@ -29,7 +31,9 @@ public sealed partial class WebhookDeliveryWorker(
     ILogger<WebhookDeliveryWorker> logger) : BackgroundService
 {
     private readonly WebhookOptions _options = options.Value;
-    private readonly Guid _replica = Guid.NewGuid();
+    private const int MaxRecordBatch = 500;
+    private readonly Channel<(WebhookDelivery Claimed, AttemptResult Result)> _outcomes =
+        Channel.CreateUnbounded<(WebhookDelivery, AttemptResult)>(new UnboundedChannelOptions { SingleReader = true });
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -40,6 +44,7 @@ public sealed partial class WebhookDeliveryWorker(
 
         var slots = new SemaphoreSlim(_options.Concurrency, _options.Concurrency);
         var running = new HashSet<Task>();
+        var recorder = Task.Run(RecordOutcomesAsync, CancellationToken.None);
         try
         {
             while (!stoppingToken.IsCancellationRequested)
@@ -106,6 +111,8 @@ public sealed partial class WebhookDeliveryWorker(
         }
 
         await Task.WhenAll(pending);
+        _outcomes.Writer.Complete();
+        await recorder;
     }
 
     /// <summary>Claims up to <paramref name="count"/> due deliveries for this replica.</summary>
@@ -156,7 +163,11 @@ public sealed partial class WebhookDeliveryWorker(
         {
             var info = delivery.Event is { } e ? EventService.ToInfo(e) : throw new InvalidOperationException($"Delivery {delivery.Id} has no event.");
             var result = await sender.SendAsync(delivery.Webhook, delivery.Id, info, stoppingToken);
-            await RecordAsync(delivery, result, CancellationToken.None);
+            _outcomes.Writer.TryWrite((delivery, result));
+            if (!result.Succeeded)
+            {
+                LogAttempt(logger, delivery.Id, delivery.Webhook.Url, result.Status, result.Error);
+            }
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
         {
@@ -168,57 +179,89 @@ public sealed partial class WebhookDeliveryWorker(
         }
     }
 
-    /// <summary>Records the attempt and the delivery's next state; a failed delivery may disable its webhook.</summary>
-    private async Task RecordAsync(WebhookDelivery claimed, AttemptResult result, CancellationToken cancellationToken)
+    /// <summary>Writes finished attempts as they come, many per transaction, until the worker stops.</summary>
+    private async Task RecordOutcomesAsync()
+    {
+        var reader = _outcomes.Reader;
+        var batch = new List<(WebhookDelivery Claimed, AttemptResult Result)>(MaxRecordBatch);
+        while (await reader.WaitToReadAsync())
+        {
+            while (batch.Count < MaxRecordBatch && reader.TryRead(out var outcome))
+            {
+                batch.Add(outcome);
+            }
+
+            try
+            {
+                await RecordAsync(batch, CancellationToken.None);
+            }
+            catch (Exception e)
+            {
+                // Not recorded: the leases run out and the deliveries are attempted again (at least once, never lost).
+                LogRecordFailed(logger, batch.Count, e);
+            }
+
+            batch.Clear();
+        }
+    }
+
+    /// <summary>Records attempts and the deliveries' next states; a failed delivery may disable its webhook.</summary>
+    private async Task RecordAsync(List<(WebhookDelivery Claimed, AttemptResult Result)> batch, CancellationToken cancellationToken)
     {
         await using var scope = scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<RegistryDbContext>();
         scope.ServiceProvider.GetRequiredService<AuditContext>().Set(Auth.Actor.System, null, null);
         var audit = scope.ServiceProvider.GetRequiredService<AuditTrail>();
         var events = scope.ServiceProvider.GetRequiredService<EventLog>();
+        var ids = batch.Select(b => b.Claimed.Id).ToList();
         await db.InTransactionWithRetryAsync(async ct =>
         {
-            var delivery = await db.WebhookDeliveries.FirstOrDefaultAsync(d => d.Id == claimed.Id && d.LeaseOwner == claimed.LeaseOwner, ct);
-            if (delivery is null)
+            var rows = await db.WebhookDeliveries.Where(d => ids.Contains(d.Id)).ToDictionaryAsync(d => d.Id, ct);
+            var now = clock.GetUtcNow().UtcDateTime;
+            var succeeded = new HashSet<long>();
+            foreach (var (claimed, result) in batch)
             {
-                // The lease ran out and another replica took the delivery over; its attempt counts.
-                return false;
+                if (!rows.TryGetValue(claimed.Id, out var delivery) || delivery.LeaseOwner != claimed.LeaseOwner)
+                {
+                    // The lease ran out and another replica took the delivery over; its attempt counts.
+                    continue;
+                }
+
+                delivery.AttemptCount++;
+                db.WebhookAttempts.Add(result.ToEntity(delivery.Id, delivery.AttemptCount));
+                delivery.LastStatus = result.Status;
+                delivery.LeaseOwner = null;
+                delivery.LeaseUntil = null;
+                if (result.Succeeded)
+                {
+                    delivery.State = DeliveryStates.Succeeded;
+                    delivery.CompletedAt = now;
+                    delivery.NextAttemptAt = null;
+                    succeeded.Add(delivery.WebhookId);
+                }
+                else if (delivery.AttemptCount >= _options.MaxAttempts)
+                {
+                    delivery.State = DeliveryStates.Failed;
+                    delivery.CompletedAt = now;
+                    delivery.NextAttemptAt = null;
+                    await CountFailureAsync(db, audit, events, claimed.Webhook, ct);
+                }
+                else
+                {
+                    delivery.NextAttemptAt = now + Backoff(delivery.AttemptCount);
+                }
             }
 
-            var now = clock.GetUtcNow().UtcDateTime;
-            delivery.AttemptCount++;
-            db.WebhookAttempts.Add(result.ToEntity(delivery.Id, delivery.AttemptCount));
-            delivery.LastStatus = result.Status;
-            delivery.LeaseOwner = null;
-            delivery.LeaseUntil = null;
-            if (result.Succeeded)
+            if (succeeded.Count > 0)
             {
-                delivery.State = DeliveryStates.Succeeded;
-                delivery.CompletedAt = now;
-                delivery.NextAttemptAt = null;
-                await db.Webhooks.Where(w => w.Id == delivery.WebhookId && w.ConsecutiveFailures > 0)
+                // A success ends a run of failures.
+                await db.Webhooks.Where(w => succeeded.Contains(w.Id) && w.ConsecutiveFailures > 0)
                     .ExecuteUpdateAsync(s => s.SetProperty(w => w.ConsecutiveFailures, 0), ct);
-            }
-            else if (delivery.AttemptCount >= _options.MaxAttempts)
-            {
-                delivery.State = DeliveryStates.Failed;
-                delivery.CompletedAt = now;
-                delivery.NextAttemptAt = null;
-                await CountFailureAsync(db, audit, events, claimed.Webhook, ct);
-            }
-            else
-            {
-                delivery.NextAttemptAt = now + Backoff(delivery.AttemptCount);
             }
 
             await db.SaveChangesAsync(ct);
             return true;
         }, cancellationToken);
-
-        if (!result.Succeeded)
-        {
-            LogAttempt(logger, claimed.Id, claimed.Webhook.Url, result.Status, result.Error);
-        }
     }
 
     private async Task CountFailureAsync(RegistryDbContext db, AuditTrail audit, EventLog events, Webhook hook, CancellationToken ct)
@@ -259,6 +302,9 @@ public sealed partial class WebhookDeliveryWorker(
 
     [LoggerMessage(EventId = 5003, Level = LogLevel.Information, Message = "Webhook delivery {DeliveryId} to {Url} failed: status {Status}, {Error}")]
     private static partial void LogAttempt(ILogger logger, long deliveryId, string url, int? status, string? error);
+
+    [LoggerMessage(EventId = 5005, Level = LogLevel.Error, Message = "Recording {Count} webhook attempts failed; their deliveries are attempted again when their leases run out")]
+    private static partial void LogRecordFailed(ILogger logger, int count, Exception exception);
 
     [LoggerMessage(EventId = 5004, Level = LogLevel.Warning, Message = "Webhook {WebhookId} ({Url}) disabled: {Reason}")]
     private static partial void LogDisabled(ILogger logger, long webhookId, string url, string reason);
