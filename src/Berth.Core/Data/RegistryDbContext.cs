@@ -11,11 +11,13 @@ namespace Berth.Core.Data;
 public class RegistryDbContext(DbContextOptions options) : DbContext(options)
 {
     private IDatabaseErrors? _errors;
+    private ISqlDialect? _dialect;
 
     /// <summary>How this provider reports unique violations and outages (registered by the provider project).</summary>
-    public IDatabaseErrors Errors => _errors ??=
-        this.GetService<IDbContextOptions>().FindExtension<CoreOptionsExtension>()?.ApplicationServiceProvider?.GetService(typeof(IDatabaseErrors)) as IDatabaseErrors
-        ?? throw new InvalidOperationException("No IDatabaseErrors is registered: add the metadata store with its provider's AddXxxRegistry().");
+    public IDatabaseErrors Errors => _errors ??= ProviderService<IDatabaseErrors>();
+
+    /// <summary>The provider's SQL where EF Core has no API (registered by the provider project).</summary>
+    public ISqlDialect Dialect => _dialect ??= ProviderService<ISqlDialect>();
 
     public DbSet<User> Users => Set<User>();
     public DbSet<ApiToken> ApiTokens => Set<ApiToken>();
@@ -43,6 +45,10 @@ public class RegistryDbContext(DbContextOptions options) : DbContext(options)
     public DbSet<RequestReview> RequestReviews => Set<RequestReview>();
     public DbSet<AuditEntry> AuditLog => Set<AuditEntry>();
     public DbSet<AuditHead> AuditHeads => Set<AuditHead>();
+
+    private T ProviderService<T>() where T : class =>
+        this.GetService<IDbContextOptions>().FindExtension<CoreOptionsExtension>()?.ApplicationServiceProvider?.GetService(typeof(T)) as T
+        ?? throw new InvalidOperationException($"No {typeof(T).Name} is registered: add the metadata store with its provider's AddXxxRegistry().");
 
     protected override void ConfigureConventions(ModelConfigurationBuilder configurationBuilder)
     {
