@@ -9,15 +9,17 @@ using Microsoft.Extensions.DependencyInjection;
 namespace Berth.Api.Tests.Support;
 
 /// <summary>
-/// A real Berth server on Kestrel (127.0.0.1, a free port) over a fresh data folder, started the way
-/// 'berth serve' starts it. Gives an SDK client and raw HTTP clients with and without the admin token.
+/// A real Berth server on Kestrel (127.0.0.1, a free port) over a fresh data folder and a fresh database
+/// (<see cref="TestDatabase"/>: SQLite, or PostgreSQL when the tests run on it), started the way 'berth serve'
+/// starts it. Gives an SDK client and raw HTTP clients with and without the admin token.
 /// </summary>
 public sealed class TestServer : IAsyncDisposable
 {
-    private TestServer(WebApplication app, string data, Uri address, string token)
+    private TestServer(WebApplication app, string data, TestDatabase database, Uri address, string token)
     {
         App = app;
         DataDirectory = data;
+        Database = database;
         Address = address;
         AdminToken = token;
         Client = NewClient(token);
@@ -27,6 +29,7 @@ public sealed class TestServer : IAsyncDisposable
 
     public WebApplication App { get; }
     public string DataDirectory { get; }
+    public TestDatabase Database { get; }
     public Uri Address { get; }
     public string AdminToken { get; }
     public BerthClient Client { get; }
@@ -40,12 +43,13 @@ public sealed class TestServer : IAsyncDisposable
     public static async Task<TestServer> StartAsync(Action<IServiceCollection>? services, params string[] extraArgs)
     {
         var data = TempFolder.Create("berth-server");
-        string[] args = ["--data", data, "--urls", "http://127.0.0.1:0", .. extraArgs];
+        var database = await TestDatabase.CreateAsync(data, CancellationToken.None);
+        string[] args = ["--data", data, "--urls", "http://127.0.0.1:0", .. database.ServerArgs, .. extraArgs];
         var app = BerthServer.Build(args, services: services);
         await BerthServer.StartAsync(app);
         var address = new Uri(app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First());
         var token = (await File.ReadAllTextAsync(Path.Combine(data, ServerSettings.AdminTokenFile))).Trim();
-        return new TestServer(app, data, address, token);
+        return new TestServer(app, data, database, address, token);
     }
 
     public BerthClient NewClient(string? token) => new(new BerthClientOptions { BaseUri = Address, Token = token });
@@ -68,6 +72,7 @@ public sealed class TestServer : IAsyncDisposable
         Anonymous.Dispose();
         await App.StopAsync();
         await App.DisposeAsync();
+        await Database.DisposeAsync();
         TempFolder.Delete(DataDirectory);
     }
 }
