@@ -10,8 +10,10 @@ namespace Berth.Core.Audit;
 /// hash of the entry before it, and the chain's head row moves on. The head is read and written inside
 /// the caller's transaction, and read locked (<see cref="DbContextExtensions.LockedRow{TEntity}"/>: SQLite has one
 /// writer anyway, PostgreSQL locks the row until the transaction ends), so concurrent writers queue up
-/// behind each other instead of forking the chain. Saving audit entries outside a transaction is a
-/// programming error.
+/// behind each other instead of forking the chain. A transaction that also locks other rows should lock
+/// them before it first saves audit entries; the other order can deadlock with a transaction that did
+/// (PostgreSQL then aborts one of them, and <see cref="DbContextExtensions.InTransactionWithRetryAsync{T}"/>
+/// runs it again). Saving audit entries outside a transaction is a programming error.
 /// </summary>
 public sealed class AuditChainInterceptor : SaveChangesInterceptor
 {

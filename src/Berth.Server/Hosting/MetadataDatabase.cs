@@ -11,7 +11,7 @@ namespace Berth.Server.Hosting;
 /// The metadata store the server runs on, chosen once at start-up: PostgreSQL when <c>--db</c> (<c>BERTH_DB</c>)
 /// holds an Npgsql connection string, otherwise SQLite in the data folder. The only place that knows the providers.
 /// </summary>
-public sealed class MetadataDatabase
+internal sealed class MetadataDatabase
 {
     private const string Setting = "--db";
 
