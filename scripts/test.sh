@@ -97,9 +97,24 @@ start_postgres() {
     install -d -m 700 "$pg_dir/data" "$pg_dir/run"
   fi
 
-  as_pg "$pg_bin/initdb" -D "$pg_dir/data" -U postgres --auth-local=trust --auth-host=scram-sha-256 \
-    -E UTF8 --locale=C.UTF-8 --no-sync >"$pg_dir/run/initdb.log" 2>&1 ||
-    { echo "error: initdb failed:" >&2; cat "$pg_dir/run/initdb.log" >&2; exit 1; }
+  # Databases default to a linguistic collation (ICU's en-US), as most production servers do, so the tests
+  # show that Berth compares and sorts text the same way whatever the server's locale. Without ICU support:
+  # the C.UTF-8 locale, or C.
+  local locale
+  for locale in "--locale-provider=icu --icu-locale=en-US --locale=C.UTF-8" "--locale=C.UTF-8" "--locale=C"; do
+    rm -rf "${pg_dir:?}/data/"*
+    # shellcheck disable=SC2086 # the locale options are meant to split
+    if as_pg "$pg_bin/initdb" -D "$pg_dir/data" -U postgres --auth-local=trust --auth-host=scram-sha-256 \
+      -E UTF8 $locale --no-sync >"$pg_dir/run/initdb.log" 2>&1; then
+      break
+    fi
+    locale=""
+  done
+  if [ -z "$locale" ]; then
+    echo "error: initdb failed:" >&2
+    cat "$pg_dir/run/initdb.log" >&2
+    exit 1
+  fi
   # Throwaway data: no fsync (a crash of the machine loses it, which is fine); commits stay synchronous.
   cat >>"$pg_dir/data/postgresql.conf" <<EOF
 listen_addresses = '127.0.0.1'
@@ -134,7 +149,7 @@ EOF
   as_pg "$pg_bin/psql" -X -q -v ON_ERROR_STOP=1 -h "$pg_dir/run" -p "$port" -U postgres -d postgres \
     -c "CREATE ROLE berth LOGIN CREATEDB PASSWORD '$password'" >/dev/null
   export BERTH_TEST_POSTGRES="Host=127.0.0.1;Port=$port;Username=berth;Password=$password;Database=postgres"
-  echo "==> PostgreSQL $("$pg_bin/postgres" -V | awk '{print $3}') on 127.0.0.1:$port"
+  echo "==> PostgreSQL $("$pg_bin/postgres" -V | awk '{print $3}') on 127.0.0.1:$port ($locale)"
 }
 
 # ---- build and test ------------------------------------------------------------------------------------
