@@ -17,4 +17,7 @@ public sealed class SqliteDatabaseErrors : IDatabaseErrors
     public bool IsUnavailable(Exception exception) =>
         exception is SqliteException { SqliteErrorCode: 5 or 6 or 10 or 13 or 14 } ||
         exception.InnerException is SqliteException { SqliteErrorCode: 5 or 6 or 10 or 13 or 14 };
+
+    /// <summary>Never: a write transaction (BEGIN IMMEDIATE) holds the database's one write lock from its start.</summary>
+    public bool IsSerializationFailure(Exception exception) => false;
 }

@@ -22,6 +22,7 @@ public static class SqliteRegistryExtensions
     public static IServiceCollection AddSqliteRegistry(this IServiceCollection services, string connectionString, bool durableCommits = true)
     {
         services.AddSingleton<IDatabaseErrors, SqliteDatabaseErrors>();
+        services.AddSingleton<ISqlDialect, SqliteDialect>();
         var pragmas = new SqlitePragmas(durableCommits ? "FULL" : "NORMAL");
         // Pooled: a request reuses a context instead of building one (measurably faster on hot paths).
         services.AddDbContextPool<RegistryDbContext>(options => options.UseRegistrySqlite(connectionString, pragmas), poolSize: 256);

@@ -187,6 +187,6 @@ public sealed class AuditTests
     {
         await using var scope = server.Services.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<RegistryDbContext>();
-        return await db.Database.SqlQueryRaw<string>(sql.Replace("SELECT target", "SELECT target AS Value", StringComparison.Ordinal)).SingleAsync(Ct);
+        return await db.Database.SqlQueryRaw<string>(sql.Replace("SELECT target", "SELECT target AS \"Value\"", StringComparison.Ordinal)).SingleAsync(Ct);
     }
 }

@@ -132,6 +132,59 @@ public sealed class PromotionTests(PromotionTests.World world) : IClassFixture<P
     }
 
     [Fact]
+    public async Task TwoAdministratorsRemovingTheLastTwoStagesAtOnceLeaveOne()
+    {
+        for (var round = 0; round < 5; round++)
+        {
+            var ns = await world.NamespaceAsync();
+            await Admin.RemoveStageRuleAsync(ns, null, "development", Ct);
+            await Admin.RemoveStageRuleAsync(ns, null, "staging", Ct);
+            using var first = Server.NewClient(Server.AdminToken);
+            using var second = Server.NewClient(Server.AdminToken);
+
+            var outcomes = await Task.WhenAll(
+                OutcomeAsync(() => first.RemoveStageRuleAsync(ns, null, "production", Ct)),
+                OutcomeAsync(() => second.RemoveStageRuleAsync(ns, null, "archived", Ct)));
+
+            Assert.Equal(["conflict", "removed"], outcomes.Order(StringComparer.Ordinal));
+            Assert.Single((await Admin.GetPolicyAsync(ns, cancellationToken: Ct)).Stages);
+        }
+
+        static async Task<string> OutcomeAsync(Func<Task> remove)
+        {
+            try
+            {
+                await remove();
+                return "removed";
+            }
+            catch (BerthProblemException e)
+            {
+                return e.Code;
+            }
+        }
+    }
+
+    [Fact]
+    public async Task StagesAddedAtOnceGetDistinctPositions()
+    {
+        var ns = await world.NamespaceAsync();
+        var clients = Enumerable.Range(0, 4).Select(_ => Server.NewClient(Server.AdminToken)).ToList();
+        try
+        {
+            await Task.WhenAll(clients.Select((client, i) => client.SetStageRuleAsync(ns, null, $"canary-{i}", new SetStageRuleRequest(), Ct)));
+        }
+        finally
+        {
+            clients.ForEach(c => c.Dispose());
+        }
+
+        var stages = (await Admin.GetPolicyAsync(ns, cancellationToken: Ct)).Stages;
+        Assert.Equal(8, stages.Count);
+        Assert.Equal(Enumerable.Range(0, 8), stages.Select(s => s.Position));
+        Assert.Equal("archived", stages[^1].Stage);
+    }
+
+    [Fact]
     public async Task AProtectedStageNeedsApprovalsFromApproversOtherThanTheRequester()
     {
         var ns = await world.NamespaceAsync();

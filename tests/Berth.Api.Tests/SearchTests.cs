@@ -33,6 +33,38 @@ public sealed class SearchTests(ServerFixture fixture) : IClassFixture<ServerFix
             }, cancellationToken: Ct);
     }
 
+    /// <summary>
+    /// Names sort by their bytes on every database, whatever its locale: a linguistic collation (ICU,
+    /// en_US) would put '_' before '-' and '.', and punctuation before digits.
+    /// </summary>
+    [Fact]
+    public async Task SortingByNameFollowsTheBytesOfTheNamesPageByPage()
+    {
+        using var model = new ModelFolder(("m.bin", 10));
+        string[] names = ["ab_x", "ab0", "ab.x", "ab-x"];
+        foreach (var name in names)
+        {
+            await Server.Client.PushAsync(model.Root, "bytes", name, new PushOptions(), cancellationToken: Ct);
+        }
+
+        var ordinal = names.Order(StringComparer.Ordinal).ToList();
+        Assert.Equal(["ab-x", "ab.x", "ab0", "ab_x"], ordinal);
+        var all = await Server.Client.SearchAsync("namespace = 'bytes'", "name", Ct).ToListAsync(Ct);
+        Assert.Equal(ordinal, all.Select(v => v.Model));
+
+        var pages = new List<string>();
+        string? cursor = null;
+        do
+        {
+            var page = await Server.Client.SearchPageAsync("namespace = 'bytes'", "-name", limit: 1, cursor: cursor, cancellationToken: Ct);
+            pages.AddRange(page.Items.Select(v => v.Model));
+            cursor = page.NextCursor;
+        }
+        while (cursor is not null && pages.Count < 10);
+
+        Assert.Equal(ordinal.AsEnumerable().Reverse(), pages);
+    }
+
     [Fact]
     public async Task AnInvalidFilterPointsAtTheError()
     {

@@ -325,12 +325,17 @@ public sealed class WebhookTests(WebhookTests.World world) : IClassFixture<Webho
         await using var second = await TestServer.StartReplicaAsync(Server, Settings);
         var ns = await world.NamespaceAsync();
         await using var receiver = await WebhookReceiver.StartAsync();
-        await PushAsync(ns, "fraud");
-        await Admin.CreateWebhookAsync(ns, new CreateWebhookRequest(receiver.Url, Secret, [EventTypes.VersionUpdated]), Ct);
-
         const int changes = 40;
+        for (var i = 0; i < changes; i++)
+        {
+            await Admin.CreateModelAsync(ns, new CreateModelRequest($"m{i}"), Ct);
+        }
+
+        await Admin.CreateWebhookAsync(ns, new CreateWebhookRequest(receiver.Url, Secret, [EventTypes.ModelUpdated]), Ct);
+
+        // Changes to different models, half through each replica, all at once.
         await Task.WhenAll(Enumerable.Range(0, changes).Select(i => (i % 2 == 0 ? Admin : second.Client)
-            .UpdateVersionAsync(Ref(ns, "fraud", 1), new UpdateVersionRequest(SetTags: new Dictionary<string, string> { [$"k{i}"] = "v" }), cancellationToken: Ct)));
+            .UpdateModelAsync(ns, $"m{i}", new UpdateModelRequest(SetTags: new Dictionary<string, string> { ["round"] = "1" }), cancellationToken: Ct)));
 
         var calls = await receiver.WaitForAsync(c => c.Count >= changes);
         Assert.Equal(changes, calls.Select(c => c.EventId).Distinct().Count());

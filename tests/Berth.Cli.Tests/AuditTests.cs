@@ -1,13 +1,12 @@
 using System.Globalization;
 using System.Text.Json;
 using Berth.Cli.Tests.Support;
-using Microsoft.Data.Sqlite;
 
 namespace Berth.Cli.Tests;
 
 /// <summary>
 /// <c>berth audit ls|export|verify</c> on a server of its own, whose database the test then tampers with
-/// as an attacker with file access would: the hash chain names the entry that was changed or deleted.
+/// as an attacker with access to it would: the hash chain names the entry that was changed or deleted.
 /// </summary>
 public sealed class AuditTests(ServerFixture fixture)
 {
@@ -50,18 +49,18 @@ public sealed class AuditTests(ServerFixture fixture)
         Assert.Matches($@"^audit log verified: {entries.Count} entries in \d+\.\d\d s\n$", verified);
 
         // An edited entry breaks its own hash; restoring it mends the chain.
-        var database = new SqliteConnectionStringBuilder { DataSource = Path.Combine(server.DataDirectory, "berth.db"), Pooling = false }.ToString();
+        var database = server.Database;
         var edited = entries[2].GetProperty("id").GetInt64();
-        var original = await ScalarAsync(database, "SELECT details FROM audit_log WHERE id = $id", edited);
-        Assert.Equal(1, await ExecuteAsync(database, "UPDATE audit_log SET details = '{\"forged\":true}' WHERE id = $id", edited));
+        var original = await database.ScalarAsync("SELECT details FROM audit_log WHERE id = @id", cancellationToken, ("id", edited));
+        Assert.Equal(1, await database.ExecuteAsync("UPDATE audit_log SET details = '{\"forged\":true}' WHERE id = @id", cancellationToken, ("id", edited)));
         var broken = await admin.RunAsync("audit", "verify");
         broken.Failed(1, $"audit log broken at entry {edited}: entry {edited} was changed");
-        await ExecuteAsync(database, "UPDATE audit_log SET details = $value WHERE id = $id", edited, original);
+        await database.ExecuteAsync("UPDATE audit_log SET details = @value WHERE id = @id", cancellationToken, ("id", edited), ("value", original));
         (await admin.RunAsync("audit", "verify")).Succeeded();
 
         // A deleted entry leaves a gap the chain names.
         var deleted = entries[4].GetProperty("id").GetInt64();
-        Assert.Equal(1, await ExecuteAsync(database, "DELETE FROM audit_log WHERE id = $id", deleted));
+        Assert.Equal(1, await database.ExecuteAsync("DELETE FROM audit_log WHERE id = @id", cancellationToken, ("id", deleted)));
         (await admin.RunAsync("audit", "verify")).Failed(1, $"audit log broken at entry {deleted}: entry {deleted} is missing");
         var json = await admin.RunAsync("audit", "verify", "--json");
         Assert.Equal(1, json.ExitCode);
@@ -94,29 +93,4 @@ public sealed class AuditTests(ServerFixture fixture)
         }).ToList();
 
     private static List<long> Ids(IEnumerable<JsonElement> entries) => entries.Select(e => e.GetProperty("id").GetInt64()).ToList();
-
-    private static async Task<int> ExecuteAsync(string connectionString, string sql, long id, object? value = null)
-    {
-        await using var connection = new SqliteConnection(connectionString);
-        await connection.OpenAsync(TestContext.Current.CancellationToken);
-        await using var command = connection.CreateCommand();
-        command.CommandText = sql;
-        command.Parameters.AddWithValue("$id", id);
-        if (value is not null)
-        {
-            command.Parameters.AddWithValue("$value", value);
-        }
-
-        return await command.ExecuteNonQueryAsync(TestContext.Current.CancellationToken);
-    }
-
-    private static async Task<object> ScalarAsync(string connectionString, string sql, long id)
-    {
-        await using var connection = new SqliteConnection(connectionString);
-        await connection.OpenAsync(TestContext.Current.CancellationToken);
-        await using var command = connection.CreateCommand();
-        command.CommandText = sql;
-        command.Parameters.AddWithValue("$id", id);
-        return await command.ExecuteScalarAsync(TestContext.Current.CancellationToken) ?? DBNull.Value;
-    }
 }

@@ -25,9 +25,8 @@ public sealed class CrashRecoveryTests
         new Random(42).NextBytes(bytes);
         var digest = "sha256:" + Convert.ToHexStringLower(SHA256.HashData(bytes));
 
-        var first = await ServerProcess.StartAsync(null, null, fsync: true, Ct);
+        var first = await ServerProcess.StartAsync(fsync: true, Ct);
         var data = first.DataDirectory;
-        var url = first.Url;
         string location;
         using (var http = Client(first))
         {
@@ -48,7 +47,7 @@ public sealed class CrashRecoveryTests
             await Assert.ThrowsAnyAsync<Exception>(() => patch);
         }
 
-        await using var second = await ServerProcess.StartAsync(data, url, fsync: true, Ct);
+        await using var second = await first.RestartAsync(Ct);
         using var client = Client(second);
         var offset = await OffsetAsync(client, location);
         Assert.InRange(offset, 4 * MiB, 12 * MiB);
@@ -106,9 +105,8 @@ public sealed class CrashRecoveryTests
         }
 
         using var user = new CliUser();
-        var first = await ServerProcess.StartAsync(null, null, fsync: true, Ct);
+        var first = await ServerProcess.StartAsync(fsync: true, Ct);
         var data = first.DataDirectory;
-        var url = first.Url;
         await user.LoginAsync(first);
         if (digestsKnown)
         {
@@ -127,7 +125,7 @@ public sealed class CrashRecoveryTests
         Assert.NotEqual(0, interrupted.ExitCode);
         AssertEveryStoredBlobIsComplete(data);
 
-        await using var second = await ServerProcess.StartAsync(data, url, fsync: true, Ct);
+        await using var second = await first.RestartAsync(Ct);
         if (!digestsKnown)
         {
             File.Delete(Path.Combine(user.CacheDirectory, "digests.json"));

@@ -27,8 +27,7 @@ public sealed class WebhookRecoveryTests
         var up = false;
         receiver.Respond = _ => Task.FromResult(Volatile.Read(ref up) ? 200 : 503);
 
-        var first = await ServerProcess.StartAsync(null, null, fsync: true, Ct, settings);
-        var (data, url) = (first.DataDirectory, first.Url);
+        var first = await ServerProcess.StartAsync(fsync: true, Ct, settings);
         const int changes = 5;
         using (var http = Client(first))
         {
@@ -46,7 +45,7 @@ public sealed class WebhookRecoveryTests
 
         await first.KillAsync();
         Volatile.Write(ref up, true);
-        await using var second = await ServerProcess.StartAsync(data, url, fsync: true, Ct, settings);
+        await using var second = await first.RestartAsync(Ct);
         var calls = await receiver.WaitForAsync(c => c.Where(x => x.Status == 200).Select(x => x.EventId).Distinct().Count() == changes, TimeSpan.FromSeconds(60));
 
         // Every delivery is finished (nothing more will be sent), each event answered 2xx exactly once.

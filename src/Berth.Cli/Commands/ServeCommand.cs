@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Berth.Cli.Infrastructure;
 using Berth.Server.Hosting;
 
 namespace Berth.Cli.Commands;
@@ -8,24 +9,34 @@ internal static class ServeCommand
     public static Command Create()
     {
         var data = new Option<string>("--data") { Description = $"Data folder (database, blobs, admin token). Default: ./{ServerSettings.DefaultData}, or BERTH_DATA." };
+        var db = new Option<string>("--db") { Description = "Metadata database: a PostgreSQL connection string (\"Host=…;Database=…;Username=…;Password=…\"), or BERTH_DB. Default: SQLite in the data folder." };
         var urls = new Option<string>("--urls") { Description = $"Addresses to listen on, ';'-separated. Default: {ServerSettings.DefaultUrls}, or BERTH_URLS." };
         var anonymous = new Option<bool>("--anonymous-read") { Description = "Let requests without a token list, show and pull (writes always need a token)." };
         var noFsync = new Option<bool>("--no-fsync") { Description = "Do not fsync blobs (only for throwaway data: a power loss can then lose acknowledged uploads)." };
         var oidcIssuer = new Option<string>("--oidc-issuer") { Description = "Accept bearer JWTs of this OpenID Connect issuer (see docs/oidc.md; also BERTH_Oidc__Issuer)." };
         var oidcAudience = new Option<string>("--oidc-audience") { Description = "The audience (client id) those JWTs must be issued for (also BERTH_Oidc__Audience)." };
-        var command = new Command("serve", "Run the Berth server (SQLite and a local folder unless configured otherwise).") { data, urls, anonymous, noFsync, oidcIssuer, oidcAudience };
+        var command = new Command("serve", "Run the Berth server (SQLite and a local folder unless configured otherwise: --db for PostgreSQL).") { data, db, urls, anonymous, noFsync, oidcIssuer, oidcAudience };
         command.SetAction(async (parse, cancellationToken) =>
         {
             var args = new List<string>();
             if (parse.GetValue(data) is { } d) args.AddRange(["--data", d]);
+            if (parse.GetValue(db) is { } connectionString) args.AddRange(["--db", connectionString]);
             if (parse.GetValue(urls) is { } u) args.AddRange(["--urls", u]);
             if (parse.GetValue(anonymous)) args.AddRange(["--anonymous-read", "true"]);
             if (parse.GetValue(noFsync)) args.AddRange(["--no-fsync", "true"]);
             if (parse.GetValue(oidcIssuer) is { } issuer) args.AddRange(["--oidc-issuer", issuer]);
             if (parse.GetValue(oidcAudience) is { } audience) args.AddRange(["--oidc-audience", audience]);
-            await using var app = BerthServer.Build([.. args]);
-            await BerthServer.RunAsync(app, cancellationToken);
-            return 0;
+            try
+            {
+                await using var app = BerthServer.Build([.. args]);
+                await BerthServer.RunAsync(app, cancellationToken);
+                return ExitCodes.Success;
+            }
+            catch (StartupException e)
+            {
+                Output.Error(e.Message);
+                return ExitCodes.Failure;
+            }
         });
         return command;
     }

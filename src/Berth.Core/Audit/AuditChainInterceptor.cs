@@ -1,3 +1,4 @@
+using Berth.Core.Data;
 using Berth.Core.Data.Entities;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Diagnostics;
@@ -7,9 +8,12 @@ namespace Berth.Core.Audit;
 /// <summary>
 /// Links new audit entries into the hash chain as they are saved: each gets the next position and the
 /// hash of the entry before it, and the chain's head row moves on. The head is read and written inside
-/// the caller's transaction, which the database serialises (SQLite: one writer; other providers lock
-/// the head row), so concurrent writers never fork the chain. Saving audit entries outside a
-/// transaction is a programming error.
+/// the caller's transaction, and read locked (<see cref="DbContextExtensions.LockedRow{TEntity}"/>: SQLite has one
+/// writer anyway, PostgreSQL locks the row until the transaction ends), so concurrent writers queue up
+/// behind each other instead of forking the chain. A transaction that also locks other rows should lock
+/// them before it first saves audit entries; the other order can deadlock with a transaction that did
+/// (PostgreSQL then aborts one of them, and <see cref="DbContextExtensions.InTransactionWithRetryAsync{T}"/>
+/// runs it again). Saving audit entries outside a transaction is a programming error.
 /// </summary>
 public sealed class AuditChainInterceptor : SaveChangesInterceptor
 {
@@ -17,9 +21,9 @@ public sealed class AuditChainInterceptor : SaveChangesInterceptor
 
     public override async ValueTask<InterceptionResult<int>> SavingChangesAsync(DbContextEventData eventData, InterceptionResult<int> result, CancellationToken cancellationToken = default)
     {
-        if (eventData.Context is { } context && NewEntries(context) is { Count: > 0 } added)
+        if (eventData.Context is RegistryDbContext context && NewEntries(context) is { Count: > 0 } added)
         {
-            var head = await context.Set<AuditHead>().SingleOrDefaultAsync(h => h.Id == HeadId, cancellationToken);
+            var head = await context.LockedRow<AuditHead>(HeadId).SingleOrDefaultAsync(cancellationToken);
             Chain(context, head, added);
         }
 
@@ -28,9 +32,9 @@ public sealed class AuditChainInterceptor : SaveChangesInterceptor
 
     public override InterceptionResult<int> SavingChanges(DbContextEventData eventData, InterceptionResult<int> result)
     {
-        if (eventData.Context is { } context && NewEntries(context) is { Count: > 0 } added)
+        if (eventData.Context is RegistryDbContext context && NewEntries(context) is { Count: > 0 } added)
         {
-            Chain(context, context.Set<AuditHead>().SingleOrDefault(h => h.Id == HeadId), added);
+            Chain(context, context.LockedRow<AuditHead>(HeadId).SingleOrDefault(), added);
         }
 
         return result;

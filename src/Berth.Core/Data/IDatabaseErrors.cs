@@ -10,4 +10,10 @@ public interface IDatabaseErrors
 
     /// <summary>True when the database could not be reached or is shutting down (the request may be retried).</summary>
     bool IsUnavailable(Exception exception);
+
+    /// <summary>
+    /// True when the database aborted the transaction to settle a conflict with a concurrent one (a
+    /// serialization failure or a deadlock): running the whole transaction again may succeed.
+    /// </summary>
+    bool IsSerializationFailure(Exception exception);
 }

@@ -11,10 +11,13 @@ namespace Berth.Core.Data;
 public class RegistryDbContext(DbContextOptions options) : DbContext(options)
 {
     private IDatabaseErrors? _errors;
+    private ISqlDialect? _dialect;
 
     /// <summary>How this provider reports unique violations and outages (registered by the provider project).</summary>
-    public IDatabaseErrors Errors => _errors ??= GetApplicationService<IDatabaseErrors>()
-        ?? throw new InvalidOperationException("No IDatabaseErrors is registered: add the metadata store with its provider's AddXxxRegistry().");
+    public IDatabaseErrors Errors => _errors ??= ProviderService<IDatabaseErrors>();
+
+    /// <summary>The provider's SQL where EF Core has no API (registered by the provider project).</summary>
+    public ISqlDialect Dialect => _dialect ??= ProviderService<ISqlDialect>();
 
     /// <summary>Set by the outbox when this unit of work added events; cleared when its transaction ends.</summary>
     internal bool EventsToAnnounce { get; set; }
@@ -55,6 +58,10 @@ public class RegistryDbContext(DbContextOptions options) : DbContext(options)
     public DbSet<WebhookDelivery> WebhookDeliveries => Set<WebhookDelivery>();
     public DbSet<WebhookAttempt> WebhookAttempts => Set<WebhookAttempt>();
     public DbSet<Deployment> Deployments => Set<Deployment>();
+
+    private T ProviderService<T>() where T : class =>
+        GetApplicationService<T>()
+        ?? throw new InvalidOperationException($"No {typeof(T).Name} is registered: add the metadata store with its provider's AddXxxRegistry().");
 
     protected override void ConfigureConventions(ModelConfigurationBuilder configurationBuilder)
     {

@@ -20,7 +20,7 @@ public sealed class OutboxInterceptor : SaveChangesInterceptor, IDbTransactionIn
     {
         if (eventData.Context is RegistryDbContext db && NewEvents(db) is { Count: > 0 } added)
         {
-            var head = await db.EventHeads.SingleOrDefaultAsync(h => h.Id == HeadId, cancellationToken);
+            var head = await db.LockedRow<EventHead>(HeadId).SingleOrDefaultAsync(cancellationToken);
             var namespaces = added.Select(e => e.NamespaceId).OfType<long>().Distinct().ToList();
             var hooks = namespaces.Count == 0 ? [] : await Subscribers(db, namespaces).ToListAsync(cancellationToken);
             Append(db, head, added, hooks);
@@ -33,7 +33,7 @@ public sealed class OutboxInterceptor : SaveChangesInterceptor, IDbTransactionIn
     {
         if (eventData.Context is RegistryDbContext db && NewEvents(db) is { Count: > 0 } added)
         {
-            var head = db.EventHeads.SingleOrDefault(h => h.Id == HeadId);
+            var head = db.LockedRow<EventHead>(HeadId).SingleOrDefault();
             var namespaces = added.Select(e => e.NamespaceId).OfType<long>().Distinct().ToList();
             var hooks = namespaces.Count == 0 ? [] : Subscribers(db, namespaces).ToList();
             Append(db, head, added, hooks);

@@ -46,6 +46,7 @@ public sealed class PolicyService(RegistryDbContext db, ModelLookup lookup, Stag
         await db.InTransactionWithRetryAsync(async ct =>
         {
             var (space, entity) = await ScopeAsync(ns, model, ct);
+            await LockPoliciesAsync(space.Id, ct);
             var rules = await OwnRulesAsync(space.Id, entity?.Id, ct);
             var rule = rules.FirstOrDefault(r => r.Stage == stage);
             var before = rule is null ? null : Describe(rule);
@@ -89,6 +90,7 @@ public sealed class PolicyService(RegistryDbContext db, ModelLookup lookup, Stag
         await db.InTransactionWithRetryAsync(async ct =>
         {
             var (space, entity) = await ScopeAsync(ns, model, ct);
+            await LockPoliciesAsync(space.Id, ct);
             var rules = await OwnRulesAsync(space.Id, entity?.Id, ct);
             var rule = rules.FirstOrDefault(r => r.Stage == stage)
                 ?? throw Fail.Error(ErrorCodes.StageNotFound, $"The policy of {Scope(ns, model, null)} has no stage '{stage}'.");
@@ -131,6 +133,7 @@ public sealed class PolicyService(RegistryDbContext db, ModelLookup lookup, Stag
         await db.InTransactionWithRetryAsync(async ct =>
         {
             var (space, entity) = await ScopeAsync(ns, model, ct);
+            await LockPoliciesAsync(space.Id, ct);
             var own = await db.StageRules.Where(r => r.ModelId == entity!.Id).ToListAsync(ct);
             if (own.Count > 0)
             {
@@ -209,6 +212,14 @@ public sealed class PolicyService(RegistryDbContext db, ModelLookup lookup, Stag
         var entity = await lookup.GetModelAsync(ns, model, cancellationToken);
         return (entity.Namespace, entity);
     }
+
+    /// <summary>
+    /// Serialises the policy changes of a namespace and its models: each reads the rules, then renumbers
+    /// them or checks that one stage is left, which two changes at once must not both do on the same rules
+    /// (the namespace's row stays locked until the transaction ends).
+    /// </summary>
+    private async Task LockPoliciesAsync(long namespaceId, CancellationToken cancellationToken) =>
+        await db.LockedRow<RegistryNamespace>(namespaceId).Select(n => n.Id).SingleAsync(cancellationToken);
 
     /// <summary>The rules of exactly this scope (tracked), copying the inherited ones for a model that has none yet.</summary>
     private async Task<List<StageRule>> OwnRulesAsync(long namespaceId, long? modelId, CancellationToken cancellationToken)

@@ -325,7 +325,9 @@ public sealed class LifecycleService(
     /// Serialises changes to a model's stages, aliases and requests: bumping the model's revision locks
     /// its row until the transaction ends (PostgreSQL; SQLite has one writer anyway), so two promotions
     /// into an exclusive stage cannot both read "no other holder". The model's ETag covers its stage
-    /// holders and aliases, so it changes with them.
+    /// holders and aliases, so it changes with them. Take it before the transaction first saves audit
+    /// entries (<see cref="Audit.AuditChainInterceptor"/> locks the chain's head until the end), or two
+    /// transactions can wait on each other's lock until the database aborts one.
     /// </summary>
     internal async Task LockModelAsync(long modelId, CancellationToken cancellationToken) =>
         await db.Models.Where(m => m.Id == modelId).ExecuteUpdateAsync(s => s.SetProperty(m => m.Revision, m => m.Revision + 1), cancellationToken);

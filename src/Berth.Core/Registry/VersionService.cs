@@ -174,6 +174,12 @@ public sealed class VersionService(
                     version.ReadyAt = now;
                     version.Revision++;
                     var aliases = version.PendingAliases?.Split(',', StringSplitOptions.RemoveEmptyEntries) ?? [];
+                    if (aliases.Length > 0)
+                    {
+                        // Before the audit entry is saved: saving it locks the audit chain's head until the end.
+                        await lifecycle.LockModelAsync(entity.Id, ct);
+                    }
+
                     version.PendingAliases = null;
                     audit.Record("version.commit", ns, $"{ns}/{model}:{version.Number}", new Dictionary<string, object?> { ["digest"] = version.ManifestDigest });
                     events.Publish(EventTypes.VersionReady, EventSubject.Of(entity), version.Number, data: new Dictionary<string, object?>

@@ -13,7 +13,6 @@ using Berth.Core.Idempotency;
 using Berth.Core.Maintenance;
 using Berth.Core.Registry;
 using Berth.Core.Uploads;
-using Berth.Data.Sqlite;
 using Berth.Server.Api;
 using Berth.Server.Api.Auth;
 using Berth.Server.Api.Problems;
@@ -45,6 +44,7 @@ public static class BerthServer
     /// <param name="args">Command-line style settings (see <see cref="ServerSettings"/>).</param>
     /// <param name="configure">Extra configuration sources, applied last.</param>
     /// <param name="services">Service overrides (tests replace the clock here).</param>
+    /// <exception cref="StartupException">A setting is malformed; the message names it.</exception>
     public static WebApplication Build(string[] args, Action<IConfigurationBuilder>? configure = null, Action<IServiceCollection>? services = null)
     {
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [] });
@@ -89,6 +89,9 @@ public static class BerthServer
         // a 409 or a retry); EF's own error lines for them would only be noise.
         builder.Logging.AddFilter("Microsoft.EntityFrameworkCore.Update", LogLevel.None);
         builder.Logging.AddFilter("Microsoft.EntityFrameworkCore.Database.Command", LogLevel.None);
+        // The same for connection failures: an outage is logged once per request as "unavailable", and at
+        // start-up the error names the --db setting.
+        builder.Logging.AddFilter("Microsoft.EntityFrameworkCore.Database.Connection", LogLevel.None);
 
         AddServices(builder.Services, builder.Configuration, dataDirectory);
         services?.Invoke(builder.Services);
@@ -98,6 +101,7 @@ public static class BerthServer
     }
 
     /// <summary>Migrates the database, bootstraps the administrator, then starts listening.</summary>
+    /// <exception cref="StartupException">A setting is wrong (the message names it), e.g. the database cannot be reached.</exception>
     public static async Task StartAsync(WebApplication app, CancellationToken cancellationToken = default)
     {
         await app.Services.GetRequiredService<StartupTasks>().StartAsync(cancellationToken);
@@ -129,7 +133,9 @@ public static class BerthServer
             })
             .ValidateDataAnnotations().ValidateOnStart();
 
-        services.AddSqliteRegistry(SqliteRegistryExtensions.ConnectionStringFor(dataDirectory));
+        var database = MetadataDatabase.FromConfiguration(configuration, dataDirectory);
+        services.AddSingleton(database);
+        database.Register(services);
         services.AddSingleton<IBlobStore, FileSystemBlobStore>();
 
         services.AddMetrics();

@@ -8,6 +8,9 @@ namespace Berth.Server.Hosting;
 public static class ServerSettings
 {
     public const string DataKey = "Data";
+
+    /// <summary>The metadata database: an Npgsql connection string selects PostgreSQL; unset, SQLite in the data folder.</summary>
+    public const string DbKey = "Db";
     public const string UrlsKey = "Urls";
     public const string DefaultUrls = "http://127.0.0.1:8282";
     public const string DefaultData = "berth-data";
@@ -18,6 +21,7 @@ public static class ServerSettings
     public static IReadOnlyDictionary<string, string> SwitchMappings { get; } = new Dictionary<string, string>(StringComparer.Ordinal)
     {
         ["--data"] = DataKey,
+        ["--db"] = DbKey,
         ["--urls"] = UrlsKey,
         ["--anonymous-read"] = "Registry:AnonymousRead",
         ["--no-fsync"] = "Storage:NoFsync",

@@ -1,6 +1,5 @@
 using Berth.Core.Auth;
 using Berth.Core.Data;
-using Berth.Data.Sqlite;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
@@ -10,13 +9,14 @@ namespace Berth.Server.Hosting;
 /// Runs before the server starts (and so before it accepts requests): applies migrations, and on first start creates the
 /// administrator and writes its token to <c>&lt;data&gt;/admin-token</c> (mode 0600), printing it once.
 /// </summary>
-internal sealed partial class StartupTasks(IServiceScopeFactory scopes, DataDirectory data, ILogger<StartupTasks> logger)
+internal sealed partial class StartupTasks(IServiceScopeFactory scopes, DataDirectory data, MetadataDatabase database, ILogger<StartupTasks> logger)
 {
     public async Task StartAsync(CancellationToken cancellationToken)
     {
         await using var scope = scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<RegistryDbContext>();
-        await db.MigrateSqliteAsync(cancellationToken);
+        await database.MigrateAsync(db, cancellationToken);
+        LogDatabase(logger, database.Description);
 
         var secret = await scope.ServiceProvider.GetRequiredService<Bootstrapper>().EnsureAdministratorAsync(cancellationToken);
         if (secret is null)
@@ -49,6 +49,9 @@ internal sealed partial class StartupTasks(IServiceScopeFactory scopes, DataDire
             """);
         LogBootstrapped(logger, path);
     }
+
+    [LoggerMessage(EventId = 1002, Level = LogLevel.Information, Message = "Metadata database: {Database}")]
+    private static partial void LogDatabase(ILogger logger, string database);
 
     [LoggerMessage(EventId = 1001, Level = LogLevel.Warning, Message = "First start: created the administrator; its token was written to {Path}")]
     private static partial void LogBootstrapped(ILogger logger, string path);

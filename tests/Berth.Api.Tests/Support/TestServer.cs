@@ -9,18 +9,20 @@ using Microsoft.Extensions.DependencyInjection;
 namespace Berth.Api.Tests.Support;
 
 /// <summary>
-/// A real Berth server on Kestrel (127.0.0.1, a free port) over a fresh data folder, started the way
-/// 'berth serve' starts it. Gives an SDK client and raw HTTP clients with and without the admin token.
+/// A real Berth server on Kestrel (127.0.0.1, a free port) over a fresh data folder and a fresh database
+/// (<see cref="TestDatabase"/>: SQLite, or PostgreSQL when the tests run on it), started the way 'berth serve'
+/// starts it. Gives an SDK client and raw HTTP clients with and without the admin token.
 /// </summary>
 public sealed class TestServer : IAsyncDisposable
 {
-    private readonly bool _ownsData;
+    private readonly bool _owned;
 
-    private TestServer(WebApplication app, string data, Uri address, string token, bool ownsData)
+    private TestServer(WebApplication app, string data, TestDatabase database, Uri address, string token, bool owned)
     {
-        _ownsData = ownsData;
+        _owned = owned;
         App = app;
         DataDirectory = data;
+        Database = database;
         Address = address;
         AdminToken = token;
         Client = NewClient(token);
@@ -30,6 +32,7 @@ public sealed class TestServer : IAsyncDisposable
 
     public WebApplication App { get; }
     public string DataDirectory { get; }
+    public TestDatabase Database { get; }
     public Uri Address { get; }
     public string AdminToken { get; }
     public BerthClient Client { get; }
@@ -43,19 +46,20 @@ public sealed class TestServer : IAsyncDisposable
     public static Task<TestServer> StartAsync(Action<IServiceCollection>? services, params string[] extraArgs) =>
         StartAsync(services, null, extraArgs);
 
-    /// <summary>A second replica: another server over the same data folder (and so the same database), which it leaves in place.</summary>
+    /// <summary>A second replica: another server over the same data folder and database, which it leaves in place.</summary>
     public static Task<TestServer> StartReplicaAsync(TestServer first, params string[] extraArgs) =>
-        StartAsync(null, first.DataDirectory, extraArgs);
+        StartAsync(null, first, extraArgs);
 
-    private static async Task<TestServer> StartAsync(Action<IServiceCollection>? services, string? shared, string[] extraArgs)
+    private static async Task<TestServer> StartAsync(Action<IServiceCollection>? services, TestServer? first, string[] extraArgs)
     {
-        var data = shared ?? TempFolder.Create("berth-server");
-        string[] args = ["--data", data, "--urls", "http://127.0.0.1:0", .. extraArgs];
+        var data = first?.DataDirectory ?? TempFolder.Create("berth-server");
+        var database = first?.Database ?? await TestDatabase.CreateAsync(data, CancellationToken.None);
+        string[] args = ["--data", data, "--urls", "http://127.0.0.1:0", .. database.ServerArgs, .. extraArgs];
         var app = BerthServer.Build(args, services: services);
         await BerthServer.StartAsync(app);
         var address = new Uri(app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First());
         var token = (await File.ReadAllTextAsync(Path.Combine(data, ServerSettings.AdminTokenFile))).Trim();
-        return new TestServer(app, data, address, token, ownsData: shared is null);
+        return new TestServer(app, data, database, address, token, owned: first is null);
     }
 
     public BerthClient NewClient(string? token) => new(new BerthClientOptions { BaseUri = Address, Token = token });
@@ -78,8 +82,9 @@ public sealed class TestServer : IAsyncDisposable
         Anonymous.Dispose();
         await App.StopAsync();
         await App.DisposeAsync();
-        if (_ownsData)
+        if (_owned)
         {
+            await Database.DisposeAsync();
             TempFolder.Delete(DataDirectory);
         }
     }

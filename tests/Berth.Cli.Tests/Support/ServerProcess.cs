@@ -6,29 +6,35 @@ using System.Text;
 namespace Berth.Cli.Tests.Support;
 
 /// <summary>
-/// <c>berth serve</c> as a child process on 127.0.0.1 and a free port, over a fresh data folder. Ready
-/// when /healthz answers; the administrator's token is read from <c>&lt;data&gt;/admin-token</c>.
-/// Disposing kills the process.
+/// <c>berth serve</c> as a child process on 127.0.0.1 and a free port, over a fresh data folder and a fresh
+/// <see cref="TestDatabase"/>. Ready when /healthz answers; the administrator's token is read from
+/// <c>&lt;data&gt;/admin-token</c>. Disposing kills the process.
 /// </summary>
 public sealed class ServerProcess : IAsyncDisposable
 {
     private static readonly TimeSpan StartupDeadline = TimeSpan.FromSeconds(90);
     private readonly Process _process;
     private readonly StringBuilder _log;
+    private readonly bool _fsync;
+    private readonly IReadOnlyDictionary<string, string>? _environment;
     private bool _keepData;
 
-    private ServerProcess(Process process, StringBuilder log, string data, string url, string token)
+    private ServerProcess(Process process, StringBuilder log, string data, TestDatabase database, string url, string token, bool fsync, IReadOnlyDictionary<string, string>? environment)
     {
+        _environment = environment;
         _process = process;
         _log = log;
         DataDirectory = data;
+        Database = database;
         Url = url;
         AdminToken = token;
+        _fsync = fsync;
     }
 
     public string Url { get; }
     public string AdminToken { get; }
     public string DataDirectory { get; }
+    public TestDatabase Database { get; }
 
     public string Log
     {
@@ -41,20 +47,24 @@ public sealed class ServerProcess : IAsyncDisposable
         }
     }
 
-    public static Task<ServerProcess> StartAsync(CancellationToken cancellationToken) => StartAsync(null, null, fsync: false, cancellationToken);
+    public static Task<ServerProcess> StartAsync(CancellationToken cancellationToken) => StartAsync(fsync: false, cancellationToken);
 
-    /// <summary>
-    /// Starts a server; with <paramref name="data"/> and <paramref name="url"/> it restarts on an existing
-    /// data folder and address (after <see cref="KillAsync"/>).
-    /// </summary>
-    public static async Task<ServerProcess> StartAsync(string? data, string? url, bool fsync, CancellationToken cancellationToken, IReadOnlyDictionary<string, string>? environment = null)
+    /// <param name="environment">Extra environment variables for the server (settings such as <c>BERTH_Webhooks__RetryDelay</c>).</param>
+    public static Task<ServerProcess> StartAsync(bool fsync, CancellationToken cancellationToken, IReadOnlyDictionary<string, string>? environment = null) =>
+        StartAsync(null, null, null, fsync, environment, cancellationToken);
+
+    /// <summary>Starts this server again, on its data folder, database, address and settings (after <see cref="KillAsync"/>).</summary>
+    public Task<ServerProcess> RestartAsync(CancellationToken cancellationToken) => StartAsync(DataDirectory, Database, Url, _fsync, _environment, cancellationToken);
+
+    private static async Task<ServerProcess> StartAsync(string? data, TestDatabase? database, string? url, bool fsync, IReadOnlyDictionary<string, string>? environment, CancellationToken cancellationToken)
     {
         for (var attempt = 1; ; attempt++)
         {
             var reuse = data is not null;
             data ??= TempFolder.Create("berth-cli-server");
+            database ??= await TestDatabase.CreateAsync(data, cancellationToken);
             url ??= $"http://127.0.0.1:{FreePort()}";
-            string[] args = fsync ? ["serve", "--data", data, "--urls", url] : ["serve", "--data", data, "--urls", url, "--no-fsync"];
+            string[] args = ["serve", "--data", data, "--urls", url, .. database.ServerArgs, .. fsync ? Array.Empty<string>() : ["--no-fsync"]];
             var info = BerthExecutable.StartInfo(args);
             foreach (var (name, value) in environment ?? new Dictionary<string, string>())
             {
@@ -71,7 +81,7 @@ public sealed class ServerProcess : IAsyncDisposable
             if (await WaitUntilHealthyAsync(process, url, cancellationToken))
             {
                 var token = (await File.ReadAllTextAsync(Path.Combine(data, "admin-token"), cancellationToken)).Trim();
-                return new ServerProcess(process, log, data, url, token);
+                return new ServerProcess(process, log, data, database, url, token, fsync, environment);
             }
 
             string output;
@@ -88,12 +98,14 @@ public sealed class ServerProcess : IAsyncDisposable
             }
 
             TempFolder.Delete(data);
+            await database.DisposeAsync();
             data = null;
+            database = null;
             url = null;
         }
     }
 
-    /// <summary>Kills the server with SIGKILL (no shutdown at all) and keeps its data folder for a restart.</summary>
+    /// <summary>Kills the server with SIGKILL (no shutdown at all) and keeps its data folder and database for <see cref="RestartAsync"/>.</summary>
     public async Task KillAsync()
     {
         _keepData = true;
@@ -117,6 +129,7 @@ public sealed class ServerProcess : IAsyncDisposable
         if (!_keepData)
         {
             TempFolder.Delete(DataDirectory);
+            await Database.DisposeAsync();
         }
     }
 

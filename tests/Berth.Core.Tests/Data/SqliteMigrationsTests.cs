@@ -10,15 +10,6 @@ public sealed class SqliteMigrationsTests : IDisposable
     private readonly string _folder = Path.Combine(Path.GetTempPath(), $"berth-migrations-{Guid.NewGuid():N}");
 
     [Fact]
-    public void TheModelHasNoChangesMissingFromTheMigrations()
-    {
-        using var provider = Services();
-        using var scope = provider.CreateScope();
-        var db = scope.ServiceProvider.GetRequiredService<RegistryDbContext>();
-        Assert.False(db.Database.HasPendingModelChanges(), "Run 'dotnet ef migrations add <Name> --project src/Berth.Data.Sqlite'.");
-    }
-
-    [Fact]
     public async Task MigrationsApplyToAnEmptyDatabaseAndAgainWithoutChanges()
     {
         await using var provider = Services();

@@ -10,13 +10,16 @@ public sealed class FilterTranslatorTests
 {
     public sealed class ToPredicate(SearchDatabase database) : IClassFixture<SearchDatabase>
     {
-        /// <summary>The SQL of a filtered query, split into its parameter lines and the statement itself.</summary>
+        /// <summary>
+        /// The SQL of a filtered query, split into its parameter lines (SQLite: <c>.param set @p 'v'</c>,
+        /// PostgreSQL: <c>-- @p='v'</c>) and the statement itself.
+        /// </summary>
         private (string Parameters, string Statement) Sql(string filter)
         {
             using var scope = database.Services.CreateScope();
             var db = scope.ServiceProvider.GetRequiredService<RegistryDbContext>();
             var lines = db.Versions.Where(FilterTranslator.ToPredicate(FilterParser.Parse(filter))).ToQueryString().Split('\n');
-            var parameters = lines.Where(l => l.StartsWith(".param", StringComparison.Ordinal)).ToList();
+            var parameters = lines.Where(l => l.StartsWith(".param", StringComparison.Ordinal) || l.StartsWith("-- @", StringComparison.Ordinal)).ToList();
             return (string.Join('\n', parameters), string.Join('\n', lines.Except(parameters)));
         }
 

@@ -7,7 +7,7 @@ using Berth.Core.Configuration;
 using Berth.Core.Data;
 using Berth.Core.Data.Entities;
 using Berth.Core.Registry;
-using Berth.Data.Sqlite;
+using Berth.Core.Tests.Data;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
@@ -15,7 +15,8 @@ using Microsoft.Extensions.Options;
 namespace Berth.Core.Tests.Filtering;
 
 /// <summary>
-/// A SQLite registry in a temporary folder, seeded once with versions that exercise every filter field.
+/// A registry on the test database (SQLite in a temporary folder, or PostgreSQL), seeded once with versions
+/// that exercise every filter field.
 /// Ready versions of live models (ids in brackets):
 /// <code>
 /// ref                      created     semver      stage        metrics                  params          tags                                          aliases
@@ -42,6 +43,7 @@ public sealed class SearchDatabase : IAsyncLifetime
 
     private readonly string _directory = Path.Combine(Path.GetTempPath(), "berth-search-" + Guid.NewGuid().ToString("N"));
     private ServiceProvider? _services;
+    private TestDatabase? _database;
 
     public static Actor Admin { get; } = new(1, "admin", true, null, TokenScopes.All);
 
@@ -53,8 +55,9 @@ public sealed class SearchDatabase : IAsyncLifetime
     public async ValueTask InitializeAsync()
     {
         Directory.CreateDirectory(_directory);
+        _database = await TestDatabase.CreateAsync(_directory, TestContext.Current.CancellationToken);
         var services = new ServiceCollection();
-        services.AddSqliteRegistry(SqliteRegistryExtensions.ConnectionStringFor(_directory), durableCommits: false);
+        services.AddTestRegistry(_database, _directory);
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton(Options.Create(new RegistryOptions()));
         services.AddScoped<AccessControl>();
@@ -63,7 +66,7 @@ public sealed class SearchDatabase : IAsyncLifetime
 
         await using var scope = _services.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<RegistryDbContext>();
-        await db.MigrateSqliteAsync(TestContext.Current.CancellationToken);
+        await db.MigrateTestRegistryAsync(TestContext.Current.CancellationToken);
         Seed(db);
         await db.SaveChangesAsync(TestContext.Current.CancellationToken);
     }
@@ -76,6 +79,11 @@ public sealed class SearchDatabase : IAsyncLifetime
         }
 
         SqliteConnection.ClearAllPools();
+        if (_database is not null)
+        {
+            await _database.DisposeAsync();
+        }
+
         try
         {
             Directory.Delete(_directory, recursive: true);

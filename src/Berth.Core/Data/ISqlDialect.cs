@@ -1,0 +1,15 @@
+namespace Berth.Core.Data;
+
+/// <summary>
+/// The bits of SQL that differ between providers where EF Core has no API for them (each provider project
+/// registers one, next to its <see cref="IDatabaseErrors"/>).
+/// </summary>
+public interface ISqlDialect
+{
+    /// <summary>
+    /// Appended to a <c>SELECT</c> so that the rows it reads stay locked until the transaction ends
+    /// (<c> FOR UPDATE</c> on PostgreSQL). Empty where a write transaction already excludes every other
+    /// writer (SQLite).
+    /// </summary>
+    string ForUpdate { get; }
+}

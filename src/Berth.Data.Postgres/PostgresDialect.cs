@@ -1,0 +1,13 @@
+using Berth.Core.Data;
+
+namespace Berth.Data.Postgres;
+
+public sealed class PostgresDialect : ISqlDialect
+{
+    /// <summary>
+    /// Under READ COMMITTED (PostgreSQL's default) two transactions can read the same row and both write a
+    /// value computed from it; <c>FOR UPDATE</c> makes the second reader wait until the first commits, and
+    /// then read what it wrote.
+    /// </summary>
+    public string ForUpdate => " FOR UPDATE";
+}

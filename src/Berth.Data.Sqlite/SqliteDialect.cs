@@ -1,0 +1,13 @@
+using Berth.Core.Data;
+
+namespace Berth.Data.Sqlite;
+
+public sealed class SqliteDialect : ISqlDialect
+{
+    /// <summary>
+    /// Nothing: SQLite has no row locks, and needs none. EF Core begins transactions with BEGIN IMMEDIATE,
+    /// which takes the database's one write lock, so a transaction's reads and writes never interleave
+    /// with another writer's.
+    /// </summary>
+    public string ForUpdate => "";
+}

@@ -1,0 +1,109 @@
+using System.Data.Common;
+using Microsoft.Data.Sqlite;
+using Npgsql;
+
+namespace Berth.Testing;
+
+/// <summary>
+/// The metadata database of one test server. By default SQLite, in the server's data folder, as
+/// <c>berth serve</c> uses it. When <see cref="Variable"/> holds a connection string for a PostgreSQL
+/// server (<c>scripts/test.sh</c> starts one and runs every test project again with it), each test server
+/// gets a database of its own on that server, created empty (the server migrates it, as in production)
+/// and dropped when the test is done.
+/// </summary>
+public sealed class TestDatabase : IAsyncDisposable
+{
+    /// <summary>A connection string for a PostgreSQL server and a role that may create databases.</summary>
+    public const string Variable = "BERTH_TEST_POSTGRES";
+
+    private static readonly string? Server = Environment.GetEnvironmentVariable(Variable) is { Length: > 0 } value ? value : null;
+
+    private readonly string? _postgresName;
+
+    private TestDatabase(string connectionString, string? postgresName)
+    {
+        ConnectionString = connectionString;
+        _postgresName = postgresName;
+    }
+
+    /// <summary>True when the tests run on PostgreSQL.</summary>
+    public static bool IsPostgres => Server is not null;
+
+    /// <summary>Where the server keeps its metadata (a file in the data folder, or a PostgreSQL database).</summary>
+    public string ConnectionString { get; }
+
+    /// <summary>What to add to <c>berth serve</c>'s arguments: <c>--db</c> on PostgreSQL, nothing on SQLite.</summary>
+    public IReadOnlyList<string> ServerArgs => _postgresName is null ? [] : ["--db", ConnectionString];
+
+    /// <summary>A database for a server whose data folder is <paramref name="dataDirectory"/>.</summary>
+    public static async Task<TestDatabase> CreateAsync(string dataDirectory, CancellationToken cancellationToken)
+    {
+        if (Server is null)
+        {
+            var sqlite = new SqliteConnectionStringBuilder { DataSource = Path.Combine(dataDirectory, "berth.db"), Pooling = false };
+            return new TestDatabase(sqlite.ToString(), null);
+        }
+
+        var name = "berth_test_" + Guid.NewGuid().ToString("N");
+        // FILE_COPY copies the (tiny) template's files instead of logging every page: much faster here.
+        await AdministerAsync($"CREATE DATABASE \"{name}\" STRATEGY = FILE_COPY", cancellationToken);
+        var builder = new NpgsqlConnectionStringBuilder(Server) { Database = name };
+        return new TestDatabase(builder.ToString(), name);
+    }
+
+    /// <summary>A new, closed connection to the database, for tests that read or tamper with it directly.</summary>
+    public DbConnection CreateConnection() => _postgresName is null
+        ? new SqliteConnection(ConnectionString)
+        : new NpgsqlConnection(new NpgsqlConnectionStringBuilder(ConnectionString) { Pooling = false }.ToString());
+
+    /// <summary>Runs a statement with parameters (<c>@name</c> in the SQL); returns the rows it changed.</summary>
+    public async Task<int> ExecuteAsync(string sql, CancellationToken cancellationToken, params (string Name, object Value)[] parameters)
+    {
+        await using var connection = CreateConnection();
+        await connection.OpenAsync(cancellationToken);
+        await using var command = Command(connection, sql, parameters);
+        return await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    /// <summary>The first column of the first row of a query (<c>@name</c> parameters), or <see cref="DBNull"/>.</summary>
+    public async Task<object> ScalarAsync(string sql, CancellationToken cancellationToken, params (string Name, object Value)[] parameters)
+    {
+        await using var connection = CreateConnection();
+        await connection.OpenAsync(cancellationToken);
+        await using var command = Command(connection, sql, parameters);
+        return await command.ExecuteScalarAsync(cancellationToken) ?? DBNull.Value;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_postgresName is not null)
+        {
+            // FORCE ends the connections a stopped (or killed) server left in its pool.
+            await AdministerAsync($"DROP DATABASE IF EXISTS \"{_postgresName}\" WITH (FORCE)", CancellationToken.None);
+        }
+    }
+
+    private static DbCommand Command(DbConnection connection, string sql, (string Name, object Value)[] parameters)
+    {
+        var command = connection.CreateCommand();
+        command.CommandText = sql;
+        foreach (var (name, value) in parameters)
+        {
+            var parameter = command.CreateParameter();
+            parameter.ParameterName = name;
+            parameter.Value = value;
+            command.Parameters.Add(parameter);
+        }
+
+        return command;
+    }
+
+    private static async Task AdministerAsync(string sql, CancellationToken cancellationToken)
+    {
+        var builder = new NpgsqlConnectionStringBuilder(Server) { Database = "postgres", Pooling = false };
+        await using var connection = new NpgsqlConnection(builder.ToString());
+        await connection.OpenAsync(cancellationToken);
+        await using var command = new NpgsqlCommand(sql, connection);
+        await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+}
