@@ -3,9 +3,7 @@ using System.Net.Http.Json;
 using System.Text;
 using Berth.Api.Tests.Support;
 using Berth.Client;
-using Berth.Client.Transfers;
 using Berth.Contracts.Dtos;
-using Berth.Contracts.Naming;
 
 namespace Berth.Api.Tests;
 
@@ -55,9 +53,9 @@ public sealed class EventTests(EventTests.World world) : IClassFixture<EventTest
     {
         var ns = await world.NamespaceAsync();
         var start = (await Admin.ListEventsAsync(ns: ns, cancellationToken: Ct)).Next;
-        await PushAsync(ns, "fraud", aliases: ["champion"]);
-        await Admin.ChangeStageAsync(Ref(ns, "fraud", 1), "staging", "looks good", cancellationToken: Ct);
-        await Admin.UpdateVersionAsync(Ref(ns, "fraud", 1), new UpdateVersionRequest(SetTags: new Dictionary<string, string> { ["validated"] = "true" }), cancellationToken: Ct);
+        await Server.PushSmallAsync(ns, "fraud", aliases: ["champion"]);
+        await Admin.ChangeStageAsync(Versions.Ref(ns, "fraud", 1), "staging", "looks good", cancellationToken: Ct);
+        await Admin.UpdateVersionAsync(Versions.Ref(ns, "fraud", 1), new UpdateVersionRequest(SetTags: new Dictionary<string, string> { ["validated"] = "true" }), cancellationToken: Ct);
 
         var batch = await Admin.ListEventsAsync(start, ns: ns, cancellationToken: Ct);
         Assert.Equal(
@@ -90,11 +88,11 @@ public sealed class EventTests(EventTests.World world) : IClassFixture<EventTest
     public async Task AChangeThatIsRefusedEmitsNothing()
     {
         var ns = await world.NamespaceAsync();
-        await PushAsync(ns, "fraud");
+        await Server.PushSmallAsync(ns, "fraud");
         await Admin.SetStageRuleAsync(ns, null, "production", new SetStageRuleRequest(Gate: "metrics.auc >= 0.9"), Ct);
         var before = (await Admin.ListEventsAsync(ns: ns, cancellationToken: Ct)).Next;
 
-        var refused = await Assert.ThrowsAsync<BerthProblemException>(() => Admin.ChangeStageAsync(Ref(ns, "fraud", 1), "production", cancellationToken: Ct));
+        var refused = await Assert.ThrowsAsync<BerthProblemException>(() => Admin.ChangeStageAsync(Versions.Ref(ns, "fraud", 1), "production", cancellationToken: Ct));
         Assert.Equal("gate_failed", refused.Code);
         var clash = await Assert.ThrowsAsync<BerthProblemException>(() => Admin.CreateModelAsync(ns, new CreateModelRequest("fraud"), Ct));
         Assert.Equal("model_exists", clash.Code);
@@ -106,7 +104,7 @@ public sealed class EventTests(EventTests.World world) : IClassFixture<EventTest
     public async Task ReadersSeeOnlyTheNamespacesTheyMayRead()
     {
         var ns = await world.NamespaceAsync();
-        await PushAsync(ns, "fraud");
+        await Server.PushSmallAsync(ns, "fraud");
 
         var refused = await Assert.ThrowsAsync<BerthProblemException>(() => world.Outsider.Client.ListEventsAsync(ns: ns, cancellationToken: Ct));
         Assert.Equal(HttpStatusCode.Forbidden, refused.Status);
@@ -144,7 +142,7 @@ public sealed class EventTests(EventTests.World world) : IClassFixture<EventTest
         {
             // Events committed after the stream opened arrive on it.
             var first = stream.MoveNextAsync();
-            await PushAsync(ns, "fraud");
+            await Server.PushSmallAsync(ns, "fraud");
             Assert.True(await first);
             received.Add(stream.Current);
             while (received.Count < 3)
@@ -157,7 +155,7 @@ public sealed class EventTests(EventTests.World world) : IClassFixture<EventTest
         Assert.Equal([EventTypes.ModelCreated, EventTypes.VersionCreated, EventTypes.VersionReady], received.Select(e => e.Type));
 
         // Resuming with Last-Event-ID after the second event gives the third and then the new ones, nothing before.
-        await Admin.ChangeStageAsync(Ref(ns, "fraud", 1), "staging", cancellationToken: Ct);
+        await Admin.ChangeStageAsync(Versions.Ref(ns, "fraud", 1), "staging", cancellationToken: Ct);
         using var request = new HttpRequestMessage(HttpMethod.Get, $"/api/v1/events/stream?namespace={ns}");
         request.Headers.Add("Last-Event-ID", received[1].Id.ToString(System.Globalization.CultureInfo.InvariantCulture));
         using var response = await Server.Http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, stop.Token);
@@ -180,31 +178,31 @@ public sealed class EventTests(EventTests.World world) : IClassFixture<EventTest
     public async Task DeploymentRecordsSayWhereEachVersionRuns()
     {
         var ns = await world.NamespaceAsync();
-        await PushAsync(ns, "fraud");
-        await PushAsync(ns, "fraud");
+        await Server.PushSmallAsync(ns, "fraud");
+        await Server.PushSmallAsync(ns, "fraud");
         var start = (await Admin.ListEventsAsync(ns: ns, cancellationToken: Ct)).Next;
 
-        await world.Writer.Client.RecordDeploymentAsync(Ref(ns, "fraud", 1), new RecordDeploymentRequest("prod-eu", DeploymentStatuses.Live, "https://scoring.example.test/eu"), Ct);
-        await world.Writer.Client.RecordDeploymentAsync(Ref(ns, "fraud", 1), new RecordDeploymentRequest("prod-us", DeploymentStatuses.Live), Ct);
-        var v1 = await Admin.GetVersionAsync(Ref(ns, "fraud", 1), cancellationToken: Ct);
+        await world.Writer.Client.RecordDeploymentAsync(Versions.Ref(ns, "fraud", 1), new RecordDeploymentRequest("prod-eu", DeploymentStatuses.Live, "https://scoring.example.test/eu"), Ct);
+        await world.Writer.Client.RecordDeploymentAsync(Versions.Ref(ns, "fraud", 1), new RecordDeploymentRequest("prod-us", DeploymentStatuses.Live), Ct);
+        var v1 = await Admin.GetVersionAsync(Versions.Ref(ns, "fraud", 1), cancellationToken: Ct);
         Assert.Equal([("prod-eu", "live", "https://scoring.example.test/eu"), ("prod-us", "live", null)], v1.Deployments!.Select(d => (d.Environment, d.Status, d.Endpoint)));
 
         // Version 2 going live in prod-eu retires version 1 there (and only there).
-        var record = await world.Writer.Client.RecordDeploymentAsync(Ref(ns, "fraud", 2), new RecordDeploymentRequest("prod-eu", DeploymentStatuses.Deploying, Comment: "canary first"), Ct);
+        var record = await world.Writer.Client.RecordDeploymentAsync(Versions.Ref(ns, "fraud", 2), new RecordDeploymentRequest("prod-eu", DeploymentStatuses.Deploying, Comment: "canary first"), Ct);
         Assert.Equal((2, "deploying", "wanda"), (record.Version, record.Status, record.Actor));
-        await world.Writer.Client.RecordDeploymentAsync(Ref(ns, "fraud", 2), new RecordDeploymentRequest("prod-eu", DeploymentStatuses.Live), Ct);
-        var versions = await ToListAsync(Admin.ListVersionsAsync(ns, "fraud", cancellationToken: Ct));
+        await world.Writer.Client.RecordDeploymentAsync(Versions.Ref(ns, "fraud", 2), new RecordDeploymentRequest("prod-eu", DeploymentStatuses.Live), Ct);
+        var versions = await Admin.ListVersionsAsync(ns, "fraud", cancellationToken: Ct).ToListAsync(Ct);
         Assert.Equal(["prod-us:live"], versions.Single(v => v.Number == 1).Deployments!.Select(d => $"{d.Environment}:{d.Status}"));
         Assert.Equal(["prod-eu:live"], versions.Single(v => v.Number == 2).Deployments!.Select(d => $"{d.Environment}:{d.Status}"));
 
-        var history = await ToListAsync(Admin.ListDeploymentsAsync(ns, "fraud", environment: "prod-eu", cancellationToken: Ct));
+        var history = await Admin.ListDeploymentsAsync(ns, "fraud", environment: "prod-eu", cancellationToken: Ct).ToListAsync(Ct);
         Assert.Equal([(2, "live"), (2, "deploying"), (1, "retired"), (1, "live")], history.Select(d => (d.Version, d.Status)));
         var events = (await Admin.ListEventsAsync(start, ns: ns, types: [EventTypes.DeploymentRecorded], cancellationToken: Ct)).Items;
         Assert.Equal(5, events.Count);
         Assert.Equal("replaced by " + ns + "/fraud:2", events.Single(e => e.After!.Value.GetProperty("status").GetString() == "retired").Data!.Value.GetProperty("comment").GetString());
 
-        await world.Writer.Client.RecordDeploymentAsync(Ref(ns, "fraud", 2), new RecordDeploymentRequest("prod-eu", DeploymentStatuses.Retired), Ct);
-        Assert.Empty((await Admin.GetVersionAsync(Ref(ns, "fraud", 2), cancellationToken: Ct)).Deployments!);
+        await world.Writer.Client.RecordDeploymentAsync(Versions.Ref(ns, "fraud", 2), new RecordDeploymentRequest("prod-eu", DeploymentStatuses.Retired), Ct);
+        Assert.Empty((await Admin.GetVersionAsync(Versions.Ref(ns, "fraud", 2), cancellationToken: Ct)).Deployments!);
     }
 
     [Theory]
@@ -215,34 +213,14 @@ public sealed class EventTests(EventTests.World world) : IClassFixture<EventTest
     public async Task BadDeploymentRecordsAreRefused(string body, string code)
     {
         var ns = await world.NamespaceAsync();
-        await PushAsync(ns, "fraud");
+        await Server.PushSmallAsync(ns, "fraud");
         using var content = new StringContent(body, Encoding.UTF8, "application/json");
         var response = await world.Writer.Http.PostAsync($"/api/v1/models/{ns}/fraud/versions/1/deployments", content, Ct);
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
         Assert.Equal(code, (await response.Content.ReadFromJsonAsync<ProblemBody>(Ct))!.Code);
-        Assert.Empty(await ToListAsync(Admin.ListDeploymentsAsync(ns, "fraud", cancellationToken: Ct)));
+        Assert.Empty(await Admin.ListDeploymentsAsync(ns, "fraud", cancellationToken: Ct).ToListAsync(Ct));
 
-        var reader = await Assert.ThrowsAsync<BerthProblemException>(() => world.Outsider.Client.RecordDeploymentAsync(Ref(ns, "fraud", 1), new RecordDeploymentRequest("prod", "live"), Ct));
+        var reader = await Assert.ThrowsAsync<BerthProblemException>(() => world.Outsider.Client.RecordDeploymentAsync(Versions.Ref(ns, "fraud", 1), new RecordDeploymentRequest("prod", "live"), Ct));
         Assert.Equal(HttpStatusCode.Forbidden, reader.Status);
-    }
-
-    private async Task PushAsync(string ns, string model, IReadOnlyList<string>? aliases = null)
-    {
-        using var folder = new ModelFolder();
-        folder.Write("w.bin", 32, seed: Random.Shared.Next());
-        await Admin.PushAsync(folder.Root, ns, model, new PushOptions { Aliases = aliases }, cancellationToken: Ct);
-    }
-
-    private static ModelReference Ref(string ns, string model, int number) => ModelReference.Parse($"{ns}/{model}:{number}");
-
-    private static async Task<List<T>> ToListAsync<T>(IAsyncEnumerable<T> items)
-    {
-        var list = new List<T>();
-        await foreach (var item in items)
-        {
-            list.Add(item);
-        }
-
-        return list;
     }
 }

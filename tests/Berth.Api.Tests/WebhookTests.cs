@@ -3,9 +3,7 @@ using System.Net.Http.Json;
 using System.Text;
 using Berth.Api.Tests.Support;
 using Berth.Client;
-using Berth.Client.Transfers;
 using Berth.Contracts.Dtos;
-using Berth.Contracts.Naming;
 
 namespace Berth.Api.Tests;
 
@@ -66,14 +64,14 @@ public sealed class WebhookTests(WebhookTests.World world) : IClassFixture<Webho
     {
         var ns = await world.NamespaceAsync();
         await using var receiver = await WebhookReceiver.StartAsync();
-        await PushAsync(ns, "fraud");
+        await Server.PushSmallAsync(ns, "fraud");
         var hook = await Admin.CreateWebhookAsync(ns, new CreateWebhookRequest(receiver.Url, Secret, [EventTypes.StageChanged], "fraud"), Ct);
         Assert.Null(hook.Secret); // given, so not echoed
         Assert.Equal([EventTypes.StageChanged], hook.Events);
         Assert.Equal(($"{ns}/fraud", true), (hook.Model, hook.Enabled));
 
-        await PushAsync(ns, "churn"); // another model: filtered out
-        await Admin.ChangeStageAsync(Ref(ns, "fraud", 1), "staging", "ship it", cancellationToken: Ct);
+        await Server.PushSmallAsync(ns, "churn"); // another model: filtered out
+        await Admin.ChangeStageAsync(Versions.Ref(ns, "fraud", 1), "staging", "ship it", cancellationToken: Ct);
         var calls = await receiver.WaitForAsync(c => c.Count >= 1);
         var call = Assert.Single(calls);
 
@@ -120,10 +118,10 @@ public sealed class WebhookTests(WebhookTests.World world) : IClassFixture<Webho
         await using var receiver = await WebhookReceiver.StartAsync();
         var failures = 0;
         receiver.Respond = _ => Task.FromResult(Interlocked.Increment(ref failures) <= 2 ? 503 : 200);
-        await PushAsync(ns, "fraud");
+        await Server.PushSmallAsync(ns, "fraud");
         var hook = await Admin.CreateWebhookAsync(ns, new CreateWebhookRequest(receiver.Url, Secret, [EventTypes.StageChanged]), Ct);
 
-        await Admin.ChangeStageAsync(Ref(ns, "fraud", 1), "staging", cancellationToken: Ct);
+        await Admin.ChangeStageAsync(Versions.Ref(ns, "fraud", 1), "staging", cancellationToken: Ct);
         var calls = await receiver.WaitForAsync(c => c.Any(x => x.Status == 200));
         var delivery = await WaitForDeliveryAsync(hook.Id, d => d.State == DeliveryStates.Succeeded);
 
@@ -155,11 +153,11 @@ public sealed class WebhookTests(WebhookTests.World world) : IClassFixture<Webho
 
             return 200;
         };
-        await PushAsync(ns, "fraud");
+        await Server.PushSmallAsync(ns, "fraud");
         var slow = await Admin.CreateWebhookAsync(ns, new CreateWebhookRequest(hanging.Url, Secret, [EventTypes.StageChanged]), Ct);
         await Admin.CreateWebhookAsync(ns, new CreateWebhookRequest(healthy.Url, Secret, [EventTypes.StageChanged]), Ct);
 
-        await Admin.ChangeStageAsync(Ref(ns, "fraud", 1), "staging", cancellationToken: Ct);
+        await Admin.ChangeStageAsync(Versions.Ref(ns, "fraud", 1), "staging", cancellationToken: Ct);
         var served = (await healthy.WaitForAsync(c => c.Count == 1))[0];
 
         var delivery = await WaitForDeliveryAsync(slow.Id, d => d.State == DeliveryStates.Succeeded);
@@ -179,15 +177,15 @@ public sealed class WebhookTests(WebhookTests.World world) : IClassFixture<Webho
         var ns = await world.NamespaceAsync();
         await using var receiver = await WebhookReceiver.StartAsync();
         receiver.Respond = _ => Task.FromResult(500);
-        await PushAsync(ns, "fraud");
+        await Server.PushSmallAsync(ns, "fraud");
         var hook = await Admin.CreateWebhookAsync(ns, new CreateWebhookRequest(receiver.Url, Secret, [EventTypes.StageChanged]), Ct);
 
-        await Admin.ChangeStageAsync(Ref(ns, "fraud", 1), "staging", cancellationToken: Ct);
-        await Admin.ChangeStageAsync(Ref(ns, "fraud", 1), "production", cancellationToken: Ct);
+        await Admin.ChangeStageAsync(Versions.Ref(ns, "fraud", 1), "staging", cancellationToken: Ct);
+        await Admin.ChangeStageAsync(Versions.Ref(ns, "fraud", 1), "production", cancellationToken: Ct);
         var disabled = await WaitForAsync(async () => await Admin.GetWebhookAsync(hook.Id, Ct), h => !h.Enabled);
         Assert.Contains("2 deliveries in a row failed after 3 attempts", disabled.DisabledReason, StringComparison.Ordinal);
 
-        var deliveries = await ToListAsync(Admin.ListDeliveriesAsync(hook.Id, cancellationToken: Ct));
+        var deliveries = await Admin.ListDeliveriesAsync(hook.Id, cancellationToken: Ct).ToListAsync(Ct);
         Assert.All(deliveries, d => Assert.Equal((DeliveryStates.Failed, 3, 500), (d.State, d.AttemptCount, d.LastStatus)));
         Assert.Equal(6, receiver.Calls.Count);
         var events = (await Admin.ListEventsAsync(ns: ns, types: [EventTypes.WebhookDisabled], cancellationToken: Ct)).Items;
@@ -196,10 +194,10 @@ public sealed class WebhookTests(WebhookTests.World world) : IClassFixture<Webho
 
         // Events while it is disabled are not queued for it; enabled again (failure count reset), it gets the next one.
         receiver.Respond = _ => Task.FromResult(200);
-        await Admin.ChangeStageAsync(Ref(ns, "fraud", 1), "staging", cancellationToken: Ct);
+        await Admin.ChangeStageAsync(Versions.Ref(ns, "fraud", 1), "staging", cancellationToken: Ct);
         var enabled = await Admin.UpdateWebhookAsync(hook.Id, new UpdateWebhookRequest(Enabled: true), Ct);
         Assert.Equal((true, 0, (string?)null), (enabled.Enabled, enabled.ConsecutiveFailures, enabled.DisabledReason));
-        await Admin.ChangeStageAsync(Ref(ns, "fraud", 1), "production", cancellationToken: Ct);
+        await Admin.ChangeStageAsync(Versions.Ref(ns, "fraud", 1), "production", cancellationToken: Ct);
         var calls = await receiver.WaitForAsync(c => c.Any(x => x.Status == 200));
         Assert.Equal(7, calls.Count);
         Assert.Equal("production", System.Text.Json.JsonDocument.Parse(calls[^1].Body).RootElement.GetProperty("after").GetProperty("stage").GetString());
@@ -210,9 +208,9 @@ public sealed class WebhookTests(WebhookTests.World world) : IClassFixture<Webho
     {
         var ns = await world.NamespaceAsync();
         await using var receiver = await WebhookReceiver.StartAsync();
-        await PushAsync(ns, "fraud");
+        await Server.PushSmallAsync(ns, "fraud");
         var hook = await Admin.CreateWebhookAsync(ns, new CreateWebhookRequest(receiver.Url, Secret, [EventTypes.StageChanged]), Ct);
-        await Admin.ChangeStageAsync(Ref(ns, "fraud", 1), "staging", cancellationToken: Ct);
+        await Admin.ChangeStageAsync(Versions.Ref(ns, "fraud", 1), "staging", cancellationToken: Ct);
         var original = await WaitForDeliveryAsync(hook.Id, d => d.State == DeliveryStates.Succeeded);
 
         var again = await Admin.RedeliverAsync(original.Id, Ct);
@@ -261,7 +259,7 @@ public sealed class WebhookTests(WebhookTests.World world) : IClassFixture<Webho
         var ns = await world.NamespaceAsync();
         var refused = await Assert.ThrowsAsync<BerthProblemException>(() => Admin.CreateWebhookAsync(ns, new CreateWebhookRequest(url, Secret), Ct));
         Assert.Equal((HttpStatusCode.BadRequest, code), (refused.Status, refused.Code));
-        Assert.Empty(await ToListAsync(Admin.ListWebhooksAsync(ns, Ct)));
+        Assert.Empty(await Admin.ListWebhooksAsync(ns, Ct).ToListAsync(Ct));
     }
 
     [Theory]
@@ -278,7 +276,7 @@ public sealed class WebhookTests(WebhookTests.World world) : IClassFixture<Webho
         var response = await Server.Http.PostAsync($"/api/v1/namespaces/{ns}/webhooks", content, Ct);
         Assert.False(response.IsSuccessStatusCode);
         Assert.Equal(code, (await response.Content.ReadFromJsonAsync<ProblemBody>(Ct))!.Code);
-        Assert.Empty(await ToListAsync(Admin.ListWebhooksAsync(ns, Ct)));
+        Assert.Empty(await Admin.ListWebhooksAsync(ns, Ct).ToListAsync(Ct));
     }
 
     [Fact]
@@ -295,7 +293,7 @@ public sealed class WebhookTests(WebhookTests.World world) : IClassFixture<Webho
             () => world.Writer.Client.UpdateWebhookAsync(hook.Id, new UpdateWebhookRequest(Enabled: false), Ct),
             () => world.Writer.Client.DeleteWebhookAsync(hook.Id, Ct),
             () => world.Writer.Client.TestWebhookAsync(hook.Id, Ct),
-            () => ToListAsync(world.Writer.Client.ListDeliveriesAsync(hook.Id, cancellationToken: Ct)),
+            () => world.Writer.Client.ListDeliveriesAsync(hook.Id, cancellationToken: Ct).ToListAsync(Ct).AsTask(),
         })
         {
             Assert.Equal(HttpStatusCode.Forbidden, (await Assert.ThrowsAsync<BerthProblemException>(call)).Status);
@@ -344,7 +342,7 @@ public sealed class WebhookTests(WebhookTests.World world) : IClassFixture<Webho
     }
 
     private async Task<DeliveryInfo> WaitForDeliveryAsync(long hookId, Func<DeliveryInfo, bool> condition) =>
-        await WaitForAsync(async () => (await ToListAsync(Admin.ListDeliveriesAsync(hookId, cancellationToken: Ct))).FirstOrDefault(condition), d => d is not null) ?? throw new InvalidOperationException();
+        await WaitForAsync(async () => (await Admin.ListDeliveriesAsync(hookId, cancellationToken: Ct).ToListAsync(Ct)).FirstOrDefault(condition), d => d is not null) ?? throw new InvalidOperationException();
 
     /// <summary>Polls the API until <paramref name="condition"/> holds (the worker is asynchronous); fails after 30 s.</summary>
     private static async Task<T> WaitForAsync<T>(Func<Task<T>> read, Func<T, bool> condition)
@@ -361,25 +359,5 @@ public sealed class WebhookTests(WebhookTests.World world) : IClassFixture<Webho
             Assert.True(DateTime.UtcNow < deadline, "The webhook worker did not reach the expected state within 30 s.");
             await Task.Delay(25, Ct);
         }
-    }
-
-    private async Task PushAsync(string ns, string model)
-    {
-        using var folder = new ModelFolder();
-        folder.Write("w.bin", 32, seed: Random.Shared.Next());
-        await Admin.PushAsync(folder.Root, ns, model, new PushOptions(), cancellationToken: Ct);
-    }
-
-    private static ModelReference Ref(string ns, string model, int number) => ModelReference.Parse($"{ns}/{model}:{number}");
-
-    private static async Task<List<T>> ToListAsync<T>(IAsyncEnumerable<T> items)
-    {
-        var list = new List<T>();
-        await foreach (var item in items)
-        {
-            list.Add(item);
-        }
-
-        return list;
     }
 }
