@@ -22,6 +22,9 @@ public class RegistryDbContext(DbContextOptions options) : DbContext(options)
     /// <summary>Set by the outbox when this unit of work added events; cleared when its transaction ends.</summary>
     internal bool EventsToAnnounce { get; set; }
 
+    /// <summary>Deliveries this unit of work queued, leased to this server: handed to its worker after the commit.</summary>
+    internal List<WebhookDelivery> DeliveriesToHandOver { get; } = [];
+
     /// <summary>A service of the application (not of EF's internal provider), if registered.</summary>
     internal T? GetApplicationService<T>() where T : class =>
         this.GetService<IDbContextOptions>().FindExtension<CoreOptionsExtension>()?.ApplicationServiceProvider?.GetService(typeof(T)) as T;

@@ -2,6 +2,7 @@ using System.Data.Common;
 using Berth.Contracts.Dtos;
 using Berth.Core.Data;
 using Berth.Core.Data.Entities;
+using Berth.Core.Webhooks;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Diagnostics;
 
@@ -39,6 +40,20 @@ public sealed class OutboxInterceptor : SaveChangesInterceptor, IDbTransactionIn
             Append(db, head, added, hooks);
         }
 
+        return result;
+    }
+
+    // A new transaction starts clean: a unit of work that failed without a rollback (the transaction only
+    // disposed) must not hand its never-committed deliveries over with the next commit of this pooled context.
+    public ValueTask<DbTransaction> TransactionStartedAsync(DbConnection connection, TransactionEndEventData eventData, DbTransaction result, CancellationToken cancellationToken = default)
+    {
+        Forget(eventData.Context);
+        return ValueTask.FromResult(result);
+    }
+
+    public DbTransaction TransactionStarted(DbConnection connection, TransactionEndEventData eventData, DbTransaction result)
+    {
+        Forget(eventData.Context);
         return result;
     }
 
@@ -82,6 +97,8 @@ public sealed class OutboxInterceptor : SaveChangesInterceptor, IDbTransactionIn
             db.EventHeads.Add(head);
         }
 
+        // Deliveries start leased to this server's worker, which gets them straight after the commit (LocalDeliveries).
+        var local = db.GetApplicationService<LocalDeliveries>() is { Enabled: true } l ? l : null;
         foreach (var record in added)
         {
             record.Id = ++head.LastId;
@@ -89,7 +106,7 @@ public sealed class OutboxInterceptor : SaveChangesInterceptor, IDbTransactionIn
             {
                 if (hook.Matches(record))
                 {
-                    db.WebhookDeliveries.Add(new WebhookDelivery
+                    var delivery = new WebhookDelivery
                     {
                         WebhookId = hook.Id,
                         EventId = record.Id,
@@ -97,7 +114,14 @@ public sealed class OutboxInterceptor : SaveChangesInterceptor, IDbTransactionIn
                         State = DeliveryStates.Pending,
                         CreatedAt = record.At,
                         NextAttemptAt = record.At,
-                    });
+                        LeaseOwner = local?.ReplicaId,
+                        LeaseUntil = local?.LeaseUntil(DateTime.UtcNow),
+                    };
+                    db.WebhookDeliveries.Add(delivery);
+                    if (local is not null)
+                    {
+                        db.DeliveriesToHandOver.Add(delivery);
+                    }
                 }
             }
         }
@@ -110,6 +134,12 @@ public sealed class OutboxInterceptor : SaveChangesInterceptor, IDbTransactionIn
         if (context is RegistryDbContext { EventsToAnnounce: true } db)
         {
             db.EventsToAnnounce = false;
+            if (db.DeliveriesToHandOver.Count > 0)
+            {
+                db.GetApplicationService<LocalDeliveries>()?.Add(db.DeliveriesToHandOver.Select(d => d.Id));
+                db.DeliveriesToHandOver.Clear();
+            }
+
             db.GetApplicationService<EventNotifier>()?.Pulse();
         }
     }
@@ -119,6 +149,7 @@ public sealed class OutboxInterceptor : SaveChangesInterceptor, IDbTransactionIn
         if (context is RegistryDbContext db)
         {
             db.EventsToAnnounce = false;
+            db.DeliveriesToHandOver.Clear();
         }
     }
 

@@ -26,6 +26,7 @@ public sealed partial class WebhookDeliveryWorker(
     IServiceScopeFactory scopes,
     WebhookSender sender,
     EventNotifier notifier,
+    LocalDeliveries local,
     IOptions<WebhookOptions> options,
     TimeProvider clock,
     ILogger<WebhookDeliveryWorker> logger) : BackgroundService
@@ -60,7 +61,12 @@ public sealed partial class WebhookDeliveryWorker(
                 List<WebhookDelivery> claimed;
                 try
                 {
-                    claimed = await ClaimAsync(free, stoppingToken);
+                    // This server's own fresh deliveries first (already leased to it), then due ones from the database.
+                    claimed = await TakeLocalAsync(free, stoppingToken);
+                    if (claimed.Count < free)
+                    {
+                        claimed.AddRange(await ClaimAsync(free - claimed.Count, stoppingToken));
+                    }
                 }
                 catch (Exception e) when (e is not OperationCanceledException)
                 {
@@ -115,6 +121,28 @@ public sealed partial class WebhookDeliveryWorker(
         await recorder;
     }
 
+    /// <summary>
+    /// Deliveries this server's commits leased to it. One whose lease would run out before an attempt could time out
+    /// is left alone: the lease expires and it is claimed from the database like any other.
+    /// </summary>
+    private async Task<List<WebhookDelivery>> TakeLocalAsync(int count, CancellationToken cancellationToken)
+    {
+        var ids = local.Take(count);
+        if (ids.Count == 0)
+        {
+            return [];
+        }
+
+        await using var scope = scopes.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<RegistryDbContext>();
+        var latestStart = clock.GetUtcNow().UtcDateTime + _options.Timeout;
+        return await db.WebhookDeliveries.AsNoTracking()
+            .Include(d => d.Webhook).ThenInclude(w => w.Namespace)
+            .Include(d => d.Event)
+            .Where(d => ids.Contains(d.Id) && d.State == DeliveryStates.Pending && d.LeaseOwner == local.ReplicaId && d.LeaseUntil > latestStart && d.Webhook.Enabled)
+            .ToListAsync(cancellationToken);
+    }
+
     /// <summary>Claims up to <paramref name="count"/> due deliveries for this replica.</summary>
     private async Task<List<WebhookDelivery>> ClaimAsync(int count, CancellationToken cancellationToken)
     {
@@ -129,7 +157,7 @@ public sealed partial class WebhookDeliveryWorker(
 
         // One conditional update: a delivery another replica leased in the meantime no longer matches, so it is not taken.
         var token = Guid.NewGuid();
-        var until = now + _options.Timeout + LeaseMargin;
+        var until = local.LeaseUntil(now);
         await Due(db, now).Where(d => candidates.Contains(d.Id))
             .ExecuteUpdateAsync(s => s.SetProperty(d => d.LeaseOwner, token).SetProperty(d => d.LeaseUntil, until), cancellationToken);
         return await db.WebhookDeliveries.AsNoTracking()
@@ -141,8 +169,6 @@ public sealed partial class WebhookDeliveryWorker(
 
     private static IQueryable<WebhookDelivery> Due(RegistryDbContext db, DateTime now) =>
         db.WebhookDeliveries.Where(d => d.State == DeliveryStates.Pending && d.NextAttemptAt <= now && (d.LeaseUntil == null || d.LeaseUntil < now) && d.Webhook.Enabled);
-
-    private TimeSpan LeaseMargin => TimeSpan.FromSeconds(Math.Max(5, _options.Timeout.TotalSeconds));
 
     private async Task<TimeSpan> UntilNextDueAsync(CancellationToken cancellationToken)
     {

@@ -172,6 +172,7 @@ public static class BerthServer
         services.AddSingleton<EventNotifier>();
         services.AddSingleton<AddressPolicy>();
         services.AddSingleton<WebhookSender>();
+        services.AddSingleton<LocalDeliveries>();
         services.AddOptions<WebhookOptions>().BindConfiguration(WebhookOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
         services.AddHostedService<WebhookDeliveryWorker>();
         services.AddSingleton<MaintenanceService>();
