@@ -33,6 +33,7 @@ internal static class BerthCli
             UserCommands.Create(app),
             TeamCommands.Create(app),
             AuditCommands.Create(app),
+            WebhookCommands.Create(app),
             ServeCommand.Create(),
         ])
         {

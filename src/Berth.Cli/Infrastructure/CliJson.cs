@@ -45,6 +45,11 @@ namespace Berth.Cli.Infrastructure;
 [JsonSerializable(typeof(HoldersInfo))]
 [JsonSerializable(typeof(List<AuditEntryInfo>))]
 [JsonSerializable(typeof(AuditVerification))]
+[JsonSerializable(typeof(WebhookInfo))]
+[JsonSerializable(typeof(List<WebhookInfo>))]
+[JsonSerializable(typeof(WebhookRemovedOutput))]
+[JsonSerializable(typeof(DeliveryInfo))]
+[JsonSerializable(typeof(List<DeliveryInfo>))]
 internal sealed partial class CliJson : JsonSerializerContext
 {
     /// <summary>The context used for reading and writing: readable output (no \u escapes for '+', '&lt;' or non-ASCII text).</summary>

@@ -44,6 +44,10 @@ internal static class TextFormat
     public static string Seconds(TimeSpan elapsed) =>
         elapsed.TotalSeconds < 10 ? $"{elapsed.TotalSeconds.ToString("0.00", CultureInfo.InvariantCulture)} s" : $"{elapsed.TotalSeconds.ToString("0", CultureInfo.InvariantCulture)} s";
 
+    /// <summary>A latency: <c>12 ms</c> below a second, else <c>1.52 s</c>.</summary>
+    public static string Milliseconds(double milliseconds) =>
+        milliseconds < 1000 ? $"{milliseconds.ToString("0", CultureInfo.InvariantCulture)} ms" : Seconds(TimeSpan.FromMilliseconds(milliseconds));
+
     /// <summary>A number as the user typed it: shortest round-trip form, invariant culture.</summary>
     public static string Number(double value) => value.ToString("R", CultureInfo.InvariantCulture);
 
@@ -67,7 +71,12 @@ internal static class TextFormat
             return "";
         }
 
-        var line = description.Trim().Split('\n')[0].Trim();
-        return line.Length <= max ? line : line[..(max - 1)] + "…";
+        return Shorten(description.Trim().Split('\n')[0].Trim(), max);
     }
+
+    /// <summary>Text received from elsewhere (a webhook receiver's answer) on one line, shortened.</summary>
+    public static string Excerpt(string? text, int max = 80) =>
+        string.IsNullOrWhiteSpace(text) ? "" : Shorten(string.Join(' ', text.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries)), max);
+
+    private static string Shorten(string line, int max) => line.Length <= max ? line : line[..(max - 1)] + "…";
 }

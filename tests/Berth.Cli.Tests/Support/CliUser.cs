@@ -76,5 +76,24 @@ public sealed class CliUser : IDisposable
         (await RunAsync([.. args])).Succeeded();
     }
 
+    /// <summary>A user logged in as the administrator who has pushed a small version 1 of <paramref name="model"/> (<c>acme/fraud</c>).</summary>
+    public static async Task<CliUser> WithVersionAsync(ServerProcess server, string model)
+    {
+        var user = new CliUser();
+        using var folder = new ModelFolder(("weights.bin", 100));
+        await user.LoginAsync(server);
+        (await user.RunAsync("push", folder.Root, model)).Succeeded();
+        return user;
+    }
+
+    /// <summary>A user whose server (BERTH_URL) is a port nothing listens on: for errors found before anything is sent.</summary>
+    public static CliUser WithDeadServer(string token)
+    {
+        var user = new CliUser();
+        user.Environment["BERTH_URL"] = $"http://127.0.0.1:{ServerProcess.FreePort()}";
+        user.Environment["BERTH_TOKEN"] = token;
+        return user;
+    }
+
     public void Dispose() => TempFolder.Delete(Root);
 }
