@@ -50,6 +50,8 @@ namespace Berth.Cli.Infrastructure;
 [JsonSerializable(typeof(WebhookRemovedOutput))]
 [JsonSerializable(typeof(DeliveryInfo))]
 [JsonSerializable(typeof(List<DeliveryInfo>))]
+[JsonSerializable(typeof(DeploymentInfo))]
+[JsonSerializable(typeof(List<DeploymentInfo>))]
 internal sealed partial class CliJson : JsonSerializerContext
 {
     /// <summary>The context used for reading and writing: readable output (no \u escapes for '+', '&lt;' or non-ASCII text).</summary>

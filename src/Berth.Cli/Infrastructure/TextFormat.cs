@@ -1,4 +1,5 @@
 using System.Globalization;
+using Berth.Contracts.Dtos;
 
 namespace Berth.Cli.Infrastructure;
 
@@ -62,6 +63,10 @@ internal static class TextFormat
         string.Join(" ", pointers.OrderBy(p => p.Key, StringComparer.Ordinal).Select(p => $"{p.Key}={p.Value}"));
 
     public static string List(IEnumerable<string> values) => string.Join(", ", values);
+
+    /// <summary>Where a version runs: <c>prod-eu (live), prod-us (deploying)</c>; <c>-</c> when nowhere.</summary>
+    public static string Deployments(IReadOnlyList<DeploymentState>? deployments) =>
+        deployments is { Count: > 0 } ? List(deployments.Select(d => $"{d.Environment} ({d.Status})")) : "-";
 
     /// <summary>The first line of a (markdown) description, shortened for a table.</summary>
     public static string Summary(string? description, int max = 60)
