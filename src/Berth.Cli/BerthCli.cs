@@ -34,6 +34,7 @@ internal static class BerthCli
             TeamCommands.Create(app),
             AuditCommands.Create(app),
             WebhookCommands.Create(app),
+            EventsCommand.Create(app),
             DeployCommands.Create(app),
             ServeCommand.Create(),
         ])
