@@ -33,6 +33,9 @@ internal static class BerthCli
             UserCommands.Create(app),
             TeamCommands.Create(app),
             AuditCommands.Create(app),
+            WebhookCommands.Create(app),
+            EventsCommand.Create(app),
+            DeployCommands.Create(app),
             ServeCommand.Create(),
         ])
         {

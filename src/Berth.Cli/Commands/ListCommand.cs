@@ -120,7 +120,7 @@ internal static class ListCommand
             headers.Add("STATE");
         }
 
-        headers.AddRange(["STAGE", "ALIASES", "SIZE", "CREATED", "METRICS"]);
+        headers.AddRange(["STAGE", "ALIASES", "DEPLOYED", "SIZE", "CREATED", "METRICS"]);
         output.Table(headers, versions.Select(v =>
         {
             List<string> row = [fullReference ? v.Reference : Number(v.Number), v.SemVer ?? "-"];
@@ -129,7 +129,15 @@ internal static class ListCommand
                 row.Add(v.State);
             }
 
-            row.AddRange([v.Stage ?? "-", v.Aliases.Count > 0 ? string.Join(",", v.Aliases) : "-", TextFormat.Bytes(v.TotalSize), TextFormat.ShortTime(v.CreatedAt), TextFormat.Metrics(v.Metrics)]);
+            row.AddRange(
+            [
+                v.Stage ?? "-",
+                v.Aliases.Count > 0 ? string.Join(",", v.Aliases) : "-",
+                TextFormat.Deployments(v.Deployments),
+                TextFormat.Bytes(v.TotalSize),
+                TextFormat.ShortTime(v.CreatedAt),
+                TextFormat.Metrics(v.Metrics),
+            ]);
             return (IReadOnlyList<string>)row;
         }));
     }

@@ -14,7 +14,7 @@ internal static class ShowCommand
             Description = "namespace/model[:selector]: a number (3), semantic version (1.2.0, v1.2.0), alias, stage or latest; or namespace/model@sha256:<hex>. No selector = latest.",
         };
         var files = new Option<bool>("--files", "-f") { Description = "Also list the files (path, size, digest)." };
-        var command = new Command("show", "Show a version: state, stage, aliases, metrics, params, tags, lineage, files.") { reference, files };
+        var command = new Command("show", "Show a version: state, stage, aliases, metrics, params, tags, lineage, deployments, files.") { reference, files };
         app.SetAction(command, async (context, parse, cancellationToken) =>
         {
             var version = await context.Client.GetVersionAsync(context.Reference(parse.GetValue(reference)!), parse.GetValue(files), cancellationToken);
@@ -61,6 +61,15 @@ internal static class ShowCommand
             ("datasets", lineage.Datasets is { Count: > 0 } ds ? TextFormat.List(ds.Select(d => d.Digest is null ? d.Uri : $"{d.Uri}@{d.Digest}")) : null),
             ("parents", lineage.Parents is { Count: > 0 } ps ? TextFormat.List(ps) : null),
         ]);
+
+        if (v.Deployments is { Count: > 0 } deployments)
+        {
+            output.Line("deployments:");
+            output.Table(
+                ["ENVIRONMENT", "STATUS", "ENDPOINT", "SINCE"],
+                deployments.Select(d => (IReadOnlyList<string>)[d.Environment, d.Status, d.Endpoint ?? "-", TextFormat.Time(d.Since)]),
+                indent: 2);
+        }
 
         if (v.Files is { } files)
         {

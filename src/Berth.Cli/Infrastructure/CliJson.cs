@@ -45,10 +45,21 @@ namespace Berth.Cli.Infrastructure;
 [JsonSerializable(typeof(HoldersInfo))]
 [JsonSerializable(typeof(List<AuditEntryInfo>))]
 [JsonSerializable(typeof(AuditVerification))]
+[JsonSerializable(typeof(EventInfo))]
+[JsonSerializable(typeof(WebhookInfo))]
+[JsonSerializable(typeof(List<WebhookInfo>))]
+[JsonSerializable(typeof(WebhookRemovedOutput))]
+[JsonSerializable(typeof(DeliveryInfo))]
+[JsonSerializable(typeof(List<DeliveryInfo>))]
+[JsonSerializable(typeof(DeploymentInfo))]
+[JsonSerializable(typeof(List<DeploymentInfo>))]
 internal sealed partial class CliJson : JsonSerializerContext
 {
     /// <summary>The context used for reading and writing: readable output (no \u escapes for '+', '&lt;' or non-ASCII text).</summary>
     public static CliJson Context => Relaxed.Instance;
+
+    /// <summary>The same, without indentation: one JSON value per line (JSON lines, as <c>berth events --json</c> writes).</summary>
+    public static CliJson Lines => Relaxed.Compact;
 
     /// <summary>A holder class, so that <see cref="Default"/> (in the generated part) is initialised first.</summary>
     private static class Relaxed
@@ -56,6 +67,12 @@ internal sealed partial class CliJson : JsonSerializerContext
         public static readonly CliJson Instance = new(new JsonSerializerOptions(Default.Options)
         {
             Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+        });
+
+        public static readonly CliJson Compact = new(new JsonSerializerOptions(Default.Options)
+        {
+            Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+            WriteIndented = false,
         });
     }
 }

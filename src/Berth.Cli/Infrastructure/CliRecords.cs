@@ -39,3 +39,6 @@ internal sealed record MemberRemovedOutput(string Namespace, string? User, strin
 
 /// <summary>The result of <c>berth alias unprotect --json</c>.</summary>
 internal sealed record AliasUnprotectedOutput(string Model, string Alias, bool Protected);
+
+/// <summary>The result of <c>berth webhook remove --json</c> (the API answers 204 without a body).</summary>
+internal sealed record WebhookRemovedOutput(long Webhook, bool Removed);

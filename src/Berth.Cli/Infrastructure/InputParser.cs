@@ -7,8 +7,9 @@ namespace Berth.Cli.Infrastructure;
 
 /// <summary>
 /// Parses what users type besides references: <c>key=value</c> pairs, metrics (invariant-culture
-/// numbers), datasets (<c>uri[@algorithm:digest]</c>), times (ISO 8601) and namespace roles. Every failure
-/// is a <see cref="UsageException"/> that quotes the input and says what was expected.
+/// numbers), datasets (<c>uri[@algorithm:digest]</c>), times (ISO 8601), namespace roles, event types, and
+/// the secret files they point at. Every failure is a <see cref="UsageException"/> that quotes the input and
+/// says what was expected.
 /// </summary>
 internal static partial class InputParser
 {
@@ -117,6 +118,42 @@ internal static partial class InputParser
         RoleNames.Contains(text, StringComparer.Ordinal)
             ? text
             : throw new UsageException($"'{text}' is not a role; use {string.Join(", ", RoleNames.SkipLast(1))} or {RoleNames[^1]}.");
+
+    /// <summary>
+    /// Event types, comma-separated and/or with the option repeated (<c>--events stage.changed,alias.moved</c>);
+    /// <c>*</c> means all. Checked here for a quick answer; the server has the final word.
+    /// </summary>
+    public static List<string> EventTypeNames(IEnumerable<string> values, string option)
+    {
+        var result = new List<string>();
+        foreach (var type in values.SelectMany(v => v.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)))
+        {
+            if (type != "*" && !EventTypes.All.Contains(type, StringComparer.Ordinal))
+            {
+                throw new UsageException($"{option}: '{type}' is not an event type; use * (all) or some of: {string.Join(", ", EventTypes.All)}.");
+            }
+
+            if (!result.Contains(type, StringComparer.Ordinal))
+            {
+                result.Add(type);
+            }
+        }
+
+        return result.Count > 0 ? result : throw new UsageException($"{option} needs at least one event type, e.g. {option} stage.changed,alias.moved.");
+    }
+
+    /// <summary>A secret kept in a file (not on the command line, where shell history and process lists keep it): its text without one trailing newline.</summary>
+    public static string SecretFile(string path, string option)
+    {
+        if (!File.Exists(path))
+        {
+            throw new UsageException($"{option} '{path}': there is no such file; write the secret to a file and pass its path (or leave {option} out to have the server generate one).");
+        }
+
+        var secret = File.ReadAllText(path);
+        secret = secret.EndsWith("\r\n", StringComparison.Ordinal) ? secret[..^2] : secret.EndsWith('\n') ? secret[..^1] : secret;
+        return secret.Length > 0 ? secret : throw new UsageException($"{option} '{path}': the file is empty; it should hold the secret.");
+    }
 
     private static (string Key, string Value) Split(string text, string kind, string option)
     {

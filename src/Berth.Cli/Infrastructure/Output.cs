@@ -1,5 +1,7 @@
+using System.Text;
 using System.Text.Json;
 using System.Text.Json.Serialization.Metadata;
+using Microsoft.Win32.SafeHandles;
 using Spectre.Console;
 using Spectre.Console.Rendering;
 
@@ -37,6 +39,20 @@ internal sealed class Output(bool json)
     public void WriteJson<T>(T value, JsonTypeInfo<T> type) => Console.Out.WriteLine(JsonSerializer.Serialize(value, type));
 
     public void Line(string text = "") => Console.Out.WriteLine(text);
+
+    /// <summary>
+    /// Stdout for output that does not end by itself (<c>berth events --follow</c>): each line is flushed as it is
+    /// written, and once the reader has gone (<c>| head -n 3</c>) writing throws <see cref="IOException"/>, where
+    /// <see cref="Console.Out"/> would carry on silently (it ignores a broken pipe).
+    /// </summary>
+    public static TextWriter OpenLineWriter()
+    {
+        Console.Out.Flush();
+        var stream = OperatingSystem.IsWindows()
+            ? Console.OpenStandardOutput()
+            : new FileStream(new SafeFileHandle(1, ownsHandle: false), FileAccess.Write, bufferSize: 0);
+        return new StreamWriter(stream, new UTF8Encoding(encoderShouldEmitUTF8Identifier: false)) { AutoFlush = true };
+    }
 
     /// <summary>A line that stands out on a terminal (the subject of <c>show</c>, the outcome of a change).</summary>
     public void Title(string text)

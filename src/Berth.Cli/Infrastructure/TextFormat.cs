@@ -1,4 +1,5 @@
 using System.Globalization;
+using Berth.Contracts.Dtos;
 
 namespace Berth.Cli.Infrastructure;
 
@@ -44,6 +45,10 @@ internal static class TextFormat
     public static string Seconds(TimeSpan elapsed) =>
         elapsed.TotalSeconds < 10 ? $"{elapsed.TotalSeconds.ToString("0.00", CultureInfo.InvariantCulture)} s" : $"{elapsed.TotalSeconds.ToString("0", CultureInfo.InvariantCulture)} s";
 
+    /// <summary>A latency: <c>12 ms</c> below a second, else <c>1.52 s</c>.</summary>
+    public static string Milliseconds(double milliseconds) =>
+        milliseconds < 1000 ? $"{milliseconds.ToString("0", CultureInfo.InvariantCulture)} ms" : Seconds(TimeSpan.FromMilliseconds(milliseconds));
+
     /// <summary>A number as the user typed it: shortest round-trip form, invariant culture.</summary>
     public static string Number(double value) => value.ToString("R", CultureInfo.InvariantCulture);
 
@@ -59,6 +64,10 @@ internal static class TextFormat
 
     public static string List(IEnumerable<string> values) => string.Join(", ", values);
 
+    /// <summary>Where a version runs: <c>prod-eu (live), prod-us (deploying)</c>; <c>-</c> when nowhere.</summary>
+    public static string Deployments(IReadOnlyList<DeploymentState>? deployments) =>
+        deployments is { Count: > 0 } ? List(deployments.Select(d => $"{d.Environment} ({d.Status})")) : "-";
+
     /// <summary>The first line of a (markdown) description, shortened for a table.</summary>
     public static string Summary(string? description, int max = 60)
     {
@@ -67,7 +76,12 @@ internal static class TextFormat
             return "";
         }
 
-        var line = description.Trim().Split('\n')[0].Trim();
-        return line.Length <= max ? line : line[..(max - 1)] + "…";
+        return Shorten(description.Trim().Split('\n')[0].Trim(), max);
     }
+
+    /// <summary>Text received from elsewhere (a webhook receiver's answer) on one line, shortened.</summary>
+    public static string Excerpt(string? text, int max = 80) =>
+        string.IsNullOrWhiteSpace(text) ? "" : Shorten(string.Join(' ', text.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries)), max);
+
+    private static string Shorten(string line, int max) => line.Length <= max ? line : line[..(max - 1)] + "…";
 }
