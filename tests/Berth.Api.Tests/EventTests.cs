@@ -74,8 +74,10 @@ public sealed class EventTests(EventTests.World world) : IClassFixture<EventTest
         var tags = batch.Items.Single(e => e.Type == EventTypes.VersionUpdated);
         Assert.Equal("true", tags.After!.Value.GetProperty("tags").GetProperty("validated").GetString());
 
-        // The cursor: nothing new after Next; a type filter; a model filter.
+        // The cursor: nothing new after Next (nor after Head, the newest event of any namespace); a type filter; a page.
         Assert.Empty((await Admin.ListEventsAsync(batch.Next, ns: ns, cancellationToken: Ct)).Items);
+        Assert.True(batch.Head >= batch.Items[^1].Id);
+        Assert.Empty((await Admin.ListEventsAsync(batch.Head, ns: ns, cancellationToken: Ct)).Items);
         var stages = await Admin.ListEventsAsync(start, ns: ns, types: [EventTypes.StageChanged], cancellationToken: Ct);
         Assert.Equal([stage.Id], stages.Items.Select(e => e.Id));
         Assert.Equal(batch.Next, stages.Next);

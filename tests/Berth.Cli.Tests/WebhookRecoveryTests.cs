@@ -52,7 +52,20 @@ public sealed class WebhookRecoveryTests
         using var client = Client(second);
         var hooks = await client.GetFromJsonAsync<JsonElement>("/api/v1/namespaces/hooks/webhooks", Ct);
         var id = hooks.GetProperty("items")[0].GetProperty("id").GetInt64();
-        var deliveries = (await client.GetFromJsonAsync<JsonElement>($"/api/v1/webhooks/{id}/deliveries", Ct)).GetProperty("items").EnumerateArray().ToList();
+        // The server records attempts after they are made, in batches: wait until all five are recorded.
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        List<JsonElement> deliveries;
+        while (true)
+        {
+            deliveries = (await client.GetFromJsonAsync<JsonElement>($"/api/v1/webhooks/{id}/deliveries", Ct)).GetProperty("items").EnumerateArray().ToList();
+            if (deliveries.All(d => d.GetProperty("state").GetString() != "pending") || DateTime.UtcNow > deadline)
+            {
+                break;
+            }
+
+            await Task.Delay(25, Ct);
+        }
+
         Assert.Equal(changes, deliveries.Count);
         Assert.All(deliveries, d => Assert.Equal("succeeded", d.GetProperty("state").GetString()));
         var succeeded = receiver.Calls.Where(c => c.Status == 200).ToList();

@@ -135,24 +135,9 @@ internal static class EventsCommand
         return ExitCodes.Success;
     }
 
-    /// <summary>
-    /// The newest event the filter matches, where <c>--follow</c> without <c>--since</c> starts: pages through the
-    /// events (a batch shorter than the limit ends at the server's newest event).
-    /// </summary>
-    private static async Task<long> HeadAsync(CliContext context, Filter filter, CancellationToken cancellationToken)
-    {
-        var cursor = 0L;
-        while (true)
-        {
-            var batch = await context.Client.ListEventsAsync(cursor, filter.Namespace, filter.Model, filter.Types, MaxLimit, cancellationToken);
-            if (batch.Items.Count < MaxLimit)
-            {
-                return batch.Next;
-            }
-
-            cursor = batch.Next;
-        }
-    }
+    /// <summary>Where <c>--follow</c> without <c>--since</c> starts: after the newest committed event.</summary>
+    private static async Task<long> HeadAsync(CliContext context, Filter filter, CancellationToken cancellationToken) =>
+        (await context.Client.ListEventsAsync(0, filter.Namespace, filter.Model, filter.Types, 1, cancellationToken)).Head;
 
     /// <summary>What the event is about: <c>acme/fraud:7</c>, <c>acme/fraud</c> or <c>acme</c>.</summary>
     private static string Subject(EventInfo e) =>

@@ -55,8 +55,11 @@ public sealed record EventInfo(
     JsonElement? After,
     JsonElement? Data);
 
-/// <summary>Events after a cursor. Pass <c>Next</c> back as <c>since</c>; it stays put when nothing new committed.</summary>
-public sealed record EventBatch(IReadOnlyList<EventInfo> Items, long Next);
+/// <summary>
+/// Events after a cursor. Pass <c>Next</c> back as <c>since</c>; it stays put when nothing new committed. <c>Head</c> is the
+/// newest committed event id (of any namespace): <c>since=Head</c> follows from now on.
+/// </summary>
+public sealed record EventBatch(IReadOnlyList<EventInfo> Items, long Next, long Head);
 
 public sealed record WebhookInfo(
     long Id,

@@ -105,7 +105,7 @@ public sealed class EventService(RegistryDbContext db, AccessControl access, Mod
         var head = await db.EventHeads.AsNoTracking().Where(h => h.Id == OutboxInterceptor.HeadId).Select(h => h.LastId).FirstOrDefaultAsync(cancellationToken);
         if (head <= since)
         {
-            return new EventBatch([], since);
+            return new EventBatch([], since, head);
         }
 
         var query = db.Events.AsNoTracking().Where(e => e.Id > since && e.Id <= head);
@@ -129,7 +129,7 @@ public sealed class EventService(RegistryDbContext db, AccessControl access, Mod
 
         var rows = await query.OrderBy(e => e.Id).Take(scope.Limit).ToListAsync(cancellationToken);
         var next = rows.Count == scope.Limit ? rows[^1].Id : head;
-        return new EventBatch(rows.Select(ToInfo).ToList(), next);
+        return new EventBatch(rows.Select(ToInfo).ToList(), next, head);
     }
 
     public static EventInfo ToInfo(EventRecord e) => new(
