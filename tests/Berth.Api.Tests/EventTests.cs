@@ -177,6 +177,46 @@ public sealed class EventTests(EventTests.World world) : IClassFixture<EventTest
     }
 
     [Fact]
+    public async Task AStreamEndsWhenItsReaderIsDisabled()
+    {
+        await using var server = await TestServer.StartAsync("--Events:AccessCheckInterval=00:00:00.100", "--Events:Heartbeat=00:00:00.100");
+        await server.CreateNamespaceAsync("kept");
+        using var reader = await server.AddUserAsync("rhea", "kept", Roles.Reader);
+        var head = (await server.Client.ListEventsAsync(limit: 1, cancellationToken: Ct)).Head;
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(Ct);
+        stop.CancelAfter(TimeSpan.FromSeconds(30));
+        using var response = await reader.Http.GetAsync($"/api/v1/events/stream?since={head}", HttpCompletionOption.ResponseHeadersRead, stop.Token);
+        using var lines = new StreamReader(await response.Content.ReadAsStreamAsync(stop.Token), Encoding.UTF8);
+
+        await server.Client.CreateModelAsync("kept", new CreateModelRequest("fraud"), Ct);
+        Assert.Equal("kept/fraud", await NextEventModelAsync(lines, stop.Token));
+
+        // Disabled: the server ends the stream by itself (the reader does not have to reconnect to be refused).
+        await server.Client.UpdateUserAsync("rhea", new UpdateUserRequest(Disabled: true), Ct);
+        while (await lines.ReadLineAsync(stop.Token) is not null)
+        {
+        }
+
+        Assert.False(stop.IsCancellationRequested);
+        var again = await reader.Http.GetAsync($"/api/v1/events/stream?since={head}", HttpCompletionOption.ResponseHeadersRead, Ct);
+        Assert.Equal(HttpStatusCode.Unauthorized, again.StatusCode);
+    }
+
+    /// <summary>The model of the next event on an SSE stream (skipping heartbeats and the other fields).</summary>
+    private static async Task<string?> NextEventModelAsync(StreamReader lines, CancellationToken cancellationToken)
+    {
+        while (await lines.ReadLineAsync(cancellationToken) is { } line)
+        {
+            if (line.StartsWith("data: ", StringComparison.Ordinal))
+            {
+                return System.Text.Json.JsonDocument.Parse(line[6..]).RootElement.GetProperty("model").GetString();
+            }
+        }
+
+        throw new InvalidOperationException("The stream ended.");
+    }
+
+    [Fact]
     public async Task DeploymentRecordsSayWhereEachVersionRuns()
     {
         var ns = await world.NamespaceAsync();

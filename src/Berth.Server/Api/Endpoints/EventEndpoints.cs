@@ -4,6 +4,7 @@ using Berth.Contracts.Dtos;
 using Berth.Contracts.Json;
 using Berth.Core.Auth;
 using Berth.Core.Common;
+using Berth.Core.Configuration;
 using Berth.Core.Events;
 using Berth.Core.Registry;
 using Berth.Core.Webhooks;
@@ -13,18 +14,13 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.Options;
 
 namespace Berth.Server.Api.Endpoints;
 
 /// <summary>The event stream (Server-Sent Events), the polling endpoint, webhooks and deployment records.</summary>
 internal static class EventEndpoints
 {
-    /// <summary>A comment line on an idle stream, so proxies and clients see the connection is alive.</summary>
-    public static readonly TimeSpan Heartbeat = TimeSpan.FromSeconds(15);
-
-    /// <summary>How often a stream looks for other replicas' events and re-checks the reader's access.</summary>
-    public static readonly TimeSpan StreamPoll = TimeSpan.FromSeconds(1);
-
     public static RouteGroupBuilder MapEvents(this RouteGroupBuilder api)
     {
         var events = api.MapGroup("/events").WithTags("Events");
@@ -67,9 +63,10 @@ internal static class EventEndpoints
     /// <c>id: &lt;event id&gt;</c>, <c>event: &lt;type&gt;</c>, <c>data: &lt;event JSON&gt;</c> per event. Browsers and the CLI
     /// reconnect with Last-Event-ID and continue after it; nothing committed in between is missed.
     /// </summary>
-    private static async Task Stream(HttpContext context, EventService events, EventNotifier notifier, long? since, string? @namespace, string? model, string[]? type, CancellationToken cancellationToken)
+    private static async Task Stream(HttpContext context, EventService events, EventNotifier notifier, IOptions<EventStreamOptions> options, long? since, string? @namespace, string? model, string[]? type, CancellationToken cancellationToken)
     {
         var actor = context.GetActor();
+        var settings = options.Value;
         var cursor = since ?? 0;
         if (long.TryParse(context.Request.Headers["Last-Event-ID"].ToString(), NumberStyles.None, CultureInfo.InvariantCulture, out var lastEventId))
         {
@@ -109,14 +106,14 @@ internal static class EventEndpoints
                         continue;
                     }
                 }
-                else if (DateTime.UtcNow - lastWrite >= Heartbeat)
+                else if (DateTime.UtcNow - lastWrite >= settings.Heartbeat)
                 {
                     await response.WriteAsync(": keep-alive\n\n", cancellationToken);
                     await response.Body.FlushAsync(cancellationToken);
                     lastWrite = DateTime.UtcNow;
                 }
 
-                if (DateTime.UtcNow - lastCheck >= Heartbeat)
+                if (DateTime.UtcNow - lastCheck >= settings.AccessCheckInterval)
                 {
                     // Roles change and users get disabled: a long-lived stream follows.
                     if (!await events.StillActiveAsync(actor, cancellationToken))
@@ -128,7 +125,7 @@ internal static class EventEndpoints
                     lastCheck = DateTime.UtcNow;
                 }
 
-                await EventNotifier.WaitAsync(signal, StreamPoll, cancellationToken);
+                await EventNotifier.WaitAsync(signal, Min(settings.PollInterval, settings.Heartbeat, settings.AccessCheckInterval), cancellationToken);
             }
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
@@ -136,6 +133,8 @@ internal static class EventEndpoints
             // The client went away.
         }
     }
+
+    private static TimeSpan Min(params TimeSpan[] values) => values.Min();
 
     private static async Task<Ok<Page<WebhookInfo>>> ListWebhooks(WebhookService hooks, string @namespace, int? limit, string? cursor, CancellationToken cancellationToken) =>
         TypedResults.Ok(await hooks.ListAsync(@namespace, new Paging(limit, cursor), cancellationToken));
