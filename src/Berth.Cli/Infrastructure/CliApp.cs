@@ -10,7 +10,7 @@ internal sealed class CliApp
 {
     public Option<bool> Json { get; } = new("--json")
     {
-        Description = "Write machine-readable JSON to stdout (the API's records; arrays for lists).",
+        Description = "Write machine-readable JSON to stdout (the API's records; arrays for lists, one object per line for event streams and audit exports).",
         Recursive = true,
     };
 
