@@ -19,29 +19,34 @@ public static partial class S3BlobsSetting
 
     public static S3BlobStoreOptions Parse(string value)
     {
-        if (!IsS3(value) || !Uri.TryCreate(value, UriKind.Absolute, out var uri))
+        if (!IsS3(value))
         {
             throw new FormatException("expected s3://<bucket>[/<prefix>][?endpoint=…&region=…&path-style=true]");
         }
 
-        var bucket = uri.Host;
+        // Taken from the text as written: Uri lower-cases host names and removes '..' segments.
+        var rest = value[(Scheme.Length + 3)..];
+        var queryStart = rest.IndexOf('?', StringComparison.Ordinal);
+        var location = queryStart >= 0 ? rest[..queryStart] : rest;
+        var slash = location.IndexOf('/', StringComparison.Ordinal);
+        var bucket = slash >= 0 ? location[..slash] : location;
+        if (bucket.Contains('@', StringComparison.Ordinal))
+        {
+            throw new FormatException("credentials do not belong before the bucket name; use access-key= and secret-key=, or the AWS environment variables");
+        }
+
         if (!BucketName().IsMatch(bucket))
         {
             throw new FormatException($"'{bucket}' is not a valid bucket name (3-63 characters: lowercase letters, digits, '.' and '-')");
         }
 
-        if (uri.UserInfo.Length > 0)
-        {
-            throw new FormatException("credentials do not belong before the bucket name; use access-key= and secret-key=, or the AWS environment variables");
-        }
-
-        var prefix = Uri.UnescapeDataString(uri.AbsolutePath).Trim('/');
+        var prefix = Uri.UnescapeDataString(slash >= 0 ? location[(slash + 1)..] : "").Trim('/');
         if (prefix.Split('/').Any(s => s is "." or ".."))
         {
             throw new FormatException($"the prefix '{prefix}' may not contain '.' or '..' segments");
         }
 
-        var query = ParseQuery(uri.Query);
+        var query = ParseQuery(queryStart >= 0 ? rest[(queryStart + 1)..] : "");
         var endpoint = query.TryGetValue("endpoint", out var e) ? ParseEndpoint(e) : null;
         var region = query.GetValueOrDefault("region") ?? "us-east-1";
         if (!RegionName().IsMatch(region))
