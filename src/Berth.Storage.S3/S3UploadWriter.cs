@@ -1,6 +1,8 @@
 using System.Buffers;
 using Amazon.S3.Model;
+using Berth.Contracts.Errors;
 using Berth.Contracts.Naming;
+using Berth.Core.Errors;
 using Berth.Core.Blobs;
 
 namespace Berth.Storage.S3;
@@ -14,6 +16,9 @@ namespace Berth.Storage.S3;
 internal sealed class S3UploadWriter : IBlobUploadWriter
 {
     private const int CopyParallelism = 4;
+
+    /// <summary>S3's limit on the parts of one multipart upload.</summary>
+    private const int MaxParts = 10_000;
 
     private readonly S3BlobStore _store;
     private readonly List<StagedObject> _parts;
@@ -224,6 +229,13 @@ internal sealed class S3UploadWriter : IBlobUploadWriter
     private async Task StagePartAsync(CancellationToken cancellationToken)
     {
         var number = _parts.Count + 1;
+        if (number >= MaxParts)
+        {
+            // The last of S3's 10,000 parts is kept for the tail.
+            var max = (long)PartSize * MaxParts;
+            throw Fail.Error(ErrorCodes.BodyTooLarge, $"A blob in this S3 store may be at most {max} bytes ({MaxParts} parts of {PartSize >> 20} MiB); raise part-size-mb in --blobs.");
+        }
+
         var key = _store.Keys.Part(Id, number);
         await PutAsync(key, _buffered, cancellationToken);
         _parts.Add(new StagedObject(number, key, _buffered));
