@@ -17,13 +17,17 @@ internal sealed class S3UploadWriter : IBlobUploadWriter
 {
     private const int CopyParallelism = 4;
 
+    /// <summary>Full parts being written while the next one fills (each holds a buffer of one part size).</summary>
+    private const int StagingParallelism = 3;
+
     /// <summary>S3's limit on the parts of one multipart upload.</summary>
     private const int MaxParts = 10_000;
 
     private readonly S3BlobStore _store;
     private readonly List<StagedObject> _parts;
     private readonly List<string> _stale;
-    private readonly byte[] _buffer;
+    private readonly Queue<Task> _staging = new();
+    private byte[] _buffer;
     private int _buffered;
     private StagedObject? _durableTail;
     private bool _done;
@@ -91,6 +95,7 @@ internal sealed class S3UploadWriter : IBlobUploadWriter
     public async Task FlushAsync(CancellationToken cancellationToken)
     {
         ObjectDisposedException.ThrowIf(_done, this);
+        await DrainAsync();
         var number = _parts.Count + 1;
         if (_buffered > 0 && !(_durableTail is { } current && current.Number == number && current.Size == _buffered))
         {
@@ -116,6 +121,7 @@ internal sealed class S3UploadWriter : IBlobUploadWriter
     public async Task<BlobPutResult> CommitAsync(Digest digest, CancellationToken cancellationToken)
     {
         ObjectDisposedException.ThrowIf(_done, this);
+        await DrainAsync();
         var target = _store.Keys.Blob(digest);
         BlobPutResult result;
         if (await _store.StatAsync(digest, cancellationToken) is not null)
@@ -151,17 +157,24 @@ internal sealed class S3UploadWriter : IBlobUploadWriter
         return result;
     }
 
-    public ValueTask DisposeAsync()
+    public async ValueTask DisposeAsync()
     {
         if (!_disposed)
         {
             _disposed = true;
             _done = true;
+            try
+            {
+                await DrainAsync();
+            }
+            catch (Exception)
+            {
+                // Disposing after a failure: the failure was reported where it happened.
+            }
+
             ArrayPool<byte>.Shared.Return(_buffer);
             _store.Release(Id);
         }
-
-        return ValueTask.CompletedTask;
     }
 
     /// <summary>A multipart upload into the blob's key: staged parts copied server-side, the buffer as the last part.</summary>
@@ -226,6 +239,10 @@ internal sealed class S3UploadWriter : IBlobUploadWriter
         }
     }
 
+    /// <summary>
+    /// Starts writing the full buffer as the next part and continues in a fresh buffer; at most
+    /// <see cref="StagingParallelism"/> parts are in flight. Their bytes count as durable only after a drain.
+    /// </summary>
     private async Task StagePartAsync(CancellationToken cancellationToken)
     {
         var number = _parts.Count + 1;
@@ -236,9 +253,17 @@ internal sealed class S3UploadWriter : IBlobUploadWriter
             throw Fail.Error(ErrorCodes.BodyTooLarge, $"A blob in this S3 store may be at most {max} bytes ({MaxParts} parts of {PartSize >> 20} MiB); raise part-size-mb in --blobs.");
         }
 
+        while (_staging.Count >= StagingParallelism)
+        {
+            await _staging.Dequeue();
+        }
+
         var key = _store.Keys.Part(Id, number);
-        await PutAsync(key, _buffered, cancellationToken);
-        _parts.Add(new StagedObject(number, key, _buffered));
+        var buffer = _buffer;
+        var length = _buffered;
+        _staging.Enqueue(StageAsync(key, buffer, length, cancellationToken));
+        _parts.Add(new StagedObject(number, key, length));
+        _buffer = ArrayPool<byte>.Shared.Rent(PartSize);
         _buffered = 0;
 
         // The tail's bytes are now inside this part: the tail object is superseded.
@@ -249,11 +274,34 @@ internal sealed class S3UploadWriter : IBlobUploadWriter
         }
     }
 
-    /// <summary>Writes the first <paramref name="length"/> buffered bytes as one object.</summary>
-    private Task PutAsync(string key, int length, CancellationToken cancellationToken) =>
+    private async Task StageAsync(string key, byte[] buffer, int length, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await PutAsync(key, buffer, length, cancellationToken);
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    /// <summary>Waits for every part in flight; the first failure is thrown.</summary>
+    private async Task DrainAsync()
+    {
+        while (_staging.TryDequeue(out var staging))
+        {
+            await staging;
+        }
+    }
+
+    /// <summary>Writes the first <paramref name="length"/> bytes of the buffer as one object.</summary>
+    private Task PutAsync(string key, int length, CancellationToken cancellationToken) => PutAsync(key, _buffer, length, cancellationToken);
+
+    private Task PutAsync(string key, byte[] buffer, int length, CancellationToken cancellationToken) =>
         Client.CallAsync("write " + key, async s3 =>
         {
-            using var body = new MemoryStream(_buffer, 0, length, writable: false);
+            using var body = new MemoryStream(buffer, 0, length, writable: false);
             await s3.PutObjectAsync(new PutObjectRequest { BucketName = Bucket, Key = key, InputStream = body, AutoCloseStream = false }, cancellationToken);
         });
 }
