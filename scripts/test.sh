@@ -3,7 +3,9 @@
 # PostgreSQL, and ends with one line "N passed, N failed" (", N skipped" when some were skipped) summing
 # both runs. Installs or starts whatever the tests need: the .NET SDK must be there (pinned by global.json);
 # PostgreSQL (15, or the newest installed) runs as a throwaway server of this script's own, in a temporary
-# folder, on 127.0.0.1 and a free port, and is stopped and deleted at the end.
+# folder, on 127.0.0.1 and a free port, and is stopped and deleted at the end. So does a real S3 engine for the
+# S3 blob-store tests: Ceph's radosgw (scripts/radosgw-up.sh; Debian's ceph-mon, ceph-osd and radosgw packages,
+# installed with apt-get when missing and run as root). If it cannot start, the run fails: those tests never skip.
 #
 # Usage: scripts/test.sh [--db sqlite|postgres|both] [extra dotnet test arguments, e.g. --filter-class '*UploadTests']
 #   --db   which database(s) to run the suite on (default: both)
@@ -59,7 +61,56 @@ stop_postgres() {
     rm -rf "$pg_dir"
   fi
 }
-trap stop_postgres EXIT
+# ---- S3: a throwaway radosgw ----------------------------------------------------------------------------
+rgw_dir=""
+
+stop_radosgw() {
+  if [ -n "$rgw_dir" ]; then
+    "$root/scripts/radosgw-down.sh" "$rgw_dir" --purge >/dev/null 2>&1 || true
+    rm -rf "$rgw_dir"
+  fi
+}
+
+start_radosgw() {
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "error: the S3 tests need a throwaway Ceph radosgw, which this script starts as root (scripts/radosgw-up.sh); run it as root." >&2
+    exit 2
+  fi
+
+  rgw_dir="$(mktemp -d "${TMPDIR:-/tmp}/berth-test-rgw.XXXXXX")"
+  # Free ports for radosgw, the monitor (and its v1 port) and the OSD's range, in one random block of 64.
+  local attempt base="" env=""
+  for attempt in 1 2 3 4 5; do
+    base=$((20000 + (RANDOM % 600) * 64))
+    if (exec 3<>"/dev/tcp/127.0.0.1/$base") 2>/dev/null || (exec 3<>"/dev/tcp/127.0.0.1/$((base + 1))") 2>/dev/null ||
+      (exec 3<>"/dev/tcp/127.0.0.1/$((base + 2))") 2>/dev/null; then
+      continue
+    fi
+    if env="$(OBJECTSTORE=memstore OSD_SIZE_GB=2 MON_PORT=$((base + 1)) OSD_PORTS="$((base + 10))-$((base + 60))" \
+      "$root/scripts/radosgw-up.sh" "$rgw_dir" "$base" 2>"$rgw_dir.log")"; then
+      break
+    fi
+    env=""
+  done
+  if [ -z "$env" ]; then
+    echo "error: radosgw did not start; its log:" >&2
+    cat "$rgw_dir.log" >&2 || true
+    rm -f "$rgw_dir.log"
+    exit 1
+  fi
+  rm -f "$rgw_dir.log"
+
+  export BERTH_TEST_S3_ENDPOINT="$(sed -n 's/^S3_ENDPOINT=//p' <<<"$env")"
+  export BERTH_TEST_S3_ACCESS_KEY="$(sed -n "s/^S3_ACCESS_KEY='\(.*\)'$/\1/p" <<<"$env")"
+  export BERTH_TEST_S3_SECRET_KEY="$(sed -n "s/^S3_SECRET_KEY='\(.*\)'$/\1/p" <<<"$env")"
+  echo "==> Ceph radosgw $(radosgw --version | awk '{print $3}') on $BERTH_TEST_S3_ENDPOINT"
+}
+
+stop_all() {
+  stop_postgres
+  stop_radosgw
+}
+trap stop_all EXIT
 trap 'exit 130' INT TERM
 
 start_postgres() {
@@ -155,6 +206,7 @@ EOF
 # ---- build and test ------------------------------------------------------------------------------------
 echo "==> building"
 dotnet build Berth.slnx -c Release -nologo -clp:ErrorsOnly
+start_radosgw
 
 # Sums the counters of the TRX reports in a folder: "passed failed skipped".
 count() {

@@ -1,9 +1,10 @@
 using Berth.Cli.Tests.Support;
+using Berth.Testing.S3;
 
 namespace Berth.Cli.Tests;
 
 /// <summary>
-/// <c>berth serve</c> with a database setting it cannot use stops at once: exit code 1 and one error line
+/// <c>berth serve</c> with a database or blob-store setting it cannot use stops at once: exit code 1 and one error line
 /// that names the setting and the cause, before it listens.
 /// </summary>
 public sealed class ServeTests
@@ -42,6 +43,48 @@ public sealed class ServeTests
         Assert.Contains("Connection refused", result.Stderr, StringComparison.Ordinal);
         Assert.DoesNotContain("secret-pw", result.Stderr, StringComparison.Ordinal);
         Assert.False(File.Exists(Path.Combine(user.Root, "data", "admin-token")));
+    }
+
+    [Theory]
+    [InlineData("s3://Models_Bucket/berth", "is not a usable S3 location: 'Models_Bucket' is not a valid bucket name")]
+    [InlineData("s3://models/berth?endpoint=ftp://s3.internal", "is not a usable S3 location: endpoint must be an http:// or https:// address")]
+    [InlineData("s3://models/berth?pathstyle=true", "is not a usable S3 location: unknown parameter 'pathstyle'")]
+    [InlineData("s3://models/berth?path-style=yes", "is not a usable S3 location: path-style must be true or false, not 'yes'")]
+    [InlineData("s3://models/berth?access-key=AKIAEXAMPLE", "is not a usable S3 location: access-key and secret-key go together")]
+    [InlineData("s3://models/berth?download=cdn", "is not a usable S3 location: download must be proxy or redirect, not 'cdn'")]
+    [InlineData("s3://models/berth?part-size-mb=1", "is not a usable S3 location: part-size-mb must be a whole number from 5 to 512, not '1'")]
+    [InlineData("relative/folder", "must be s3://<bucket>[/<prefix>][?…] or an absolute folder path, not 'relative/folder'")]
+    public async Task AMalformedBlobsSettingStopsStartUpAndNamesIt(string blobs, string cause)
+    {
+        using var user = new CliUser();
+        var result = await user.RunAsync(Serve(user, "--blobs", blobs));
+
+        result.Failed(1, "--blobs (BERTH_BLOBS) " + cause);
+        Assert.False(File.Exists(Path.Combine(user.Root, "data", "admin-token")));
+    }
+
+    [Fact]
+    public async Task AnObjectStoreThatRefusesTheCredentialsStopsStartUpAndSaysWhy()
+    {
+        using var user = new CliUser();
+        var result = await user.RunAsync(Serve(user, "--blobs", TestS3.Setting(TestS3.NewPrefix("cli"), secretKey: "not-the-secret-42")));
+
+        result.Failed(1, $"--blobs (BERTH_BLOBS): The blob store (S3 bucket '{TestS3.Bucket}' prefix 'cli-");
+        Assert.Contains("SignatureDoesNotMatch (HTTP 403)", result.Stderr, StringComparison.Ordinal);
+        Assert.DoesNotContain("not-the-secret-42", result.Stderr, StringComparison.Ordinal);
+        Assert.False(File.Exists(Path.Combine(user.Root, "data", "admin-token")));
+    }
+
+    [Fact]
+    public async Task AnUnreachableObjectStoreStopsStartUpAndSaysWhere()
+    {
+        using var user = new CliUser();
+        var port = ServerProcess.FreePort();
+        var result = await user.RunAsync(Serve(user, "--blobs", $"s3://models/berth?endpoint=http://127.0.0.1:{port}&path-style=true&access-key=a&secret-key=secret-pw"));
+
+        result.Failed(1, $"--blobs (BERTH_BLOBS): The blob store (S3 bucket 'models' prefix 'berth/' at http://127.0.0.1:{port}) failed to list the bucket:");
+        Assert.Contains("Connection refused", result.Stderr, StringComparison.Ordinal);
+        Assert.DoesNotContain("secret-pw", result.Stderr, StringComparison.Ordinal);
     }
 
     private static string[] Serve(CliUser user, params string[] more) =>

@@ -125,10 +125,12 @@ public static class BerthServer
         services.AddSingleton(new DataDirectory(dataDirectory));
         services.AddSingleton(TimeProvider.System);
         services.AddOptions<RegistryOptions>().BindConfiguration(RegistryOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+        var blobs = BlobStorage.FromConfiguration(configuration, dataDirectory);
+        services.AddSingleton(blobs);
         services.AddOptions<FileSystemBlobStoreOptions>()
             .Configure(o =>
             {
-                o.Root = Path.Combine(dataDirectory, "store");
+                o.Root = blobs.Folder ?? Path.Combine(dataDirectory, "store");
                 o.Fsync = !configuration.GetValue<bool>("Storage:NoFsync");
             })
             .ValidateDataAnnotations().ValidateOnStart();
@@ -136,7 +138,7 @@ public static class BerthServer
         var database = MetadataDatabase.FromConfiguration(configuration, dataDirectory);
         services.AddSingleton(database);
         database.Register(services);
-        services.AddSingleton<IBlobStore, FileSystemBlobStore>();
+        blobs.Register(services);
 
         services.AddMetrics();
         services.AddSingleton<BerthMeter>();

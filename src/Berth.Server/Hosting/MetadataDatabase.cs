@@ -1,5 +1,6 @@
 using System.Data.Common;
 using Berth.Core.Data;
+using Berth.Core.Diagnostics;
 using Berth.Data.Postgres;
 using Berth.Data.Sqlite;
 using Microsoft.Extensions.Configuration;
@@ -76,23 +77,7 @@ internal sealed class MetadataDatabase
         }
         catch (DbException e)
         {
-            throw new StartupException($"{Setting} (BERTH_DB): cannot use {Description}: {Reasons(e)}", e);
+            throw new StartupException($"{Setting} (BERTH_DB): cannot use {Description}: {ExceptionMessages.Chain(e)}", e);
         }
-    }
-
-    /// <summary>The messages of an exception and its causes, each once ("Failed to connect to …: Connection refused").</summary>
-    private static string Reasons(Exception exception)
-    {
-        var messages = new List<string>();
-        for (Exception? e = exception; e is not null; e = e.InnerException)
-        {
-            var message = e.Message.Trim().TrimEnd('.');
-            if (message.Length > 0 && !messages.Any(m => m.Contains(message, StringComparison.Ordinal)))
-            {
-                messages.Add(message);
-            }
-        }
-
-        return string.Join(": ", messages);
     }
 }

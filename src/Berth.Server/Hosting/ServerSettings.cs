@@ -11,6 +11,9 @@ public static class ServerSettings
 
     /// <summary>The metadata database: an Npgsql connection string selects PostgreSQL; unset, SQLite in the data folder.</summary>
     public const string DbKey = "Db";
+
+    /// <summary>The blob store: <c>s3://bucket/prefix?…</c> selects S3, an absolute path a folder; unset, the data folder.</summary>
+    public const string BlobsKey = "Blobs";
     public const string UrlsKey = "Urls";
     public const string DefaultUrls = "http://127.0.0.1:8282";
     public const string DefaultData = "berth-data";
@@ -22,6 +25,7 @@ public static class ServerSettings
     {
         ["--data"] = DataKey,
         ["--db"] = DbKey,
+        ["--blobs"] = BlobsKey,
         ["--urls"] = UrlsKey,
         ["--anonymous-read"] = "Registry:AnonymousRead",
         ["--no-fsync"] = "Storage:NoFsync",

@@ -6,17 +6,19 @@ using Microsoft.Extensions.Logging;
 namespace Berth.Server.Hosting;
 
 /// <summary>
-/// Runs before the server starts (and so before it accepts requests): applies migrations, and on first start creates the
+/// Runs before the server starts (and so before it accepts requests): checks that the blob store answers, applies migrations, and on first start creates the
 /// administrator and writes its token to <c>&lt;data&gt;/admin-token</c> (mode 0600), printing it once.
 /// </summary>
-internal sealed partial class StartupTasks(IServiceScopeFactory scopes, DataDirectory data, MetadataDatabase database, ILogger<StartupTasks> logger)
+internal sealed partial class StartupTasks(IServiceScopeFactory scopes, IServiceProvider services, DataDirectory data, MetadataDatabase database, BlobStorage blobs, ILogger<StartupTasks> logger)
 {
     public async Task StartAsync(CancellationToken cancellationToken)
     {
         await using var scope = scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<RegistryDbContext>();
+        await blobs.CheckAsync(services, cancellationToken);
         await database.MigrateAsync(db, cancellationToken);
         LogDatabase(logger, database.Description);
+        LogBlobs(logger, blobs.Description);
 
         var secret = await scope.ServiceProvider.GetRequiredService<Bootstrapper>().EnsureAdministratorAsync(cancellationToken);
         if (secret is null)
@@ -52,6 +54,9 @@ internal sealed partial class StartupTasks(IServiceScopeFactory scopes, DataDire
 
     [LoggerMessage(EventId = 1002, Level = LogLevel.Information, Message = "Metadata database: {Database}")]
     private static partial void LogDatabase(ILogger logger, string database);
+
+    [LoggerMessage(EventId = 1003, Level = LogLevel.Information, Message = "Blob store: {Store}")]
+    private static partial void LogBlobs(ILogger logger, string store);
 
     [LoggerMessage(EventId = 1001, Level = LogLevel.Warning, Message = "First start: created the administrator; its token was written to {Path}")]
     private static partial void LogBootstrapped(ILogger logger, string path);

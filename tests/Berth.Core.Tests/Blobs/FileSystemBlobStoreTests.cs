@@ -1,5 +1,6 @@
 using Berth.Contracts.Naming;
 using Berth.Core.Blobs;
+using Berth.Testing.Blobs;
 using Microsoft.Extensions.Options;
 
 namespace Berth.Core.Tests.Blobs;

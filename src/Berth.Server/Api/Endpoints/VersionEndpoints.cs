@@ -21,6 +21,9 @@ namespace Berth.Server.Api.Endpoints;
 /// <summary>Versions: push (declare + commit), read, edit, delete, files, manifest and archive.</summary>
 internal static class VersionEndpoints
 {
+    /// <summary>How long a presigned download URL stays valid (a broken download asks Berth again and gets a new one).</summary>
+    private static readonly TimeSpan DirectDownloadLifetime = TimeSpan.FromMinutes(5);
+
     public static RouteGroupBuilder MapVersions(this RouteGroupBuilder api)
     {
         var versions = api.MapGroup("/models/{namespace}/{model}/versions").WithTags("Versions");
@@ -124,9 +127,13 @@ internal static class VersionEndpoints
         var (file, _) = await service.GetFileAsync(@namespace, model, selector, path, cancellationToken);
         var digest = Digest.Parse(file.Digest);
         DigestHeaders.Set(context.Response, digest);
-        if (await store.GetDownloadUriAsync(digest, TimeSpan.FromMinutes(15), cancellationToken) is { } direct)
+        // A presigned URL is signed for GET only: HEAD is answered here.
+        if (HttpMethods.IsGet(context.Request.Method) &&
+            await store.GetDownloadUriAsync(digest, DirectDownloadLifetime, cancellationToken) is { } direct)
         {
-            return Results.Redirect(direct.ToString());
+            // 307: the client repeats the GET (with its Range) at the store, and still checks the digest header.
+            context.Response.Headers.CacheControl = "no-store";
+            return Results.Redirect(direct.ToString(), permanent: false, preserveMethod: true);
         }
 
         var stream = await store.OpenReadAsync(digest, 0, cancellationToken);

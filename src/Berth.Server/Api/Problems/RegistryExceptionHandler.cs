@@ -56,6 +56,12 @@ internal sealed partial class RegistryExceptionHandler(IDatabaseErrors databaseE
                 await Problems.WriteAsync(context, ErrorCodes.StorageFailed, $"Blob {e.Digest} is recorded but missing from the blob store; an operator must restore it.");
                 return true;
 
+            case BlobStoreException e:
+                LogStoreFailed(logger, e.Message);
+                context.Response.Headers.RetryAfter = "5";
+                await Problems.WriteAsync(context, ErrorCodes.StorageFailed, $"{e.Message}. Nothing was stored from this request; retry once the blob store is back.");
+                return true;
+
             case var e when databaseErrors.IsUnavailable(e):
                 LogUnavailable(logger, e);
                 context.Response.Headers.RetryAfter = "5";
@@ -112,6 +118,9 @@ internal sealed partial class RegistryExceptionHandler(IDatabaseErrors databaseE
 
     [LoggerMessage(EventId = 2003, Level = LogLevel.Error, Message = "Blob {Digest} is recorded in the database but missing from the store")]
     private static partial void LogMissingBlob(ILogger logger, string digest);
+
+    [LoggerMessage(EventId = 2005, Level = LogLevel.Warning, Message = "{Failure}")]
+    private static partial void LogStoreFailed(ILogger logger, string failure);
 
     [LoggerMessage(EventId = 2004, Level = LogLevel.Warning, Message = "Request failed after the response started; connection aborted")]
     private static partial void LogAfterStart(ILogger logger, Exception exception);

@@ -2,7 +2,7 @@ using System.Security.Cryptography;
 using Berth.Contracts.Naming;
 using Berth.Core.Blobs;
 
-namespace Berth.Core.Tests.Blobs;
+namespace Berth.Testing.Blobs;
 
 /// <summary>
 /// The contract every blob store must keep. A backend's test class derives from this one and only
