@@ -24,7 +24,7 @@ namespace Berth.Core.Maintenance;
 public sealed partial class MaintenanceService(
     IServiceScopeFactory scopes,
     IBlobStore store,
-    UploadHashCache hashes,
+    UploadExpiry expiry,
     BerthMeter meter,
     IOptions<RegistryOptions> options,
     TimeProvider clock,
@@ -55,17 +55,7 @@ public sealed partial class MaintenanceService(
         var db = scope.ServiceProvider.GetRequiredService<RegistryDbContext>();
         var now = clock.GetUtcNow().UtcDateTime;
 
-        var expired = await db.UploadSessions.Where(s => s.ExpiresAt <= now).Select(s => s.Id).ToListAsync(cancellationToken);
-        foreach (var id in expired)
-        {
-            if (UploadId.TryParse(id, out var uploadId))
-            {
-                hashes.Remove(id);
-                await store.DeleteUploadAsync(uploadId, cancellationToken);
-            }
-
-            await db.UploadSessions.Where(s => s.Id == id).ExecuteDeleteAsync(cancellationToken);
-        }
+        var expired = await expiry.ExpireAsync(db, now, dryRun: false, cancellationToken);
 
         var orphans = 0;
         var cutoff = now - options.Value.UploadSessionTtl;
@@ -107,7 +97,7 @@ public sealed partial class MaintenanceService(
         var bytes = blobs == 0 ? 0 : await db.Blobs.SumAsync(b => b.Size, cancellationToken);
         meter.SetStoreStatistics(open, blobs, bytes);
 
-        var report = new MaintenanceReport(expired.Count, orphans, failed, idempotency);
+        var report = new MaintenanceReport(expired, orphans, failed, idempotency);
         if (report.HasWork)
         {
             LogRan(logger, report.ExpiredUploads, report.OrphanUploads, report.FailedVersions, report.IdempotencyRecords);
