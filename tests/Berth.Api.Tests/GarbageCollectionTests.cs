@@ -77,7 +77,7 @@ public sealed class GarbageCollectionTests : IAsyncLifetime
     public async Task ABlobUploadedForAVersionNotYetCommittedIsKept()
     {
         var c = ModelFolder.Bytes(1500, 5);
-        var created = await _server.Client.CreateVersionAsync("acme", "inflight", new CreateVersionRequest([new FileEntry("c.bin", c.Length, Sha(c))]), cancellationToken: Ct);
+        var created = await DeclareAsync("inflight", "c.bin", c);
         Assert.Equal([Sha(c)], created.MissingBlobs);
         await PutBlobAsync("inflight", c);
         _clock.Advance(PastGrace);
@@ -116,7 +116,7 @@ public sealed class GarbageCollectionTests : IAsyncLifetime
         await PutBlobAsync("old", e);
         _clock.Advance(PastGrace);
 
-        var created = await _server.Client.CreateVersionAsync("acme", "old", new CreateVersionRequest([new FileEntry("e.bin", e.Length, Sha(e))]), cancellationToken: Ct);
+        var created = await DeclareAsync("old", "e.bin", e);
         Assert.Empty(created.MissingBlobs);
         Assert.Equal(0, (await _server.Client.RunGcAsync(cancellationToken: Ct)).Blobs);
         await _server.Client.CommitVersionAsync("acme", "old", created.Version.Number, Ct);
@@ -151,7 +151,7 @@ public sealed class GarbageCollectionTests : IAsyncLifetime
         _clock.Advance(PastGrace);
         await MarkAsync(Sha(f));
 
-        var created = await _server.Client.CreateVersionAsync("acme", "revive", new CreateVersionRequest([new FileEntry("f.bin", f.Length, Sha(f))]), cancellationToken: Ct);
+        var created = await DeclareAsync("revive", "f.bin", f);
         Assert.Equal([Sha(f)], created.MissingBlobs);
         await PutBlobAsync("revive", f);
         await _server.Client.CommitVersionAsync("acme", "revive", created.Version.Number, Ct);
@@ -169,7 +169,7 @@ public sealed class GarbageCollectionTests : IAsyncLifetime
         await MarkAsync(Sha(g));
         File.Delete(BlobFile(Sha(g)));
 
-        var check = await _server.Client.CreateVersionAsync("acme", "crash", new CreateVersionRequest([new FileEntry("g.bin", g.Length, Sha(g))]), cancellationToken: Ct);
+        var check = await DeclareAsync("crash", "g.bin", g);
         Assert.Equal([Sha(g)], check.MissingBlobs);
         await _server.Client.DeleteVersionAsync(Versions.Ref("acme", "crash", check.Version.Number), cancellationToken: Ct);
 
@@ -334,6 +334,10 @@ public sealed class GarbageCollectionTests : IAsyncLifetime
         var now = _clock.GetUtcNow().UtcDateTime;
         Assert.Equal(1, await db.Blobs.Where(b => b.Digest == digest).ExecuteUpdateAsync(s => s.SetProperty(b => b.DeletingAt, now), Ct));
     }
+
+    /// <summary>Declares a version of acme/<paramref name="model"/> with one file (pending until committed).</summary>
+    private Task<CreateVersionResponse> DeclareAsync(string model, string path, byte[] bytes) =>
+        _server.Client.CreateVersionAsync("acme", model, new CreateVersionRequest([new FileEntry(path, bytes.Length, Sha(bytes))]), cancellationToken: Ct);
 
     private async Task PutBlobAsync(string model, byte[] bytes)
     {
