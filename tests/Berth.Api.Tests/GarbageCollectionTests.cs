@@ -5,6 +5,7 @@ using Berth.Contracts.Naming;
 using Berth.Core.Configuration;
 using Berth.Core.Data;
 using Berth.Core.Gc;
+using Berth.Core.Maintenance;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
@@ -302,6 +303,42 @@ public sealed class GarbageCollectionTests : IAsyncLifetime
         var run = await _server.Client.RunGcAsync(cancellationToken: Ct);
         Assert.Equal(1, run.PurgedVersions);
         Assert.Equal([Sha(own)], run.Digests);
+    }
+
+    [Fact]
+    public async Task WithAnIntervalSetTheServerCollectsByItself()
+    {
+        var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        await using var server = await TestServer.StartAsync(services =>
+        {
+            services.AddSingleton<TimeProvider>(clock);
+            services.Configure<RegistryOptions>(o => o.GcInterval = TimeSpan.FromHours(2));
+        });
+        var maintenance = server.Services.GetRequiredService<MaintenanceService>();
+        var collected = new TaskCompletionSource<GcReport>(TaskCreationOptions.RunContinuationsAsynchronously);
+        maintenance.Completed += report =>
+        {
+            if (report.Gc is { } gc)
+            {
+                collected.TrySetResult(gc);
+            }
+        };
+
+        var bytes = ModelFolder.Bytes(321, 40);
+        using (var content = new MemoryStream(bytes))
+        {
+            await server.Client.PutBlobAsync("acme", "scheduled", content, Digest.Parse(Sha(bytes)), bytes.Length, cancellationToken: Ct);
+        }
+
+        // Not due yet: a run now collects nothing.
+        Assert.Null((await maintenance.RunOnceAsync(Ct)).Gc);
+
+        // Due: this run or the background one that the clock wakes runs it, exactly one of them.
+        clock.Advance(TimeSpan.FromHours(3));
+        await maintenance.RunOnceAsync(Ct);
+        var report = await collected.Task.WaitAsync(Ct);
+        Assert.True(report.Swept);
+        Assert.Equal([Sha(bytes)], report.Digests);
     }
 
     private static string Sha(byte[] bytes) => ModelFolder.Sha256(bytes);

@@ -47,6 +47,13 @@ public sealed class RegistryOptions
     [Range(typeof(TimeSpan), "00:00:00", "3650.00:00:00")]
     public TimeSpan PurgeDelay { get; set; } = TimeSpan.FromDays(7);
 
+    /// <summary>
+    /// How often each server runs garbage collection by itself (unset: only <c>berth gc</c> runs it). With
+    /// several replicas each keeps its own schedule; one sweeps at a time.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:01:00", "30.00:00:00")]
+    public TimeSpan? GcInterval { get; set; }
+
     /// <summary>Buffer size of the upload pipeline (read, hash and write overlap on two buffers of this size).</summary>
     [Range(64 * 1024, 64 * 1024 * 1024)]
     public int UploadBufferSize { get; set; } = 1024 * 1024;
