@@ -33,6 +33,8 @@ internal static class BerthCli
             UserCommands.Create(app),
             TeamCommands.Create(app),
             AuditCommands.Create(app),
+            GcCommand.Create(app),
+            RetentionCommands.Create(app),
             WebhookCommands.Create(app),
             EventsCommand.Create(app),
             DeployCommands.Create(app),

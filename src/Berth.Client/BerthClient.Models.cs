@@ -25,6 +25,10 @@ public sealed partial class BerthClient
     public Task<NamespaceInfo> CreateNamespaceAsync(CreateNamespaceRequest request, CancellationToken cancellationToken = default) =>
         SendAsync(HttpMethod.Post, ApiPrefix + "namespaces", request, Json.NamespaceInfo, cancellationToken, WithIdempotencyKey());
 
+    /// <summary>Deletes a namespace and every model in it (soft: garbage collection purges their versions after the purge delay).</summary>
+    public Task DeleteNamespaceAsync(string ns, CancellationToken cancellationToken = default) =>
+        SendNoContentAsync(HttpMethod.Delete, $"{ApiPrefix}namespaces/{Segment(ns)}{Query(("confirm", ns))}", null, cancellationToken);
+
     public IAsyncEnumerable<ModelInfo> ListModelsAsync(string ns, CancellationToken cancellationToken = default) =>
         PagesAsync($"{ApiPrefix}models/{Segment(ns)}", Json.PageModelInfo, cancellationToken);
 
@@ -40,6 +44,10 @@ public sealed partial class BerthClient
     /// <summary>Changes description and tags; pass the ETag you read as <paramref name="ifMatch"/> to fail (412) on concurrent edits.</summary>
     public Task<ModelInfo> UpdateModelAsync(string ns, string model, UpdateModelRequest request, string? ifMatch = null, CancellationToken cancellationToken = default) =>
         SendAsync(HttpMethod.Patch, ModelPath(ns, model), request, Json.ModelInfo, cancellationToken, IfMatch(ifMatch));
+
+    /// <summary>Deletes a model (soft: garbage collection purges its versions after the purge delay).</summary>
+    public Task DeleteModelAsync(string ns, string model, CancellationToken cancellationToken = default) =>
+        SendNoContentAsync(HttpMethod.Delete, ModelPath(ns, model), null, cancellationToken);
 
     public IAsyncEnumerable<AliasInfo> ListAliasesAsync(string ns, string model, CancellationToken cancellationToken = default) =>
         PagesAsync($"{ModelPath(ns, model)}/aliases", Json.PageAliasInfo, cancellationToken);

@@ -10,4 +10,7 @@ public sealed class PostgresDialect : ISqlDialect
     /// then read what it wrote.
     /// </summary>
     public string ForUpdate => " FOR UPDATE";
+
+    /// <summary>A transaction-scoped advisory lock: held until commit or rollback, so a crash never leaves it behind.</summary>
+    public string KeyLock => "SELECT pg_advisory_xact_lock({0})";
 }

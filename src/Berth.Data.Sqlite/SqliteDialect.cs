@@ -10,4 +10,7 @@ public sealed class SqliteDialect : ISqlDialect
     /// with another writer's.
     /// </summary>
     public string ForUpdate => "";
+
+    /// <summary>Nothing, for the same reason: the transaction already holds the one write lock.</summary>
+    public string KeyLock => "";
 }

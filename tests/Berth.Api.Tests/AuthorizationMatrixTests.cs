@@ -77,6 +77,10 @@ public sealed partial class AuthorizationMatrixTests : IAsyncLifetime
         ["DownloadFile"] = Level.Reader,
         ["DownloadArchive"] = Level.Reader,
         ["ListDeployments"] = Level.Reader,
+        ["GetNamespaceRetention"] = Level.Reader,
+        ["PreviewNamespaceRetention"] = Level.Reader,
+        ["GetModelRetention"] = Level.Reader,
+        ["PreviewModelRetention"] = Level.Reader,
 
         ["CreateModel"] = Level.Writer,
         ["UpdateModel"] = Level.Writer,
@@ -98,6 +102,12 @@ public sealed partial class AuthorizationMatrixTests : IAsyncLifetime
 
         ["CancelRequest"] = Level.Admin,
         ["DeleteVersion"] = Level.Admin,
+        ["DeleteModel"] = Level.Admin,
+        ["DeleteNamespace"] = Level.Admin,
+        ["SetNamespaceRetention"] = Level.Admin,
+        ["RemoveNamespaceRetention"] = Level.Admin,
+        ["SetModelRetention"] = Level.Admin,
+        ["RemoveModelRetention"] = Level.Admin,
         ["SetMember"] = Level.Admin,
         ["RemoveNamespaceUser"] = Level.Admin,
         ["RemoveNamespaceTeam"] = Level.Admin,
@@ -132,6 +142,7 @@ public sealed partial class AuthorizationMatrixTests : IAsyncLifetime
         ["ListAudit"] = Level.ServerAdmin,
         ["ExportAudit"] = Level.ServerAdmin,
         ["VerifyAudit"] = Level.ServerAdmin,
+        ["RunGc"] = Level.ServerAdmin,
     };
 
     private TestServer _server = null!;

@@ -131,12 +131,12 @@ internal static class PolicyCommands
         return command;
     }
 
-    private static Argument<string> ScopeArgument() => new("scope") { Description = "A namespace (acme) or a model (acme/fraud)." };
+    internal static Argument<string> ScopeArgument() => new("scope") { Description = "A namespace (acme) or a model (acme/fraud)." };
 
     private static Argument<string> StageArgument() => new("stage") { Description = "The stage, e.g. production." };
 
     /// <summary>A namespace (<c>acme</c>) or a model (<c>acme/fraud</c>).</summary>
-    private static (string Namespace, string? Model) Scope(CliContext context, string text, string command)
+    internal static (string Namespace, string? Model) Scope(CliContext context, string text, string command)
     {
         if (text.AsSpan().IndexOfAny('/', ':', '@') < 0)
         {

@@ -111,6 +111,23 @@ internal static partial class InputParser
         throw new UsageException($"{option} '{text}': expected an ISO 8601 date or date-time, e.g. 2026-01-01 or 2026-03-01T12:00Z (UTC unless it has an offset).");
     }
 
+    /// <summary>An age such as 90d, 12h, 30m or 2w (a number and a unit: w, d, h, m).</summary>
+    public static TimeSpan Age(string text, string option)
+    {
+        if (text.Length >= 2 && int.TryParse(text.AsSpan(0, text.Length - 1), NumberStyles.None, CultureInfo.InvariantCulture, out var count))
+        {
+            switch (text[^1])
+            {
+                case 'w': return TimeSpan.FromDays(7.0 * count);
+                case 'd': return TimeSpan.FromDays(count);
+                case 'h': return TimeSpan.FromHours(count);
+                case 'm': return TimeSpan.FromMinutes(count);
+            }
+        }
+
+        throw new UsageException($"{option} takes an age such as 90d, 12h, 30m or 2w; got '{text}'.");
+    }
+
     public static DateTimeOffset? OptionalTime(string? text, string option) => text is null ? null : Time(text, option);
 
     /// <summary>A namespace role: reader, writer, approver or admin.</summary>

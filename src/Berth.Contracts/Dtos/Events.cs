@@ -6,8 +6,10 @@ namespace Berth.Contracts.Dtos;
 public static class EventTypes
 {
     public const string NamespaceCreated = "namespace.created";
+    public const string NamespaceDeleted = "namespace.deleted";
     public const string ModelCreated = "model.created";
     public const string ModelUpdated = "model.updated";
+    public const string ModelDeleted = "model.deleted";
     public const string VersionCreated = "version.created";
     public const string VersionReady = "version.ready";
     public const string VersionUpdated = "version.updated";
@@ -32,7 +34,7 @@ public static class EventTypes
 
     public static IReadOnlyList<string> All { get; } =
     [
-        NamespaceCreated, ModelCreated, ModelUpdated, VersionCreated, VersionReady, VersionUpdated, VersionFailed, VersionDeleted,
+        NamespaceCreated, NamespaceDeleted, ModelCreated, ModelUpdated, ModelDeleted, VersionCreated, VersionReady, VersionUpdated, VersionFailed, VersionDeleted,
         StageChanged, AliasMoved, AliasRemoved, RequestOpened, RequestApproved, RequestRejected, RequestCancelled, RequestSuperseded,
         RequestApplied, DeploymentRecorded, PolicyChanged, MemberChanged, WebhookDisabled,
     ];

@@ -57,6 +57,7 @@ public static class ErrorCodes
     public static readonly ErrorCode RequestNotFound = new("request_not_found", 404, "The transition request does not exist");
     public static readonly ErrorCode WebhookNotFound = new("webhook_not_found", 404, "The webhook does not exist");
     public static readonly ErrorCode DeliveryNotFound = new("delivery_not_found", 404, "The webhook delivery does not exist");
+    public static readonly ErrorCode RetentionNotSet = new("retention_not_set", 404, "The namespace or model has no retention policy of its own");
     public static readonly ErrorCode StageNotFound = new("stage_not_found", 404, "The policy has no such stage");
     public static readonly ErrorCode VersionDeleted = new("version_deleted", 410, "The version was deleted");
 

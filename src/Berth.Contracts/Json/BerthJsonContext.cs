@@ -16,6 +16,10 @@ namespace Berth.Contracts.Json;
     RespectNullableAnnotations = true,
     RespectRequiredConstructorParameters = true)]
 [JsonSerializable(typeof(ProblemBody))]
+[JsonSerializable(typeof(GcReport))]
+[JsonSerializable(typeof(RetentionPolicyInfo))]
+[JsonSerializable(typeof(SetRetentionRequest))]
+[JsonSerializable(typeof(RetentionPreview))]
 [JsonSerializable(typeof(UserInfo))]
 [JsonSerializable(typeof(TokenInfo))]
 [JsonSerializable(typeof(Page<TokenInfo>))]

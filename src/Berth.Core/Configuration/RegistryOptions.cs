@@ -33,6 +33,27 @@ public sealed class RegistryOptions
     [Range(1, 1_000_000)]
     public int MaxFilesPerVersion { get; set; } = 100_000;
 
+    /// <summary>
+    /// Garbage collection keeps an unreferenced blob until it is this old and no push has used it for this
+    /// long, so bytes uploaded for a version that is being pushed right now are never collected.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:01:00", "30.00:00:00")]
+    public TimeSpan BlobGracePeriod { get; set; } = TimeSpan.FromHours(1);
+
+    /// <summary>
+    /// Deleted (and failed) versions, and the versions of deleted models and namespaces, are purged by garbage
+    /// collection this long after their deletion; until then an administrator can still see them.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:00", "3650.00:00:00")]
+    public TimeSpan PurgeDelay { get; set; } = TimeSpan.FromDays(7);
+
+    /// <summary>
+    /// How often each server runs garbage collection by itself (unset: only <c>berth gc</c> runs it). With
+    /// several replicas each keeps its own schedule; one sweeps at a time.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:01:00", "30.00:00:00")]
+    public TimeSpan? GcInterval { get; set; }
+
     /// <summary>Buffer size of the upload pipeline (read, hash and write overlap on two buffers of this size).</summary>
     [Range(64 * 1024, 64 * 1024 * 1024)]
     public int UploadBufferSize { get; set; } = 1024 * 1024;

@@ -12,4 +12,11 @@ public interface ISqlDialect
     /// writer (SQLite).
     /// </summary>
     string ForUpdate { get; }
+
+    /// <summary>
+    /// A statement taking a lock on the number <c>{0}</c> until the transaction ends
+    /// (<c>pg_advisory_xact_lock</c> on PostgreSQL), to serialise work on something that may have no row yet.
+    /// Empty where a write transaction already excludes every other writer (SQLite).
+    /// </summary>
+    string KeyLock { get; }
 }

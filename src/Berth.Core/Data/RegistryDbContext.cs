@@ -46,6 +46,8 @@ public class RegistryDbContext(DbContextOptions options) : DbContext(options)
     public DbSet<StoredBlob> Blobs => Set<StoredBlob>();
     public DbSet<UploadSession> UploadSessions => Set<UploadSession>();
     public DbSet<IdempotencyRecord> IdempotencyRecords => Set<IdempotencyRecord>();
+    public DbSet<Lease> Leases => Set<Lease>();
+    public DbSet<RetentionPolicy> RetentionPolicies => Set<RetentionPolicy>();
     public DbSet<Team> Teams => Set<Team>();
     public DbSet<TeamMember> TeamMembers => Set<TeamMember>();
     public DbSet<NamespaceMember> NamespaceMembers => Set<NamespaceMember>();

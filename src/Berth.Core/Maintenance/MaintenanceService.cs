@@ -6,6 +6,7 @@ using Berth.Core.Configuration;
 using Berth.Core.Data;
 using Berth.Core.Data.Entities;
 using Berth.Core.Diagnostics;
+using Berth.Core.Gc;
 using Berth.Core.Uploads;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
@@ -18,19 +19,26 @@ namespace Berth.Core.Maintenance;
 /// <summary>
 /// Periodic housekeeping: expires abandoned upload sessions (and removes their data and any upload
 /// data without a session), fails pending versions that were never committed (releasing their
-/// semantic version), drops expired idempotency records, and refreshes the store gauges. Every step
-/// is idempotent, so replicas running it at the same time do no harm.
+/// semantic version), drops expired idempotency records, refreshes the store gauges and, when
+/// <c>Registry:GcInterval</c> is set, runs garbage collection once per interval. Every step is
+/// idempotent, so replicas running it at the same time do no harm.
 /// </summary>
 public sealed partial class MaintenanceService(
     IServiceScopeFactory scopes,
     IBlobStore store,
-    UploadHashCache hashes,
+    UploadExpiry expiry,
     BerthMeter meter,
     IOptions<RegistryOptions> options,
     TimeProvider clock,
     ILogger<MaintenanceService> logger) : BackgroundService
 {
     public static readonly TimeSpan Interval = TimeSpan.FromMinutes(1);
+
+    /// <summary>When the next scheduled garbage collection is due (ticks; 0: none scheduled).</summary>
+    private long _nextGc = options.Value.GcInterval is { } every ? (clock.GetUtcNow().UtcDateTime + every).Ticks : 0;
+
+    /// <summary>Raised after every run, with what it did (tests wait on it instead of polling).</summary>
+    public event Action<MaintenanceReport>? Completed;
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -55,17 +63,7 @@ public sealed partial class MaintenanceService(
         var db = scope.ServiceProvider.GetRequiredService<RegistryDbContext>();
         var now = clock.GetUtcNow().UtcDateTime;
 
-        var expired = await db.UploadSessions.Where(s => s.ExpiresAt <= now).Select(s => s.Id).ToListAsync(cancellationToken);
-        foreach (var id in expired)
-        {
-            if (UploadId.TryParse(id, out var uploadId))
-            {
-                hashes.Remove(id);
-                await store.DeleteUploadAsync(uploadId, cancellationToken);
-            }
-
-            await db.UploadSessions.Where(s => s.Id == id).ExecuteDeleteAsync(cancellationToken);
-        }
+        var expired = await expiry.ExpireAsync(db, now, dryRun: false, cancellationToken);
 
         var orphans = 0;
         var cutoff = now - options.Value.UploadSessionTtl;
@@ -107,13 +105,28 @@ public sealed partial class MaintenanceService(
         var bytes = blobs == 0 ? 0 : await db.Blobs.SumAsync(b => b.Size, cancellationToken);
         meter.SetStoreStatistics(open, blobs, bytes);
 
-        var report = new MaintenanceReport(expired.Count, orphans, failed, idempotency);
+        var gc = await CollectIfDueAsync(scope.ServiceProvider, now, cancellationToken);
+        var report = new MaintenanceReport(expired, orphans, failed, idempotency, gc);
         if (report.HasWork)
         {
             LogRan(logger, report.ExpiredUploads, report.OrphanUploads, report.FailedVersions, report.IdempotencyRecords);
         }
 
+        Completed?.Invoke(report);
         return report;
+    }
+
+    /// <summary>Runs garbage collection when it is due; of runs at the same time, one claims it.</summary>
+    private async Task<GcReport?> CollectIfDueAsync(IServiceProvider services, DateTime now, CancellationToken cancellationToken)
+    {
+        var due = Interlocked.Read(ref _nextGc);
+        if (options.Value.GcInterval is not { } every || due == 0 || now.Ticks < due ||
+            Interlocked.CompareExchange(ref _nextGc, (now + every).Ticks, due) != due)
+        {
+            return null;
+        }
+
+        return await services.GetRequiredService<GarbageCollector>().RunAsync(dryRun: false, cancellationToken);
     }
 
     [LoggerMessage(EventId = 3001, Level = LogLevel.Information, Message = "Maintenance: {ExpiredUploads} expired uploads, {OrphanUploads} orphan upload folders, {FailedVersions} abandoned pending versions, {IdempotencyRecords} idempotency records removed")]

@@ -105,6 +105,31 @@ public sealed class ModelService(RegistryDbContext db, ModelLookup lookup, Names
     }
 
     /// <summary>Finds the namespace, creating it on first use (a push into a new namespace).</summary>
+    /// <summary>
+    /// Soft delete: the model leaves listings, pulls and pushes at once (its name stays taken); garbage
+    /// collection purges its versions after the purge delay and then deletes the blobs nothing else uses.
+    /// </summary>
+    public async Task DeleteAsync(string ns, string model, CancellationToken cancellationToken)
+    {
+        var id = (await lookup.GetModelAsync(ns, model, cancellationToken)).Id;
+        await db.InTransactionWithRetryAsync(async ct =>
+        {
+            var entity = await db.Models.Include(m => m.Namespace).SingleAsync(m => m.Id == id, ct);
+            if (entity.DeletedAt is not null)
+            {
+                Fail.With(ErrorCodes.ModelNotFound, $"Model '{ns}/{model}' does not exist.");
+            }
+
+            var data = new Dictionary<string, object?> { ["versions"] = await db.Versions.CountAsync(v => v.ModelId == id && v.State == VersionState.Ready, ct) };
+            entity.DeletedAt = clock.GetUtcNow().UtcDateTime;
+            entity.Revision++;
+            audit.Record("model.delete", ns, $"{ns}/{model}", data);
+            events.Publish(EventTypes.ModelDeleted, EventSubject.Of(entity), data: data);
+            await db.SaveChangesAsync(ct);
+            return true;
+        }, cancellationToken);
+    }
+
     internal async Task<RegistryNamespace> EnsureNamespaceAsync(Actor actor, string ns, CancellationToken cancellationToken)
     {
         var space = await db.Namespaces.FirstOrDefaultAsync(n => n.Name == ns, cancellationToken);

@@ -49,6 +49,26 @@ public sealed class NamespaceService(RegistryDbContext db, AccessControl access,
         return await ToInfoAsync(row.Namespace, row.Models, cancellationToken);
     }
 
+    /// <summary>
+    /// Soft delete: the namespace and its models leave listings, pulls and pushes at once (the name stays
+    /// taken); garbage collection purges their versions after the purge delay.
+    /// </summary>
+    public async Task DeleteAsync(string name, CancellationToken cancellationToken)
+    {
+        Fail.If(Names.CheckNamespace(name), ErrorCodes.InvalidName);
+        await db.InTransactionWithRetryAsync(async ct =>
+        {
+            var space = await db.Namespaces.FirstOrDefaultAsync(n => n.Name == name && n.DeletedAt == null, ct)
+                ?? throw Fail.Error(ErrorCodes.NamespaceNotFound, $"Namespace '{name}' does not exist.");
+            var data = new Dictionary<string, object?> { ["models"] = await db.Models.CountAsync(m => m.NamespaceId == space.Id && m.DeletedAt == null, ct) };
+            space.DeletedAt = clock.GetUtcNow().UtcDateTime;
+            audit.Record("namespace.delete", name, $"namespace {name}", data);
+            events.Publish(EventTypes.NamespaceDeleted, EventSubject.Of(space), data: data);
+            await db.SaveChangesAsync(ct);
+            return true;
+        }, cancellationToken);
+    }
+
     public async Task<NamespaceInfo> CreateAsync(Actor actor, CreateNamespaceRequest request, CancellationToken cancellationToken)
     {
         Fail.If(Names.CheckNamespace(request.Name), ErrorCodes.InvalidName);

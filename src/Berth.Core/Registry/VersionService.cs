@@ -118,6 +118,7 @@ public sealed class VersionService(
                 ["bytes"] = version.TotalSize,
             });
             await db.SaveChangesAsync(ct);
+            await TouchBlobsAsync(version.Files.Select(f => f.Digest).Distinct(StringComparer.Ordinal).ToList(), now, ct);
             return version.Id;
         }, cancellationToken);
 
@@ -401,12 +402,27 @@ public sealed class VersionService(
         return wanted.Where(d => !stored.ContainsKey(d)).ToList();
     }
 
+    /// <summary>
+    /// Records that a push uses these blobs, in the transaction that declares the version. Garbage
+    /// collection marks a blob only if it was not used within the grace period, and re-checks that as it
+    /// writes the mark, so whichever of the two writes the row first, the other sees it (docs/retention.md).
+    /// </summary>
+    private async Task TouchBlobsAsync(IReadOnlyList<string> digests, DateTime now, CancellationToken cancellationToken)
+    {
+        foreach (var chunk in digests.Order(StringComparer.Ordinal).Chunk(500))
+        {
+            await db.Blobs.Where(b => chunk.Contains(b.Digest) && b.DeletingAt == null)
+                .ExecuteUpdateAsync(s => s.SetProperty(b => b.LastUsedAt, now), cancellationToken);
+        }
+    }
+
+    /// <summary>Sizes of the stored blobs among these digests; blobs being garbage-collected count as absent.</summary>
     private async Task<Dictionary<string, long>> StoredSizesAsync(IReadOnlyList<string> digests, CancellationToken cancellationToken)
     {
         var result = new Dictionary<string, long>(StringComparer.Ordinal);
         foreach (var chunk in digests.Chunk(500))
         {
-            var rows = await db.Blobs.AsNoTracking().Where(b => chunk.Contains(b.Digest)).Select(b => new { b.Digest, b.Size }).ToListAsync(cancellationToken);
+            var rows = await db.Blobs.AsNoTracking().Where(b => chunk.Contains(b.Digest) && b.DeletingAt == null).Select(b => new { b.Digest, b.Size }).ToListAsync(cancellationToken);
             foreach (var row in rows)
             {
                 result[row.Digest] = row.Size;

@@ -10,6 +10,7 @@ using Berth.Core.Data;
 using Berth.Core.Data.Entities;
 using Berth.Core.Diagnostics;
 using Berth.Core.Errors;
+using Berth.Core.Gc;
 using Berth.Core.Registry;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
@@ -117,10 +118,9 @@ public sealed class UploadService(
                     new Dictionary<string, object?> { ["expected"] = expected.ToString(), ["actual"] = actual.ToString() });
             }
 
-            result = await writer.CommitAsync(expected, cancellationToken);
+            result = await StoreBlobAsync(writer, expected, length, cancellationToken);
         }
 
-        await RecordBlobAsync(expected, length, cancellationToken);
         await db.UploadSessions.Where(s => s.Id == id).ExecuteDeleteAsync(cancellationToken);
         hashes.Remove(id);
         meter.BlobStored(created: result == BlobPutResult.Created);
@@ -157,24 +157,29 @@ public sealed class UploadService(
         }
     }
 
-    /// <summary>Inserts the blob's row unless it is there already (identical bytes pushed before).</summary>
-    private async Task RecordBlobAsync(Digest digest, long size, CancellationToken cancellationToken)
+    /// <summary>
+    /// Moves the verified bytes into place and writes the blob's row (or marks an existing row used, reviving
+    /// one that garbage collection had marked), all under the digest's lock: a collection deletes bytes only
+    /// under the same lock, so it never deletes bytes this upload has just placed or re-used. Bytes placed
+    /// without a row (a crash in between) are harmless garbage that the next collection removes.
+    /// </summary>
+    private async Task<BlobPutResult> StoreBlobAsync(IBlobUploadWriter writer, Digest digest, long size, CancellationToken cancellationToken)
     {
         var key = digest.ToString();
-        if (await db.Blobs.AnyAsync(b => b.Digest == key, cancellationToken))
+        var now = clock.GetUtcNow().UtcDateTime;
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        await BlobLocks.LockAsync(db, digest, cancellationToken);
+        var result = await writer.CommitAsync(digest, cancellationToken);
+        var revived = await db.Blobs.Where(b => b.Digest == key)
+            .ExecuteUpdateAsync(s => s.SetProperty(b => b.LastUsedAt, now).SetProperty(b => b.DeletingAt, (DateTime?)null), cancellationToken);
+        if (revived == 0)
         {
-            return;
-        }
-
-        db.Blobs.Add(new StoredBlob { Digest = key, Size = size, CreatedAt = clock.GetUtcNow().UtcDateTime });
-        try
-        {
+            db.Blobs.Add(new StoredBlob { Digest = key, Size = size, CreatedAt = now });
             await db.SaveChangesAsync(cancellationToken);
         }
-        catch (DbUpdateException e) when (db.Errors.IsUniqueViolation(e))
-        {
-            db.ChangeTracker.Clear();
-        }
+
+        await transaction.CommitAsync(cancellationToken);
+        return result;
     }
 
     private async Task DiscardAsync(UploadId id, CancellationToken cancellationToken)

@@ -422,6 +422,30 @@ namespace Berth.Data.Postgres.Migrations
                     b.ToTable("idempotency_records", (string)null);
                 });
 
+            modelBuilder.Entity("Berth.Core.Data.Entities.Lease", b =>
+                {
+                    b.Property<string>("Name")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .HasColumnName("name")
+                        .UseCollation("C");
+
+                    b.Property<string>("Owner")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .HasColumnName("owner")
+                        .UseCollation("C");
+
+                    b.Property<DateTime?>("Until")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("until");
+
+                    b.HasKey("Name")
+                        .HasName("pk_leases");
+
+                    b.ToTable("leases", (string)null);
+                });
+
             modelBuilder.Entity("Berth.Core.Data.Entities.ModelAlias", b =>
                 {
                     b.Property<long>("Id")
@@ -657,6 +681,10 @@ namespace Berth.Data.Postgres.Migrations
                         .HasColumnType("character varying(2048)")
                         .HasColumnName("pending_aliases")
                         .UseCollation("C");
+
+                    b.Property<DateTime?>("PurgedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("purged_at");
 
                     b.Property<DateTime?>("ReadyAt")
                         .HasColumnType("timestamp with time zone")
@@ -972,6 +1000,44 @@ namespace Berth.Data.Postgres.Migrations
                     b.ToTable("request_reviews", (string)null);
                 });
 
+            modelBuilder.Entity("Berth.Core.Data.Entities.RetentionPolicy", b =>
+                {
+                    b.Property<long>("NamespaceId")
+                        .HasColumnType("bigint")
+                        .HasColumnName("namespace_id");
+
+                    b.Property<long>("ModelId")
+                        .HasColumnType("bigint")
+                        .HasColumnName("model_id");
+
+                    b.Property<bool>("KeepAliased")
+                        .HasColumnType("boolean")
+                        .HasColumnName("keep_aliased");
+
+                    b.Property<int?>("KeepLast")
+                        .HasColumnType("integer")
+                        .HasColumnName("keep_last");
+
+                    b.Property<string>("KeepStages")
+                        .HasMaxLength(2048)
+                        .HasColumnType("character varying(2048)")
+                        .HasColumnName("keep_stages")
+                        .UseCollation("C");
+
+                    b.Property<TimeSpan>("OlderThan")
+                        .HasColumnType("interval")
+                        .HasColumnName("older_than");
+
+                    b.Property<DateTime>("UpdatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("updated_at");
+
+                    b.HasKey("NamespaceId", "ModelId")
+                        .HasName("pk_retention_policies");
+
+                    b.ToTable("retention_policies", (string)null);
+                });
+
             modelBuilder.Entity("Berth.Core.Data.Entities.StageRule", b =>
                 {
                     b.Property<long>("Id")
@@ -1052,12 +1118,23 @@ namespace Berth.Data.Postgres.Migrations
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("created_at");
 
+                    b.Property<DateTime?>("DeletingAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("deleting_at");
+
+                    b.Property<DateTime?>("LastUsedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("last_used_at");
+
                     b.Property<long>("Size")
                         .HasColumnType("bigint")
                         .HasColumnName("size");
 
                     b.HasKey("Digest")
                         .HasName("pk_blobs");
+
+                    b.HasIndex("DeletingAt")
+                        .HasDatabaseName("ix_blobs_deleting_at");
 
                     b.ToTable("blobs", (string)null);
                 });
@@ -1952,6 +2029,16 @@ namespace Berth.Data.Postgres.Migrations
                         .HasConstraintName("fk_request_reviews_users_reviewer_id");
 
                     b.Navigation("Reviewer");
+                });
+
+            modelBuilder.Entity("Berth.Core.Data.Entities.RetentionPolicy", b =>
+                {
+                    b.HasOne("Berth.Core.Data.Entities.RegistryNamespace", null)
+                        .WithMany()
+                        .HasForeignKey("NamespaceId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_retention_policies_namespaces_namespace_id");
                 });
 
             modelBuilder.Entity("Berth.Core.Data.Entities.StageRule", b =>

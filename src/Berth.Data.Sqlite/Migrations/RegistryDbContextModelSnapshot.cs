@@ -383,6 +383,28 @@ namespace Berth.Data.Sqlite.Migrations
                     b.ToTable("idempotency_records", (string)null);
                 });
 
+            modelBuilder.Entity("Berth.Core.Data.Entities.Lease", b =>
+                {
+                    b.Property<string>("Name")
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("name");
+
+                    b.Property<string>("Owner")
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("owner");
+
+                    b.Property<DateTime?>("Until")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("until");
+
+                    b.HasKey("Name")
+                        .HasName("pk_leases");
+
+                    b.ToTable("leases", (string)null);
+                });
+
             modelBuilder.Entity("Berth.Core.Data.Entities.ModelAlias", b =>
                 {
                     b.Property<long>("Id")
@@ -598,6 +620,10 @@ namespace Berth.Data.Sqlite.Migrations
                         .HasMaxLength(2048)
                         .HasColumnType("TEXT")
                         .HasColumnName("pending_aliases");
+
+                    b.Property<DateTime?>("PurgedAt")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("purged_at");
 
                     b.Property<DateTime?>("ReadyAt")
                         .HasColumnType("TEXT")
@@ -891,6 +917,43 @@ namespace Berth.Data.Sqlite.Migrations
                     b.ToTable("request_reviews", (string)null);
                 });
 
+            modelBuilder.Entity("Berth.Core.Data.Entities.RetentionPolicy", b =>
+                {
+                    b.Property<long>("NamespaceId")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("namespace_id");
+
+                    b.Property<long>("ModelId")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("model_id");
+
+                    b.Property<bool>("KeepAliased")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("keep_aliased");
+
+                    b.Property<int?>("KeepLast")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("keep_last");
+
+                    b.Property<string>("KeepStages")
+                        .HasMaxLength(2048)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("keep_stages");
+
+                    b.Property<TimeSpan>("OlderThan")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("older_than");
+
+                    b.Property<DateTime>("UpdatedAt")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("updated_at");
+
+                    b.HasKey("NamespaceId", "ModelId")
+                        .HasName("pk_retention_policies");
+
+                    b.ToTable("retention_policies", (string)null);
+                });
+
             modelBuilder.Entity("Berth.Core.Data.Entities.StageRule", b =>
                 {
                     b.Property<long>("Id")
@@ -966,12 +1029,23 @@ namespace Berth.Data.Sqlite.Migrations
                         .HasColumnType("TEXT")
                         .HasColumnName("created_at");
 
+                    b.Property<DateTime?>("DeletingAt")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("deleting_at");
+
+                    b.Property<DateTime?>("LastUsedAt")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("last_used_at");
+
                     b.Property<long>("Size")
                         .HasColumnType("INTEGER")
                         .HasColumnName("size");
 
                     b.HasKey("Digest")
                         .HasName("pk_blobs");
+
+                    b.HasIndex("DeletingAt")
+                        .HasDatabaseName("ix_blobs_deleting_at");
 
                     b.ToTable("blobs", (string)null);
                 });
@@ -1815,6 +1889,16 @@ namespace Berth.Data.Sqlite.Migrations
                         .HasConstraintName("fk_request_reviews_users_reviewer_id");
 
                     b.Navigation("Reviewer");
+                });
+
+            modelBuilder.Entity("Berth.Core.Data.Entities.RetentionPolicy", b =>
+                {
+                    b.HasOne("Berth.Core.Data.Entities.RegistryNamespace", null)
+                        .WithMany()
+                        .HasForeignKey("NamespaceId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_retention_policies_namespaces_namespace_id");
                 });
 
             modelBuilder.Entity("Berth.Core.Data.Entities.StageRule", b =>

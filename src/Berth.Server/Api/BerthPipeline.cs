@@ -58,6 +58,8 @@ public static class BerthPipeline
         api.MapUploads();
         api.MapSearch();
         api.MapAdmin();
+        api.MapGc();
+        api.MapRetention();
         api.MapGovernance();
         api.MapAudit();
         api.MapEvents();

@@ -10,6 +10,7 @@ using Berth.Core.Data;
 using Berth.Core.Diagnostics;
 using Berth.Core.Governance;
 using Berth.Core.Idempotency;
+using Berth.Core.Gc;
 using Berth.Core.Maintenance;
 using Berth.Core.Registry;
 using Berth.Core.Uploads;
@@ -144,6 +145,9 @@ public static class BerthServer
         services.AddSingleton<BerthMeter>();
         services.AddSingleton<PrometheusMetrics>();
         services.AddSingleton<UploadHashCache>();
+        services.AddSingleton<UploadExpiry>();
+        services.AddScoped<GarbageCollector>();
+        services.AddScoped<RetentionService>();
         services.AddScoped<AccessControl>();
         services.AddScoped<AuditContext>();
         services.AddScoped<AuditTrail>();

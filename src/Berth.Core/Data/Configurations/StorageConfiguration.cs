@@ -7,13 +7,32 @@ namespace Berth.Core.Data.Configurations;
 internal sealed class StorageConfiguration :
     IEntityTypeConfiguration<StoredBlob>,
     IEntityTypeConfiguration<UploadSession>,
-    IEntityTypeConfiguration<IdempotencyRecord>
+    IEntityTypeConfiguration<IdempotencyRecord>,
+    IEntityTypeConfiguration<Lease>,
+    IEntityTypeConfiguration<RetentionPolicy>
 {
     public void Configure(EntityTypeBuilder<StoredBlob> builder)
     {
         builder.ToTable("blobs");
         builder.HasKey(b => b.Digest);
         builder.Property(b => b.Digest).HasMaxLength(71);
+        builder.HasIndex(b => b.DeletingAt);
+    }
+
+    public void Configure(EntityTypeBuilder<RetentionPolicy> builder)
+    {
+        builder.ToTable("retention_policies");
+        builder.HasKey(r => new { r.NamespaceId, r.ModelId });
+        builder.HasOne<RegistryNamespace>().WithMany().HasForeignKey(r => r.NamespaceId);
+        builder.Property(r => r.KeepStages).HasMaxLength(2048);
+    }
+
+    public void Configure(EntityTypeBuilder<Lease> builder)
+    {
+        builder.ToTable("leases");
+        builder.HasKey(l => l.Name);
+        builder.Property(l => l.Name).HasMaxLength(64);
+        builder.Property(l => l.Owner).HasMaxLength(64);
     }
 
     public void Configure(EntityTypeBuilder<UploadSession> builder)

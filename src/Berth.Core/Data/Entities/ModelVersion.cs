@@ -26,6 +26,9 @@ public sealed class ModelVersion
     public DateTime? ReadyAt { get; set; }
     public DateTime? DeletedAt { get; set; }
 
+    /// <summary>When garbage collection purged the deleted (or failed) version: its files no longer reference blobs.</summary>
+    public DateTime? PurgedAt { get; set; }
+
     /// <summary>Bumped on every change (tags, description, stage, state); the ETag.</summary>
     public long Revision { get; set; }
 

@@ -6,4 +6,18 @@ public sealed class StoredBlob
     public required string Digest { get; set; }
     public long Size { get; set; }
     public DateTime CreatedAt { get; set; }
+
+    /// <summary>
+    /// When a push last declared or uploaded these bytes (null: never since the row was written). Garbage
+    /// collection keeps a blob used within its grace period, and this write is what closes the race between
+    /// a push declaring the blob and a collection deciding to delete it (docs/retention.md).
+    /// </summary>
+    public DateTime? LastUsedAt { get; set; }
+
+    /// <summary>
+    /// Set when garbage collection decided to delete the blob. From then on the row counts as absent (a push
+    /// uploads the bytes again), so a crash between deleting the bytes and the row never leaves a row that
+    /// claims bytes that are gone.
+    /// </summary>
+    public DateTime? DeletingAt { get; set; }
 }

@@ -1,6 +1,8 @@
 using Berth.Contracts.Dtos;
+using Berth.Contracts.Errors;
 using Berth.Core.Auth;
 using Berth.Core.Common;
+using Berth.Core.Errors;
 using Berth.Core.Registry;
 using Berth.Server.Api.Auth;
 using Berth.Server.Api.Http;
@@ -20,12 +22,16 @@ internal static class ModelEndpoints
         namespaces.MapGet("/", ListNamespaces).Needs(Permission.Read).WithName("ListNamespaces").WithSummary("Namespaces you can read");
         namespaces.MapPost("/", CreateNamespace).Needs(Permission.Admin).Idempotent().WithName("CreateNamespace").WithSummary("Create a namespace");
         namespaces.MapGet("/{namespace}", GetNamespace).Needs(Permission.Read).WithName("GetNamespace").WithSummary("One namespace");
+        namespaces.MapDelete("/{namespace}", DeleteNamespace).Needs(Permission.Admin).WithName("DeleteNamespace")
+            .WithSummary("Delete a namespace (?confirm=<namespace> required; soft: it and its models disappear at once; garbage collection purges their versions after the purge delay)");
 
         var models = api.MapGroup("/models/{namespace}").WithTags("Models");
         models.MapGet("/", ListModels).Needs(Permission.Read).WithName("ListModels").WithSummary("Models of a namespace, by name");
         models.MapPost("/", CreateModel).Needs(Permission.Write).Idempotent().WithName("CreateModel").WithSummary("Create a model (pushing a version also creates it)");
         models.MapGet("/{model}", GetModel).Needs(Permission.Read).WithName("GetModel").WithSummary("A model with its aliases and stage holders");
         models.MapPatch("/{model}", UpdateModel).Needs(Permission.Write).WithName("UpdateModel").WithSummary("Change a model's description and tags (If-Match supported)");
+        models.MapDelete("/{model}", DeleteModel).Needs(Permission.Admin).WithName("DeleteModel")
+            .WithSummary("Delete a model (soft: it disappears at once; garbage collection purges its versions after the purge delay)");
         return api;
     }
 
@@ -65,5 +71,22 @@ internal static class ModelEndpoints
         var info = await service.UpdateAsync(@namespace, model, request, expected, cancellationToken);
         context.Response.Headers.ETag = Revision.ETag('m', 0, info.Revision);
         return TypedResults.Ok(info);
+    }
+
+    private static async Task<NoContent> DeleteNamespace(NamespaceService service, string @namespace, string? confirm, CancellationToken cancellationToken)
+    {
+        if (!string.Equals(confirm, @namespace, StringComparison.Ordinal))
+        {
+            throw Fail.Error(ErrorCodes.InvalidRequest, $"Deleting a namespace deletes every model in it; repeat its name to confirm: ?confirm={@namespace}.");
+        }
+
+        await service.DeleteAsync(@namespace, cancellationToken);
+        return TypedResults.NoContent();
+    }
+
+    private static async Task<NoContent> DeleteModel(ModelService service, string @namespace, string model, CancellationToken cancellationToken)
+    {
+        await service.DeleteAsync(@namespace, model, cancellationToken);
+        return TypedResults.NoContent();
     }
 }

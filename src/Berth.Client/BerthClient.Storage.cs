@@ -1,0 +1,32 @@
+using Berth.Contracts.Dtos;
+
+namespace Berth.Client;
+
+public sealed partial class BerthClient
+{
+    /// <summary>
+    /// Runs garbage collection on the server (server administrators only): purges versions deleted longer
+    /// ago than the purge delay, deletes unreferenced blobs past the grace period and expired upload
+    /// sessions. With <paramref name="dryRun"/> nothing changes and the report says what would go.
+    /// </summary>
+    public Task<GcReport> RunGcAsync(bool dryRun = false, CancellationToken cancellationToken = default) =>
+        SendAsync(HttpMethod.Post, ApiPrefix + "gc" + (dryRun ? "?dryRun=true" : ""), null, Json.GcReport, cancellationToken);
+
+    /// <summary>The retention policy of a namespace (<paramref name="model"/> null) or a model's own one (404 <c>retention_not_set</c> when none).</summary>
+    public Task<RetentionPolicyInfo> GetRetentionAsync(string ns, string? model = null, CancellationToken cancellationToken = default) =>
+        SendAsync(HttpMethod.Get, RetentionPath(ns, model), null, Json.RetentionPolicyInfo, cancellationToken);
+
+    /// <summary>Sets the retention policy of a namespace (<paramref name="model"/> null) or a model (namespace admins).</summary>
+    public Task<RetentionPolicyInfo> SetRetentionAsync(string ns, string? model, SetRetentionRequest request, CancellationToken cancellationToken = default) =>
+        SendAsync(HttpMethod.Put, RetentionPath(ns, model), request, Json.RetentionPolicyInfo, cancellationToken);
+
+    public Task RemoveRetentionAsync(string ns, string? model = null, CancellationToken cancellationToken = default) =>
+        SendNoContentAsync(HttpMethod.Delete, RetentionPath(ns, model), null, cancellationToken);
+
+    /// <summary>The versions the retention policies in effect would delete now (nothing changes).</summary>
+    public Task<RetentionPreview> PreviewRetentionAsync(string ns, string? model = null, CancellationToken cancellationToken = default) =>
+        SendAsync(HttpMethod.Get, RetentionPath(ns, model) + "/preview", null, Json.RetentionPreview, cancellationToken);
+
+    private static string RetentionPath(string ns, string? model) =>
+        model is null ? $"{ApiPrefix}namespaces/{Segment(ns)}/retention" : $"{ModelPath(ns, model)}/retention";
+}

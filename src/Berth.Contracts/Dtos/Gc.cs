@@ -1,0 +1,21 @@
+namespace Berth.Contracts.Dtos;
+
+/// <summary>
+/// What one garbage collection did, or (with <c>DryRun</c>) would do. <c>Swept</c> is false when another
+/// replica was sweeping at the time, so this one did nothing. <c>RetentionDeleted</c>: ready versions
+/// that retention policies selected and that were deleted (softly) now. <c>PurgedVersions</c>: deleted or failed
+/// versions (and versions of deleted models and namespaces) whose purge delay had passed.
+/// <c>Blobs</c>/<c>Bytes</c>: unreferenced blobs deleted; <c>OrphanFiles</c>/<c>OrphanBytes</c>: stored
+/// bytes with no database row (left by a crash); <c>ExpiredUploads</c>: upload sessions removed.
+/// </summary>
+public sealed record GcReport(
+    bool DryRun,
+    bool Swept,
+    int RetentionDeleted,
+    int PurgedVersions,
+    int Blobs,
+    long Bytes,
+    int OrphanFiles,
+    long OrphanBytes,
+    int ExpiredUploads,
+    IReadOnlyList<string> Digests);

@@ -1,0 +1,45 @@
+using Berth.Cli.Tests.Support;
+
+namespace Berth.Cli.Tests;
+
+/// <summary>
+/// <c>berth gc --dry-run</c> and <c>berth gc</c> against a server whose purge delay is zero: the dry run lists
+/// what would go and changes nothing; the run deletes exactly that and keeps the blob another version shares.
+/// </summary>
+public sealed class GcTests
+{
+    [Fact]
+    public async Task TheDryRunListsWhatWouldGoAndTheRunDeletesItKeepingSharedBlobs()
+    {
+        var cancellationToken = TestContext.Current.CancellationToken;
+        await using var server = await ServerProcess.StartAsync(fsync: false, cancellationToken,
+            new Dictionary<string, string> { ["BERTH_Registry__PurgeDelay"] = "00:00:00" });
+        using var admin = new CliUser();
+        await admin.LoginAsync(server);
+        using var first = new ModelFolder(("shared.bin", 3000), ("own.bin", 1234));
+        using var second = new ModelFolder(("shared.bin", 3000));
+        (await admin.RunAsync("push", first.Root, "acme/gc")).Succeeded();
+        (await admin.RunAsync("push", second.Root, "acme/gc")).Succeeded();
+        (await admin.RunAsync("rm", "acme/gc:1")).Succeeded();
+
+        // Every blob past the grace period (an hour by default), as if pushed yesterday.
+        await server.Database.ExecuteAsync("UPDATE blobs SET created_at = @at, last_used_at = NULL", cancellationToken, ("at", DateTime.UtcNow.AddDays(-1)));
+
+        var dry = (await admin.RunAsync("gc", "--dry-run")).Succeeded().Stdout;
+        Assert.Contains("1 deleted version would be purged", dry, StringComparison.Ordinal);
+        Assert.Contains("1 unreferenced blob (1.2 KiB) would be deleted", dry, StringComparison.Ordinal);
+        Assert.Contains("Dry run: nothing was changed.", dry, StringComparison.Ordinal);
+        var listed = (await admin.RunAsync("gc", "--dry-run", "--json")).Succeeded().Json;
+        Assert.Equal(1234, listed.GetProperty("bytes").GetInt64());
+        var digest = Assert.Single(listed.GetProperty("digests").EnumerateArray()).GetString();
+
+        var run = (await admin.RunAsync("gc", "--json")).Succeeded().Json;
+        Assert.True(run.GetProperty("swept").GetBoolean());
+        Assert.Equal(digest, Assert.Single(run.GetProperty("digests").EnumerateArray()).GetString());
+        Assert.Contains("0 unreferenced blobs (0 B) were deleted", (await admin.RunAsync("gc")).Succeeded().Stdout, StringComparison.Ordinal);
+
+        using var pulled = new ModelFolder();
+        (await admin.RunAsync("pull", "acme/gc:2", "-o", pulled.Root)).Succeeded();
+        ModelFolder.AssertSameTree(second.Root, pulled.Root);
+    }
+}
