@@ -11,6 +11,29 @@
 #   --db   which database(s) to run the suite on (default: both)
 set -euo pipefail
 
+# The closing line, printed however the script ends: a run that failed before any test ran (the build, or
+# starting PostgreSQL or radosgw) still ends with "0 passed, 1 failed", never without a summary.
+passed=0 failed=0 skipped=0 status=0 summarized=0
+summarize() {
+  summarized=1
+  if [ "$skipped" -gt 0 ]; then
+    echo "$passed passed, $failed failed, $skipped skipped"
+  else
+    echo "$passed passed, $failed failed"
+  fi
+}
+
+stop_all() {
+  local code=$?
+  if declare -F stop_postgres >/dev/null; then stop_postgres; fi
+  if declare -F stop_radosgw >/dev/null; then stop_radosgw; fi
+  if [ "$summarized" -eq 0 ]; then
+    if [ "$code" -ne 0 ] && [ "$failed" -eq 0 ]; then failed=1; fi
+    summarize
+  fi
+}
+trap stop_all EXIT
+
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 
@@ -106,11 +129,7 @@ start_radosgw() {
   echo "==> Ceph radosgw $(radosgw --version | awk '{print $3}') on $BERTH_TEST_S3_ENDPOINT"
 }
 
-stop_all() {
-  stop_postgres
-  stop_radosgw
-}
-trap stop_all EXIT
+
 trap 'exit 130' INT TERM
 
 start_postgres() {
@@ -223,7 +242,6 @@ count() {
     END { printf "%d %d %d\n", p, f, s }'
 }
 
-passed=0 failed=0 skipped=0 status=0
 for database in $databases; do
   if [ "$database" = postgres ]; then
     start_postgres
@@ -253,9 +271,9 @@ for database in $databases; do
   fi
 done
 
-if [ "$skipped" -gt 0 ]; then
-  echo "$passed passed, $failed failed, $skipped skipped"
-else
-  echo "$passed passed, $failed failed"
+if [ $((passed + failed)) -eq 0 ]; then
+  echo "error: no test ran." >&2
+  failed=1
 fi
+summarize
 [ "$failed" -eq 0 ] && [ "$status" -eq 0 ]
