@@ -5,7 +5,7 @@ using System.Collections.Concurrent;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text.Json;
-using Berth.Client;
+using Berth.Contracts.Webhooks;
 
 var builder = WebApplication.CreateSlimBuilder(args);
 var app = builder.Build();

@@ -4,6 +4,7 @@ using System.Text;
 using Berth.Api.Tests.Support;
 using Berth.Client;
 using Berth.Contracts.Dtos;
+using Berth.Contracts.Webhooks;
 
 namespace Berth.Api.Tests;
 
@@ -96,7 +97,7 @@ public sealed class WebhookTests(WebhookTests.World world) : IClassFixture<Webho
     {
         var body = Encoding.UTF8.GetBytes("{\"id\":1,\"type\":\"stage.changed\"}");
         var now = DateTimeOffset.UtcNow;
-        var header = Core.Webhooks.WebhookSignature.Create(Secret, now, body);
+        var header = WebhookSignature.Create(Secret, now, body);
         Assert.True(WebhookSignature.Verify(Secret, header, body, now: now));
 
         var modified = Encoding.UTF8.GetBytes("{\"id\":1,\"type\":\"stage.changed\" }");
@@ -104,7 +105,7 @@ public sealed class WebhookTests(WebhookTests.World world) : IClassFixture<Webho
         Assert.False(WebhookSignature.Verify("another-secret-of-length", header, body, now: now));
         Assert.False(WebhookSignature.Verify(Secret, header, body, now: now.AddMinutes(6)));
         Assert.True(WebhookSignature.Verify(Secret, header, body, now: now.AddMinutes(4)));
-        var old = Core.Webhooks.WebhookSignature.Create(Secret, now.AddHours(-1), body);
+        var old = WebhookSignature.Create(Secret, now.AddHours(-1), body);
         Assert.False(WebhookSignature.Verify(Secret, old, body, now: now));
         Assert.False(WebhookSignature.Verify(Secret, null, body, now: now));
         Assert.False(WebhookSignature.Verify(Secret, "t=abc,v1=00", body, now: now));

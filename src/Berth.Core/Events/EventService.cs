@@ -135,5 +135,15 @@ public sealed class EventService(RegistryDbContext db, AccessControl access, Mod
     public static EventInfo ToInfo(EventRecord e) => new(
         e.Id, e.Type, DtoMapper.Utc(e.At), e.Actor, e.Namespace, e.Model, e.Version, Parse(e.Before), Parse(e.After), Parse(e.Data));
 
-    private static JsonElement? Parse(string? json) => json is null ? null : JsonDocument.Parse(json).RootElement.Clone();
+    private static JsonElement? Parse(string? json)
+    {
+        if (json is null)
+        {
+            return null;
+        }
+
+        // Cloned out of a disposed document: the document's pooled buffers go back at once.
+        using var document = JsonDocument.Parse(json);
+        return document.RootElement.Clone();
+    }
 }

@@ -59,13 +59,13 @@ public sealed class DeploymentService(RegistryDbContext db, ModelLookup lookup, 
                 else if (active && previous.Status is DeploymentStatuses.Deploying or DeploymentStatuses.Live)
                 {
                     previous.Current = false;
-                    var retired = Add(actor, entity, previous.VersionId, previous.Version.Number, request.Environment, previous.Endpoint, DeploymentStatuses.Retired,
+                    var retired = NewRecord(actor, entity, previous.VersionId, previous.Version.Number, request.Environment, previous.Endpoint, DeploymentStatuses.Retired,
                         $"replaced by {ns}/{model}:{version.Number}", now, previous.Status);
                     db.Deployments.Add(retired);
                 }
             }
 
-            var record = Add(actor, entity, version.Id, version.Number, request.Environment, request.Endpoint, request.Status, request.Comment, now,
+            var record = NewRecord(actor, entity, version.Id, version.Number, request.Environment, request.Endpoint, request.Status, request.Comment, now,
                 current.FirstOrDefault(d => d.VersionId == version.Id)?.Status);
             db.Deployments.Add(record);
             await db.SaveChangesAsync(ct);
@@ -99,7 +99,8 @@ public sealed class DeploymentService(RegistryDbContext db, ModelLookup lookup, 
         return new Page<DeploymentInfo>(page.Items.Select(ToInfo).ToList(), page.NextCursor);
     }
 
-    private Deployment Add(Actor actor, RegisteredModel model, long versionId, int number, string environment, string? endpoint, string status, string? comment, DateTime now, string? previousStatus)
+    /// <summary>A current record, with its audit entry and event (the caller adds it to the unit of work).</summary>
+    private Deployment NewRecord(Actor actor, RegisteredModel model, long versionId, int number, string environment, string? endpoint, string status, string? comment, DateTime now, string? previousStatus)
     {
         audit.Record("deployment.record", model.Namespace.Name, $"{model.Namespace.Name}/{model.Name}:{number}", new Dictionary<string, object?>
         {

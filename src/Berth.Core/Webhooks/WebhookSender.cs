@@ -6,6 +6,7 @@ using System.Text;
 using System.Text.Json;
 using Berth.Contracts.Dtos;
 using Berth.Contracts.Json;
+using Berth.Contracts.Webhooks;
 using Berth.Core.Configuration;
 using Berth.Core.Data.Entities;
 using Microsoft.Extensions.Options;

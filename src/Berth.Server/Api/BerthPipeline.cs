@@ -63,6 +63,8 @@ public static class BerthPipeline
         api.MapGovernance();
         api.MapAudit();
         api.MapEvents();
+        api.MapWebhooks();
+        api.MapDeployments();
         return app;
     }
 
