@@ -110,7 +110,7 @@ public sealed class AuthTests(ServerFixture fixture) : IClassFixture<ServerFixtu
     {
         await using var scope = Server.Services.CreateAsyncScope();
         var bootstrapper = scope.ServiceProvider.GetRequiredService<Berth.Core.Auth.Bootstrapper>();
-        Assert.Null(await bootstrapper.EnsureAdministratorAsync(Ct));
+        Assert.Null(await bootstrapper.EnsureAdministratorAsync(null, Ct));
         Assert.Equal(1, await scope.ServiceProvider.GetRequiredService<RegistryDbContext>().Users.CountAsync(Ct));
     }
 }

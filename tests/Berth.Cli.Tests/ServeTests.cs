@@ -87,6 +87,32 @@ public sealed class ServeTests
         Assert.DoesNotContain("secret-pw", result.Stderr, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("hunter2")]
+    [InlineData("berth_ABCDEFGHIJKLMNOPQRSTUVWXYZ234567ABCDEFGHIJKLMNOP")]
+    [InlineData("berth_abcdefghijklmnopqrstuvwxyz234567abcdefghijklmno")]
+    public async Task AMalformedAdminTokenFileStopsStartUpAndNamesIt(string token)
+    {
+        using var user = new CliUser();
+        var file = Path.Combine(user.Root, "admin-secret");
+        await File.WriteAllTextAsync(file, token, TestContext.Current.CancellationToken);
+        var result = await user.RunAsync(Serve(user, "--admin-token-file", file));
+
+        result.Failed(1, "--admin-token-file: the administrator's token must be 'berth_' followed by 48 characters of a-z and 2-7");
+        Assert.DoesNotContain(token, result.Stderr, StringComparison.Ordinal);
+        Assert.False(File.Exists(Path.Combine(user.Root, "data", "admin-token")));
+    }
+
+    [Fact]
+    public async Task AnUnreadableAdminTokenFileStopsStartUpAndSaysWhich()
+    {
+        using var user = new CliUser();
+        var file = Path.Combine(user.Root, "no-such-secret");
+        var result = await user.RunAsync(Serve(user, "--admin-token-file", file));
+
+        result.Failed(1, $"--admin-token-file: cannot read '{file}'");
+    }
+
     private static string[] Serve(CliUser user, params string[] more) =>
         ["serve", "--data", Path.Combine(user.Root, "data"), "--urls", $"http://127.0.0.1:{ServerProcess.FreePort()}", .. more];
 }

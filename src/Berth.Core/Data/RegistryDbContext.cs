@@ -1,4 +1,5 @@
 using Berth.Core.Data.Entities;
+using Microsoft.AspNetCore.DataProtection.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Infrastructure;
 
@@ -8,7 +9,7 @@ namespace Berth.Core.Data;
 /// The metadata store. One model for every provider; each provider project (SQLite, PostgreSQL) keeps
 /// its own migrations. Tables and columns use snake_case so the schema reads naturally in any SQL shell.
 /// </summary>
-public class RegistryDbContext(DbContextOptions options) : DbContext(options)
+public class RegistryDbContext(DbContextOptions options) : DbContext(options), IDataProtectionKeyContext
 {
     private IDatabaseErrors? _errors;
     private ISqlDialect? _dialect;
@@ -58,11 +59,15 @@ public class RegistryDbContext(DbContextOptions options) : DbContext(options)
     public DbSet<AuditEntry> AuditLog => Set<AuditEntry>();
     public DbSet<AuditHead> AuditHeads => Set<AuditHead>();
     public DbSet<EventRecord> Events => Set<EventRecord>();
+
     public DbSet<EventHead> EventHeads => Set<EventHead>();
     public DbSet<Webhook> Webhooks => Set<Webhook>();
     public DbSet<WebhookDelivery> WebhookDeliveries => Set<WebhookDelivery>();
     public DbSet<WebhookAttempt> WebhookAttempts => Set<WebhookAttempt>();
     public DbSet<Deployment> Deployments => Set<Deployment>();
+
+    /// <summary>ASP.NET Core's data-protection key ring, shared by every replica (not kept in a data folder).</summary>
+    public DbSet<DataProtectionKey> DataProtectionKeys => Set<DataProtectionKey>();
 
     private T ProviderService<T>() where T : class =>
         GetApplicationService<T>()

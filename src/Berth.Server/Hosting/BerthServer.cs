@@ -198,7 +198,9 @@ public static class BerthServer
             json.RespectNullableAnnotations = shared.RespectNullableAnnotations;
             json.RespectRequiredConstructorParameters = shared.RespectRequiredConstructorParameters;
         });
-        services.AddDataProtection().PersistKeysToFileSystem(new DirectoryInfo(Path.Combine(dataDirectory, "keys")));
+        // Keys in the database with a fixed application name: every replica shares one key ring (the default
+        // name is the content root, which differs between installations).
+        services.AddDataProtection().SetApplicationName("berth").PersistKeysToDbContext<RegistryDbContext>();
         services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
         services.AddProblemDetails(o => o.CustomizeProblemDetails = c => c.ProblemDetails.Extensions.Remove("traceId"));
         services.AddExceptionHandler<RegistryExceptionHandler>();

@@ -1,5 +1,6 @@
 using Berth.Core.Auth;
 using Berth.Core.Data;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
@@ -7,12 +8,14 @@ namespace Berth.Server.Hosting;
 
 /// <summary>
 /// Runs before the server starts (and so before it accepts requests): checks that the blob store answers, applies migrations, and on first start creates the
-/// administrator and writes its token to <c>&lt;data&gt;/admin-token</c> (mode 0600), printing it once.
+/// administrator. Its token is the operator's (<see cref="ServerSettings.BootstrapTokenKey"/> or the file named by
+/// <see cref="ServerSettings.BootstrapTokenFileKey"/>), or else a random one written to <c>&lt;data&gt;/admin-token</c> (mode 0600) and printed once.
 /// </summary>
-internal sealed partial class StartupTasks(IServiceScopeFactory scopes, IServiceProvider services, DataDirectory data, MetadataDatabase database, BlobStorage blobs, ILogger<StartupTasks> logger)
+internal sealed partial class StartupTasks(IServiceScopeFactory scopes, IServiceProvider services, IConfiguration configuration, DataDirectory data, MetadataDatabase database, BlobStorage blobs, ILogger<StartupTasks> logger)
 {
     public async Task StartAsync(CancellationToken cancellationToken)
     {
+        var configured = await ReadConfiguredTokenAsync(cancellationToken);
         await using var scope = scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<RegistryDbContext>();
         await blobs.CheckAsync(services, cancellationToken);
@@ -20,9 +23,15 @@ internal sealed partial class StartupTasks(IServiceScopeFactory scopes, IService
         LogDatabase(logger, database.Description);
         LogBlobs(logger, blobs.Description);
 
-        var secret = await scope.ServiceProvider.GetRequiredService<Bootstrapper>().EnsureAdministratorAsync(cancellationToken);
+        var secret = await scope.ServiceProvider.GetRequiredService<Bootstrapper>().EnsureAdministratorAsync(configured, cancellationToken);
         if (secret is null)
         {
+            return;
+        }
+
+        if (configured is not null)
+        {
+            LogBootstrappedWithConfiguredToken(logger);
             return;
         }
 
@@ -52,6 +61,40 @@ internal sealed partial class StartupTasks(IServiceScopeFactory scopes, IService
         LogBootstrapped(logger, path);
     }
 
+    /// <summary>The operator's token for the administrator, if configured; a malformed one stops start-up naming the setting.</summary>
+    private async Task<string?> ReadConfiguredTokenAsync(CancellationToken cancellationToken)
+    {
+        var file = configuration[ServerSettings.BootstrapTokenFileKey];
+        var inline = configuration[ServerSettings.BootstrapTokenKey];
+        string setting;
+        string token;
+        if (!string.IsNullOrEmpty(file))
+        {
+            setting = "--admin-token-file";
+            try
+            {
+                token = (await File.ReadAllTextAsync(file, cancellationToken)).Trim();
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                throw new StartupException($"--admin-token-file: cannot read '{file}': {e.Message}", e);
+            }
+        }
+        else if (!string.IsNullOrEmpty(inline))
+        {
+            setting = "Bootstrap:AdminToken (BERTH_Bootstrap__AdminToken)";
+            token = inline.Trim();
+        }
+        else
+        {
+            return null;
+        }
+
+        return TokenSecret.IsWellFormed(token)
+            ? token
+            : throw new StartupException($"{setting}: the administrator's token must be '{TokenSecret.Prefix}' followed by 48 characters of a-z and 2-7, e.g. from: echo {TokenSecret.Prefix}$(head -c 30 /dev/urandom | base32 | tr A-Z a-z)");
+    }
+
     [LoggerMessage(EventId = 1002, Level = LogLevel.Information, Message = "Metadata database: {Database}")]
     private static partial void LogDatabase(ILogger logger, string database);
 
@@ -60,4 +103,7 @@ internal sealed partial class StartupTasks(IServiceScopeFactory scopes, IService
 
     [LoggerMessage(EventId = 1001, Level = LogLevel.Warning, Message = "First start: created the administrator; its token was written to {Path}")]
     private static partial void LogBootstrapped(ILogger logger, string path);
+
+    [LoggerMessage(EventId = 1004, Level = LogLevel.Warning, Message = "First start: created the administrator with the configured token")]
+    private static partial void LogBootstrappedWithConfiguredToken(ILogger logger);
 }

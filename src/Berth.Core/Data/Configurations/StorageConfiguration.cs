@@ -1,4 +1,5 @@
 using Berth.Core.Data.Entities;
+using Microsoft.AspNetCore.DataProtection.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Metadata.Builders;
 
@@ -9,7 +10,8 @@ internal sealed class StorageConfiguration :
     IEntityTypeConfiguration<UploadSession>,
     IEntityTypeConfiguration<IdempotencyRecord>,
     IEntityTypeConfiguration<Lease>,
-    IEntityTypeConfiguration<RetentionPolicy>
+    IEntityTypeConfiguration<RetentionPolicy>,
+    IEntityTypeConfiguration<DataProtectionKey>
 {
     public void Configure(EntityTypeBuilder<StoredBlob> builder)
     {
@@ -18,6 +20,8 @@ internal sealed class StorageConfiguration :
         builder.Property(b => b.Digest).HasMaxLength(71);
         builder.HasIndex(b => b.DeletingAt);
     }
+
+    public void Configure(EntityTypeBuilder<DataProtectionKey> builder) => builder.ToTable("data_protection_keys");
 
     public void Configure(EntityTypeBuilder<RetentionPolicy> builder)
     {
