@@ -287,6 +287,11 @@ public sealed partial class BerthClient
                     return offset;
                 }
 
+                if (await client.SendDirectAsync(_location, file.FullPath, file.Size, this, _cancel.Token).ConfigureAwait(false))
+                {
+                    return file.Size;
+                }
+
                 using var content = FileHasher.OpenSequential(file.FullPath, offset);
                 return await client.AppendUploadAsync(_location, content, offset, file.Size - offset, this, _cancel.Token).ConfigureAwait(false);
             }

@@ -11,6 +11,13 @@ public sealed partial class BerthClient
 {
     internal const string OffsetHeader = "Upload-Offset";
     private const int MaxUploadAttempts = 6;
+    private const int MaxPartAttempts = 3;
+
+    /// <summary>Parts of one file written to the object store at the same time.</summary>
+    private const int DirectPartParallelism = 4;
+
+    /// <summary>Set once the server said it takes upload bytes only through itself.</summary>
+    private volatile bool _directUnavailable;
 
     /// <summary>Opens a resumable upload session for a blob of <paramref name="model"/>.</summary>
     public Task<UploadInfo> StartUploadAsync(string ns, string model, CancellationToken cancellationToken = default) =>
@@ -39,6 +46,22 @@ public sealed partial class BerthClient
     /// <summary>Asks the server to verify the upload against <paramref name="digest"/> and <paramref name="size"/> and store it.</summary>
     public Task<BlobInfo> FinishUploadAsync(string location, Digest digest, long size, CancellationToken cancellationToken = default) =>
         SendAsync(HttpMethod.Put, $"{Relative(location)}?digest={Segment(digest.ToString())}&size={size.ToString(CultureInfo.InvariantCulture)}", null, Json.BlobInfo, cancellationToken);
+
+    /// <summary>
+    /// Presigned URLs to write the upload's parts straight into the object store (then finish it as usual); null when
+    /// the server takes upload bytes only through itself.
+    /// </summary>
+    public async Task<DirectUploadPlan?> PlanDirectUploadAsync(string location, long size, CancellationToken cancellationToken = default)
+    {
+        try
+        {
+            return await SendAsync(HttpMethod.Post, $"{Relative(location)}/parts", new DirectUploadRequest(size), Json.DirectUploadPlan, cancellationToken).ConfigureAwait(false);
+        }
+        catch (BerthProblemException e) when (e.Code == "direct_upload_unavailable")
+        {
+            return null;
+        }
+    }
 
     public Task CancelUploadAsync(string location, CancellationToken cancellationToken = default) =>
         SendNoContentAsync(HttpMethod.Delete, Relative(location), null, cancellationToken);
@@ -109,7 +132,11 @@ public sealed partial class BerthClient
             var sent = new AttemptProgress(progress);
             try
             {
-                if (offset < size)
+                if (offset < size && await SendDirectAsync(location, path, size, sent, cancellationToken).ConfigureAwait(false))
+                {
+                    offset = size;
+                }
+                else if (offset < size)
                 {
                     using var file = FileHasher.OpenSequential(path, offset);
                     offset = await AppendUploadAsync(location, file, offset, size - offset, sent, cancellationToken).ConfigureAwait(false);
@@ -127,6 +154,66 @@ public sealed partial class BerthClient
 
                 // Progress counted what was sent; the server kept up to its offset: correct the difference.
                 progress?.Report(offset - before - sent.Total);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Writes the file's parts straight into the object store with the presigned URLs the server hands out (parts
+    /// already there are skipped; several at a time). False when the server takes the bytes only through itself, or
+    /// when this upload already holds bytes sent through it: then they go with PATCH.
+    /// </summary>
+    internal async Task<bool> SendDirectAsync(string location, string path, long size, IProgress<long>? progress, CancellationToken cancellationToken)
+    {
+        if (_directUnavailable)
+        {
+            return false;
+        }
+
+        DirectUploadPlan? plan;
+        try
+        {
+            plan = await PlanDirectUploadAsync(location, size, cancellationToken).ConfigureAwait(false);
+        }
+        catch (BerthProblemException e) when (e.Code == "upload_mode_conflict")
+        {
+            return false;
+        }
+
+        if (plan is null)
+        {
+            _directUnavailable = true;
+            return false;
+        }
+
+        using var file = File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.Read, FileOptions.Asynchronous);
+        await Parallel.ForEachAsync(plan.Parts.Where(p => !p.Uploaded), new ParallelOptions { MaxDegreeOfParallelism = DirectPartParallelism, CancellationToken = cancellationToken },
+            async (part, ct) => await PutPartAsync(file, part, progress, ct).ConfigureAwait(false)).ConfigureAwait(false);
+        return true;
+    }
+
+    /// <summary>PUTs one part to its presigned URL (never with the Berth token), retrying a few times before giving up.</summary>
+    private async Task PutPartAsync(Microsoft.Win32.SafeHandles.SafeFileHandle file, DirectUploadPart part, IProgress<long>? progress, CancellationToken cancellationToken)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            var sent = new AttemptProgress(progress);
+            try
+            {
+                using var request = new HttpRequestMessage(HttpMethod.Put, new Uri(part.Url)) { Content = new FileRangeContent(file, part.Offset, part.Size, sent) };
+                using var response = await DirectHttp.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken).ConfigureAwait(false);
+                if (!response.IsSuccessStatusCode)
+                {
+                    var body = await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false);
+                    throw new HttpRequestException($"The object store refused part {part.Number} of the upload: {(int)response.StatusCode} {body[..Math.Min(body.Length, 300)]}", null, response.StatusCode);
+                }
+
+                return;
+            }
+            catch (Exception e) when (attempt < MaxPartAttempts && IsRetryable(e) && !cancellationToken.IsCancellationRequested)
+            {
+                progress?.Report(-sent.Total);
+                await Task.Delay(Backoff(attempt), cancellationToken).ConfigureAwait(false);
             }
         }
     }

@@ -23,6 +23,7 @@ public sealed partial class BerthClient : IDisposable
     private readonly HttpClient _http;
     private readonly bool _ownsHttp;
     private readonly TimeSpan _requestTimeout;
+    private HttpClient? _directHttp;
 
     /// <summary>Lenient on input (ignores fields a newer server adds), same wire format as the server.</summary>
     internal static readonly BerthJsonContext Json = new(new JsonSerializerOptions(BerthJsonContext.Default.Options)
@@ -52,12 +53,17 @@ public sealed partial class BerthClient : IDisposable
 
     public Uri BaseUri { get; }
 
+    /// <summary>For presigned object-store URLs: no Berth token (it must never leave for another host), no base address.</summary>
+    private HttpClient DirectHttp => LazyInitializer.EnsureInitialized(ref _directHttp, () => new HttpClient(CreateHandler(), disposeHandler: true) { Timeout = Timeout.InfiniteTimeSpan });
+
     public void Dispose()
     {
         if (_ownsHttp)
         {
             _http.Dispose();
         }
+
+        _directHttp?.Dispose();
     }
 
     private static SocketsHttpHandler CreateHandler() => new()

@@ -12,7 +12,8 @@ namespace Berth.Storage.S3;
 /// <see cref="S3BlobStoreOptions.PartSize"/> bytes plus a tail object (the bytes after the last full part,
 /// written on every flush), so that it can be resumed and read back by any replica. Committing a verified
 /// upload assembles the blob with a multipart upload straight into its content address (server-side part
-/// copies, the tail as the last part): the blob appears only when the multipart upload completes, whole.
+/// copies, the tail as the last part): the blob appears only when the multipart upload completes, whole. With
+/// <c>upload=redirect</c> clients may instead write an upload's parts straight into the bucket (<see cref="S3DirectUpload"/>).
 /// </summary>
 public sealed class S3BlobStore : IBlobStore, IDisposable
 {
@@ -62,7 +63,7 @@ public sealed class S3BlobStore : IBlobStore, IDisposable
 
     public async Task<Uri?> GetDownloadUriAsync(Digest digest, TimeSpan lifetime, CancellationToken cancellationToken)
     {
-        if (Options.Download != S3DownloadMode.Redirect)
+        if (Options.Download != S3TransferMode.Redirect)
         {
             return null;
         }
@@ -100,8 +101,19 @@ public sealed class S3BlobStore : IBlobStore, IDisposable
         }
     }
 
-    public async Task<long> GetUploadLengthAsync(UploadId id, CancellationToken cancellationToken) =>
-        (await ListUploadAsync(id, cancellationToken)).Length;
+    /// <summary>The bytes staged through Berth, or for a direct upload those of its usable parts.</summary>
+    public async Task<long> GetUploadLengthAsync(UploadId id, CancellationToken cancellationToken)
+    {
+        if (Options.Upload == S3TransferMode.Redirect && await S3DirectUpload.GetLengthAsync(this, id, cancellationToken) is { } direct)
+        {
+            return direct;
+        }
+
+        return (await ListUploadAsync(id, cancellationToken)).Length;
+    }
+
+    public async Task<DirectUploadTarget?> PlanDirectUploadAsync(UploadId id, long size, TimeSpan lifetime, CancellationToken cancellationToken) =>
+        Options.Upload == S3TransferMode.Redirect ? await S3DirectUpload.PlanAsync(this, id, size, lifetime, cancellationToken) : null;
 
     public async Task<IBlobUploadWriter> OpenUploadWriterAsync(UploadId id, long? offset, CancellationToken cancellationToken)
     {
@@ -114,6 +126,12 @@ public sealed class S3BlobStore : IBlobStore, IDisposable
 
         try
         {
+            // With upload=redirect an upload may be one the client writes straight into the bucket.
+            if (Options.Upload == S3TransferMode.Redirect && await S3DirectUpload.TryOpenAsync(this, id, cancellationToken) is { } direct)
+            {
+                return direct;
+            }
+
             var objects = await ListUploadAsync(id, cancellationToken);
             if (offset is { } expected && expected != objects.Length)
             {
@@ -136,6 +154,9 @@ public sealed class S3BlobStore : IBlobStore, IDisposable
         {
             await DeleteObjectAsync(staged.Key, cancellationToken);
         }
+
+        // Also when uploads are proxied now: they may have been redirected when the upload started.
+        await S3DirectUpload.DeleteAsync(this, id, cancellationToken);
     }
 
     public async IAsyncEnumerable<UploadEntry> EnumerateUploadsAsync([EnumeratorCancellation] CancellationToken cancellationToken)
@@ -146,6 +167,12 @@ public sealed class S3BlobStore : IBlobStore, IDisposable
         {
             if (!Keys.TryParseUpload(item.Key, out var id, out var isPart, out var number))
             {
+                if (Keys.TryParseDirect(item.Key, out var direct))
+                {
+                    // An assembled direct upload left behind by a finish that did not complete.
+                    yield return new UploadEntry(direct, item.Size ?? 0, item.LastModified ?? DateTime.UnixEpoch);
+                }
+
                 continue;
             }
 
@@ -163,6 +190,11 @@ public sealed class S3BlobStore : IBlobStore, IDisposable
         if (current is { } last)
         {
             yield return new UploadEntry(last, objects.Length, objects.LastModified);
+        }
+
+        await foreach (var entry in S3DirectUpload.EnumerateInProgressAsync(this, cancellationToken))
+        {
+            yield return entry;
         }
     }
 

@@ -31,7 +31,10 @@ public sealed class S3BlobStoreOptions
     /// </summary>
     public bool ChecksumsWhenRequired { get; init; }
 
-    public S3DownloadMode Download { get; init; } = S3DownloadMode.Proxy;
+    public S3TransferMode Download { get; init; } = S3TransferMode.Proxy;
+
+    /// <summary>Redirect: clients may ask for presigned URLs and write upload parts straight into the bucket.</summary>
+    public S3TransferMode Upload { get; init; } = S3TransferMode.Proxy;
 
     /// <summary>Static credentials; null: the AWS SDK's default chain (environment variables, profile, instance role).</summary>
     public string? AccessKey { get; init; }

@@ -13,7 +13,7 @@ public static partial class S3BlobsSetting
 
     /// <summary>The query parameters understood, for messages and documentation.</summary>
     public static IReadOnlyList<string> Parameters { get; } =
-        ["endpoint", "region", "path-style", "checksums", "download", "access-key", "secret-key", "part-size-mb"];
+        ["endpoint", "region", "path-style", "checksums", "download", "upload", "access-key", "secret-key", "part-size-mb"];
 
     public static bool IsS3(string value) => value.StartsWith(Scheme + "://", StringComparison.OrdinalIgnoreCase);
 
@@ -86,12 +86,8 @@ public static partial class S3BlobsSetting
                 "when-required" => true,
                 var other => throw new FormatException($"checksums must be when-supported or when-required, not '{other}'"),
             },
-            Download = query.GetValueOrDefault("download") switch
-            {
-                null or "proxy" => S3DownloadMode.Proxy,
-                "redirect" => S3DownloadMode.Redirect,
-                var other => throw new FormatException($"download must be proxy or redirect, not '{other}'"),
-            },
+            Download = ParseMode(query, "download"),
+            Upload = ParseMode(query, "upload"),
             AccessKey = accessKey,
             SecretKey = secretKey,
             PartSize = partSize,
@@ -130,6 +126,14 @@ public static partial class S3BlobsSetting
 
         return endpoint;
     }
+
+    private static S3TransferMode ParseMode(Dictionary<string, string> query, string name) =>
+        query.GetValueOrDefault(name) switch
+        {
+            null or "proxy" => S3TransferMode.Proxy,
+            "redirect" => S3TransferMode.Redirect,
+            var other => throw new FormatException($"{name} must be proxy or redirect, not '{other}'"),
+        };
 
     private static bool ParseBool(Dictionary<string, string> query, string name, bool fallback) =>
         query.GetValueOrDefault(name) switch

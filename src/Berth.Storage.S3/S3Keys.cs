@@ -10,6 +10,7 @@ namespace Berth.Storage.S3;
 /// blobs/sha256/&lt;first two hex&gt;/&lt;64 hex&gt;     a blob (only ever written by completing a verified upload)
 /// uploads/&lt;upload id&gt;/part-&lt;nnnnn&gt;           a full staged part of an upload (part size bytes)
 /// uploads/&lt;upload id&gt;/tail-&lt;nnnnn&gt;           the bytes after the last full part, made durable by a flush
+/// uploads/&lt;upload id&gt;/direct                 the multipart upload (then object) a client writes with presigned URLs
 /// </code>
 /// Only validated digests and generated upload ids become key segments.
 /// </summary>
@@ -17,6 +18,7 @@ internal sealed class S3Keys(string prefix)
 {
     private const string PartPrefix = "part-";
     private const string TailPrefix = "tail-";
+    private const string DirectName = "direct";
 
     public string BlobsRoot { get; } = prefix + "blobs/sha256/";
 
@@ -29,6 +31,12 @@ internal sealed class S3Keys(string prefix)
     public string Part(UploadId id, int number) => Upload(id) + PartPrefix + number.ToString("D5", CultureInfo.InvariantCulture);
 
     public string Tail(UploadId id, int number) => Upload(id) + TailPrefix + number.ToString("D5", CultureInfo.InvariantCulture);
+
+    public string Direct(UploadId id) => Upload(id) + DirectName;
+
+    /// <summary>Recognises <c>uploads/&lt;id&gt;/direct</c>.</summary>
+    public bool TryParseDirect(string key, out UploadId id) =>
+        TryParseUploadKey(key, out id, out var name) && name == DirectName;
 
     public bool TryParseBlob(string key, out Digest digest)
     {
@@ -47,9 +55,26 @@ internal sealed class S3Keys(string prefix)
     /// <summary>Splits <c>uploads/&lt;id&gt;/&lt;kind&gt;-&lt;n&gt;</c> into its parts.</summary>
     public bool TryParseUpload(string key, out UploadId id, out bool isPart, out int number)
     {
-        id = default;
         isPart = false;
         number = 0;
+        if (!TryParseUploadKey(key, out id, out var name))
+        {
+            return false;
+        }
+
+        isPart = name.StartsWith(PartPrefix, StringComparison.Ordinal);
+        if (!isPart && !name.StartsWith(TailPrefix, StringComparison.Ordinal))
+        {
+            return false;
+        }
+
+        return int.TryParse(name.AsSpan(PartPrefix.Length), NumberStyles.None, CultureInfo.InvariantCulture, out number) && number > 0;
+    }
+
+    private bool TryParseUploadKey(string key, out UploadId id, out string name)
+    {
+        id = default;
+        name = "";
         if (!key.StartsWith(UploadsRoot, StringComparison.Ordinal))
         {
             return false;
@@ -62,13 +87,7 @@ internal sealed class S3Keys(string prefix)
             return false;
         }
 
-        var name = rest[(slash + 1)..];
-        isPart = name.StartsWith(PartPrefix, StringComparison.Ordinal);
-        if (!isPart && !name.StartsWith(TailPrefix, StringComparison.Ordinal))
-        {
-            return false;
-        }
-
-        return int.TryParse(name.AsSpan(PartPrefix.Length), NumberStyles.None, CultureInfo.InvariantCulture, out number) && number > 0;
+        name = rest[(slash + 1)..];
+        return true;
     }
 }

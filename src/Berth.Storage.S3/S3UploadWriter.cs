@@ -116,7 +116,8 @@ internal sealed class S3UploadWriter : IBlobUploadWriter
         }
     }
 
-    public Stream OpenRead() => new UploadPrefixStream(Client, [.. _parts.Select(p => (p.Key, p.Size))], _buffer.AsMemory(0, _buffered));
+    public Task<Stream> OpenReadAsync(CancellationToken cancellationToken) =>
+        Task.FromResult<Stream>(new UploadPrefixStream(Client, [.. _parts.Select(p => (p.Key, p.Size))], _buffer.AsMemory(0, _buffered)));
 
     public async Task<BlobPutResult> CommitAsync(Digest digest, CancellationToken cancellationToken)
     {

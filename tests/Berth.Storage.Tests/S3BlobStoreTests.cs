@@ -74,7 +74,7 @@ public sealed class S3BlobStoreTests : BlobStoreConformanceTests
         Assert.Equal(1000, await replica.GetUploadLengthAsync(id, Ct));
         await using (var writer = await replica.OpenUploadWriterAsync(id, 1000, Ct))
         {
-            await using (var prefix = writer.OpenRead())
+            await using (var prefix = await writer.OpenReadAsync(TestContext.Current.CancellationToken))
             {
                 var read = new MemoryStream();
                 await prefix.CopyToAsync(read, Ct);
@@ -88,7 +88,7 @@ public sealed class S3BlobStoreTests : BlobStoreConformanceTests
         Assert.Equal(bytes.Length, await Store.GetUploadLengthAsync(id, Ct));
         await using (var writer = await Store.OpenUploadWriterAsync(id, bytes.Length, Ct))
         {
-            await using (var all = writer.OpenRead())
+            await using (var all = await writer.OpenReadAsync(TestContext.Current.CancellationToken))
             {
                 var read = new MemoryStream();
                 await all.CopyToAsync(read, Ct);
@@ -185,6 +185,80 @@ public sealed class S3BlobStoreTests : BlobStoreConformanceTests
         var failure = await Assert.ThrowsAsync<BlobStoreException>(() => store.CheckAsync(Ct));
         Assert.Contains("http://127.0.0.1:9", failure.Message, StringComparison.Ordinal);
         Assert.Contains("refused", failure.Message, StringComparison.OrdinalIgnoreCase);
+    }
+
+    [Fact]
+    public async Task DirectUploadsInProgressOrAssembledAreListedWithUploadsAndDeletedWithThem()
+    {
+        var store = NewStore("&upload=redirect");
+        var id = UploadId.New();
+        var plan = (await store.PlanDirectUploadAsync(id, (2 * PartSize) + 1, TimeSpan.FromMinutes(5), Ct))!;
+        Assert.Equal([1, 2, 3], plan.Parts.Select(p => p.Number));
+        Assert.Equal([PartSize, PartSize, 1L], plan.Parts.Select(p => p.Size));
+        Assert.All(plan.Parts, p => Assert.Contains("X-Amz-Signature=", p.Url.Query, StringComparison.Ordinal));
+
+        // In progress: no object yet, but listed (so an orphan is found) and removed by deleting the upload.
+        Assert.Contains(id, await ListUploadIdsAsync(store));
+        await store.DeleteUploadAsync(id, Ct);
+        Assert.DoesNotContain(id, await ListUploadIdsAsync(store));
+        using var s3 = TestS3.NewClient();
+        var multiparts = await s3.ListMultipartUploadsAsync(new Amazon.S3.Model.ListMultipartUploadsRequest { BucketName = TestS3.Bucket, Prefix = _prefix + "/" }, Ct);
+        Assert.Empty(multiparts.MultipartUploads ?? []);
+
+        // Assembled by a finish that stopped before the copy: listed too, and deleted.
+        var assembled = UploadId.New();
+        var small = (await store.PlanDirectUploadAsync(assembled, 10, TimeSpan.FromMinutes(5), Ct))!;
+        using (var http = new HttpClient())
+        using (var body = new ByteArrayContent(new byte[10]))
+        {
+            (await http.PutAsync(small.Parts[0].Url, body, Ct)).EnsureSuccessStatusCode();
+        }
+
+        await using (var writer = await store.OpenUploadWriterAsync(assembled, null, Ct))
+        {
+            Assert.True(writer.WrittenDirectly);
+            Assert.Equal(10, writer.Length);
+            await using var read = await writer.OpenReadAsync(Ct);
+            Assert.Equal(new byte[10], await ReadAllAsync(read));
+        }
+
+        Assert.Contains(assembled, await ListUploadIdsAsync(store));
+        Assert.Single(await TestS3.ListAsync(_prefix, Ct));
+        await store.DeleteUploadAsync(assembled, Ct);
+        Assert.Empty(await TestS3.ListAsync(_prefix, Ct));
+    }
+
+    [Fact]
+    public async Task AStoreThatProxiesUploadsHandsOutNoPartUrls() =>
+        Assert.Null(await Store.PlanDirectUploadAsync(UploadId.New(), 10 * PartSize, TimeSpan.FromMinutes(5), Ct));
+
+    [Theory]
+    [InlineData(5L << 20, 1L << 30, 5L << 20)]
+    [InlineData(5L << 20, 100L << 30, 20L << 20)]
+    [InlineData(8L << 20, 1L << 40, 128L << 20)]
+    public void DirectPartsGrowSoThatNoUploadNeedsMoreThanTenThousand(long configured, long size, long expected)
+    {
+        var partSize = S3DirectUpload.PartSize(configured, size);
+        Assert.Equal(expected, partSize);
+        Assert.True((size + partSize - 1) / partSize <= 10_000);
+    }
+
+    private async Task<List<UploadId>> ListUploadIdsAsync(S3BlobStore store)
+    {
+        var ids = new List<UploadId>();
+        await foreach (var upload in store.EnumerateUploadsAsync(Ct))
+        {
+            ids.Add(upload.Id);
+        }
+
+        return ids;
+    }
+
+    private static async Task<byte[]> ReadAllAsync(Stream stream)
+    {
+        using var copy = new MemoryStream();
+        await stream.CopyToAsync(copy, Ct);
+        return copy.ToArray();
     }
 
     private S3BlobStore NewStore(string extra = "")

@@ -16,7 +16,7 @@ public sealed class S3BlobsSettingTests
         Assert.Equal("eu-west-3", options.Region);
         Assert.True(options.ForcePathStyle);
         Assert.True(options.ChecksumsWhenRequired);
-        Assert.Equal(S3DownloadMode.Redirect, options.Download);
+        Assert.Equal(S3TransferMode.Redirect, options.Download);
         Assert.Equal(16 * 1024 * 1024, options.PartSize);
         Assert.Equal("AKIAEXAMPLE", options.AccessKey);
         Assert.Equal("s3cr/t", options.SecretKey);
@@ -32,7 +32,7 @@ public sealed class S3BlobsSettingTests
         Assert.Equal("us-east-1", options.Region);
         Assert.False(options.ForcePathStyle);
         Assert.False(options.ChecksumsWhenRequired);
-        Assert.Equal(S3DownloadMode.Proxy, options.Download);
+        Assert.Equal(S3TransferMode.Proxy, options.Download);
         Assert.Null(options.AccessKey);
         Assert.Equal(S3BlobStoreOptions.DefaultPartSize, options.PartSize);
         Assert.Equal("S3 bucket 'models-bucket' at AWS us-east-1", options.Description);

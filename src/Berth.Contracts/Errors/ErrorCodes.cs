@@ -70,6 +70,8 @@ public static class ErrorCodes
     public static readonly ErrorCode BlobsMissing = new("blobs_missing", 409, "Some files have not been uploaded yet");
     public static readonly ErrorCode UploadOffsetMismatch = new("upload_offset_mismatch", 409, "The chunk does not start at the upload's current offset");
     public static readonly ErrorCode UploadBusy = new("upload_busy", 409, "Another request is writing to this upload");
+    public static readonly ErrorCode UploadModeConflict = new("upload_mode_conflict", 409, "The upload is written the other way (through Berth, or straight to the object store)");
+    public static readonly ErrorCode DirectUploadUnavailable = new("direct_upload_unavailable", 409, "This server takes upload bytes only through itself");
     public static readonly ErrorCode DigestMismatch = new("digest_mismatch", 400, "The uploaded bytes do not match the declared digest");
     public static readonly ErrorCode SizeMismatch = new("size_mismatch", 400, "The uploaded bytes do not match the declared size");
     public static readonly ErrorCode Conflict = new("conflict", 409, "The change conflicts with the current state");

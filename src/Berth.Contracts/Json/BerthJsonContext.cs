@@ -47,6 +47,8 @@ namespace Berth.Contracts.Json;
 [JsonSerializable(typeof(FileEntry))]
 [JsonSerializable(typeof(Page<FileEntry>))]
 [JsonSerializable(typeof(UploadInfo))]
+[JsonSerializable(typeof(DirectUploadRequest))]
+[JsonSerializable(typeof(DirectUploadPlan))]
 [JsonSerializable(typeof(BlobInfo))]
 [JsonSerializable(typeof(BlobCheckRequest))]
 [JsonSerializable(typeof(BlobCheckResponse))]

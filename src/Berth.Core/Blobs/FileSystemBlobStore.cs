@@ -62,6 +62,10 @@ public sealed class FileSystemBlobStore : IBlobStore
     public Task<Uri?> GetDownloadUriAsync(Digest digest, TimeSpan lifetime, CancellationToken cancellationToken) =>
         Task.FromResult<Uri?>(null);
 
+    /// <summary>A folder has no URLs to write to: every byte comes through Berth.</summary>
+    public Task<DirectUploadTarget?> PlanDirectUploadAsync(UploadId id, long size, TimeSpan lifetime, CancellationToken cancellationToken) =>
+        Task.FromResult<DirectUploadTarget?>(null);
+
     public Task<bool> DeleteAsync(Digest digest, CancellationToken cancellationToken)
     {
         var path = _paths.Blob(digest);
@@ -203,7 +207,7 @@ public sealed class FileSystemBlobStore : IBlobStore
             return Task.CompletedTask;
         }
 
-        public Stream OpenRead() => new HandleReadStream(stream.SafeFileHandle, _length);
+        public Task<Stream> OpenReadAsync(CancellationToken cancellationToken) => Task.FromResult<Stream>(new HandleReadStream(stream.SafeFileHandle, _length));
 
         public async Task<BlobPutResult> CommitAsync(Digest digest, CancellationToken cancellationToken)
         {

@@ -14,13 +14,19 @@ public interface IBlobUploadWriter : IAsyncDisposable
     /// <summary>Bytes held by the upload, including what this writer appended.</summary>
     long Length { get; }
 
+    /// <summary>
+    /// The client wrote the bytes straight into the store (see <see cref="IBlobStore.PlanDirectUploadAsync"/>): no hash
+    /// this server computed while receiving covers them, so they are verified by reading them back.
+    /// </summary>
+    bool WrittenDirectly => false;
+
     ValueTask WriteAsync(ReadOnlyMemory<byte> data, CancellationToken cancellationToken);
 
     /// <summary>Makes every byte written so far durable (fsync or equivalent).</summary>
     Task FlushAsync(CancellationToken cancellationToken);
 
     /// <summary>Reads the upload's bytes from the start, e.g. to recompute a hash after a restart.</summary>
-    Stream OpenRead();
+    Task<Stream> OpenReadAsync(CancellationToken cancellationToken);
 
     /// <summary>Makes the data durable and moves it to the blob's place. The upload is gone afterwards.</summary>
     Task<BlobPutResult> CommitAsync(Digest digest, CancellationToken cancellationToken);

@@ -33,6 +33,9 @@ public sealed class UploadService(
 {
     public const string OffsetHeader = "Upload-Offset";
 
+    /// <summary>The longest a presigned part URL of a direct upload stays valid.</summary>
+    public static readonly TimeSpan DirectUrlLifetime = TimeSpan.FromHours(1);
+
     public async Task<UploadSession> CreateAsync(Actor actor, string ns, string model, CancellationToken cancellationToken)
     {
         ModelLookup.ValidateNames(ns, model);
@@ -75,6 +78,28 @@ public sealed class UploadService(
     }
 
     /// <summary>
+    /// Presigned URLs for writing the upload's parts straight into the blob store (then finished as usual, with the
+    /// digest: the server reads the parts back to verify them). 409 <c>direct_upload_unavailable</c> when the store
+    /// takes bytes only through Berth.
+    /// </summary>
+    public async Task<DirectUploadTarget> PlanDirectAsync(string ns, string model, string id, long size, CancellationToken cancellationToken)
+    {
+        var (session, uploadId) = await FindAsync(ns, model, id, cancellationToken);
+        if (size <= 0 || size > options.Value.MaxBlobSize)
+        {
+            throw Fail.Error(size <= 0 ? ErrorCodes.InvalidRequest : ErrorCodes.BodyTooLarge,
+                $"A direct upload needs a size from 1 to {options.Value.MaxBlobSize} bytes; got {size}.");
+        }
+
+        // The URLs stop working when the session expires, and after an hour at most: a client asks again for fresh ones.
+        var lifetime = TimeSpan.FromTicks(Math.Min(DirectUrlLifetime.Ticks, (session.ExpiresAt - clock.GetUtcNow().UtcDateTime).Ticks));
+        var target = await store.PlanDirectUploadAsync(uploadId, size, lifetime, cancellationToken)
+            ?? throw Fail.Error(ErrorCodes.DirectUploadUnavailable, "This server's blob store takes upload bytes only through Berth: send them with PATCH.");
+        await TouchAsync(id, cancellationToken);
+        return target;
+    }
+
+    /// <summary>
     /// Appends an optional last chunk, verifies size and digest, and moves the bytes into the blob
     /// store. On a mismatch the upload is deleted and nothing becomes visible.
     /// </summary>
@@ -86,11 +111,17 @@ public sealed class UploadService(
         }
 
         var (_, uploadId) = await FindAsync(ns, model, id, cancellationToken);
-        Digest actual;
         long length;
         BlobPutResult result;
         await using (var writer = await OpenWriterAsync(uploadId, offset, cancellationToken))
         {
+            // Without a last chunk the size is known before anything is read: a wrong one needs no hashing.
+            if (body is null && size is { } early && early != writer.Length)
+            {
+                await RejectAsync(writer, size, null, expected, cancellationToken);
+            }
+
+            Digest actual;
             var hash = await ResumeHashAsync(writer, cancellationToken);
             using (hash)
             {
@@ -105,17 +136,7 @@ public sealed class UploadService(
             length = writer.Length;
             if ((size is { } declared && declared != length) || actual != expected)
             {
-                await writer.DisposeAsync();
-                await DiscardAsync(uploadId, cancellationToken);
-                meter.UploadRejected();
-                if (size is { } s && s != length)
-                {
-                    throw Fail.Error(ErrorCodes.SizeMismatch, $"The upload holds {length} bytes, not the declared {s}; it was discarded.",
-                        new Dictionary<string, object?> { ["expected"] = s, ["actual"] = length });
-                }
-
-                throw Fail.Error(ErrorCodes.DigestMismatch, $"The uploaded bytes hash to {actual}, not the declared {expected}; the upload was discarded.",
-                    new Dictionary<string, object?> { ["expected"] = expected.ToString(), ["actual"] = actual.ToString() });
+                await RejectAsync(writer, size, actual, expected, cancellationToken);
             }
 
             result = await StoreBlobAsync(writer, expected, length, cancellationToken);
@@ -125,6 +146,23 @@ public sealed class UploadService(
         hashes.Remove(id);
         meter.BlobStored(created: result == BlobPutResult.Created);
         return new BlobInfo(expected.ToString(), length);
+    }
+
+    /// <summary>Discards an upload whose size or digest is not the declared one and throws the error that says which.</summary>
+    private async Task RejectAsync(IBlobUploadWriter writer, long? size, Digest? actual, Digest expected, CancellationToken cancellationToken)
+    {
+        var length = writer.Length;
+        await writer.DisposeAsync();
+        await DiscardAsync(writer.Id, cancellationToken);
+        meter.UploadRejected();
+        if (size is { } s && s != length)
+        {
+            throw Fail.Error(ErrorCodes.SizeMismatch, $"The upload holds {length} bytes, not the declared {s}; it was discarded.",
+                new Dictionary<string, object?> { ["expected"] = s, ["actual"] = length });
+        }
+
+        throw Fail.Error(ErrorCodes.DigestMismatch, $"The uploaded bytes hash to {actual}, not the declared {expected}; the upload was discarded.",
+            new Dictionary<string, object?> { ["expected"] = expected.ToString(), ["actual"] = actual.ToString() });
     }
 
     public async Task CancelAsync(string ns, string model, string id, CancellationToken cancellationToken)
@@ -229,41 +267,71 @@ public sealed class UploadService(
         }
     }
 
-    /// <summary>The hash of what the upload holds: from this process's cache, or recomputed from the store.</summary>
+    /// <summary>
+    /// The hash of what the upload holds: from this process's cache, or recomputed from the store (always for bytes
+    /// the client wrote straight into the store), reading the next buffer while the last one is hashed.
+    /// </summary>
     private async Task<IncrementalHash> ResumeHashAsync(IBlobUploadWriter writer, CancellationToken cancellationToken)
     {
         var cached = hashes.Take(writer.Id.Value, writer.Length);
-        if (cached is not null)
+        if (cached is not null && !writer.WrittenDirectly)
         {
             return cached;
         }
 
+        cached?.Dispose();
         var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
         if (writer.Length == 0)
         {
             return hash;
         }
 
-        var buffer = ArrayPool<byte>.Shared.Rent(options.Value.UploadBufferSize);
+        var size = options.Value.UploadBufferSize;
+        var current = ArrayPool<byte>.Shared.Rent(size);
+        var next = ArrayPool<byte>.Shared.Rent(size);
+        var reading = ValueTask.FromResult(0);
         try
         {
-            await using var existing = writer.OpenRead();
-            int read;
-            while ((read = await existing.ReadAsync(buffer, cancellationToken)) > 0)
+            await using var existing = await writer.OpenReadAsync(cancellationToken);
+            reading = existing.ReadAtLeastAsync(current.AsMemory(0, size), size, throwOnEndOfStream: false, cancellationToken);
+            while (true)
             {
-                hash.AppendData(buffer, 0, read);
+                var read = await reading;
+                reading = ValueTask.FromResult(0);
+                if (read == 0)
+                {
+                    break;
+                }
+
+                if (read == size)
+                {
+                    reading = existing.ReadAtLeastAsync(next.AsMemory(0, size), size, throwOnEndOfStream: false, cancellationToken);
+                }
+
+                hash.AppendData(current, 0, read);
+                (current, next) = (next, current);
             }
 
             return hash;
         }
         catch
         {
+            try
+            {
+                await reading;
+            }
+            catch (Exception)
+            {
+                // The first failure is the one worth reporting.
+            }
+
             hash.Dispose();
             throw;
         }
         finally
         {
-            ArrayPool<byte>.Shared.Return(buffer);
+            ArrayPool<byte>.Shared.Return(current);
+            ArrayPool<byte>.Shared.Return(next);
         }
     }
 

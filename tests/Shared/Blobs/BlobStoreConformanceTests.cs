@@ -74,7 +74,7 @@ public abstract class BlobStoreConformanceTests : IAsyncLifetime
 
         await using (var writer = await Store.OpenUploadWriterAsync(id, 4000, Ct))
         {
-            await using (var prefix = writer.OpenRead())
+            await using (var prefix = await writer.OpenReadAsync(TestContext.Current.CancellationToken))
             {
                 var read = new MemoryStream();
                 await prefix.CopyToAsync(read, Ct);

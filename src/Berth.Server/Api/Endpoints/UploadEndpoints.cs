@@ -19,7 +19,8 @@ namespace Berth.Server.Api.Endpoints;
 /// <summary>
 /// Resumable blob uploads. POST opens a session (or, with <c>?digest=</c> and a body, stores a whole
 /// blob at once); PATCH appends at <c>Upload-Offset</c>; GET/HEAD report the durable offset; PUT with
-/// <c>?digest=</c> (and optionally a last chunk) verifies and stores the blob; DELETE cancels.
+/// <c>?digest=</c> (and optionally a last chunk) verifies and stores the blob; DELETE cancels. POST .../parts gives
+/// presigned URLs instead, for clients that write the parts straight into the object store.
 /// </summary>
 internal static class UploadEndpoints
 {
@@ -36,6 +37,9 @@ internal static class UploadEndpoints
             .WithSummary("Append a chunk at Upload-Offset (or Content-Range start)").ProducesProblem(StatusCodes.Status409Conflict);
         uploads.MapPut("/{id}", Finish).Needs(Permission.Write).WithName("FinishUpload")
             .WithSummary("Verify ?digest= (and ?size=) and store the blob; the body may carry a last chunk");
+        uploads.MapPost("/{id}/parts", PlanDirect).Needs(Permission.Write).WithName("PlanDirectUpload")
+            .WithSummary("Presigned URLs to write the upload's parts straight into the object store (servers with --blobs s3://…&upload=redirect)")
+            .ProducesProblem(StatusCodes.Status409Conflict);
         uploads.MapDelete("/{id}", Cancel).Needs(Permission.Write).WithName("CancelUpload").WithSummary("Cancel an upload and discard its data");
 
         api.MapPost("/blobs/check", Check).Needs(Permission.Write).WithTags("Uploads").WithName("CheckBlobs")
@@ -91,6 +95,15 @@ internal static class UploadEndpoints
 
         var blob = await uploads.FinishAsync(@namespace, model, id, digest, size, offset, hasBody ? context.Request.Body : null, cancellationToken);
         return TypedResults.Created($"/api/v1/blobs/{blob.Digest}", blob);
+    }
+
+    private static async Task<Ok<DirectUploadPlan>> PlanDirect(UploadService uploads, string @namespace, string model, string id, DirectUploadRequest request, CancellationToken cancellationToken)
+    {
+        var target = await uploads.PlanDirectAsync(@namespace, model, id, request.Size, cancellationToken);
+        return TypedResults.Ok(new DirectUploadPlan(
+            target.PartSize,
+            [.. target.Parts.Select(p => new DirectUploadPart(p.Number, p.Offset, p.Size, p.Url.AbsoluteUri, p.Uploaded))],
+            target.ExpiresAt));
     }
 
     private static async Task<NoContent> Cancel(UploadService uploads, string @namespace, string model, string id, CancellationToken cancellationToken)
