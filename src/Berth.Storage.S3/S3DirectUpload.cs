@@ -11,8 +11,8 @@ namespace Berth.Storage.S3;
 /// An upload whose parts the client writes straight into the bucket with presigned URLs: one S3 multipart upload on
 /// <c>uploads/&lt;id&gt;/direct</c>. Nothing the client wrote is trusted: finishing completes the multipart upload
 /// (the parts numbered without a gap from 1, each but the last at least 5 MiB), reads the object back to hash it,
-/// and only a verified object is copied to its content address (a server-side copy). Appending through Berth is
-/// refused, as is planning parts for an upload that already holds bytes sent through Berth.
+/// and only a verified object is copied to its content address (a server-side copy). Planning parts for an upload
+/// that already holds bytes sent through Berth is refused (and the upload service refuses appends to this one).
 /// </summary>
 internal sealed class S3DirectUpload : IBlobUploadWriter
 {
@@ -162,8 +162,9 @@ internal sealed class S3DirectUpload : IBlobUploadWriter
         }
     }
 
+    /// <summary>Never called: the upload service refuses appends to an upload that is <see cref="WrittenDirectly"/>.</summary>
     public ValueTask WriteAsync(ReadOnlyMemory<byte> data, CancellationToken cancellationToken) =>
-        throw Fail.Error(ErrorCodes.UploadModeConflict, "This upload's parts go straight to the object store (POST .../parts gives their URLs); it takes no bytes through Berth.");
+        throw new InvalidOperationException("A direct upload takes no bytes through Berth.");
 
     public Task FlushAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 

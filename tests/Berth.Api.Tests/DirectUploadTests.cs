@@ -132,10 +132,15 @@ public sealed class DirectUploadTests : IAsyncLifetime
     {
         await using var server = await StartAsync();
         var direct = await server.Client.StartUploadAsync("acme", "one-way", Ct);
-        await server.Client.PlanDirectUploadAsync(direct.Location, 6 * MiB, Ct);
+        var bytes = Random(6 * MiB, seed: 5);
+        await PutPartsAsync((await server.Client.PlanDirectUploadAsync(direct.Location, bytes.Length, Ct))!, bytes, only: 1);
         var patch = await Assert.ThrowsAsync<BerthProblemException>(() => server.Client.AppendUploadAsync(direct.Location, new MemoryStream(new byte[100]), 0, cancellationToken: Ct));
         Assert.Equal(HttpStatusCode.Conflict, patch.Status);
         Assert.Equal("upload_mode_conflict", patch.Code);
+
+        // The refused PATCH touched nothing: the part is still there, and the upload still takes parts.
+        var again = (await server.Client.PlanDirectUploadAsync(direct.Location, bytes.Length, Ct))!;
+        Assert.Equal([true, false], again.Parts.Select(p => p.Uploaded));
 
         var proxied = await server.Client.StartUploadAsync("acme", "one-way", Ct);
         await server.Client.AppendUploadAsync(proxied.Location, new MemoryStream(new byte[100]), 0, cancellationToken: Ct);

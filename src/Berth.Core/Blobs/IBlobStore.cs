@@ -38,8 +38,8 @@ public interface IBlobStore
     /// Presigned URLs with which the client writes upload <paramref name="id"/> (<paramref name="size"/> bytes) straight
     /// into the store, part by part; null when this store takes upload bytes only through Berth. Opening the
     /// upload's writer afterwards gives one whose <see cref="IBlobUploadWriter.WrittenDirectly"/> is true: it holds the
-    /// parts as written, which must be read back to be verified, and refuses appends (409 <c>upload_mode_conflict</c>, as
-    /// does planning an upload that already holds bytes written through Berth).
+    /// parts as written, which must be read back to be verified, and takes no appends. Planning an upload that already
+    /// holds bytes written through Berth is 409 <c>upload_mode_conflict</c>.
     /// </summary>
     Task<DirectUploadTarget?> PlanDirectUploadAsync(UploadId id, long size, TimeSpan lifetime, CancellationToken cancellationToken);
 

@@ -69,7 +69,7 @@ public sealed class UploadService(
     public async Task<long> AppendAsync(string ns, string model, string id, long? offset, Stream body, CancellationToken cancellationToken)
     {
         var (_, uploadId) = await FindAsync(ns, model, id, cancellationToken);
-        await using var writer = await OpenWriterAsync(uploadId, offset, cancellationToken);
+        await using var writer = await OpenWriterAsync(uploadId, offset, appending: true, cancellationToken);
         var hash = await ResumeHashAsync(writer, cancellationToken);
         await AppendCoreAsync(writer, hash, body, cancellationToken);
         hashes.Put(id, hash, writer.Length);
@@ -113,7 +113,7 @@ public sealed class UploadService(
         var (_, uploadId) = await FindAsync(ns, model, id, cancellationToken);
         long length;
         BlobPutResult result;
-        await using (var writer = await OpenWriterAsync(uploadId, offset, cancellationToken))
+        await using (var writer = await OpenWriterAsync(uploadId, offset, appending: body is not null, cancellationToken))
         {
             // Without a last chunk the size is known before anything is read: a wrong one needs no hashing.
             if (body is null && size is { } early && early != writer.Length)
@@ -243,13 +243,29 @@ public sealed class UploadService(
         throw Fail.Error(ErrorCodes.UploadNotFound, $"Upload '{Names.Show(id)}' of {ns}/{model} does not exist or has expired; start a new one.");
     }
 
-    private async Task<IBlobUploadWriter> OpenWriterAsync(UploadId id, long? offset, CancellationToken cancellationToken)
+    /// <summary>
+    /// Opens the upload's writer. <paramref name="appending"/>: bytes will be sent through Berth, which an upload the
+    /// client writes straight into the store refuses before anything of it is read.
+    /// </summary>
+    private async Task<IBlobUploadWriter> OpenWriterAsync(UploadId id, long? offset, bool appending, CancellationToken cancellationToken)
     {
         if (offset is < 0)
         {
             throw Fail.Error(ErrorCodes.InvalidRange, "The upload offset cannot be negative.");
         }
 
+        var writer = await OpenStoreWriterAsync(id, offset, cancellationToken);
+        if (appending && writer.WrittenDirectly)
+        {
+            await writer.DisposeAsync();
+            throw Fail.Error(ErrorCodes.UploadModeConflict, "This upload's parts go straight to the object store (POST .../parts gives their URLs); it takes no bytes through Berth.");
+        }
+
+        return writer;
+    }
+
+    private async Task<IBlobUploadWriter> OpenStoreWriterAsync(UploadId id, long? offset, CancellationToken cancellationToken)
+    {
         try
         {
             return await store.OpenUploadWriterAsync(id, offset, cancellationToken);
