@@ -334,6 +334,46 @@ public sealed class PromotionTests(PromotionTests.World world) : IClassFixture<P
     }
 
     [Fact]
+    public async Task DeletingAVersionAModelOrANamespaceCancelsTheirOpenRequests()
+    {
+        var ns = await world.NamespaceAsync();
+        await Admin.SetStageRuleAsync(ns, null, "production", new SetStageRuleRequest(RequiredApprovals: 1), Ct);
+        await Admin.SetStageRuleAsync(ns, null, "staging", new SetStageRuleRequest(RequiredApprovals: 1), Ct);
+        await PushAsync(ns, "fraud", 2);
+        await PushAsync(ns, "churn", 1);
+        var first = (await world.Alice.Client.ChangeStageAsync(Ref(ns, "fraud", 1), "production", cancellationToken: Ct)).Request!;
+        var second = (await world.Alice.Client.ChangeStageAsync(Ref(ns, "fraud", 2), "staging", cancellationToken: Ct)).Request!;
+        var other = (await world.Alice.Client.ChangeStageAsync(Ref(ns, "churn", 1), "production", cancellationToken: Ct)).Request!;
+
+        await Admin.DeleteVersionAsync(Ref(ns, "fraud", 1), cancellationToken: Ct);
+        var afterVersion = await Admin.GetRequestAsync(first.Id, Ct);
+        Assert.Equal((RequestStates.Cancelled, "the version was deleted"), (afterVersion.State, afterVersion.CloseReason));
+        Assert.Equal(RequestStates.Open, (await Admin.GetRequestAsync(second.Id, Ct)).State);
+
+        await Admin.DeleteModelAsync(ns, "fraud", Ct);
+        Assert.Equal(("cancelled", "the model was deleted"), await StateAsync(second.Id));
+        Assert.Equal(("open", (string?)null), await StateAsync(other.Id));
+
+        await Admin.DeleteNamespaceAsync(ns, Ct);
+        Assert.Equal(("cancelled", "the namespace was deleted"), await StateAsync(other.Id));
+
+        // Each cancellation is in the audit log and the event log, like one by a person.
+        var events = await Admin.ListEventsAsync(0, ns, types: ["request.cancelled"], limit: 1000, cancellationToken: Ct);
+        Assert.Equal([(ns + "/fraud", 1), (ns + "/fraud", 2), (ns + "/churn", 1)], events.Items.Select(e => (e.Model!, e.Version!.Value)));
+    }
+
+    private async Task<(string State, string? Reason)> StateAsync(long request)
+    {
+        await using var connection = world.Server.Database.CreateConnection();
+        await connection.OpenAsync(Ct);
+        await using var command = connection.CreateCommand();
+        command.CommandText = $"SELECT state, close_reason FROM transition_requests WHERE id = {request}";
+        await using var reader = await command.ExecuteReaderAsync(Ct);
+        Assert.True(await reader.ReadAsync(Ct));
+        return (reader.GetString(0), reader.IsDBNull(1) ? null : reader.GetString(1));
+    }
+
+    [Fact]
     public async Task ANewerRequestForTheSameTargetSupersedesTheOlderOne()
     {
         var ns = await world.NamespaceAsync();

@@ -333,6 +333,28 @@ public sealed class LifecycleService(
         await db.Models.Where(m => m.Id == modelId).ExecuteUpdateAsync(s => s.SetProperty(m => m.Revision, m => m.Revision + 1), cancellationToken);
 
     /// <summary>Closes a request (tracked) with a final state, in the caller's transaction.</summary>
+    /// <summary>
+    /// Cancels the open requests of a model (or of one of its versions) that is being deleted, in the caller's
+    /// transaction: nobody can act on them any more, so they must not wait in request lists for ever.
+    /// </summary>
+    internal async Task CancelOpenRequestsAsync(Actor actor, RegisteredModel model, long? versionId, string reason, CancellationToken ct)
+    {
+        var open = await db.Requests.Where(r => r.ModelId == model.Id && r.State == RequestState.Open && (versionId == null || r.VersionId == versionId)).ToListAsync(ct);
+        if (open.Count == 0)
+        {
+            return;
+        }
+
+        // Their versions, tracked, so that history and events name the version numbers.
+        var versionIds = open.Select(r => r.VersionId).Distinct().ToList();
+        await db.Versions.Where(v => versionIds.Contains(v.Id)).LoadAsync(ct);
+        var now = clock.GetUtcNow().UtcDateTime;
+        foreach (var request in open)
+        {
+            Close(actor, model, request, RequestState.Cancelled, reason, now);
+        }
+    }
+
     internal void Close(Actor actor, RegisteredModel model, TransitionRequest request, RequestState state, string? reason, DateTime now)
     {
         request.State = state;

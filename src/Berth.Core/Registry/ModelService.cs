@@ -12,7 +12,7 @@ using Microsoft.EntityFrameworkCore;
 
 namespace Berth.Core.Registry;
 
-public sealed class ModelService(RegistryDbContext db, ModelLookup lookup, NamespaceService namespaces, AuditTrail audit, EventLog events, TimeProvider clock)
+public sealed class ModelService(RegistryDbContext db, ModelLookup lookup, NamespaceService namespaces, LifecycleService lifecycle, AuditTrail audit, EventLog events, TimeProvider clock)
 {
     public async Task<Page<ModelInfo>> ListAsync(string ns, Paging paging, CancellationToken cancellationToken)
     {
@@ -108,8 +108,9 @@ public sealed class ModelService(RegistryDbContext db, ModelLookup lookup, Names
     /// <summary>
     /// Soft delete: the model leaves listings, pulls and pushes at once (its name stays taken); garbage
     /// collection purges its versions after the purge delay and then deletes the blobs nothing else uses.
+    /// Its open transition requests are cancelled.
     /// </summary>
-    public async Task DeleteAsync(string ns, string model, CancellationToken cancellationToken)
+    public async Task DeleteAsync(Actor actor, string ns, string model, CancellationToken cancellationToken)
     {
         var id = (await lookup.GetModelAsync(ns, model, cancellationToken)).Id;
         await db.InTransactionWithRetryAsync(async ct =>
@@ -121,6 +122,7 @@ public sealed class ModelService(RegistryDbContext db, ModelLookup lookup, Names
             }
 
             var data = new Dictionary<string, object?> { ["versions"] = await db.Versions.CountAsync(v => v.ModelId == id && v.State == VersionState.Ready, ct) };
+            await lifecycle.CancelOpenRequestsAsync(actor, entity, null, "the model was deleted", ct);
             entity.DeletedAt = clock.GetUtcNow().UtcDateTime;
             entity.Revision++;
             audit.Record("model.delete", ns, $"{ns}/{model}", data);

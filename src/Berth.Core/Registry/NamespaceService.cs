@@ -13,7 +13,7 @@ using Microsoft.EntityFrameworkCore;
 
 namespace Berth.Core.Registry;
 
-public sealed class NamespaceService(RegistryDbContext db, AccessControl access, StagePolicies policies, AuditTrail audit, EventLog events, TimeProvider clock)
+public sealed class NamespaceService(RegistryDbContext db, AccessControl access, StagePolicies policies, LifecycleService lifecycle, AuditTrail audit, EventLog events, TimeProvider clock)
 {
     /// <summary>Namespaces the actor can read, by name.</summary>
     public async Task<Page<NamespaceInfo>> ListAsync(Actor actor, Paging paging, CancellationToken cancellationToken)
@@ -51,9 +51,9 @@ public sealed class NamespaceService(RegistryDbContext db, AccessControl access,
 
     /// <summary>
     /// Soft delete: the namespace and its models leave listings, pulls and pushes at once (the name stays
-    /// taken); garbage collection purges their versions after the purge delay.
+    /// taken); garbage collection purges their versions after the purge delay. Open transition requests are cancelled.
     /// </summary>
-    public async Task DeleteAsync(string name, CancellationToken cancellationToken)
+    public async Task DeleteAsync(Actor actor, string name, CancellationToken cancellationToken)
     {
         Fail.If(Names.CheckNamespace(name), ErrorCodes.InvalidName);
         await db.InTransactionWithRetryAsync(async ct =>
@@ -61,6 +61,14 @@ public sealed class NamespaceService(RegistryDbContext db, AccessControl access,
             var space = await db.Namespaces.FirstOrDefaultAsync(n => n.Name == name && n.DeletedAt == null, ct)
                 ?? throw Fail.Error(ErrorCodes.NamespaceNotFound, $"Namespace '{name}' does not exist.");
             var data = new Dictionary<string, object?> { ["models"] = await db.Models.CountAsync(m => m.NamespaceId == space.Id && m.DeletedAt == null, ct) };
+            var withRequests = await db.Models.Include(m => m.Namespace)
+                .Where(m => m.NamespaceId == space.Id && m.DeletedAt == null && db.Requests.Any(r => r.ModelId == m.Id && r.State == RequestState.Open))
+                .ToListAsync(ct);
+            foreach (var model in withRequests)
+            {
+                await lifecycle.CancelOpenRequestsAsync(actor, model, null, "the namespace was deleted", ct);
+            }
+
             space.DeletedAt = clock.GetUtcNow().UtcDateTime;
             audit.Record("namespace.delete", name, $"namespace {name}", data);
             events.Publish(EventTypes.NamespaceDeleted, EventSubject.Of(space), data: data);

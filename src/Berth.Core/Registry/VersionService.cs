@@ -309,6 +309,7 @@ public sealed class VersionService(
             Revisions.Check(expectedRevision, version.Revision, what);
             var now = clock.GetUtcNow().UtcDateTime;
             await lifecycle.RemoveAliasesOfAsync(actor, entity, version, ct);
+            await lifecycle.CancelOpenRequestsAsync(actor, entity, version.Id, "the version was deleted", ct);
             version.State = VersionState.Deleted;
             version.DeletedAt = now;
             version.Revision++;

@@ -73,20 +73,20 @@ internal static class ModelEndpoints
         return TypedResults.Ok(info);
     }
 
-    private static async Task<NoContent> DeleteNamespace(NamespaceService service, string @namespace, string? confirm, CancellationToken cancellationToken)
+    private static async Task<NoContent> DeleteNamespace(HttpContext context, NamespaceService service, string @namespace, string? confirm, CancellationToken cancellationToken)
     {
         if (!string.Equals(confirm, @namespace, StringComparison.Ordinal))
         {
             throw Fail.Error(ErrorCodes.InvalidRequest, $"Deleting a namespace deletes every model in it; repeat its name to confirm: ?confirm={@namespace}.");
         }
 
-        await service.DeleteAsync(@namespace, cancellationToken);
+        await service.DeleteAsync(context.GetActor(), @namespace, cancellationToken);
         return TypedResults.NoContent();
     }
 
-    private static async Task<NoContent> DeleteModel(ModelService service, string @namespace, string model, CancellationToken cancellationToken)
+    private static async Task<NoContent> DeleteModel(HttpContext context, ModelService service, string @namespace, string model, CancellationToken cancellationToken)
     {
-        await service.DeleteAsync(@namespace, model, cancellationToken);
+        await service.DeleteAsync(context.GetActor(), @namespace, model, cancellationToken);
         return TypedResults.NoContent();
     }
 }
