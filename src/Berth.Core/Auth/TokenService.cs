@@ -14,12 +14,12 @@ public sealed class TokenService(RegistryDbContext db, AuditTrail audit, TimePro
 {
     private static readonly TimeSpan LastUsedResolution = TimeSpan.FromMinutes(1);
 
-    private static readonly Func<RegistryDbContext, string, CancellationToken, Task<TokenRow?>> FindByHash =
+    private static readonly PerModelQuery<Func<RegistryDbContext, string, CancellationToken, Task<TokenRow?>>> FindByHash = new(() =>
         EF.CompileAsyncQuery((RegistryDbContext context, string hash, CancellationToken _) =>
             context.ApiTokens
                 .Where(t => t.Hash == hash)
                 .Select(t => new TokenRow(t.Id, t.UserId, t.User.Name, t.User.IsAdmin, t.User.Disabled, t.Scopes, t.ExpiresAt, t.RevokedAt, t.LastUsedAt))
-                .FirstOrDefault());
+                .FirstOrDefault()));
 
     public async Task<AuthenticationOutcome> AuthenticateAsync(string token, CancellationToken cancellationToken)
     {
@@ -28,7 +28,7 @@ public sealed class TokenService(RegistryDbContext db, AuditTrail audit, TimePro
             return AuthenticationOutcome.Fail(ErrorCodes.TokenMalformed, "The bearer token is not a Berth API token (berth_ followed by 48 characters).");
         }
 
-        var row = await FindByHash(db, TokenSecret.Hash(token), cancellationToken);
+        var row = await FindByHash.For(db)(db, TokenSecret.Hash(token), cancellationToken);
         var now = clock.GetUtcNow().UtcDateTime;
         if (row is null)
         {

@@ -339,7 +339,7 @@ public sealed class VersionService(
         if (parsed.Kind == SelectorKind.Name)
         {
             ModelLookup.ValidateNames(ns, model);
-            var hit = await ManifestByAlias(db, ns, model, parsed.Text, cancellationToken);
+            var hit = await ManifestByAlias.For(db)(db, ns, model, parsed.Text, cancellationToken);
             if (hit is not null)
             {
                 return (hit.Manifest, hit.ManifestDigest, hit.Number);
@@ -352,13 +352,13 @@ public sealed class VersionService(
         return (row.Manifest, row.ManifestDigest, row.Number);
     }
 
-    private static readonly Func<RegistryDbContext, string, string, string, CancellationToken, Task<ManifestRow?>> ManifestByAlias =
+    private static readonly PerModelQuery<Func<RegistryDbContext, string, string, string, CancellationToken, Task<ManifestRow?>>> ManifestByAlias = new(() =>
         EF.CompileAsyncQuery((RegistryDbContext context, string ns, string model, string alias, CancellationToken _) =>
             context.Aliases
                 .Where(a => a.Name == alias && a.Version.Model.Name == model && a.Version.Model.Namespace.Name == ns &&
                             a.Version.Model.DeletedAt == null && a.Version.Model.Namespace.DeletedAt == null && a.Version.State == VersionState.Ready)
                 .Select(a => new ManifestRow(a.Version.Manifest, a.Version.ManifestDigest, a.Version.Number))
-                .FirstOrDefault());
+                .FirstOrDefault()));
 
     private sealed record ManifestRow(byte[] Manifest, string ManifestDigest, int Number);
 

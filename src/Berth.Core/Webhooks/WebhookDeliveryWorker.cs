@@ -170,7 +170,25 @@ public sealed partial class WebhookDeliveryWorker(
     private static IQueryable<WebhookDelivery> Due(RegistryDbContext db, DateTime now) =>
         db.WebhookDeliveries.Where(d => d.State == DeliveryStates.Pending && d.NextAttemptAt <= now && (d.LeaseUntil == null || d.LeaseUntil < now) && d.Webhook.Enabled);
 
+    /// <summary>
+    /// How long until the next delivery falls due, at most the poll interval. When the database cannot tell (it is
+    /// down or restarting), the poll interval: the worker must outlive an outage, and an exception escaping it would
+    /// stop the whole server.
+    /// </summary>
     private async Task<TimeSpan> UntilNextDueAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await NextDueDelayAsync(cancellationToken);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            LogClaimFailed(logger, e);
+            return _options.PollInterval;
+        }
+    }
+
+    private async Task<TimeSpan> NextDueDelayAsync(CancellationToken cancellationToken)
     {
         await using var scope = scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<RegistryDbContext>();

@@ -15,11 +15,13 @@ namespace Berth.Api.Tests.Support;
 /// </summary>
 public sealed class TestServer : IAsyncDisposable
 {
-    private readonly bool _owned;
+    private readonly bool _ownsData;
+    private readonly bool _ownsDatabase;
 
-    private TestServer(WebApplication app, string data, TestDatabase database, Uri address, string token, bool owned)
+    private TestServer(WebApplication app, string data, TestDatabase database, Uri address, string token, bool ownsData, bool ownsDatabase)
     {
-        _owned = owned;
+        _ownsData = ownsData;
+        _ownsDatabase = ownsDatabase;
         App = app;
         DataDirectory = data;
         Database = database;
@@ -48,18 +50,25 @@ public sealed class TestServer : IAsyncDisposable
 
     /// <summary>A second replica: another server over the same data folder and database, which it leaves in place.</summary>
     public static Task<TestServer> StartReplicaAsync(TestServer first, params string[] extraArgs) =>
-        StartAsync(null, first, extraArgs);
+        StartAsync(null, first, null, extraArgs);
 
-    private static async Task<TestServer> StartAsync(Action<IServiceCollection>? services, TestServer? first, string[] extraArgs)
+    /// <summary>A server on a database the caller owns (and disposes), e.g. on a PostgreSQL server of the test's own.</summary>
+    public static Task<TestServer> StartOnAsync(TestDatabase database, params string[] extraArgs) =>
+        StartAsync(null, null, database, extraArgs);
+
+    private static Task<TestServer> StartAsync(Action<IServiceCollection>? services, TestServer? first, string[] extraArgs) =>
+        StartAsync(services, first, null, extraArgs);
+
+    private static async Task<TestServer> StartAsync(Action<IServiceCollection>? services, TestServer? first, TestDatabase? given, string[] extraArgs)
     {
         var data = first?.DataDirectory ?? TempFolder.Create("berth-server");
-        var database = first?.Database ?? await TestDatabase.CreateAsync(data, CancellationToken.None);
+        var database = first?.Database ?? given ?? await TestDatabase.CreateAsync(data, CancellationToken.None);
         string[] args = ["--data", data, "--urls", "http://127.0.0.1:0", .. database.ServerArgs, .. extraArgs];
         var app = BerthServer.Build(args, services: services);
         await BerthServer.StartAsync(app);
         var address = new Uri(app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First());
         var token = (await File.ReadAllTextAsync(Path.Combine(data, ServerSettings.AdminTokenFile))).Trim();
-        return new TestServer(app, data, database, address, token, owned: first is null);
+        return new TestServer(app, data, database, address, token, ownsData: first is null, ownsDatabase: first is null && given is null);
     }
 
     public BerthClient NewClient(string? token) => new(new BerthClientOptions { BaseUri = Address, Token = token });
@@ -82,9 +91,13 @@ public sealed class TestServer : IAsyncDisposable
         Anonymous.Dispose();
         await App.StopAsync();
         await App.DisposeAsync();
-        if (_owned)
+        if (_ownsDatabase)
         {
             await Database.DisposeAsync();
+        }
+
+        if (_ownsData)
+        {
             TempFolder.Delete(DataDirectory);
         }
     }

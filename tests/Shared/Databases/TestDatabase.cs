@@ -19,11 +19,13 @@ public sealed class TestDatabase : IAsyncDisposable
     private static readonly string? Server = Environment.GetEnvironmentVariable(Variable) is { Length: > 0 } value ? value : null;
 
     private readonly string? _postgresName;
+    private readonly string? _postgresServer;
 
-    private TestDatabase(string connectionString, string? postgresName)
+    private TestDatabase(string connectionString, string? postgresName, string? postgresServer)
     {
         ConnectionString = connectionString;
         _postgresName = postgresName;
+        _postgresServer = postgresServer;
     }
 
     /// <summary>True when the tests run on PostgreSQL.</summary>
@@ -41,14 +43,23 @@ public sealed class TestDatabase : IAsyncDisposable
         if (Server is null)
         {
             var sqlite = new SqliteConnectionStringBuilder { DataSource = Path.Combine(dataDirectory, "berth.db"), Pooling = false };
-            return new TestDatabase(sqlite.ToString(), null);
+            return new TestDatabase(sqlite.ToString(), null, null);
         }
 
+        return await CreateOnAsync(Server, cancellationToken);
+    }
+
+    /// <summary>
+    /// A fresh database on the PostgreSQL server <paramref name="server"/> (a connection string of a role that may
+    /// create databases), whatever the tests run on: for tests with a server of their own (<see cref="ThrowawayPostgres"/>).
+    /// </summary>
+    public static async Task<TestDatabase> CreateOnAsync(string server, CancellationToken cancellationToken)
+    {
         var name = "berth_test_" + Guid.NewGuid().ToString("N");
         // FILE_COPY copies the (tiny) template's files instead of logging every page: much faster here.
-        await AdministerAsync($"CREATE DATABASE \"{name}\" STRATEGY = FILE_COPY", cancellationToken);
-        var builder = new NpgsqlConnectionStringBuilder(Server) { Database = name };
-        return new TestDatabase(builder.ToString(), name);
+        await AdministerAsync(server, $"CREATE DATABASE \"{name}\" STRATEGY = FILE_COPY", cancellationToken);
+        var builder = new NpgsqlConnectionStringBuilder(server) { Database = name };
+        return new TestDatabase(builder.ToString(), name, server);
     }
 
     /// <summary>A new, closed connection to the database, for tests that read or tamper with it directly.</summary>
@@ -76,10 +87,10 @@ public sealed class TestDatabase : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        if (_postgresName is not null)
+        if (_postgresName is not null && _postgresServer is not null)
         {
             // FORCE ends the connections a stopped (or killed) server left in its pool.
-            await AdministerAsync($"DROP DATABASE IF EXISTS \"{_postgresName}\" WITH (FORCE)", CancellationToken.None);
+            await AdministerAsync(_postgresServer, $"DROP DATABASE IF EXISTS \"{_postgresName}\" WITH (FORCE)", CancellationToken.None);
         }
     }
 
@@ -98,9 +109,9 @@ public sealed class TestDatabase : IAsyncDisposable
         return command;
     }
 
-    private static async Task AdministerAsync(string sql, CancellationToken cancellationToken)
+    private static async Task AdministerAsync(string server, string sql, CancellationToken cancellationToken)
     {
-        var builder = new NpgsqlConnectionStringBuilder(Server) { Database = "postgres", Pooling = false };
+        var builder = new NpgsqlConnectionStringBuilder(server) { Database = "postgres", Pooling = false };
         await using var connection = new NpgsqlConnection(builder.ToString());
         await connection.OpenAsync(cancellationToken);
         await using var command = new NpgsqlCommand(sql, connection);
