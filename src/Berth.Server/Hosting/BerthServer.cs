@@ -185,6 +185,7 @@ public static class BerthServer
         services.AddSingleton<MaintenanceService>();
         services.AddHostedService(sp => sp.GetRequiredService<MaintenanceService>());
         services.AddSingleton<StartupTasks>();
+        services.AddOptions<BootstrapOptions>().BindConfiguration(BootstrapOptions.SectionName);
 
         services.Configure<JsonOptions>(o =>
         {

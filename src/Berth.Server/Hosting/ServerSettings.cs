@@ -20,12 +20,6 @@ public static class ServerSettings
     public const string EnvironmentPrefix = "BERTH_";
     public const string AdminTokenFile = "admin-token";
 
-    /// <summary>The administrator's token to create on first start (instead of a random one printed once): for replicas and orchestrators.</summary>
-    public const string BootstrapTokenKey = "Bootstrap:AdminToken";
-
-    /// <summary>A file holding that token (e.g. a mounted secret); read at start-up.</summary>
-    public const string BootstrapTokenFileKey = "Bootstrap:AdminTokenFile";
-
     /// <summary>Command-line switches of <c>berth serve</c> and the configuration keys they set.</summary>
     public static IReadOnlyDictionary<string, string> SwitchMappings { get; } = new Dictionary<string, string>(StringComparer.Ordinal)
     {
@@ -33,7 +27,7 @@ public static class ServerSettings
         ["--db"] = DbKey,
         ["--blobs"] = BlobsKey,
         ["--urls"] = UrlsKey,
-        ["--admin-token-file"] = BootstrapTokenFileKey,
+        ["--admin-token-file"] = BootstrapOptions.SectionName + ":" + nameof(BootstrapOptions.AdminTokenFile),
         ["--anonymous-read"] = "Registry:AnonymousRead",
         ["--no-fsync"] = "Storage:NoFsync",
         ["--oidc-issuer"] = "Oidc:Issuer",

@@ -1,17 +1,17 @@
 using Berth.Core.Auth;
 using Berth.Core.Data;
-using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 
 namespace Berth.Server.Hosting;
 
 /// <summary>
 /// Runs before the server starts (and so before it accepts requests): checks that the blob store answers, applies migrations, and on first start creates the
-/// administrator. Its token is the operator's (<see cref="ServerSettings.BootstrapTokenKey"/> or the file named by
-/// <see cref="ServerSettings.BootstrapTokenFileKey"/>), or else a random one written to <c>&lt;data&gt;/admin-token</c> (mode 0600) and printed once.
+/// administrator. Its token is the operator's (<see cref="BootstrapOptions"/>), or else a random one written to
+/// <c>&lt;data&gt;/admin-token</c> (mode 0600) and printed once.
 /// </summary>
-internal sealed partial class StartupTasks(IServiceScopeFactory scopes, IServiceProvider services, IConfiguration configuration, DataDirectory data, MetadataDatabase database, BlobStorage blobs, ILogger<StartupTasks> logger)
+internal sealed partial class StartupTasks(IServiceScopeFactory scopes, IServiceProvider services, IOptions<BootstrapOptions> bootstrap, DataDirectory data, MetadataDatabase database, BlobStorage blobs, ILogger<StartupTasks> logger)
 {
     public async Task StartAsync(CancellationToken cancellationToken)
     {
@@ -64,8 +64,8 @@ internal sealed partial class StartupTasks(IServiceScopeFactory scopes, IService
     /// <summary>The operator's token for the administrator, if configured; a malformed one stops start-up naming the setting.</summary>
     private async Task<string?> ReadConfiguredTokenAsync(CancellationToken cancellationToken)
     {
-        var file = configuration[ServerSettings.BootstrapTokenFileKey];
-        var inline = configuration[ServerSettings.BootstrapTokenKey];
+        var file = bootstrap.Value.AdminTokenFile;
+        var inline = bootstrap.Value.AdminToken;
         string setting;
         string token;
         if (!string.IsNullOrEmpty(file))
