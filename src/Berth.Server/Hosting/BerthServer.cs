@@ -146,6 +146,7 @@ public static class BerthServer
         services.AddSingleton<PrometheusMetrics>();
         services.AddSingleton<UploadHashCache>();
         services.AddSingleton<UploadExpiry>();
+        services.AddSingleton<UploadLeases>();
         services.AddScoped<GarbageCollector>();
         services.AddScoped<RetentionService>();
         services.AddScoped<AccessControl>();
