@@ -50,6 +50,10 @@ public sealed class TestServer : IAsyncDisposable
     public static Task<TestServer> StartReplicaAsync(TestServer first, params string[] extraArgs) =>
         StartAsync(null, first, extraArgs);
 
+    /// <summary>A replica with services of its own (a shared clock, say).</summary>
+    public static Task<TestServer> StartReplicaAsync(TestServer first, Action<IServiceCollection>? services, params string[] extraArgs) =>
+        StartAsync(services, first, extraArgs);
+
     private static async Task<TestServer> StartAsync(Action<IServiceCollection>? services, TestServer? first, string[] extraArgs)
     {
         var data = first?.DataDirectory ?? TempFolder.Create("berth-server");
