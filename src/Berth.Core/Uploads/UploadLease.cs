@@ -113,6 +113,7 @@ public sealed class UploadLease : IAsyncDisposable
             UploadLeases.LogReleaseFailed(_leases.Logger, Id.Value, e);
         }
 
+        _leases.Released(Owner);
         await _scope.DisposeAsync();
         _stop.Dispose();
         _lost.Dispose();
