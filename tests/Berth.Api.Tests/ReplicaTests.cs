@@ -104,6 +104,48 @@ public sealed class ReplicaTests : IAsyncLifetime
         Assert.Equal(0L, Convert.ToInt64(await a.Database.ScalarAsync("SELECT COUNT(*) FROM leases WHERE name LIKE 'upload:%'", Ct), CultureInfo.InvariantCulture));
     }
 
+    [Fact]
+    public async Task LeasesLeftByADeadReplicaAreClaimedOnceLapsedAndExpiryNeitherRemovesAHeldUploadNorKeepsLapsedLeases()
+    {
+        await using var server = await TestServer.StartAsync();
+        var location = await StartUploadAsync(server);
+        var id = location[(location.LastIndexOf('/') + 1)..];
+        var now = DateTime.UtcNow;
+        const string Insert = "INSERT INTO leases (name, owner, until) VALUES (@name, @owner, @until)";
+
+        // A dead replica's lapsed lease on this upload, and one on an upload that no longer exists.
+        await server.Database.ExecuteAsync(Insert, Ct, ("name", "upload:" + id), ("owner", "dead-1"), ("until", now.AddMinutes(-1)));
+        await server.Database.ExecuteAsync(Insert, Ct, ("name", "upload:" + new string('0', 32)), ("owner", "dead-2"), ("until", now.AddMinutes(-1)));
+        using (var patch = await PatchAsync(server, location, 0, ModelFolder.Bytes(1000, 30)))
+        {
+            Assert.Equal(HttpStatusCode.OK, patch.StatusCode);
+        }
+
+        Assert.Equal(1L, await CountAsync(server, "SELECT COUNT(*) FROM leases WHERE name LIKE 'upload:%'"));
+
+        // A live holder elsewhere: writes are refused, and expiry leaves the session alone although it is past its time.
+        await server.Database.ExecuteAsync(Insert, Ct, ("name", "upload:" + id), ("owner", "elsewhere-1"), ("until", now.AddMinutes(10)));
+        using (var busy = await PatchAsync(server, location, 1000, ModelFolder.Bytes(1000, 31)))
+        {
+            var problem = await busy.AssertProblemAsync(HttpStatusCode.Conflict, "upload_busy");
+            Assert.Equal(1000, problem.GetProperty("offset").GetInt64());
+            Assert.Equal("30", busy.Headers.GetValues("Retry-After").Single());
+        }
+
+        await server.Database.ExecuteAsync("UPDATE upload_sessions SET expires_at = @at", Ct, ("at", now.AddMinutes(-1)));
+        Assert.Equal(0, (await server.Client.RunGcAsync(cancellationToken: Ct)).ExpiredUploads);
+        Assert.Equal(1L, await CountAsync(server, "SELECT COUNT(*) FROM upload_sessions"));
+
+        // Once that lease has lapsed, expiry removes the session and its data, and no upload lease row is left.
+        await server.Database.ExecuteAsync("UPDATE leases SET until = @until WHERE name LIKE 'upload:%'", Ct, ("until", now.AddMinutes(-1)));
+        Assert.Equal(1, (await server.Client.RunGcAsync(cancellationToken: Ct)).ExpiredUploads);
+        Assert.Equal(0L, await CountAsync(server, "SELECT COUNT(*) FROM upload_sessions"));
+        Assert.Equal(0L, await CountAsync(server, "SELECT COUNT(*) FROM leases WHERE name LIKE 'upload:%'"));
+        Assert.False(Directory.Exists(Path.Combine(server.DataDirectory, "store", "uploads", id)));
+        using var gone = await server.Http.GetAsync(location, Ct);
+        await gone.AssertProblemAsync(HttpStatusCode.NotFound, "upload_not_found");
+    }
+
     /// <summary>
     /// The soak: three replicas, several clients pushing (sharing some blobs), promoting to an exclusive stage,
     /// deleting versions, and garbage collection on every replica with the clock moving past the grace period each time,

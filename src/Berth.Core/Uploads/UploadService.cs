@@ -231,10 +231,10 @@ public sealed class UploadService(
         var until = await leases.HeldUntilAsync(db, id, cancellationToken);
         var wait = until is { } u ? u - clock.GetUtcNow().UtcDateTime : TimeSpan.Zero;
         var retryAfter = Math.Clamp((int)Math.Ceiling(wait.TotalSeconds), 1, (int)Math.Ceiling(leases.Duration.TotalSeconds));
-        throw Busy(id, await store.GetUploadLengthAsync(id, cancellationToken), retryAfter);
+        throw Busy(await store.GetUploadLengthAsync(id, cancellationToken), retryAfter);
     }
 
-    private static RegistryException Busy(UploadId id, long length, int? retryAfter)
+    private static RegistryException Busy(long length, int? retryAfter)
     {
         var headers = new Dictionary<string, string> { [OffsetHeader] = length.ToString(System.Globalization.CultureInfo.InvariantCulture) };
         var extensions = new Dictionary<string, object?> { ["offset"] = length };
@@ -286,7 +286,7 @@ public sealed class UploadService(
         }
         catch (UploadConflictException e) when (e.Busy)
         {
-            throw Busy(id, e.CurrentLength, retryAfter: null);
+            throw Busy(e.CurrentLength, retryAfter: null);
         }
         catch (UploadConflictException e)
         {
