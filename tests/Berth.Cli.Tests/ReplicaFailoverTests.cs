@@ -20,7 +20,7 @@ public sealed class ReplicaFailoverTests : IAsyncLifetime
 {
     private const int MiB = 1024 * 1024;
     private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(60);
-    private static readonly TimeSpan Lease = TimeSpan.FromSeconds(3);
+    private static readonly TimeSpan Lease = TimeSpan.FromSeconds(4);
     private readonly string _prefix = TestS3.NewPrefix("replicas");
 
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
