@@ -313,7 +313,9 @@ public sealed partial class BerthClient
 
             if (offset < 0)
             {
-                offset = await client.GetUploadOffsetAsync(_location, cancellationToken).ConfigureAwait(false);
+                // The stream broke (its server may be gone: behind a load balancer another replica answers this).
+                var location = _location;
+                offset = await RetryAsync(ct => client.GetUploadOffsetAsync(location, ct), cancellationToken).ConfigureAwait(false);
                 lock (_gate)
                 {
                     tracker.Report(offset - _resumedFrom - _sent);

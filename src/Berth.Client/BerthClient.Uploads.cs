@@ -19,6 +19,9 @@ public sealed partial class BerthClient
     /// <summary>Set once the server said it takes upload bytes only through itself.</summary>
     private volatile bool _directUnavailable;
 
+    /// <summary>How long an upload waits for another request's hold on it, in all (longer than the server's default 30 s writer lease).</summary>
+    private static readonly TimeSpan MaxBusyWait = TimeSpan.FromMinutes(2);
+
     /// <summary>Opens a resumable upload session for a blob of <paramref name="model"/>.</summary>
     public Task<UploadInfo> StartUploadAsync(string ns, string model, CancellationToken cancellationToken = default) =>
         SendAsync(HttpMethod.Post, $"{ModelPath(ns, model)}/uploads", null, Json.UploadInfo, cancellationToken);
@@ -127,9 +130,12 @@ public sealed partial class BerthClient
     /// </summary>
     internal async Task<BlobInfo> ContinueUploadAsync(string location, string path, Digest digest, long size, long offset, IProgress<long>? progress, CancellationToken cancellationToken)
     {
-        for (var attempt = 1; ; attempt++)
+        var failures = 0;
+        var busyWaited = TimeSpan.Zero;
+        while (true)
         {
             var sent = new AttemptProgress(progress);
+            var before = offset;
             try
             {
                 if (offset < size && await SendDirectAsync(location, path, size, sent, cancellationToken).ConfigureAwait(false))
@@ -144,18 +150,33 @@ public sealed partial class BerthClient
 
                 return await FinishUploadAsync(location, digest, size, cancellationToken).ConfigureAwait(false);
             }
-            catch (Exception e) when (attempt < MaxUploadAttempts && IsRetryable(e) && !cancellationToken.IsCancellationRequested)
+            catch (BerthProblemException e) when (e.Code == "upload_busy" && busyWaited < MaxBusyWait && !cancellationToken.IsCancellationRequested)
             {
-                await Task.Delay(Backoff(attempt), cancellationToken).ConfigureAwait(false);
-                var before = offset;
+                // Another request holds the upload: an earlier attempt of ours that the server has not noticed is gone
+                // yet, or a replica that died with it (its hold lapses after the server's writer lease). Wait, don't count.
+                var wait = BusyDelay(e);
+                busyWaited += wait;
+                await Task.Delay(wait, cancellationToken).ConfigureAwait(false);
+                offset = await RetryAsync(ct => GetUploadOffsetAsync(location, ct), cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception e) when (++failures < MaxUploadAttempts && IsRetryable(e) && !cancellationToken.IsCancellationRequested)
+            {
+                await Task.Delay(Backoff(failures), cancellationToken).ConfigureAwait(false);
                 offset = e is BerthProblemException { Code: "upload_offset_mismatch" } p && p.Extensions.TryGetValue("offset", out var o)
                     ? o.GetInt64()
-                    : await GetUploadOffsetAsync(location, cancellationToken).ConfigureAwait(false);
-
-                // Progress counted what was sent; the server kept up to its offset: correct the difference.
-                progress?.Report(offset - before - sent.Total);
+                    : await RetryAsync(ct => GetUploadOffsetAsync(location, ct), cancellationToken).ConfigureAwait(false);
             }
+
+            // Progress counted what was sent; the server kept up to its offset: correct the difference.
+            progress?.Report(offset - before - sent.Total);
         }
+    }
+
+    /// <summary>How long to wait before trying a busy upload again: the server's hint (when its holder's lease lapses), at most 10 s.</summary>
+    private static TimeSpan BusyDelay(BerthProblemException e)
+    {
+        var seconds = e.Extensions.TryGetValue("retryAfter", out var hint) && hint.ValueKind == System.Text.Json.JsonValueKind.Number ? hint.GetDouble() : 1;
+        return TimeSpan.FromSeconds(Math.Clamp(seconds, 0.25, 10) * (0.75 + (Random.Shared.NextDouble() / 2)));
     }
 
     /// <summary>

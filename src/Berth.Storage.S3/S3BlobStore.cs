@@ -117,8 +117,8 @@ public sealed class S3BlobStore : IBlobStore, IDisposable
 
     public async Task<IBlobUploadWriter> OpenUploadWriterAsync(UploadId id, long? offset, CancellationToken cancellationToken)
     {
-        // One writer per upload in this process. Across replicas the offset check below is the guard (see
-        // docs/storage-layout.md: a database lease would make it strict).
+        // One writer per upload in this process. Across replicas UploadService's writer lease (a database row) is the
+        // guard; this only keeps a caller that bypasses it from interleaving writes in one process.
         if (!_writers.TryAdd(id, 0))
         {
             throw new UploadConflictException(id, await GetUploadLengthAsync(id, cancellationToken), busy: true);

@@ -17,6 +17,13 @@ public sealed class RegistryOptions
     [Range(typeof(TimeSpan), "00:01:00", "30.00:00:00")]
     public TimeSpan UploadSessionTtl { get; set; } = TimeSpan.FromHours(24);
 
+    /// <summary>
+    /// How long a request writing to an upload holds it (renewed every third of this while it streams). With several
+    /// replicas, an upload whose replica died can be resumed elsewhere once this has passed.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:01", "01:00:00")]
+    public TimeSpan UploadWriterLease { get; set; } = TimeSpan.FromSeconds(30);
+
     /// <summary>A pending version not committed within this time fails and releases its semantic version.</summary>
     [Range(typeof(TimeSpan), "00:01:00", "30.00:00:00")]
     public TimeSpan PendingVersionTtl { get; set; } = TimeSpan.FromHours(24);

@@ -13,24 +13,39 @@ public static class LeaseClaim
 {
     public static async Task<bool> TryClaimAsync(RegistryDbContext db, string name, string owner, DateTime now, DateTime until, CancellationToken cancellationToken)
     {
-        if (!await db.Leases.AnyAsync(l => l.Name == name, cancellationToken))
+        // Twice at most: a lapsed row may be deleted (upload leases are) between finding it and claiming it.
+        for (var attempt = 1; ; attempt++)
         {
-            db.Leases.Add(new Lease { Name = name });
-            try
+            if (!await db.Leases.AnyAsync(l => l.Name == name, cancellationToken))
             {
-                await db.SaveChangesAsync(cancellationToken);
-            }
-            catch (DbUpdateException e) when (db.Errors.IsUniqueViolation(e))
-            {
-                // Another replica created it first; claiming below settles who holds it.
+                db.Leases.Add(new Lease { Name = name, Owner = owner, Until = until });
+                try
+                {
+                    await db.SaveChangesAsync(cancellationToken);
+                    return true;
+                }
+                catch (DbUpdateException e) when (db.Errors.IsUniqueViolation(e))
+                {
+                    // Another replica created it first; claiming below settles who holds it.
+                }
+                finally
+                {
+                    db.ChangeTracker.Clear();
+                }
             }
 
-            db.ChangeTracker.Clear();
+            var claimed = await db.Leases.Where(l => l.Name == name && (l.Until == null || l.Until <= now))
+                .ExecuteUpdateAsync(s => s.SetProperty(l => l.Owner, owner).SetProperty(l => l.Until, until), cancellationToken);
+            if (claimed == 1)
+            {
+                return true;
+            }
+
+            if (attempt == 2 || await db.Leases.AnyAsync(l => l.Name == name, cancellationToken))
+            {
+                return false;
+            }
         }
-
-        var claimed = await db.Leases.Where(l => l.Name == name && (l.Until == null || l.Until <= now))
-            .ExecuteUpdateAsync(s => s.SetProperty(l => l.Owner, owner).SetProperty(l => l.Until, until), cancellationToken);
-        return claimed == 1;
     }
 
     public static Task ReleaseAsync(RegistryDbContext db, string name, string owner, CancellationToken cancellationToken) =>

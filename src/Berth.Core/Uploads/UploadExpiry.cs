@@ -4,8 +4,11 @@ using Microsoft.EntityFrameworkCore;
 
 namespace Berth.Core.Uploads;
 
-/// <summary>Removes upload sessions that saw no activity for their lifetime, with their data.</summary>
-public sealed class UploadExpiry(IBlobStore store, UploadHashCache hashes)
+/// <summary>
+/// Removes upload sessions that saw no activity for their lifetime, with their data, and the writer-lease rows that
+/// replicas which died left behind. A session whose writer lease is held (a request is still streaming into it) stays.
+/// </summary>
+public sealed class UploadExpiry(IBlobStore store, UploadHashCache hashes, UploadLeases leases)
 {
     /// <summary>Removes (or with <paramref name="dryRun"/> only counts) the sessions expired at <paramref name="now"/>.</summary>
     public async Task<int> ExpireAsync(RegistryDbContext db, DateTime now, bool dryRun, CancellationToken cancellationToken)
@@ -16,17 +19,37 @@ public sealed class UploadExpiry(IBlobStore store, UploadHashCache hashes)
             return expired.Count;
         }
 
+        var removed = 0;
         foreach (var id in expired)
         {
             if (UploadId.TryParse(id, out var uploadId))
             {
+                // Like a writer, expiry holds the upload while it deletes it, so it never deletes under a running request.
+                await using var lease = await leases.TryClaimAsync(db, uploadId, cancellationToken);
+                if (lease is null)
+                {
+                    continue;
+                }
+
+                // Conditional: a request may have used the session between the query above and the claim. Data left
+                // by a crash after this is an upload without a session, which maintenance removes.
+                if (await db.UploadSessions.Where(s => s.Id == id && s.ExpiresAt <= now).ExecuteDeleteAsync(cancellationToken) == 0)
+                {
+                    continue;
+                }
+
                 hashes.Remove(id);
                 await store.DeleteUploadAsync(uploadId, cancellationToken);
             }
+            else
+            {
+                await db.UploadSessions.Where(s => s.Id == id).ExecuteDeleteAsync(cancellationToken);
+            }
 
-            await db.UploadSessions.Where(s => s.Id == id).ExecuteDeleteAsync(cancellationToken);
+            removed++;
         }
 
-        return expired.Count;
+        await leases.DeleteLapsedAsync(db, now, cancellationToken);
+        return removed;
     }
 }

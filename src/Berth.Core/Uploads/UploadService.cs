@@ -21,12 +21,15 @@ namespace Berth.Core.Uploads;
 /// Resumable uploads: create a session, append chunks at the current offset, ask for the offset after
 /// a failure, finish with the expected digest. Bytes are hashed while they stream to the store; a blob
 /// becomes visible (and gets its database row) only after its digest and size were verified and it was
-/// moved into place. A mismatch removes the upload and keeps nothing.
+/// moved into place. A mismatch removes the upload and keeps nothing. Every request that writes to an upload holds
+/// its writer lease (<see cref="UploadLeases"/>) while it does, so one request at a time writes to an upload across
+/// all replicas; another gets <c>upload_busy</c> with the current offset.
 /// </summary>
 public sealed class UploadService(
     RegistryDbContext db,
     IBlobStore store,
     UploadHashCache hashes,
+    UploadLeases leases,
     BerthMeter meter,
     IOptions<RegistryOptions> options,
     TimeProvider clock)
@@ -69,12 +72,21 @@ public sealed class UploadService(
     public async Task<long> AppendAsync(string ns, string model, string id, long? offset, Stream body, CancellationToken cancellationToken)
     {
         var (_, uploadId) = await FindAsync(ns, model, id, cancellationToken);
-        await using var writer = await OpenWriterAsync(uploadId, offset, appending: true, cancellationToken);
-        var hash = await ResumeHashAsync(writer, cancellationToken);
-        await AppendCoreAsync(writer, hash, body, cancellationToken);
-        hashes.Put(id, hash, writer.Length);
-        await TouchAsync(id, cancellationToken);
-        return writer.Length;
+        await using var lease = await ClaimAsync(uploadId, cancellationToken);
+        using var writing = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, lease.Lost);
+        try
+        {
+            await using var writer = await OpenWriterAsync(uploadId, offset, appending: true, writing.Token);
+            var hash = await ResumeHashAsync(writer, writing.Token);
+            await AppendCoreAsync(writer, hash, body, lease, writing.Token);
+            hashes.Put(id, hash, writer.Length);
+            await TouchAsync(id, cancellationToken);
+            return writer.Length;
+        }
+        catch (OperationCanceledException) when (lease.IsLost && !cancellationToken.IsCancellationRequested)
+        {
+            throw LeaseLost(uploadId);
+        }
     }
 
     /// <summary>
@@ -91,6 +103,9 @@ public sealed class UploadService(
                 $"A direct upload needs a size from 1 to {options.Value.MaxBlobSize} bytes; got {size}.");
         }
 
+        // Held while planning, so that no PATCH on another replica starts writing through Berth meanwhile.
+        await using var lease = await ClaimAsync(uploadId, cancellationToken);
+
         // The URLs stop working when the session expires, and after an hour at most: a client asks again for fresh ones.
         var lifetime = TimeSpan.FromTicks(Math.Min(DirectUrlLifetime.Ticks, (session.ExpiresAt - clock.GetUtcNow().UtcDateTime).Ticks));
         var target = await store.PlanDirectUploadAsync(uploadId, size, lifetime, cancellationToken)
@@ -103,7 +118,10 @@ public sealed class UploadService(
     /// Appends an optional last chunk, verifies size and digest, and moves the bytes into the blob
     /// store. On a mismatch the upload is deleted and nothing becomes visible.
     /// </summary>
-    public async Task<BlobInfo> FinishAsync(string ns, string model, string id, string? digestText, long? size, long? offset, Stream? body, CancellationToken cancellationToken)
+    public Task<BlobInfo> FinishAsync(string ns, string model, string id, string? digestText, long? size, long? offset, Stream? body, CancellationToken cancellationToken) =>
+        FinishAsync(ns, model, id, digestText, size, offset, body, claim: true, cancellationToken);
+
+    private async Task<BlobInfo> FinishAsync(string ns, string model, string id, string? digestText, long? size, long? offset, Stream? body, bool claim, CancellationToken cancellationToken)
     {
         if (!Digest.TryParse(digestText, out var expected))
         {
@@ -111,6 +129,20 @@ public sealed class UploadService(
         }
 
         var (_, uploadId) = await FindAsync(ns, model, id, cancellationToken);
+        await using var lease = claim ? await ClaimAsync(uploadId, cancellationToken) : null;
+        using var writing = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, lease?.Lost ?? CancellationToken.None);
+        try
+        {
+            return await FinishCoreAsync(id, uploadId, expected, size, offset, body, lease, writing.Token);
+        }
+        catch (OperationCanceledException) when (lease is { IsLost: true } && !cancellationToken.IsCancellationRequested)
+        {
+            throw LeaseLost(uploadId);
+        }
+    }
+
+    private async Task<BlobInfo> FinishCoreAsync(string id, UploadId uploadId, Digest expected, long? size, long? offset, Stream? body, UploadLease? lease, CancellationToken cancellationToken)
+    {
         long length;
         BlobPutResult result;
         await using (var writer = await OpenWriterAsync(uploadId, offset, appending: body is not null, cancellationToken))
@@ -127,7 +159,7 @@ public sealed class UploadService(
             {
                 if (body is not null)
                 {
-                    await AppendCoreAsync(writer, hash, body, cancellationToken);
+                    await AppendCoreAsync(writer, hash, body, lease, cancellationToken);
                 }
 
                 actual = Digest.FromHash(hash.GetHashAndReset());
@@ -168,6 +200,7 @@ public sealed class UploadService(
     public async Task CancelAsync(string ns, string model, string id, CancellationToken cancellationToken)
     {
         var (_, uploadId) = await FindAsync(ns, model, id, cancellationToken);
+        await using var lease = await ClaimAsync(uploadId, cancellationToken);
         await DiscardAsync(uploadId, cancellationToken);
     }
 
@@ -182,7 +215,8 @@ public sealed class UploadService(
         var session = await CreateAsync(actor, ns, model, cancellationToken);
         try
         {
-            return await FinishAsync(ns, model, session.Id, digest, size, 0, body, cancellationToken);
+            // Nobody else knows this session's id yet, so no other request can write to it: no lease needed.
+            return await FinishAsync(ns, model, session.Id, digest, size, 0, body, claim: false, cancellationToken);
         }
         catch (Exception) when (!cancellationToken.IsCancellationRequested)
         {
@@ -227,6 +261,43 @@ public sealed class UploadService(
         await db.UploadSessions.Where(s => s.Id == id.Value).ExecuteDeleteAsync(cancellationToken);
     }
 
+    /// <summary>Claims the upload's writer lease, or fails with <c>upload_busy</c>, the current offset and when to retry.</summary>
+    private async Task<UploadLease> ClaimAsync(UploadId id, CancellationToken cancellationToken)
+    {
+        if (await leases.TryClaimAsync(db, id, cancellationToken) is { } lease)
+        {
+            return lease;
+        }
+
+        var until = await leases.HeldUntilAsync(db, id, cancellationToken);
+        var wait = until is { } u ? u - clock.GetUtcNow().UtcDateTime : TimeSpan.Zero;
+        var retryAfter = Math.Clamp((int)Math.Ceiling(wait.TotalSeconds), 1, (int)Math.Ceiling(leases.Duration.TotalSeconds));
+        throw Busy(await store.GetUploadLengthAsync(id, cancellationToken), retryAfter);
+    }
+
+    private static RegistryException Busy(long length, int? retryAfter)
+    {
+        var headers = new Dictionary<string, string> { [OffsetHeader] = length.ToString(System.Globalization.CultureInfo.InvariantCulture) };
+        var extensions = new Dictionary<string, object?> { ["offset"] = length };
+        if (retryAfter is { } seconds)
+        {
+            headers["Retry-After"] = seconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            extensions["retryAfter"] = seconds;
+        }
+
+        return new RegistryException(ErrorCodes.UploadBusy, "Another request is writing to this upload; wait for it or query the offset and resume.", extensions)
+        {
+            Headers = headers,
+        };
+    }
+
+    private static RegistryException LeaseLost(UploadId id) =>
+        new(ErrorCodes.UploadBusy, $"This server could not renew its hold on upload {id.Value} in time, so it stopped writing; query the offset and resume.",
+            new Dictionary<string, object?> { ["retryAfter"] = 1 })
+        {
+            Headers = new Dictionary<string, string> { ["Retry-After"] = "1" },
+        };
+
     private async Task<(UploadSession Session, UploadId Id)> FindAsync(string ns, string model, string id, CancellationToken cancellationToken)
     {
         ModelLookup.ValidateNames(ns, model);
@@ -270,13 +341,14 @@ public sealed class UploadService(
         {
             return await store.OpenUploadWriterAsync(id, offset, cancellationToken);
         }
+        catch (UploadConflictException e) when (e.Busy)
+        {
+            throw Busy(e.CurrentLength, retryAfter: null);
+        }
         catch (UploadConflictException e)
         {
-            var error = e.Busy ? ErrorCodes.UploadBusy : ErrorCodes.UploadOffsetMismatch;
-            var message = e.Busy
-                ? "Another request is writing to this upload; wait for it or query the offset and resume."
-                : $"The upload holds {e.CurrentLength} bytes; send the chunk that starts at offset {e.CurrentLength}.";
-            throw new RegistryException(error, message, new Dictionary<string, object?> { ["offset"] = e.CurrentLength })
+            throw new RegistryException(ErrorCodes.UploadOffsetMismatch, $"The upload holds {e.CurrentLength} bytes; send the chunk that starts at offset {e.CurrentLength}.",
+                new Dictionary<string, object?> { ["offset"] = e.CurrentLength })
             {
                 Headers = new Dictionary<string, string> { [OffsetHeader] = e.CurrentLength.ToString(System.Globalization.CultureInfo.InvariantCulture) },
             };
@@ -354,9 +426,10 @@ public sealed class UploadService(
     /// <summary>
     /// Streams <paramref name="body"/> into the upload with two buffers: while one is hashed and written,
     /// the next is read from the network, so receive, hash and disk write overlap. On failure the bytes
-    /// written so far are made durable (the client resumes after them) and the hash state is dropped.
+    /// written so far are made durable (the client resumes after them) and the hash state is dropped, unless the
+    /// request lost its writer lease: then another request may be writing already, and this one writes nothing more.
     /// </summary>
-    private async Task AppendCoreAsync(IBlobUploadWriter writer, IncrementalHash hash, Stream body, CancellationToken cancellationToken)
+    private async Task AppendCoreAsync(IBlobUploadWriter writer, IncrementalHash hash, Stream body, UploadLease? lease, CancellationToken cancellationToken)
     {
         var size = options.Value.UploadBufferSize;
         var max = options.Value.MaxBlobSize;
@@ -406,7 +479,11 @@ public sealed class UploadService(
 
             hash.Dispose();
             hashes.Remove(writer.Id.Value);
-            await writer.FlushAsync(CancellationToken.None);
+            if (lease is not { IsLost: true })
+            {
+                await writer.FlushAsync(CancellationToken.None);
+            }
+
             throw;
         }
         finally

@@ -146,6 +146,9 @@ public static class BerthServer
         services.AddSingleton<PrometheusMetrics>();
         services.AddSingleton<UploadHashCache>();
         services.AddSingleton<UploadExpiry>();
+        services.AddSingleton(_ => ReplicaSlot.Acquire(dataDirectory));
+        services.AddSingleton(sp => sp.GetRequiredService<ReplicaSlot>().Identity);
+        services.AddSingleton<UploadLeases>();
         services.AddScoped<GarbageCollector>();
         services.AddScoped<RetentionService>();
         services.AddScoped<AccessControl>();

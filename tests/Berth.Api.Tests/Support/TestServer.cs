@@ -56,6 +56,10 @@ public sealed class TestServer : IAsyncDisposable
     public static Task<TestServer> StartOnAsync(TestDatabase database, params string[] extraArgs) =>
         StartAsync(null, null, database, extraArgs);
 
+    /// <summary>A replica with services of its own (a shared clock, say).</summary>
+    public static Task<TestServer> StartReplicaAsync(TestServer first, Action<IServiceCollection>? services, params string[] extraArgs) =>
+        StartAsync(services, first, null, extraArgs);
+
     private static Task<TestServer> StartAsync(Action<IServiceCollection>? services, TestServer? first, string[] extraArgs) =>
         StartAsync(services, first, null, extraArgs);
 

@@ -18,6 +18,8 @@ public sealed class ServerProcess : IAsyncDisposable
     private readonly bool _fsync;
     private readonly IReadOnlyDictionary<string, string>? _environment;
     private bool _keepData;
+    private bool _replicaOwnsFolder;
+    private bool _replica;
 
     private ServerProcess(Process process, StringBuilder log, string data, TestDatabase database, string url, string token, bool fsync, IReadOnlyDictionary<string, string>? environment)
     {
@@ -105,6 +107,55 @@ public sealed class ServerProcess : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Another replica of <paramref name="first"/>: a second <c>berth serve</c> process on its own port over the same
+    /// database. On PostgreSQL it gets a data folder of its own; on SQLite the database lives in the data folder, so
+    /// the two share it. Give both the same blob store (<c>BERTH_BLOBS</c> in <paramref name="environment"/>).
+    /// Disposing it leaves the database (and a shared folder) to <paramref name="first"/>.
+    /// </summary>
+    public static async Task<ServerProcess> StartReplicaAsync(ServerProcess first, IReadOnlyDictionary<string, string>? environment, CancellationToken cancellationToken)
+    {
+        var ownFolder = TestDatabase.IsPostgres;
+        var data = ownFolder ? TempFolder.Create("berth-cli-replica") : first.DataDirectory;
+        var url = $"http://127.0.0.1:{FreePort()}";
+        string[] args = ["serve", "--data", data, "--urls", url, .. first.Database.ServerArgs, .. first._fsync ? Array.Empty<string>() : ["--no-fsync"]];
+        var info = BerthExecutable.StartInfo(args);
+        foreach (var (name, value) in environment ?? new Dictionary<string, string>())
+        {
+            info.Environment[name] = value;
+        }
+
+        var log = new StringBuilder();
+        var process = Process.Start(info) ?? throw new InvalidOperationException("Could not start berth serve.");
+        process.OutputDataReceived += (_, e) => Append(log, e.Data);
+        process.ErrorDataReceived += (_, e) => Append(log, e.Data);
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        process.StandardInput.Close();
+        if (!await WaitUntilHealthyAsync(process, url, cancellationToken))
+        {
+            Stop(process);
+            string output;
+            lock (log)
+            {
+                output = log.ToString();
+            }
+
+            if (ownFolder)
+            {
+                TempFolder.Delete(data);
+            }
+
+            throw new InvalidOperationException($"The replica did not become healthy at {url}:\n{output}");
+        }
+
+        return new ServerProcess(process, log, data, first.Database, url, first.AdminToken, first._fsync, environment)
+        {
+            _replica = true,
+            _replicaOwnsFolder = ownFolder,
+        };
+    }
+
     /// <summary>Kills the server with SIGKILL (no shutdown at all) and keeps its data folder and database for <see cref="RestartAsync"/>.</summary>
     public async Task KillAsync()
     {
@@ -126,7 +177,14 @@ public sealed class ServerProcess : IAsyncDisposable
         Stop(_process);
         await _process.WaitForExitAsync();
         _process.Dispose();
-        if (!_keepData)
+        if (_replica)
+        {
+            if (_replicaOwnsFolder)
+            {
+                TempFolder.Delete(DataDirectory);
+            }
+        }
+        else if (!_keepData)
         {
             TempFolder.Delete(DataDirectory);
             await Database.DisposeAsync();

@@ -89,8 +89,20 @@ public sealed class TestDatabase : IAsyncDisposable
     {
         if (_postgresName is not null && _postgresServer is not null)
         {
-            // FORCE ends the connections a stopped (or killed) server left in its pool.
-            await AdministerAsync(_postgresServer, $"DROP DATABASE IF EXISTS \"{_postgresName}\" WITH (FORCE)", CancellationToken.None);
+            // FORCE ends the connections a stopped (or killed) server left in its pool. It refuses (42501) while an
+            // autovacuum worker, which our role may not end, works in the database: those finish in moments.
+            for (var attempt = 1; ; attempt++)
+            {
+                try
+                {
+                    await AdministerAsync(_postgresServer, $"DROP DATABASE IF EXISTS \"{_postgresName}\" WITH (FORCE)", CancellationToken.None);
+                    return;
+                }
+                catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.InsufficientPrivilege && attempt < 20)
+                {
+                    await Task.Delay(250);
+                }
+            }
         }
     }
 
