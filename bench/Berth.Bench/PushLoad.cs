@@ -26,6 +26,15 @@ internal static class PushLoad
         var run = DateTime.UtcNow.ToString("HHmmssfff", CultureInfo.InvariantCulture);
         var sdks = urls.Select(u => new BerthClient(new BerthClientOptions { BaseUri = u, Token = token })).ToList();
 
+        try
+        {
+            await sdks[0].CreateNamespaceAsync(new CreateNamespaceRequest("scale-push"));
+        }
+        catch (BerthProblemException e) when (e.Status == System.Net.HttpStatusCode.Conflict)
+        {
+            // made by an earlier run
+        }
+
         var total = Stopwatch.StartNew();
         var measureFrom = TimeSpan.FromSeconds(warmup);
         var measureTo = measureFrom + TimeSpan.FromSeconds(seconds);
