@@ -66,7 +66,7 @@ serve() {
 unserve() { kill "$1" 2>/dev/null || true; wait "$1" 2>/dev/null || true; }
 
 # Seeds one database and measures the read paths: measure_db <label> <data dir> <--db value> [serve args]
-declare -A seed_s latency
+declare -A seed_s latency loads
 measure_db() {
   local label="$1" dir="$2" db="$3"; shift 3
   rm -rf "$dir" "$dir.log"
@@ -79,7 +79,9 @@ measure_db() {
   serve "$dir" "$@"
   TOKEN=$(cat "$dir/admin-token")
   log "$label: measuring latency (one request at a time)"
-  latency[$label]=$("$bench_bin/berth-bench" scale-latency --url "$SERVE_URL" --token "$TOKEN" "${latency_args[@]}")
+  loads[$label]="$(cut -d' ' -f1 /proc/loadavg)"
+  latency[$label]=$("$bench_bin/berth-bench" scale-latency --url "$SERVE_URL" --token "$TOKEN" --server-pid "$SERVE_PID" "${latency_args[@]}")
+  loads[$label]="${loads[$label]} before, $(cut -d' ' -f1 /proc/loadavg) after"
   echo "${latency[$label]}" >&2
 }
 
@@ -129,6 +131,7 @@ if [ "${SKIP_POSTGRES:-0}" != 1 ]; then
       push3+=("$("$bench_bin/berth-bench" push-load --urls "$url1,$url2,$url3" --token "$TOKEN" --clients 24 --seconds "$SECONDS_PER_RUN" --warmup 3)")
       echo "alias 1: ${alias1[-1]}; alias 3: ${alias3[-1]}; push 1: ${push1[-1]}; push 3: ${push3[-1]}" >&2
     done
+    replica_load="$(cut -d' ' -f1-3 /proc/loadavg)"
   fi
 fi
 
@@ -144,15 +147,15 @@ pushcol() { local c="$1"; shift; printf '%s\n' "$@" | awk -F' \\| ' -v c="$c" '{
   echo
   for label in sqlite postgres; do
     [ -n "${latency[$label]:-}" ] || continue
-    echo "## $label (seeded in ${seed_s[$label]} s)"
+    echo "## $label (seeded in ${seed_s[$label]} s; load average ${loads[$label]})"
     echo
-    echo "| one request at a time | requests | p50 ms | p95 ms | p99 ms | max ms |"
-    echo "| --- | --- | --- | --- | --- | --- |"
+    echo "| one request at a time | requests | p50 ms | p95 ms | p99 ms | max ms | server CPU ms per request |"
+    echo "| --- | --- | --- | --- | --- | --- | --- |"
     echo "${latency[$label]}" | sed 's/^/| /; s/$/ |/'
     echo
   done
   if [ ${#alias1[@]} -gt 0 ]; then
-    echo "## Three replicas on one PostgreSQL against one (medians of $ROUNDS alternating rounds)"
+    echo "## Three replicas on one PostgreSQL against one (medians of $ROUNDS alternating rounds; load average at the end $replica_load)"
     echo
     echo "| load | one replica | three replicas |"
     echo "| --- | --- | --- |"
