@@ -58,33 +58,11 @@ results="$root/artifacts/test-results"
 rm -rf "$results"
 mkdir -p "$results"
 
-# ---- PostgreSQL: a throwaway server --------------------------------------------------------------------
-pg_bin=""
-pg_dir=""
-pg_user=""
+# ---- PostgreSQL: a throwaway server (scripts/postgres.sh) ----------------------------------------------
+PG_MISSING_FOR=" (the PostgreSQL run and the tests that restart a server of their own use it)" PG_MISSING_HINT=""
+# shellcheck source=scripts/postgres.sh
+source "$root/scripts/postgres.sh"
 
-find_pg_bin() {
-  local dir
-  for dir in /usr/lib/postgresql/15/bin $(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -rV); do
-    if [ -x "$dir/initdb" ]; then echo "$dir"; return 0; fi
-  done
-  return 1
-}
-
-# PostgreSQL refuses to run as root: as root, its commands run as the 'postgres' user of the Debian package
-# (or a system user made for this).
-as_pg() {
-  if [ -n "$pg_user" ]; then runuser -u "$pg_user" -- "$@"; else "$@"; fi
-}
-
-stop_postgres() {
-  if [ -n "$pg_dir" ]; then
-    if [ -f "$pg_dir/data/postmaster.pid" ]; then
-      as_pg "$pg_bin/pg_ctl" -D "$pg_dir/data" -m immediate -w stop >/dev/null 2>&1 || true
-    fi
-    rm -rf "$pg_dir"
-  fi
-}
 # ---- S3: a throwaway radosgw ----------------------------------------------------------------------------
 rgw_dir=""
 
@@ -133,106 +111,19 @@ start_radosgw() {
 
 trap 'exit 130' INT TERM
 
-# The PostgreSQL binaries, installed if missing. Both runs need them: besides the PostgreSQL run's shared server,
-# some tests start and stop a PostgreSQL server of their own (tests/Shared/Databases/ThrowawayPostgres.cs), which
-# finds the binaries through BERTH_TEST_PG_BIN.
-ensure_pg_bin() {
-  if ! pg_bin="$(find_pg_bin)"; then
-    if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null 2>&1; then
-      echo "==> installing PostgreSQL (Debian package)"
-      # The package would create and start a cluster of its own; this script needs none.
-      mkdir -p /etc/postgresql-common
-      grep -qs '^create_main_cluster' /etc/postgresql-common/createcluster.conf ||
-        echo 'create_main_cluster = false' >>/etc/postgresql-common/createcluster.conf
-      DEBIAN_FRONTEND=noninteractive apt-get update -qq
-      DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends postgresql >/dev/null
-      pg_bin="$(find_pg_bin)"
-    else
-      echo "error: the PostgreSQL server (initdb, pg_ctl) is required (the PostgreSQL run, and the tests that restart a PostgreSQL server of their own); install it (Debian: apt-get install postgresql)." >&2
-      exit 2
-    fi
-  fi
-  export BERTH_TEST_PG_BIN="$pg_bin"
-}
-
 start_postgres() {
-  pg_dir="$(mktemp -d "${TMPDIR:-/tmp}/berth-test-pg.XXXXXX")"
-  if [ "$(id -u)" -eq 0 ]; then
-    if id postgres >/dev/null 2>&1; then pg_user=postgres; else
-      id berth-pg >/dev/null 2>&1 || useradd --system --no-create-home --shell /usr/sbin/nologin berth-pg
-      pg_user=berth-pg
-    fi
-    chmod 711 "$pg_dir"
-    local parent
-    parent="$(dirname "$pg_dir")"
-    while [ "$parent" != "/" ]; do # the server's user must be able to reach its folder
-      runuser -u "$pg_user" -- test -x "$parent" || chmod o+x "$parent"
-      parent="$(dirname "$parent")"
-    done
-    install -d -o "$pg_user" -m 700 "$pg_dir/data" "$pg_dir/run"
-  else
-    install -d -m 700 "$pg_dir/data" "$pg_dir/run"
-  fi
-
-  # Databases default to a linguistic collation (ICU's en-US), as most production servers do, so the tests
-  # show that Berth compares and sorts text the same way whatever the server's locale. Without ICU support:
-  # the C.UTF-8 locale, or C.
-  local locale
-  for locale in "--locale-provider=icu --icu-locale=en-US --locale=C.UTF-8" "--locale=C.UTF-8" "--locale=C"; do
-    rm -rf "${pg_dir:?}/data/"*
-    # shellcheck disable=SC2086 # the locale options are meant to split
-    if as_pg "$pg_bin/initdb" -D "$pg_dir/data" -U postgres --auth-local=trust --auth-host=scram-sha-256 \
-      -E UTF8 $locale --no-sync >"$pg_dir/run/initdb.log" 2>&1; then
-      break
-    fi
-    locale=""
-  done
-  if [ -z "$locale" ]; then
-    echo "error: initdb failed:" >&2
-    cat "$pg_dir/run/initdb.log" >&2
-    exit 1
-  fi
-  # Throwaway data: no fsync (a crash of the machine loses it, which is fine); commits stay synchronous.
-  cat >>"$pg_dir/data/postgresql.conf" <<EOF
-listen_addresses = '127.0.0.1'
-unix_socket_directories = '$pg_dir/run'
-fsync = off
-full_page_writes = off
-synchronous_commit = on
-max_connections = 300
-log_min_messages = warning
-EOF
-
-  # A free port: one nothing answers on; if the server loses it to someone else before it binds, try another.
-  local attempt port=""
-  for attempt in 1 2 3 4 5; do
-    port=$((20000 + RANDOM % 40000))
-    if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then continue; fi
-    if as_pg "$pg_bin/pg_ctl" -D "$pg_dir/data" -l "$pg_dir/run/server.log" -o "-p $port" -w -t 60 start >/dev/null; then
-      break
-    fi
-    port=""
-  done
-  if [ -z "$port" ]; then
-    echo "error: PostgreSQL did not start; its log:" >&2
-    cat "$pg_dir/run/server.log" >&2 || true
-    exit 1
-  fi
-
-  # The tests connect like Berth in production: over TCP, with a password, as a role that is no superuser
-  # (it may create databases: each test server gets a fresh one).
-  local password
-  password="$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')"
-  as_pg "$pg_bin/psql" -X -q -v ON_ERROR_STOP=1 -h "$pg_dir/run" -p "$port" -U postgres -d postgres \
-    -c "CREATE ROLE berth LOGIN CREATEDB PASSWORD '$password'" >/dev/null
-  export BERTH_TEST_POSTGRES="Host=127.0.0.1;Port=$port;Username=berth;Password=$password;Database=postgres"
-  echo "==> PostgreSQL $("$pg_bin/postgres" -V | awk '{print $3}') on 127.0.0.1:$port ($locale)"
+  start_postgres_server
+  export BERTH_TEST_POSTGRES="$PG_CONNECTION"
+  echo "==> PostgreSQL $("$pg_bin/postgres" -V | awk '{print $3}') on 127.0.0.1:$pg_port ($pg_locale)"
 }
 
 # ---- build and test ------------------------------------------------------------------------------------
 echo "==> building"
 dotnet build Berth.slnx -c Release -nologo -clp:ErrorsOnly
+# Both runs need the PostgreSQL binaries: besides the PostgreSQL run's shared server, some tests start and stop a
+# server of their own (tests/Shared/Databases/ThrowawayPostgres.cs), which finds them through BERTH_TEST_PG_BIN.
 ensure_pg_bin
+export BERTH_TEST_PG_BIN="$pg_bin"
 start_radosgw
 
 # Sums the counters of the TRX reports in a folder: "passed failed skipped".

@@ -13,6 +13,25 @@ using Microsoft.Extensions.DependencyInjection;
 // berth-bench webhook-burst --url <server> --token <admin token> [--promotions 1000] [--endpoints 10] [--concurrency 8]
 //   Subscribes local receivers to stage changes, fires a burst of promotions and reports how long each
 //   event took from its commit to its delivery at every receiver (see WebhookBurst.cs).
+// berth-bench seed --db <berth.db | data folder | PostgreSQL connection string> [--models n] [--versions n] ...
+//   Fills a migrated database with a large registry for bench/scale.sh (see Seed.cs).
+// berth-bench scale-latency --url <server> --token <token>   (ScaleLatency.cs)
+// berth-bench push-load --urls <url>[,<url>...] --token <token> [--clients n] [--seconds n]   (PushLoad.cs)
+if (args is ["seed", ..])
+{
+    return await Berth.Bench.Seed.RunAsync(Option);
+}
+
+if (args is ["scale-latency", ..])
+{
+    return await Berth.Bench.ScaleLatency.RunAsync(Option);
+}
+
+if (args is ["push-load", ..])
+{
+    return await Berth.Bench.PushLoad.RunAsync(Option);
+}
+
 if (args is ["webhook-burst", ..])
 {
     return await Berth.Bench.WebhookBurst.RunAsync(Option);
@@ -20,7 +39,7 @@ if (args is ["webhook-burst", ..])
 
 if (args is not ["seed-audit", ..])
 {
-    Console.Error.WriteLine("usage: berth-bench seed-audit --data <folder> --entries <n>\n       berth-bench webhook-burst --url <server> --token <token> [--promotions n] [--endpoints n] [--concurrency n]");
+    Console.Error.WriteLine("usage: " + Berth.Bench.Seed.Usage + "\n       " + Berth.Bench.ScaleLatency.Usage + "\n       " + Berth.Bench.PushLoad.Usage + "\n       berth-bench seed-audit --data <folder> --entries <n>\n       berth-bench webhook-burst --url <server> --token <token> [--promotions n] [--endpoints n] [--concurrency n]");
     return 2;
 }
 

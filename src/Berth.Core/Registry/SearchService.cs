@@ -35,15 +35,20 @@ public sealed class SearchService(RegistryDbContext db, AccessControl access)
             query = query.Where(FilterTranslator.ToPredicate(FilterParser.Parse(filter)));
         }
 
+        // Two steps: the ids of the page (one query that the database can answer from its indexes, stopping
+        // after limit + 1 rows), then the details of just those versions. Loading the details with the sorted,
+        // filtered query itself would repeat that query once per related table (split queries).
         var after = After(paging, order);
-        var ordered = order.Field switch
+        var take = paging.Limit + 1;
+        var ids = order.Field switch
         {
-            SortField.Created => ByCreated(query, order.Descending, after),
-            SortField.Version => ByNumber(query, order.Descending, after),
-            SortField.Name => ByName(query, order.Descending, after),
-            _ => ByMetric(query, order.MetricKey!, order.Descending, after),
+            SortField.Created => await ByCreated(query, order.Descending, after).Select(v => v.Id).Take(take).ToListAsync(cancellationToken),
+            SortField.Version => await ByNumber(query, order.Descending, after).Select(v => v.Id).Take(take).ToListAsync(cancellationToken),
+            SortField.Name => await ByName(query, order.Descending, after).Select(v => v.Id).Take(take).ToListAsync(cancellationToken),
+            _ => await ByMetricAsync(query, order.MetricKey!, order.Descending, after, take, cancellationToken),
         };
-        var rows = await ordered.Take(paging.Limit + 1).WithDetails().ToListAsync(cancellationToken);
+        var loaded = await db.Versions.AsNoTracking().Where(v => ids.Contains(v.Id)).WithDetails().ToDictionaryAsync(v => v.Id, cancellationToken);
+        var rows = ids.Where(loaded.ContainsKey).Select(id => loaded[id]).ToList();
         var page = paging.Page(rows, v => [order.ToString(), SortValue(v, order), v.Id]);
         var items = page.Items.Select(v => DtoMapper.ToInfo(v, false)).ToList();
         return new Page<VersionInfo>(items, page.NextCursor);
@@ -122,34 +127,49 @@ public sealed class SearchService(RegistryDbContext db, AccessControl access)
             : query.OrderBy(v => v.Model.Name).ThenBy(v => v.Id);
     }
 
-    /// <summary>By a metric's value; versions without the metric follow all others, in id order, in either direction.</summary>
-    private static IQueryable<ModelVersion> ByMetric(IQueryable<ModelVersion> query, string key, bool descending, (string? Value, long Id)? after)
+    /// <summary>
+    /// By a metric's value; versions without the metric follow all others, in id order, in either direction.
+    /// Two queries rather than one ordered by "value is null": versions with the metric, walked in the order of
+    /// the (name, value, version_id) index so the database stops after <paramref name="take"/> rows; then,
+    /// only when the page is not full, versions without it.
+    /// </summary>
+    private async Task<List<long>> ByMetricAsync(IQueryable<ModelVersion> query, string key, bool descending, (string? Value, long Id)? after, int take, CancellationToken cancellationToken)
     {
-        // (version_id, name) is the key of version_metrics, so this left join keeps one row per version.
-        var keyed =
-            from v in query
-            from m in v.Metrics.Where(m => m.Name == key).DefaultIfEmpty()
-            select new { Version = v, Value = (double?)m.Value };
-        if (after is { Value: null } missing)
+        var ids = new List<long>();
+        if (after is not { Value: null })
         {
-            var id = missing.Id;
-            keyed = descending
-                ? keyed.Where(x => x.Value == null && x.Version.Id < id)
-                : keyed.Where(x => x.Value == null && x.Version.Id > id);
-        }
-        else if (after is { Value: { } text } present)
-        {
-            var value = Paging.ParseDouble(text);
-            var id = present.Id;
-            keyed = descending
-                ? keyed.Where(x => x.Value == null || x.Value < value || (x.Value == value && x.Version.Id < id))
-                : keyed.Where(x => x.Value == null || x.Value > value || (x.Value == value && x.Version.Id > id));
+            var keyed = db.VersionMetrics.Where(m => m.Name == key)
+                .Join(query, m => m.VersionId, v => v.Id, (m, v) => new { m.VersionId, m.Value });
+            if (after is { Value: { } text } present)
+            {
+                // The first condition bounds the index range; the second skips the rows already served.
+                var value = Paging.ParseDouble(text);
+                var id = present.Id;
+                keyed = descending
+                    ? keyed.Where(x => x.Value <= value && (x.Value < value || x.VersionId < id))
+                    : keyed.Where(x => x.Value >= value && (x.Value > value || x.VersionId > id));
+            }
+
+            var ordered = descending
+                ? keyed.OrderByDescending(x => x.Value).ThenByDescending(x => x.VersionId)
+                : keyed.OrderBy(x => x.Value).ThenBy(x => x.VersionId);
+            ids.AddRange(await ordered.Select(x => x.VersionId).Take(take).ToListAsync(cancellationToken));
         }
 
-        var ordered = descending
-            ? keyed.OrderBy(x => x.Value == null).ThenByDescending(x => x.Value).ThenByDescending(x => x.Version.Id)
-            : keyed.OrderBy(x => x.Value == null).ThenBy(x => x.Value).ThenBy(x => x.Version.Id);
-        return ordered.Select(x => x.Version);
+        if (ids.Count < take)
+        {
+            var missing = query.Where(v => !v.Metrics.Any(m => m.Name == key));
+            if (after is { Value: null } last)
+            {
+                var id = last.Id;
+                missing = descending ? missing.Where(v => v.Id < id) : missing.Where(v => v.Id > id);
+            }
+
+            missing = descending ? missing.OrderByDescending(v => v.Id) : missing.OrderBy(v => v.Id);
+            ids.AddRange(await missing.Select(v => v.Id).Take(take - ids.Count).ToListAsync(cancellationToken));
+        }
+
+        return ids;
     }
 
     private static DateTime Ticks(string? text)

@@ -1546,8 +1546,8 @@ namespace Berth.Data.Postgres.Migrations
                     b.HasKey("VersionId", "Name")
                         .HasName("pk_version_metrics");
 
-                    b.HasIndex("Name", "Value")
-                        .HasDatabaseName("ix_version_metrics_name_value");
+                    b.HasIndex("Name", "Value", "VersionId")
+                        .HasDatabaseName("ix_version_metrics_name_value_version_id");
 
                     b.ToTable("version_metrics", (string)null);
                 });

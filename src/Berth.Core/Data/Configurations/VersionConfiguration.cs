@@ -57,7 +57,9 @@ internal sealed class VersionConfiguration :
         builder.ToTable("version_metrics");
         builder.HasKey(m => new { m.VersionId, m.Name });
         builder.Property(m => m.Name).HasMaxLength(128);
-        builder.HasIndex(m => new { m.Name, m.Value });
+        // Covers search sorted by a metric: walked in order for one name, it yields the versions without
+        // touching the table, and ties come out in version order (the sort's tie-breaker).
+        builder.HasIndex(m => new { m.Name, m.Value, m.VersionId });
     }
 
     public void Configure(EntityTypeBuilder<VersionParam> builder)
