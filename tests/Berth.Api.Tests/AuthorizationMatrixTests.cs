@@ -90,6 +90,7 @@ public sealed partial class AuthorizationMatrixTests : IAsyncLifetime
         ["GetUpload"] = Level.Writer,
         ["AppendUpload"] = Level.Writer,
         ["FinishUpload"] = Level.Writer,
+        ["PlanDirectUpload"] = Level.Writer,
         ["CancelUpload"] = Level.Writer,
         ["CreateVersion"] = Level.Writer,
         ["UpdateVersion"] = Level.Writer,
