@@ -24,7 +24,8 @@ command -v curl >/dev/null || ensure_packages
 rgw_dir="$work/rgw"
 base=$((20000 + (RANDOM % 600) * 64))
 log "starting radosgw (scripts/radosgw-up.sh, ports $base-$((base + 60)))"
-MON_PORT=$((base + 1)) OSD_PORTS="$((base + 10))-$((base + 60))" "$repo_root/scripts/radosgw-up.sh" "$rgw_dir" "$base" >/dev/null 2>"$work/rgw.log"
+# 40 GB (a sparse file): deleted objects are reclaimed by radosgw's own GC hours later, and a full OSD blocks writes.
+OSD_SIZE_GB=40 MON_PORT=$((base + 1)) OSD_PORTS="$((base + 10))-$((base + 60))" "$repo_root/scripts/radosgw-up.sh" "$rgw_dir" "$base" >/dev/null 2>"$work/rgw.log"
 trap '"$repo_root/scripts/radosgw-down.sh" "$rgw_dir" --purge >/dev/null 2>&1 || true' EXIT
 set -a; source "$rgw_dir/s3.env"; set +a
 export AWS_ACCESS_KEY_ID="$S3_ACCESS_KEY" AWS_SECRET_ACCESS_KEY="$S3_SECRET_KEY" AWS_DEFAULT_REGION="$S3_REGION"

@@ -13,8 +13,8 @@ public sealed partial class BerthClient
     private const int MaxUploadAttempts = 6;
     private const int MaxPartAttempts = 3;
 
-    /// <summary>Parts of one file written to the object store at the same time.</summary>
-    private const int DirectPartParallelism = 4;
+    /// <summary>Parts of one file written to the object store at the same time (the AWS CLI writes ten).</summary>
+    private const int DirectPartParallelism = 8;
 
     /// <summary>Set once the server said it takes upload bytes only through itself.</summary>
     private volatile bool _directUnavailable;

@@ -23,6 +23,9 @@ internal sealed class S3DirectUpload : IBlobUploadWriter
 
     private const int CopyParallelism = 4;
 
+    /// <summary>Direct parts are at least this large: fewer requests per byte, and the client holds no buffer for them.</summary>
+    private const long MinDirectPartSize = 16L * 1024 * 1024;
+
     private readonly S3BlobStore _store;
     private readonly string _key;
     private string? _multipart;
@@ -102,7 +105,7 @@ internal sealed class S3DirectUpload : IBlobUploadWriter
         }
 
         var uploaded = (await ListPartsAsync(store, key, multipart, cancellationToken)).ToDictionary(p => p.PartNumber ?? 0, p => p.Size ?? 0);
-        var partSize = PartSize(store.Options.PartSize, size);
+        var partSize = PartSize(Math.Max(store.Options.PartSize, MinDirectPartSize), size);
         var expires = DateTime.UtcNow + lifetime;
         var count = (int)((size + partSize - 1) / partSize);
         var slots = new DirectUploadSlot[count];

@@ -9,7 +9,7 @@ namespace Berth.Storage.S3;
 /// </summary>
 internal sealed class S3PrefetchStream : Stream
 {
-    private const int ChunkSize = 8 * 1024 * 1024;
+    private const int ChunkSize = 16 * 1024 * 1024;
     private const int Depth = 4;
 
     private readonly S3Client _client;

@@ -65,11 +65,11 @@ public sealed class DirectUploadTests : IAsyncLifetime
     {
         await using var server = await StartAsync();
         var upload = await server.Client.StartUploadAsync("acme", "forged", Ct);
-        var honest = Random(12 * MiB, seed: 1);
-        var forged = Random(12 * MiB, seed: 2);
+        var honest = Random(33 * MiB, seed: 1);
+        var forged = Random(33 * MiB, seed: 2);
         var plan = (await server.Client.PlanDirectUploadAsync(upload.Location, honest.Length, Ct))!;
         Assert.Equal(3, plan.Parts.Count);
-        Assert.Equal(5 * MiB, plan.PartSize);
+        Assert.Equal(16 * MiB, plan.PartSize);
         await PutPartsAsync(plan, forged);
 
         var digest = Digest.FromHash(System.Security.Cryptography.SHA256.HashData(honest));
@@ -88,7 +88,7 @@ public sealed class DirectUploadTests : IAsyncLifetime
     {
         await using var server = await StartAsync();
         var upload = await server.Client.StartUploadAsync("acme", "resumed", Ct);
-        var bytes = Random((11 * MiB) + 17, seed: 3);
+        var bytes = Random((32 * MiB) + 17, seed: 3);
         var plan = (await server.Client.PlanDirectUploadAsync(upload.Location, bytes.Length, Ct))!;
         await PutPartsAsync(plan, bytes, only: 2);
 
@@ -114,7 +114,7 @@ public sealed class DirectUploadTests : IAsyncLifetime
     {
         await using var server = await StartAsync();
         var upload = await server.Client.StartUploadAsync("acme", "gap", Ct);
-        var bytes = Random(12 * MiB, seed: 4);
+        var bytes = Random(33 * MiB, seed: 4);
         var plan = (await server.Client.PlanDirectUploadAsync(upload.Location, bytes.Length, Ct))!;
         await PutPartsAsync(plan, bytes, only: 1);
         await PutPartsAsync(plan, bytes, only: 3);
@@ -122,7 +122,7 @@ public sealed class DirectUploadTests : IAsyncLifetime
         var digest = Digest.FromHash(System.Security.Cryptography.SHA256.HashData(bytes));
         var failure = await Assert.ThrowsAsync<BerthProblemException>(() => server.Client.FinishUploadAsync(upload.Location, digest, bytes.Length, Ct));
         Assert.Equal("size_mismatch", failure.Code);
-        Assert.Equal(5 * MiB, failure.Extensions["actual"].GetInt64());
+        Assert.Equal(16 * MiB, failure.Extensions["actual"].GetInt64());
         Assert.Empty(await TestS3.ListAsync(_prefix, Ct));
         Assert.Empty(await MultipartUploadsAsync());
     }
@@ -132,7 +132,7 @@ public sealed class DirectUploadTests : IAsyncLifetime
     {
         await using var server = await StartAsync();
         var direct = await server.Client.StartUploadAsync("acme", "one-way", Ct);
-        var bytes = Random(6 * MiB, seed: 5);
+        var bytes = Random(17 * MiB, seed: 5);
         await PutPartsAsync((await server.Client.PlanDirectUploadAsync(direct.Location, bytes.Length, Ct))!, bytes, only: 1);
         var patch = await Assert.ThrowsAsync<BerthProblemException>(() => server.Client.AppendUploadAsync(direct.Location, new MemoryStream(new byte[100]), 0, cancellationToken: Ct));
         Assert.Equal(HttpStatusCode.Conflict, patch.Status);
