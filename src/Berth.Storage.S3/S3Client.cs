@@ -2,6 +2,7 @@ using System.Net;
 using Amazon;
 using Amazon.Runtime;
 using Amazon.S3;
+using Amazon.S3.Model;
 using Berth.Core.Blobs;
 using Berth.Core.Diagnostics;
 
@@ -73,6 +74,41 @@ internal sealed class S3Client : IDisposable
         catch (Exception e) when (IsStoreFailure(e))
         {
             throw Failure(operation, e);
+        }
+    }
+
+    /// <summary>
+    /// Writes <paramref name="key"/> with a multipart upload whose parts <paramref name="writeParts"/> adds (given the
+    /// upload id; it returns the parts' ETags in order). The object appears only when the upload completes, whole;
+    /// a failure aborts it.
+    /// </summary>
+    public async Task MultipartAsync(string operation, string key, Func<string, Task<PartETag[]>> writeParts, CancellationToken cancellationToken)
+    {
+        var multipart = await CallAsync(operation, s3 => s3.InitiateMultipartUploadAsync(
+            new InitiateMultipartUploadRequest { BucketName = Bucket, Key = key }, cancellationToken));
+        try
+        {
+            var etags = await writeParts(multipart.UploadId);
+            await CallAsync(operation, s3 => s3.CompleteMultipartUploadAsync(new CompleteMultipartUploadRequest
+            {
+                BucketName = Bucket,
+                Key = key,
+                UploadId = multipart.UploadId,
+                PartETags = [.. etags],
+            }, cancellationToken));
+        }
+        catch
+        {
+            try
+            {
+                await Sdk.AbortMultipartUploadAsync(Bucket, key, multipart.UploadId, CancellationToken.None);
+            }
+            catch (Exception)
+            {
+                // The failure is the one to report; the bucket's lifecycle rule removes an orphaned multipart upload.
+            }
+
+            throw;
         }
     }
 

@@ -247,8 +247,7 @@ internal sealed class S3DirectUpload : IBlobUploadWriter
             return;
         }
 
-        var multipart = await Client.CallAsync(what, s3 => s3.InitiateMultipartUploadAsync(new InitiateMultipartUploadRequest { BucketName = Bucket, Key = target }, cancellationToken));
-        try
+        await Client.MultipartAsync(what, target, async multipart =>
         {
             var count = (int)((Length + CopyRange - 1) / CopyRange);
             var etags = new PartETag[count];
@@ -261,34 +260,15 @@ internal sealed class S3DirectUpload : IBlobUploadWriter
                     SourceKey = _key,
                     DestinationBucket = Bucket,
                     DestinationKey = target,
-                    UploadId = multipart.UploadId,
+                    UploadId = multipart,
                     PartNumber = number,
                     FirstByte = first,
                     LastByte = Math.Min(Length, first + CopyRange) - 1,
                 }, ct));
                 etags[number - 1] = new PartETag(number, copied.ETag);
             });
-            await Client.CallAsync(what, s3 => s3.CompleteMultipartUploadAsync(new CompleteMultipartUploadRequest
-            {
-                BucketName = Bucket,
-                Key = target,
-                UploadId = multipart.UploadId,
-                PartETags = [.. etags],
-            }, cancellationToken));
-        }
-        catch
-        {
-            try
-            {
-                await Client.Sdk.AbortMultipartUploadAsync(Bucket, target, multipart.UploadId, CancellationToken.None);
-            }
-            catch (Exception)
-            {
-                // The copy failure is the one to report; an orphaned multipart upload is removed by the bucket's lifecycle rule.
-            }
-
-            throw;
-        }
+            return etags;
+        }, cancellationToken);
     }
 
     /// <summary>The parts that make the upload: numbered without a gap from 1, every one but the last at least S3's minimum.</summary>

@@ -182,9 +182,7 @@ internal sealed class S3UploadWriter : IBlobUploadWriter
     private async Task AssembleAsync(Digest digest, string target, CancellationToken cancellationToken)
     {
         var what = "assemble blob " + digest;
-        var multipart = await Client.CallAsync(what, s3 => s3.InitiateMultipartUploadAsync(
-            new InitiateMultipartUploadRequest { BucketName = Bucket, Key = target }, cancellationToken));
-        try
+        await Client.MultipartAsync(what, target, async multipart =>
         {
             var etags = new PartETag[_parts.Count + (_buffered > 0 ? 1 : 0)];
             await Parallel.ForEachAsync(_parts, new ParallelOptions { MaxDegreeOfParallelism = CopyParallelism, CancellationToken = cancellationToken }, async (part, ct) =>
@@ -195,7 +193,7 @@ internal sealed class S3UploadWriter : IBlobUploadWriter
                     SourceKey = part.Key,
                     DestinationBucket = Bucket,
                     DestinationKey = target,
-                    UploadId = multipart.UploadId,
+                    UploadId = multipart,
                     PartNumber = part.Number,
                 }, ct));
                 etags[part.Number - 1] = new PartETag(part.Number, copied.ETag);
@@ -209,7 +207,7 @@ internal sealed class S3UploadWriter : IBlobUploadWriter
                 {
                     BucketName = Bucket,
                     Key = target,
-                    UploadId = multipart.UploadId,
+                    UploadId = multipart,
                     PartNumber = number,
                     InputStream = body,
                     PartSize = _buffered,
@@ -217,27 +215,8 @@ internal sealed class S3UploadWriter : IBlobUploadWriter
                 etags[number - 1] = new PartETag(number, uploaded.ETag);
             }
 
-            await Client.CallAsync(what, s3 => s3.CompleteMultipartUploadAsync(new CompleteMultipartUploadRequest
-            {
-                BucketName = Bucket,
-                Key = target,
-                UploadId = multipart.UploadId,
-                PartETags = [.. etags],
-            }, cancellationToken));
-        }
-        catch
-        {
-            try
-            {
-                await Client.Sdk.AbortMultipartUploadAsync(Bucket, target, multipart.UploadId, CancellationToken.None);
-            }
-            catch (Exception)
-            {
-                // The assembly failure is the one to report; the bucket's lifecycle rule or GC removes the rest.
-            }
-
-            throw;
-        }
+            return etags;
+        }, cancellationToken);
     }
 
     /// <summary>
