@@ -342,20 +342,36 @@ public sealed partial class BerthClient
         }
 
         /// <summary>Stops the stream and deletes the upload (the server already has these bytes).</summary>
+        /// <summary>Cancel attempts while the stopped stream's request still holds the upload (about 8 s in all).</summary>
+        private const int MaxCancelAttempts = 20;
+
         public async Task AbandonAsync(BerthClient client)
         {
             await StopAsync().ConfigureAwait(false);
 
-            if (_location is not null)
+            if (_location is null)
+            {
+                return;
+            }
+
+            // The stream just stopped, but its request may still hold the upload's writer lease on the server for a
+            // moment (until the server notices the broken connection): then the cancel is busy and is tried again.
+            for (var attempt = 1; ; attempt++)
             {
                 try
                 {
                     await client.CancelUploadAsync(_location, CancellationToken.None).ConfigureAwait(false);
                     _resume?.Remove(_resumeKey);
+                    return;
+                }
+                catch (BerthProblemException e) when (e.Code == "upload_busy" && attempt < MaxCancelAttempts)
+                {
+                    await Task.Delay(TimeSpan.FromMilliseconds(Math.Min(100 * attempt, 500))).ConfigureAwait(false);
                 }
                 catch (Exception e) when (e is BerthProblemException or HttpRequestException or TimeoutException)
                 {
                     // An upload left behind expires on the server by itself.
+                    return;
                 }
             }
         }
