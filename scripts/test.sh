@@ -14,14 +14,15 @@ set -euo pipefail
 
 # The closing line, printed however the script ends: a run that failed before any test ran (the build, or
 # starting PostgreSQL or radosgw) still ends with "0 passed, 1 failed", never without a summary.
+# It is also written to artifacts/test-summary.txt, which .ci/run repeats as the last line of CI's output.
 passed=0 failed=0 skipped=0 status=0 summarized=0
+summary_file="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/artifacts/test-summary.txt"
 summarize() {
   summarized=1
-  if [ "$skipped" -gt 0 ]; then
-    echo "$passed passed, $failed failed, $skipped skipped"
-  else
-    echo "$passed passed, $failed failed"
-  fi
+  local line="$passed passed, $failed failed"
+  if [ "$skipped" -gt 0 ]; then line="$line, $skipped skipped"; fi
+  echo "$line"
+  mkdir -p "$(dirname "$summary_file")" && echo "$line" >"$summary_file" || true
 }
 
 stop_all() {
