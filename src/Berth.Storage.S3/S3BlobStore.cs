@@ -39,18 +39,10 @@ public sealed class S3BlobStore : IBlobStore, IDisposable
         Client.CallAsync("list the bucket", s3 => s3.ListObjectsV2Async(
             new ListObjectsV2Request { BucketName = Options.Bucket, Prefix = Keys.UploadsRoot, MaxKeys = 1 }, cancellationToken));
 
-    public async Task<BlobStat?> StatAsync(Digest digest, CancellationToken cancellationToken)
-    {
-        try
-        {
-            var head = await Client.CallAsync("look up blob " + digest, s3 => s3.GetObjectMetadataAsync(Options.Bucket, Keys.Blob(digest), cancellationToken));
-            return new BlobStat(digest, head.ContentLength, head.LastModified ?? DateTime.UnixEpoch);
-        }
-        catch (BlobStoreException e) when (S3Client.IsNotFound(e))
-        {
-            return null;
-        }
-    }
+    public async Task<BlobStat?> StatAsync(Digest digest, CancellationToken cancellationToken) =>
+        await HeadAsync(Keys.Blob(digest), "blob " + digest, cancellationToken) is { } head
+            ? new BlobStat(digest, head.ContentLength, head.LastModified ?? DateTime.UnixEpoch)
+            : null;
 
     public async Task<Stream> OpenReadAsync(Digest digest, long offset, CancellationToken cancellationToken)
     {
@@ -201,6 +193,19 @@ public sealed class S3BlobStore : IBlobStore, IDisposable
     public void Dispose() => Client.Dispose();
 
     internal void Release(UploadId id) => _writers.TryRemove(id, out _);
+
+    /// <summary>The object's metadata, or null when there is no such object.</summary>
+    internal async Task<GetObjectMetadataResponse?> HeadAsync(string key, string what, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await Client.CallAsync("look up " + what, s3 => s3.GetObjectMetadataAsync(Options.Bucket, key, cancellationToken));
+        }
+        catch (BlobStoreException e) when (S3Client.IsNotFound(e))
+        {
+            return null;
+        }
+    }
 
     internal Task DeleteObjectAsync(string key, CancellationToken cancellationToken) =>
         Client.CallAsync("delete " + key, s3 => s3.DeleteObjectAsync(Options.Bucket, key, cancellationToken));

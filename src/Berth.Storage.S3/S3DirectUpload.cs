@@ -346,16 +346,6 @@ internal sealed class S3DirectUpload : IBlobUploadWriter
         }
     }
 
-    private static async Task<long?> StatAsync(S3BlobStore store, string key, CancellationToken cancellationToken)
-    {
-        try
-        {
-            var head = await store.Client.CallAsync("look up " + key, s3 => s3.GetObjectMetadataAsync(store.Options.Bucket, key, cancellationToken));
-            return head.ContentLength;
-        }
-        catch (BlobStoreException e) when (S3Client.IsNotFound(e))
-        {
-            return null;
-        }
-    }
+    private static async Task<long?> StatAsync(S3BlobStore store, string key, CancellationToken cancellationToken) =>
+        (await store.HeadAsync(key, key, cancellationToken))?.ContentLength;
 }
