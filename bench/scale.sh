@@ -93,7 +93,7 @@ if [ "${SKIP_SQLITE:-0}" != 1 ]; then
   unserve "$SERVE_PID"
 fi
 
-declare -a alias1 alias3 push1 push3
+alias1=() alias3=() push1=() push3=()
 if [ "${SKIP_POSTGRES:-0}" != 1 ]; then
   PG_FSYNC=on PG_EXTRA_CONF="shared_buffers = 2GB" start_postgres_server
   pg_version=$("$pg_bin/postgres" -V | awk '{print $3}')
