@@ -341,10 +341,10 @@ public sealed partial class BerthClient
             }
         }
 
-        /// <summary>Stops the stream and deletes the upload (the server already has these bytes).</summary>
         /// <summary>Cancel attempts while the stopped stream's request still holds the upload (about 8 s in all).</summary>
         private const int MaxCancelAttempts = 20;
 
+        /// <summary>Stops the stream and deletes the upload (the server already has these bytes).</summary>
         public async Task AbandonAsync(BerthClient client)
         {
             await StopAsync().ConfigureAwait(false);

@@ -8,6 +8,7 @@ using Berth.Core.Gc;
 using Berth.Core.Maintenance;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Time.Testing;
 
@@ -228,6 +229,55 @@ public sealed class GarbageCollectionTests : IAsyncLifetime
         var run = await replica.Client.RunGcAsync(cancellationToken: Ct);
         Assert.True(run.Swept);
         Assert.Equal([Sha(h)], run.Digests);
+    }
+
+    [Fact]
+    public async Task TheCollectorsLeaseIsRenewedWhileHeldAndLostWhenAnotherOwnerTakesIt()
+    {
+        var scopes = _server.Services.GetRequiredService<IServiceScopeFactory>();
+        var start = _clock.GetUtcNow().UtcDateTime;
+        var firstUntil = start + GarbageCollector.LeaseTime;
+        await using (var scope = scopes.CreateAsyncScope())
+        {
+            var db = scope.ServiceProvider.GetRequiredService<RegistryDbContext>();
+            Assert.True(await LeaseClaim.TryClaimAsync(db, GarbageCollector.LeaseName, "held", start, firstUntil, Ct));
+        }
+
+        var lease = new HeldLease(GarbageCollector.LeaseName, "held", firstUntil, GarbageCollector.LeaseTime, scopes, _clock, NullLogger.Instance);
+        await using (lease)
+        {
+            // Held past its first lease time: it renewed itself, so a collection through the server is skipped.
+            await AdvanceUntilAsync(async () => await _server.Database.LeaseUntilAsync(GarbageCollector.LeaseName, Ct) > firstUntil, "the lease to be renewed");
+            _clock.Advance(firstUntil - _clock.GetUtcNow().UtcDateTime + TimeSpan.FromSeconds(1));
+            var skipped = await _server.Client.RunGcAsync(cancellationToken: Ct);
+            Assert.False(skipped.Swept);
+            Assert.False(lease.IsLost);
+
+            // Another owner takes the row (as a replica would once the lease lapsed): the next renewal finds it gone.
+            await _server.Database.ExecuteAsync("UPDATE leases SET owner = 'thief' WHERE name = @name", Ct, ("name", GarbageCollector.LeaseName));
+            await AdvanceUntilAsync(() => Task.FromResult(lease.IsLost), "the lease to be lost");
+        }
+
+        // Released, the lost lease leaves the thief's row alone.
+        Assert.Equal("thief", await _server.Database.ScalarAsync("SELECT owner FROM leases WHERE name = @name", Ct, ("name", GarbageCollector.LeaseName)));
+    }
+
+    /// <summary>Moves the clock on a second at a time (the lease renews on it) until <paramref name="done"/>; at most a simulated hour.</summary>
+    private async Task AdvanceUntilAsync(Func<Task<bool>> done, string what)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        for (var step = 0; step < 3600 && DateTime.UtcNow < deadline; step++)
+        {
+            if (await done())
+            {
+                return;
+            }
+
+            _clock.Advance(TimeSpan.FromSeconds(1));
+            await Task.Yield();
+        }
+
+        Assert.Fail($"Timed out waiting for {what}.");
     }
 
     [Fact]

@@ -43,12 +43,12 @@ public sealed class ReplicaTests : IAsyncLifetime
         var winner = a.Http.SendAsync(first, Ct);
         await stalled.Stalled.WaitAsync(Deadline, Ct);
         await PollAsync(async () => await OffsetAsync(b, location) >= 5 * MiB ? true : (bool?)null, "a staged part");
-        var claimedUntil = await LeaseUntilAsync(a, lease);
+        var claimedUntil = await a.Database.LeaseUntilAsync(lease, Ct);
         Assert.NotNull(claimedUntil);
 
         // Past the lease time of the claim, a still holds the upload: it renews its lease while the body streams.
         await PollAsync(() => Task.FromResult(DateTime.UtcNow > claimedUntil!.Value.AddMilliseconds(200) ? true : (bool?)null), "the first lease time to pass");
-        Assert.True(await LeaseUntilAsync(a, lease) > claimedUntil, "The writer did not renew its lease.");
+        Assert.True(await a.Database.LeaseUntilAsync(lease, Ct) > claimedUntil, "The writer did not renew its lease.");
         var offsetSeenByB = await OffsetAsync(b, location);
         using (var loser = await PatchAsync(b, location, offsetSeenByB, ModelFolder.Bytes(MiB, 12)))
         {
@@ -70,7 +70,7 @@ public sealed class ReplicaTests : IAsyncLifetime
             Assert.Equal(bytes.Length, (await won.Content.ReadFromJsonAsync<JsonElement>(Ct)).GetProperty("offset").GetInt64());
         }
 
-        Assert.Null(await LeaseUntilAsync(a, lease));
+        Assert.Null(await a.Database.LeaseUntilAsync(lease, Ct));
         await FinishAsync(b, location, bytes);
 
         // Truly at once: two replicas append the same next chunk; exactly one succeeds each round.
@@ -177,18 +177,6 @@ public sealed class ReplicaTests : IAsyncLifetime
         using var response = await server.Http.GetAsync(location, Ct);
         response.EnsureSuccessStatusCode();
         return (await response.Content.ReadFromJsonAsync<JsonElement>(Ct)).GetProperty("offset").GetInt64();
-    }
-
-    private static async Task<DateTime?> LeaseUntilAsync(TestServer server, string name)
-    {
-        var value = await server.Database.ScalarAsync("SELECT until FROM leases WHERE name = @name", Ct, ("name", name));
-        return value switch
-        {
-            DBNull => null,
-            DateTime d => DateTime.SpecifyKind(d.ToUniversalTime(), DateTimeKind.Utc),
-            string text => DateTime.Parse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal),
-            _ => throw new InvalidOperationException($"Unexpected lease time {value}."),
-        };
     }
 
     private static async Task<T> PollAsync<T>(Func<Task<T?>> probe, string what)

@@ -1,12 +1,15 @@
 using Berth.Contracts.Dtos;
+using Berth.Contracts.Errors;
 using Berth.Contracts.Naming;
 using Berth.Core.Audit;
 using Berth.Core.Blobs;
 using Berth.Core.Configuration;
 using Berth.Core.Data;
 using Berth.Core.Data.Entities;
+using Berth.Core.Errors;
 using Berth.Core.Uploads;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
@@ -25,7 +28,8 @@ namespace Berth.Core.Gc;
 /// <item>Sweep: under the digest's lock, the bytes of each marked blob are deleted, then its row.</item>
 /// <item>Orphans: bytes with no row (a crash between the two) older than the grace period are deleted.</item>
 /// </list>
-/// Only one replica sweeps at a time (a lease); a dry run takes no lease and changes nothing.
+/// Only one replica sweeps at a time: it holds the <c>gc</c> lease, renewed while it runs, and stops if it cannot renew it
+/// in time (another replica may then take over). A dry run takes no lease and changes nothing.
 /// </summary>
 public sealed partial class GarbageCollector(
     RegistryDbContext db,
@@ -33,12 +37,13 @@ public sealed partial class GarbageCollector(
     UploadExpiry uploads,
     RetentionService retention,
     AuditTrail audit,
+    IServiceScopeFactory scopes,
     IOptions<RegistryOptions> options,
     TimeProvider clock,
     ILogger<GarbageCollector> logger)
 {
     public const string LeaseName = "gc";
-    public static readonly TimeSpan LeaseTime = TimeSpan.FromMinutes(10);
+    public static readonly TimeSpan LeaseTime = TimeSpan.FromMinutes(2);
     private const int BatchSize = 500;
     private const int MaxListedDigests = 1000;
 
@@ -47,50 +52,60 @@ public sealed partial class GarbageCollector(
         var now = clock.GetUtcNow().UtcDateTime;
         var grace = now - options.Value.BlobGracePeriod;
         var purge = now - options.Value.PurgeDelay;
+        if (dryRun)
+        {
+            return await CollectAsync(dryRun, now, grace, purge, cancellationToken);
+        }
+
         var owner = Guid.NewGuid().ToString("N");
-        if (!dryRun && !await LeaseClaim.TryClaimAsync(db, LeaseName, owner, now, now + LeaseTime, cancellationToken))
+        if (!await LeaseClaim.TryClaimAsync(db, LeaseName, owner, now, now + LeaseTime, cancellationToken))
         {
             LogSkipped(logger);
             return new GcReport(dryRun, Swept: false, 0, 0, 0, 0, 0, 0, 0, []);
         }
 
+        await using var lease = new HeldLease(LeaseName, owner, now + LeaseTime, LeaseTime, scopes, clock, logger);
+        using var running = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, lease.Lost);
         try
         {
-            var retained = await retention.ApplyAsync(dryRun, cancellationToken);
-            var purged = dryRun ? await Purgeable(purge).CountAsync(cancellationToken) : await PurgeAsync(purge, now, cancellationToken);
-            var digests = new List<string>();
-            var (blobs, bytes) = dryRun ? await ListCollectableAsync(purge, grace, digests, cancellationToken) : await SweepAsync(grace, now, digests, cancellationToken);
-            var (orphans, orphanBytes) = await SweepOrphansAsync(grace, dryRun, cancellationToken);
-            var expired = await uploads.ExpireAsync(db, now, dryRun, cancellationToken);
-            var report = new GcReport(dryRun, Swept: !dryRun, retained, purged, blobs, bytes, orphans, orphanBytes, expired, digests);
-            if (!dryRun)
-            {
-                await db.InTransactionWithRetryAsync(async ct =>
-                {
-                    audit.Record("gc.run", null, null, new Dictionary<string, object?>
-                    {
-                        ["retentionDeleted"] = retained,
-                        ["purgedVersions"] = purged,
-                        ["blobs"] = blobs,
-                        ["bytes"] = bytes,
-                        ["orphanFiles"] = orphans,
-                        ["expiredUploads"] = expired,
-                    });
-                    await db.SaveChangesAsync(ct);
-                    return true;
-                }, cancellationToken);
-                LogSwept(logger, purged, blobs, bytes, orphans, expired);
-            }
-
-            return report;
+            return await CollectAsync(dryRun, now, grace, purge, running.Token);
         }
-        finally
+        catch (OperationCanceledException) when (lease.IsLost && !cancellationToken.IsCancellationRequested)
         {
-            if (!dryRun)
-            {
-                await LeaseClaim.ReleaseAsync(db, LeaseName, owner, CancellationToken.None);
-            }
+            throw new RegistryException(ErrorCodes.Unavailable,
+                "Garbage collection stopped: this server could not renew its hold on the collection in time. What it deleted stays deleted; run it again.");
         }
+    }
+
+    private async Task<GcReport> CollectAsync(bool dryRun, DateTime now, DateTime grace, DateTime purge, CancellationToken cancellationToken)
+    {
+        var retained = await retention.ApplyAsync(dryRun, cancellationToken);
+        var purged = dryRun ? await Purgeable(purge).CountAsync(cancellationToken) : await PurgeAsync(purge, now, cancellationToken);
+        var digests = new List<string>();
+        var (blobs, bytes) = dryRun ? await ListCollectableAsync(purge, grace, digests, cancellationToken) : await SweepAsync(grace, now, digests, cancellationToken);
+        var (orphans, orphanBytes) = await SweepOrphansAsync(grace, dryRun, cancellationToken);
+        var expired = await uploads.ExpireAsync(db, now, dryRun, cancellationToken);
+        var report = new GcReport(dryRun, Swept: !dryRun, retained, purged, blobs, bytes, orphans, orphanBytes, expired, digests);
+        if (!dryRun)
+        {
+            await db.InTransactionWithRetryAsync(async ct =>
+            {
+                audit.Record("gc.run", null, null, new Dictionary<string, object?>
+                {
+                    ["retentionDeleted"] = retained,
+                    ["purgedVersions"] = purged,
+                    ["blobs"] = blobs,
+                    ["bytes"] = bytes,
+                    ["orphanFiles"] = orphans,
+                    ["expiredUploads"] = expired,
+                });
+                await db.SaveChangesAsync(ct);
+                return true;
+            }, cancellationToken);
+            LogSwept(logger, purged, blobs, bytes, orphans, expired);
+        }
+
+        return report;
     }
 
     /// <summary>Versions whose files stop referencing blobs at this collection.</summary>

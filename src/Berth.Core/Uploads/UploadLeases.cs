@@ -33,7 +33,7 @@ public sealed partial class UploadLeases(IServiceScopeFactory scopes, ReplicaIde
     public static string Name(UploadId id) => Prefix + id.Value;
 
     /// <summary>Claims the upload for one request; null when another request (on any replica) holds it.</summary>
-    public async Task<UploadLease?> TryClaimAsync(RegistryDbContext db, UploadId id, CancellationToken cancellationToken)
+    public async Task<HeldLease?> TryClaimAsync(RegistryDbContext db, UploadId id, CancellationToken cancellationToken)
     {
         var owner = InstanceId + "-" + RandomNumberGenerator.GetHexString(16, lowercase: true);
         var name = Name(id);
@@ -44,7 +44,7 @@ public sealed partial class UploadLeases(IServiceScopeFactory scopes, ReplicaIde
         {
             if (await LeaseClaim.TryClaimAsync(db, name, owner, now, until, cancellationToken) || await TakeOverAsync(db, name, owner, until, cancellationToken))
             {
-                return new UploadLease(this, id, owner, until);
+                return new HeldLease(name, owner, until, Duration, scopes, clock, logger, () => _held.TryRemove(owner, out _));
             }
         }
         catch
@@ -84,8 +84,6 @@ public sealed partial class UploadLeases(IServiceScopeFactory scopes, ReplicaIde
         return taken == 1;
     }
 
-    internal void Released(string owner) => _held.TryRemove(owner, out _);
-
     /// <summary>When the current holder's lease runs out (null: nobody holds it any more).</summary>
     public async Task<DateTime?> HeldUntilAsync(RegistryDbContext db, UploadId id, CancellationToken cancellationToken)
     {
@@ -98,23 +96,6 @@ public sealed partial class UploadLeases(IServiceScopeFactory scopes, ReplicaIde
     public Task<int> DeleteLapsedAsync(RegistryDbContext db, DateTime now, CancellationToken cancellationToken) =>
         db.Leases.Where(l => l.Name.StartsWith(Prefix) && (l.Until == null || l.Until <= now)).ExecuteDeleteAsync(cancellationToken);
 
-    internal DateTime Now => clock.GetUtcNow().UtcDateTime;
-
-    internal TimeProvider Clock => clock;
-
-    internal ILogger Logger => logger;
-
-    internal AsyncServiceScope CreateScope() => scopes.CreateAsyncScope();
-
-    [LoggerMessage(EventId = 3201, Level = LogLevel.Warning, Message = "Could not renew the writer lease of upload {UploadId}")]
-    internal static partial void LogRenewFailed(ILogger logger, string uploadId, Exception exception);
-
-    [LoggerMessage(EventId = 3202, Level = LogLevel.Warning, Message = "Lost the writer lease of upload {UploadId}; the request stops writing")]
-    internal static partial void LogLost(ILogger logger, string uploadId);
-
     [LoggerMessage(EventId = 3204, Level = LogLevel.Information, Message = "Took over {Lease}, left by this server's previous process")]
     private static partial void LogTookOver(ILogger logger, string lease);
-
-    [LoggerMessage(EventId = 3203, Level = LogLevel.Warning, Message = "Could not release the writer lease of upload {UploadId}; it lapses by itself")]
-    internal static partial void LogReleaseFailed(ILogger logger, string uploadId, Exception exception);
 }

@@ -141,7 +141,7 @@ public sealed class UploadService(
         }
     }
 
-    private async Task<BlobInfo> FinishCoreAsync(string id, UploadId uploadId, Digest expected, long? size, long? offset, Stream? body, UploadLease? lease, CancellationToken cancellationToken)
+    private async Task<BlobInfo> FinishCoreAsync(string id, UploadId uploadId, Digest expected, long? size, long? offset, Stream? body, HeldLease? lease, CancellationToken cancellationToken)
     {
         long length;
         BlobPutResult result;
@@ -262,7 +262,7 @@ public sealed class UploadService(
     }
 
     /// <summary>Claims the upload's writer lease, or fails with <c>upload_busy</c>, the current offset and when to retry.</summary>
-    private async Task<UploadLease> ClaimAsync(UploadId id, CancellationToken cancellationToken)
+    private async Task<HeldLease> ClaimAsync(UploadId id, CancellationToken cancellationToken)
     {
         if (await leases.TryClaimAsync(db, id, cancellationToken) is { } lease)
         {
@@ -429,7 +429,7 @@ public sealed class UploadService(
     /// written so far are made durable (the client resumes after them) and the hash state is dropped, unless the
     /// request lost its writer lease: then another request may be writing already, and this one writes nothing more.
     /// </summary>
-    private async Task AppendCoreAsync(IBlobUploadWriter writer, IncrementalHash hash, Stream body, UploadLease? lease, CancellationToken cancellationToken)
+    private async Task AppendCoreAsync(IBlobUploadWriter writer, IncrementalHash hash, Stream body, HeldLease? lease, CancellationToken cancellationToken)
     {
         var size = options.Value.UploadBufferSize;
         var max = options.Value.MaxBlobSize;

@@ -1,4 +1,5 @@
 using System.Data.Common;
+using System.Globalization;
 using Microsoft.Data.Sqlite;
 using Npgsql;
 
@@ -74,6 +75,19 @@ public sealed class TestDatabase : IAsyncDisposable
         await connection.OpenAsync(cancellationToken);
         await using var command = Command(connection, sql, parameters);
         return await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    /// <summary>Until when the <c>leases</c> row <paramref name="name"/> is held (UTC); null when there is no such row or no holder.</summary>
+    public async Task<DateTime?> LeaseUntilAsync(string name, CancellationToken cancellationToken)
+    {
+        var value = await ScalarAsync("SELECT until FROM leases WHERE name = @name", cancellationToken, ("name", name));
+        return value switch
+        {
+            DBNull => null,
+            DateTime d => DateTime.SpecifyKind(d.ToUniversalTime(), DateTimeKind.Utc),
+            string text => DateTime.Parse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal),
+            _ => throw new InvalidOperationException($"Unexpected lease time {value}."),
+        };
     }
 
     /// <summary>The first column of the first row of a query (<c>@name</c> parameters), or <see cref="DBNull"/>.</summary>
