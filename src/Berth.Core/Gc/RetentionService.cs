@@ -162,18 +162,20 @@ public sealed class RetentionService(
                 continue;
             }
 
+            // The database picks the versions (past the newest N, old enough, not kept by stage or alias) and streams
+            // them: a model with 100,000 versions is never held in memory.
             var cutoff = now - rule.OlderThan;
             var kept = rule.KeepStages?.Split(',') ?? [];
-            var ready = await db.Versions.AsNoTracking().Where(v => v.ModelId == model.Id && v.State == VersionState.Ready)
+            var keepAliased = rule.KeepAliased;
+            var selected = db.Versions.AsNoTracking().Where(v => v.ModelId == model.Id && v.State == VersionState.Ready)
                 .OrderByDescending(v => v.Number)
-                .Select(v => new { v.Number, v.SemVer, v.CreatedAt, v.Stage, v.TotalSize, Aliased = v.Aliases.Any() })
-                .ToListAsync(cancellationToken);
-            foreach (var version in ready.Skip(rule.KeepLast ?? 0))
+                .Skip(rule.KeepLast ?? 0)
+                .Where(v => v.CreatedAt <= cutoff && (v.Stage == null || !kept.Contains(v.Stage)) && !(keepAliased && v.Aliases.Any()))
+                .Select(v => new { v.Number, v.SemVer, v.CreatedAt, v.Stage, v.TotalSize })
+                .AsAsyncEnumerable();
+            await foreach (var version in selected.WithCancellation(cancellationToken))
             {
-                if (version.CreatedAt <= cutoff && !(version.Stage is { } stage && kept.Contains(stage, StringComparer.Ordinal)) && !(rule.KeepAliased && version.Aliased))
-                {
-                    yield return new RetentionCandidate($"{model.Namespace}/{model.Name}", version.Number, version.SemVer, DtoMapper.Utc(version.CreatedAt), version.Stage, version.TotalSize);
-                }
+                yield return new RetentionCandidate($"{model.Namespace}/{model.Name}", version.Number, version.SemVer, DtoMapper.Utc(version.CreatedAt), version.Stage, version.TotalSize);
             }
         }
     }
