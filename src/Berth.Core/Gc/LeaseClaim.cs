@@ -47,8 +47,4 @@ public static class LeaseClaim
             }
         }
     }
-
-    public static Task ReleaseAsync(RegistryDbContext db, string name, string owner, CancellationToken cancellationToken) =>
-        db.Leases.Where(l => l.Name == name && l.Owner == owner)
-            .ExecuteUpdateAsync(s => s.SetProperty(l => l.Owner, (string?)null).SetProperty(l => l.Until, (DateTime?)null), cancellationToken);
 }

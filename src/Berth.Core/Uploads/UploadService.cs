@@ -72,7 +72,7 @@ public sealed class UploadService(
     public async Task<long> AppendAsync(string ns, string model, string id, long? offset, Stream body, CancellationToken cancellationToken)
     {
         var (_, uploadId) = await FindAsync(ns, model, id, cancellationToken);
-        await using var lease = await ClaimAsync(uploadId, cancellationToken);
+        await using var lease = await ClaimAsync(ns, model, id, uploadId, cancellationToken);
         using var writing = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, lease.Lost);
         try
         {
@@ -104,7 +104,7 @@ public sealed class UploadService(
         }
 
         // Held while planning, so that no PATCH on another replica starts writing through Berth meanwhile.
-        await using var lease = await ClaimAsync(uploadId, cancellationToken);
+        await using var lease = await ClaimAsync(ns, model, id, uploadId, cancellationToken);
 
         // The URLs stop working when the session expires, and after an hour at most: a client asks again for fresh ones.
         var lifetime = TimeSpan.FromTicks(Math.Min(DirectUrlLifetime.Ticks, (session.ExpiresAt - clock.GetUtcNow().UtcDateTime).Ticks));
@@ -129,7 +129,7 @@ public sealed class UploadService(
         }
 
         var (_, uploadId) = await FindAsync(ns, model, id, cancellationToken);
-        await using var lease = claim ? await ClaimAsync(uploadId, cancellationToken) : null;
+        await using var lease = claim ? await ClaimAsync(ns, model, id, uploadId, cancellationToken) : null;
         using var writing = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, lease?.Lost ?? CancellationToken.None);
         try
         {
@@ -200,7 +200,7 @@ public sealed class UploadService(
     public async Task CancelAsync(string ns, string model, string id, CancellationToken cancellationToken)
     {
         var (_, uploadId) = await FindAsync(ns, model, id, cancellationToken);
-        await using var lease = await ClaimAsync(uploadId, cancellationToken);
+        await using var lease = await ClaimAsync(ns, model, id, uploadId, cancellationToken);
         await DiscardAsync(uploadId, cancellationToken);
     }
 
@@ -261,18 +261,31 @@ public sealed class UploadService(
         await db.UploadSessions.Where(s => s.Id == id.Value).ExecuteDeleteAsync(cancellationToken);
     }
 
-    /// <summary>Claims the upload's writer lease, or fails with <c>upload_busy</c>, the current offset and when to retry.</summary>
-    private async Task<HeldLease> ClaimAsync(UploadId id, CancellationToken cancellationToken)
+    /// <summary>
+    /// Claims the upload's writer lease, or fails with <c>upload_busy</c>, the current offset and when to retry. Then
+    /// checks that the session still exists: a cancel that held the lease a moment earlier may have removed it after
+    /// this request found it, and writing now would recreate the bytes the cancel deleted.
+    /// </summary>
+    private async Task<HeldLease> ClaimAsync(string ns, string model, string id, UploadId uploadId, CancellationToken cancellationToken)
     {
-        if (await leases.TryClaimAsync(db, id, cancellationToken) is { } lease)
+        if (await leases.TryClaimAsync(db, uploadId, cancellationToken) is { } lease)
         {
-            return lease;
+            try
+            {
+                await FindAsync(ns, model, id, cancellationToken);
+                return lease;
+            }
+            catch
+            {
+                await lease.DisposeAsync();
+                throw;
+            }
         }
 
-        var until = await leases.HeldUntilAsync(db, id, cancellationToken);
+        var until = await leases.HeldUntilAsync(db, uploadId, cancellationToken);
         var wait = until is { } u ? u - clock.GetUtcNow().UtcDateTime : TimeSpan.Zero;
         var retryAfter = Math.Clamp((int)Math.Ceiling(wait.TotalSeconds), 1, (int)Math.Ceiling(leases.Duration.TotalSeconds));
-        throw Busy(await store.GetUploadLengthAsync(id, cancellationToken), retryAfter);
+        throw Busy(await store.GetUploadLengthAsync(uploadId, cancellationToken), retryAfter);
     }
 
     private static RegistryException Busy(long length, int? retryAfter)
