@@ -29,4 +29,24 @@ public sealed class LoggingTests
             Assert.DoesNotContain(logs.Lines, line => line.Contains(secret[6..], StringComparison.Ordinal));
         }
     }
+
+    [Fact]
+    public async Task ALevelConfiguredForACategoryOverridesTheBuiltInDefault()
+    {
+        const string Sql = "Microsoft.EntityFrameworkCore.Database.Command";
+        const string Requests = "Microsoft.AspNetCore";
+        await using (var defaults = await TestServer.StartAsync())
+        {
+            var factory = defaults.Services.GetRequiredService<ILoggerFactory>();
+            Assert.False(factory.CreateLogger(Sql).IsEnabled(LogLevel.Critical));
+            Assert.False(factory.CreateLogger(Requests).IsEnabled(LogLevel.Information));
+            Assert.True(factory.CreateLogger(Requests).IsEnabled(LogLevel.Warning));
+        }
+
+        await using var configured = await TestServer.StartAsync($"--Logging:LogLevel:{Sql}=Information", $"--Logging:LogLevel:{Requests}=Information");
+        var logging = configured.Services.GetRequiredService<ILoggerFactory>();
+        Assert.True(logging.CreateLogger(Sql).IsEnabled(LogLevel.Information));
+        Assert.False(logging.CreateLogger(Sql).IsEnabled(LogLevel.Debug));
+        Assert.True(logging.CreateLogger(Requests).IsEnabled(LogLevel.Information));
+    }
 }

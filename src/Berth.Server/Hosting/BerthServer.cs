@@ -70,7 +70,6 @@ public static class BerthServer
         // Console logs, readable by default; Logging:Format=json (BERTH_Logging__Format=json) writes one
         // JSON object per line, with the message template's values as properties, for log shippers.
         builder.Logging.ClearProviders();
-        builder.Logging.AddConfiguration(builder.Configuration.GetSection("Logging"));
         if (string.Equals(builder.Configuration["Logging:Format"], "json", StringComparison.OrdinalIgnoreCase))
         {
             builder.Logging.AddJsonConsole(o =>
@@ -93,6 +92,10 @@ public static class BerthServer
         // The same for connection failures: an outage is logged once per request as "unavailable", and at
         // start-up the error names the --db setting.
         builder.Logging.AddFilter("Microsoft.EntityFrameworkCore.Database.Connection", LogLevel.None);
+
+        // The lines above are defaults: a level the operator sets for the same category (Logging:LogLevel:<category>)
+        // wins, because of two rules for one category the one added last applies.
+        builder.Logging.AddConfiguration(builder.Configuration.GetSection("Logging"));
 
         AddServices(builder.Services, builder.Configuration, dataDirectory);
         services?.Invoke(builder.Services);
