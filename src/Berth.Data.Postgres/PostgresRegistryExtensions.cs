@@ -21,7 +21,9 @@ public static class PostgresRegistryExtensions
 
     internal static DbContextOptionsBuilder UseRegistryPostgres(this DbContextOptionsBuilder options, string connectionString) =>
         options
-            .UseNpgsql(connectionString, npgsql => npgsql.MigrationsAssembly(typeof(PostgresRegistryExtensions).Assembly.GetName().Name))
+            .UseNpgsql(connectionString, npgsql => npgsql
+                .MigrationsAssembly(typeof(PostgresRegistryExtensions).Assembly.GetName().Name)
+                .UseParameterizedCollectionMode(RegistryQueryDefaults.Collections))
             .ReplaceService<IModelCustomizer, PostgresModelCustomizer>()
             .AddInterceptors(RegistryInterceptors.Create());
 

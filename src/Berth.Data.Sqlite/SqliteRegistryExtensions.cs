@@ -31,7 +31,9 @@ public static class SqliteRegistryExtensions
 
     internal static DbContextOptionsBuilder UseRegistrySqlite(this DbContextOptionsBuilder options, string connectionString, IInterceptor pragmas) =>
         options
-            .UseSqlite(connectionString, sqlite => sqlite.MigrationsAssembly(typeof(SqliteRegistryExtensions).Assembly.GetName().Name))
+            .UseSqlite(connectionString, sqlite => sqlite
+                .MigrationsAssembly(typeof(SqliteRegistryExtensions).Assembly.GetName().Name)
+                .UseParameterizedCollectionMode(RegistryQueryDefaults.Collections))
             .AddInterceptors(pragmas)
             .AddInterceptors(RegistryInterceptors.Create())
             // SQLite rebuilds a table to drop a column; the rebuild runs in the migration's transaction, only

@@ -6,6 +6,7 @@ using Berth.Contracts.Naming;
 using Berth.Core.Configuration;
 using Berth.Core.Data;
 using Berth.Core.Gc;
+using Berth.Core.Leases;
 using Berth.Core.Maintenance;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;

@@ -3,7 +3,7 @@ using System.Security.Cryptography;
 using Berth.Core.Blobs;
 using Berth.Core.Configuration;
 using Berth.Core.Data;
-using Berth.Core.Gc;
+using Berth.Core.Leases;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;

@@ -8,6 +8,7 @@ using Berth.Core.Blobs;
 using Berth.Core.Configuration;
 using Berth.Core.Data;
 using Berth.Core.Data.Entities;
+using Berth.Core.Leases;
 using Berth.Core.Diagnostics;
 using Berth.Core.Errors;
 using Berth.Core.Gc;

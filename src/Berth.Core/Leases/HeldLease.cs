@@ -3,7 +3,7 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
-namespace Berth.Core.Gc;
+namespace Berth.Core.Leases;
 
 /// <summary>
 /// A <c>leases</c> row this process holds (claimed with <see cref="LeaseClaim"/>): an upload's writer lease, or the

@@ -2,7 +2,7 @@ using Berth.Core.Data;
 using Berth.Core.Data.Entities;
 using Microsoft.EntityFrameworkCore;
 
-namespace Berth.Core.Gc;
+namespace Berth.Core.Leases;
 
 /// <summary>
 /// Claims a <see cref="Lease"/> row with one conditional update: of several replicas claiming at once,
