@@ -35,11 +35,6 @@ internal static class BerthAuthentication
             return services;
         }
 
-        // A token signed with a key the server has not seen yet makes it fetch the provider's keys again
-        // (at most once per KeyRefreshInterval). Blocking, that request waits for the new keys and is
-        // accepted; the library's default refreshes in the background and refuses the first tokens of a
-        // key rollover.
-        AppContext.SetSwitch("Switch.Microsoft.IdentityModel.UpdateConfigAsBlocking", true);
         services.AddSingleton<OidcBearerEvents>();
         authentication.AddJwtBearer(OidcSchemeName, _ => { });
         services.AddOptions<JwtBearerOptions>(OidcSchemeName).Configure<IOptions<OidcOptions>>((jwt, options) => Configure(jwt, options.Value));
@@ -51,15 +46,9 @@ internal static class BerthAuthentication
         jwt.Authority = oidc.Issuer;
         jwt.Audience = oidc.Audience;
         jwt.RequireHttpsMetadata = oidc.RequireHttpsMetadata;
-        if (oidc.MetadataAddress is { Length: > 0 } metadata)
-        {
-            jwt.MetadataAddress = metadata;
-        }
-
         // Claims keep their JWT names (sub, groups, preferred_username), as the options name them.
         jwt.MapInboundClaims = false;
         jwt.RefreshOnIssuerKeyNotFound = true;
-        jwt.RefreshInterval = oidc.KeyRefreshInterval;
         jwt.EventsType = typeof(OidcBearerEvents);
         jwt.TokenValidationParameters = new TokenValidationParameters
         {
@@ -75,18 +64,19 @@ internal static class BerthAuthentication
             RoleClaimType = oidc.GroupsClaim,
         };
 
-        if (oidc.JwksUrl is { Length: > 0 } jwks)
-        {
-            // No discovery document: read the key set itself.
-            jwt.Backchannel = new HttpClient { Timeout = jwt.BackchannelTimeout, MaxResponseContentBufferSize = 1024 * 1024 };
-            jwt.ConfigurationManager = new ConfigurationManager<OpenIdConnectConfiguration>(
-                jwks,
-                new JwksConfigurationRetriever(oidc.Issuer!),
-                new HttpDocumentRetriever(jwt.Backchannel) { RequireHttps = oidc.RequireHttpsMetadata })
-            {
-                RefreshInterval = oidc.KeyRefreshInterval,
-            };
-        }
+        // A token signed with a key the server has not seen yet makes it fetch the provider's keys again (at most
+        // once per KeyRefreshInterval), and that request waits for the new keys (OidcConfigurationManager).
+        jwt.Backchannel = new HttpClient { Timeout = jwt.BackchannelTimeout, MaxResponseContentBufferSize = 1024 * 1024 };
+        var documents = new HttpDocumentRetriever(jwt.Backchannel) { RequireHttps = oidc.RequireHttpsMetadata };
+        var manager = oidc.JwksUrl is { Length: > 0 } jwks
+            ? new OidcConfigurationManager(jwks, new JwksConfigurationRetriever(oidc.Issuer!), documents, TimeProvider.System) // no discovery document: the key set itself
+            : new OidcConfigurationManager(
+                oidc.MetadataAddress is { Length: > 0 } metadata ? metadata : oidc.Issuer!.TrimEnd('/') + "/.well-known/openid-configuration",
+                new OpenIdConnectConfigurationRetriever(),
+                documents,
+                TimeProvider.System);
+        manager.RefreshInterval = oidc.KeyRefreshInterval;
+        jwt.ConfigurationManager = manager;
     }
 
     /// <summary>A compact JWS: <c>Bearer header.payload.signature</c> (Berth tokens are <c>berth_…</c> and have no dots).</summary>

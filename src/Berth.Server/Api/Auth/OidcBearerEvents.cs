@@ -127,9 +127,9 @@ internal sealed partial class OidcBearerEvents(IOptions<OidcOptions> options, IL
         return AuthenticationOutcome.Fail(ErrorCodes.Unavailable, "The identity provider's keys could not be fetched to check the token; retry later.");
     }
 
-    /// <summary>IDX20803: the discovery document or key set could not be fetched.</summary>
+    /// <summary>The discovery document or key set could not be fetched (possibly wrapped by the token handler).</summary>
     private static bool IsMetadataFailure(Exception exception) =>
-        exception is InvalidOperationException && exception.Message.Contains("IDX20803", StringComparison.Ordinal);
+        exception is OidcMetadataUnavailableException || exception.InnerException is OidcMetadataUnavailableException;
 
     private static void Refuse(ResultContext<JwtBearerOptions> context, AuthenticationOutcome outcome)
     {
