@@ -80,10 +80,47 @@ public sealed class AuditTests
         await ExecuteAsync(server, $"UPDATE audit_log SET target = '{original}' WHERE id = {victim}");
         Assert.True((await server.Client.VerifyAuditAsync(Ct)).Valid);
 
-        // Recomputing the edited row's own hash does not help: the next entry no longer links to it.
+        // A hash that is simply wrong is found on the entry itself.
         await ExecuteAsync(server, $"UPDATE audit_log SET hash = '{new string('a', 64)}' WHERE id = {victim}");
-        var rehashed = await server.Client.VerifyAuditAsync(Ct);
-        Assert.Equal(victim, rehashed.FirstBrokenId);
+        var bogus = await server.Client.VerifyAuditAsync(Ct);
+        Assert.Equal(victim, bogus.FirstBrokenId);
+        Assert.Contains($"entry {victim} was changed", bogus.Problem, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task AnEditedEntryWhoseOwnHashWasRecomputedIsFoundByTheNextEntrysLink()
+    {
+        // The attack of someone with write access to the database: change an entry and give it the hash
+        // its new content has. Its own hash checks out; only the next entry's link to it can reveal it.
+        await using var server = await TestServer.StartAsync();
+        var total = await MakeHistoryAsync(server);
+        var victim = total / 2;
+        await RewriteAsync(server, victim, "someone else");
+
+        var verified = await server.Client.VerifyAuditAsync(Ct);
+        Assert.False(verified.Valid);
+        Assert.Equal(victim + 1, verified.FirstBrokenId);
+        Assert.Contains($"entry {victim + 1} does not link to entry {victim}", verified.Problem, StringComparison.Ordinal);
+
+        // The last entry has no next entry: the chain's head, which records the last hash, reveals it.
+        await using var other = await TestServer.StartAsync();
+        var last = await MakeHistoryAsync(other);
+        await RewriteAsync(other, last, "someone else");
+        var tail = await other.Client.VerifyAuditAsync(Ct);
+        Assert.False(tail.Valid);
+        Assert.Equal(last, tail.FirstBrokenId);
+        Assert.Contains("does not match its last entry", tail.Problem, StringComparison.Ordinal);
+    }
+
+    /// <summary>Changes an entry's target and stores the hash of its new content, as a forger would.</summary>
+    private static async Task RewriteAsync(TestServer server, long id, string target)
+    {
+        await using var scope = server.Services.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<RegistryDbContext>();
+        var entry = await db.AuditLog.AsNoTracking().SingleAsync(a => a.Id == id, Ct);
+        entry.Target = target;
+        var hash = Berth.Core.Audit.AuditHash.Compute(entry);
+        Assert.Equal(1, await db.AuditLog.Where(a => a.Id == id).ExecuteUpdateAsync(s => s.SetProperty(a => a.Target, target).SetProperty(a => a.Hash, hash), Ct));
     }
 
     [Fact]

@@ -107,6 +107,30 @@ public sealed class LifecycleTests(ServerFixture fixture) : IClassFixture<Server
     }
 
     [Fact]
+    public async Task LatestNamesTheNewestReadyVersionNeverAPendingOne()
+    {
+        await PushVersionsAsync("newest", 2);
+
+        // A third version is declared but its bytes never arrive: it stays pending.
+        var json = $$"""{"files":[{"path":"f.bin","size":5,"digest":"sha256:{{new string('b', 64)}}"}]}""";
+        using (var declared = await Server.Http.SendJsonAsync(HttpMethod.Post, "/api/v1/models/life/newest/versions", json, Ct))
+        {
+            Assert.Equal(HttpStatusCode.Created, declared.StatusCode);
+        }
+
+        Assert.Equal(VersionStates.Pending, (await Client.GetVersionAsync(ModelReference.Parse("life/newest:3"), cancellationToken: Ct)).State);
+        Assert.Equal(2, (await Client.GetVersionAsync(ModelReference.Parse("life/newest:latest"), cancellationToken: Ct)).Number);
+        Assert.Equal(2, (await Client.GetVersionAsync(ModelReference.Parse("life/newest"), cancellationToken: Ct)).Number);
+        Assert.Equal(2, (await Client.GetModelAsync("life", "newest", Ct)).LatestVersion);
+
+        // Lifecycle actions given 'latest' act on the ready version too.
+        await Client.SetAliasAsync("life", "newest", "champion", "latest", cancellationToken: Ct);
+        Assert.Equal(2, (await Client.GetVersionAsync(ModelReference.Parse("life/newest:champion"), cancellationToken: Ct)).Number);
+        await Client.ChangeStageAsync(ModelReference.Parse("life/newest:latest"), "staging", cancellationToken: Ct);
+        Assert.Equal(2, (await Client.GetVersionAsync(ModelReference.Parse("life/newest:staging"), cancellationToken: Ct)).Number);
+    }
+
+    [Fact]
     public async Task AStaleIfMatchIsRefusedWith412()
     {
         await PushVersionsAsync("etag", 1);

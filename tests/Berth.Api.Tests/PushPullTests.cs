@@ -41,6 +41,13 @@ public sealed class PushPullTests(ServerFixture fixture) : IClassFixture<ServerF
         Assert.Equal("3f2a9c1", version.Lineage.GitCommit);
         Assert.Equal("s3://data/train.parquet", Assert.Single(version.Lineage.Datasets!).Uri);
 
+        // A newer version whose bytes never arrive stays pending: 'latest' keeps naming the ready one.
+        var pending = $$"""{"files":[{"path":"model.bin","size":5,"digest":"sha256:{{new string('c', 64)}}"}]}""";
+        using (var declared = await Server.Http.SendJsonAsync(HttpMethod.Post, "/api/v1/models/acme/fraud/versions", pending, Ct))
+        {
+            Assert.Equal(System.Net.HttpStatusCode.Created, declared.StatusCode);
+        }
+
         foreach (var selector in new[] { "candidate", $"{version.Number}", "1.2.0", "v1.2.0", "latest", version.ManifestDigest })
         {
             var reference = ModelReference.Parse(selector.StartsWith("sha256:", StringComparison.Ordinal) ? $"acme/fraud@{selector}" : $"acme/fraud:{selector}");

@@ -85,7 +85,7 @@ public sealed class CrashRecoveryTests
         }
 
         Assert.Equal(bytes, await client.GetByteArrayAsync("/api/v1/models/crash/model/versions/1/files/weights.bin", Ct));
-        AssertEveryStoredBlobIsComplete(data);
+        AssertEveryStoredBlobIsComplete(data, atLeast: 1);
     }
 
     /// <param name="digestsKnown">
@@ -148,19 +148,21 @@ public sealed class CrashRecoveryTests
         var output = Path.Combine(user.Root, "pulled");
         (await user.RunAsync("pull", "crash/push:1.0.0", "-o", output)).Succeeded();
         ModelFolder.AssertSameTree(model.Root, output);
-        AssertEveryStoredBlobIsComplete(data);
+        AssertEveryStoredBlobIsComplete(data, atLeast: 2);
     }
 
-    /// <summary>Every file in the blob area hashes to its name: no partial or corrupt blob, ever.</summary>
-    private static void AssertEveryStoredBlobIsComplete(string data)
+    /// <summary>
+    /// Every file in the blob area hashes to its name: no partial or corrupt blob, ever. The server creates the
+    /// folder at start-up, so a missing one means the check looks in the wrong place and must fail, not pass
+    /// having checked nothing; <paramref name="atLeast"/> is how many blobs the caller knows were stored.
+    /// </summary>
+    private static void AssertEveryStoredBlobIsComplete(string data, int atLeast = 0)
     {
         var blobs = Path.Combine(data, "store", "blobs", "sha256");
-        if (!Directory.Exists(blobs))
-        {
-            return;
-        }
-
-        foreach (var file in Directory.EnumerateFiles(blobs, "*", SearchOption.AllDirectories))
+        Assert.True(Directory.Exists(blobs), $"There is no blob folder at {blobs}.");
+        var files = Directory.GetFiles(blobs, "*", SearchOption.AllDirectories);
+        Assert.True(files.Length >= atLeast, $"{files.Length} blobs in {blobs}, expected at least {atLeast}.");
+        foreach (var file in files)
         {
             using var stream = File.OpenRead(file);
             Assert.Equal(Path.GetFileName(file), Convert.ToHexStringLower(SHA256.HashData(stream)));
