@@ -3,6 +3,7 @@ using System.Diagnostics;
 using System.Net;
 using Berth.Client.Transfers;
 using Berth.Contracts.Dtos;
+using Berth.Contracts.Manifests;
 using Berth.Contracts.Naming;
 
 namespace Berth.Client;
@@ -17,12 +18,21 @@ public sealed partial class BerthClient
     /// only the blobs the server lacks (in parallel, resumable), and commits. Returns the ready version.
     /// Large files with unknown digests start streaming while they are hashed (see
     /// <see cref="PushOptions.StreamWhileHashingThreshold"/>), so hashing and uploading overlap.
+    /// When a ready version of the model already has this content (its manifest digest, resolved through
+    /// <c>@sha256:</c>), no version is created unless a semantic version is given or
+    /// <see cref="PushOptions.AllowUnchanged"/> is set: see <see cref="PushResult.Unchanged"/>.
+    /// An empty folder is refused (<see cref="ArgumentException"/>) before the server is contacted.
     /// </summary>
     public async Task<PushResult> PushAsync(string source, string ns, string model, PushOptions options, IProgress<TransferProgress>? progress = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(options);
         var clock = Stopwatch.StartNew();
         var files = LocalTree.Scan(source);
+        if (files.Count == 0)
+        {
+            throw new ArgumentException($"'{source}' holds no files (folders named .git and partial downloads are left out): there is nothing to push.", nameof(source));
+        }
+
         var tracker = new ProgressTracker(progress);
         using var abandon = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var streams = new ConcurrentDictionary<int, StreamedUpload>();
@@ -30,6 +40,27 @@ public sealed partial class BerthClient
         {
             var digests = await HashAllAsync(ns, model, files, options, tracker, streams, abandon.Token, cancellationToken).ConfigureAwait(false);
             var entries = files.Select((f, i) => new FileEntry(f.Path, f.Size, digests[i].ToString())).ToList();
+            var same = await FindSameContentAsync(ns, model, VersionManifest.ComputeDigest(entries), cancellationToken).ConfigureAwait(false);
+            if (same is not null && options.Version is null && !options.AllowUnchanged)
+            {
+                foreach (var (i, stream) in streams.ToList())
+                {
+                    await stream.AbandonAsync(this).ConfigureAwait(false);
+                    streams.TryRemove(i, out _);
+                }
+
+                var moves = new List<TransitionResult>();
+                var pinned = same.Number.ToString(System.Globalization.CultureInfo.InvariantCulture);
+                foreach (var alias in options.Aliases ?? [])
+                {
+                    moves.Add(await SetAliasAsync(ns, model, alias, pinned, cancellationToken: cancellationToken).ConfigureAwait(false));
+                }
+
+                var current = moves.Count > 0 ? await GetVersionAsync(ModelReference.Parse($"{ns}/{model}:{pinned}"), cancellationToken: cancellationToken).ConfigureAwait(false) : same;
+                tracker.Start(TransferPhase.Done, 0, 0);
+                return new PushResult(current, files.Count, files.Sum(f => f.Size), 0, 0, clock.Elapsed) { Unchanged = true, SameContentAs = same, AliasMoves = moves };
+            }
+
             var request = new CreateVersionRequest(entries, options.Version, options.Description, options.Metrics, options.Params, options.Tags, options.Aliases, options.Lineage);
             var idempotencyKey = Guid.NewGuid().ToString("N");
             var created = await RetryAsync(ct => CreateVersionAsync(ns, model, request, idempotencyKey, ct), cancellationToken).ConfigureAwait(false);
@@ -83,7 +114,7 @@ public sealed partial class BerthClient
                     var number = created.Version.Number;
                     var version = await RetryAsync(ct => CommitVersionAsync(ns, model, number, ct), cancellationToken).ConfigureAwait(false);
                     tracker.Start(TransferPhase.Done, 0, 0);
-                    return new PushResult(version, files.Count, files.Sum(f => f.Size), uploaded, uploadedBytes - tracker.Resumed, clock.Elapsed);
+                    return new PushResult(version, files.Count, files.Sum(f => f.Size), uploaded, uploadedBytes - tracker.Resumed, clock.Elapsed) { SameContentAs = same };
                 }
                 catch (BerthProblemException e) when (round < 3 && e.Code == "blobs_missing" && e.Extensions.TryGetValue("missing", out var list))
                 {
@@ -99,6 +130,19 @@ public sealed partial class BerthClient
             {
                 await stream.StopAsync().ConfigureAwait(false);
             }
+        }
+    }
+
+    /// <summary>The ready version of the model with this content (the oldest, as <c>@sha256:</c> resolves), or null.</summary>
+    private async Task<VersionInfo?> FindSameContentAsync(string ns, string model, Digest manifestDigest, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await RetryAsync(ct => GetVersionAsync(ModelReference.Parse($"{ns}/{model}@{manifestDigest}"), cancellationToken: ct), cancellationToken).ConfigureAwait(false);
+        }
+        catch (BerthProblemException e) when (e.Code is "namespace_not_found" or "model_not_found" or "version_not_found")
+        {
+            return null;
         }
     }
 

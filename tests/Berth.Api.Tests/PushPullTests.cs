@@ -70,13 +70,15 @@ public sealed class PushPullTests(ServerFixture fixture) : IClassFixture<ServerF
     {
         using var model = new ModelFolder(("weights.bin", 2 * 1024 * 1024), ("README.md", 1000));
         var first = await Server.Client.PushAsync(model.Root, "dedup", "one", new PushOptions(), cancellationToken: Ct);
-        var second = await Server.Client.PushAsync(model.Root, "dedup", "one", new PushOptions(), cancellationToken: Ct);
+        var second = await Server.Client.PushAsync(model.Root, "dedup", "one", new PushOptions { AllowUnchanged = true }, cancellationToken: Ct);
         var other = await Server.Client.PushAsync(model.Root, "dedup", "another", new PushOptions(), cancellationToken: Ct);
 
         Assert.Equal(2, first.FilesUploaded);
         Assert.Equal(0, second.FilesUploaded);
         Assert.Equal(0, other.FilesUploaded);
         Assert.Equal(first.Version.Number + 1, second.Version.Number);
+        Assert.Equal(first.Version.Number, second.SameContentAs?.Number);
+        Assert.Null(other.SameContentAs);
         Assert.Equal(first.Version.ManifestDigest, other.Version.ManifestDigest);
 
         await using var scope = Server.Services.CreateAsyncScope();
@@ -86,6 +88,67 @@ public sealed class PushPullTests(ServerFixture fixture) : IClassFixture<ServerF
         var blobFiles = Directory.EnumerateFiles(Path.Combine(Server.DataDirectory, "store", "blobs"), "*", SearchOption.AllDirectories)
             .Count(f => digests.Any(d => d.EndsWith(Path.GetFileName(f), StringComparison.Ordinal)));
         Assert.Equal(2, blobFiles);
+    }
+
+    [Fact]
+    public async Task PushingContentThatIsAlreadyAReadyVersionCreatesNoVersionAndMovesTheAliases()
+    {
+        using var model = new ModelFolder(("weights.bin", 5000), ("config.json", 30));
+        var first = await Server.Client.PushAsync(model.Root, "same", "fraud", new PushOptions(), cancellationToken: Ct);
+
+        var again = await Server.Client.PushAsync(model.Root, "same", "fraud", new PushOptions
+        {
+            Aliases = ["champion"],
+            Metrics = new Dictionary<string, double> { ["auc"] = 0.99 },
+        }, cancellationToken: Ct);
+
+        Assert.True(again.Unchanged);
+        Assert.Equal(first.Version.Number, again.Version.Number);
+        Assert.Equal(first.Version.Number, again.SameContentAs?.Number);
+        Assert.Equal(["champion"], again.Version.Aliases);
+        Assert.Equal("applied", Assert.Single(again.AliasMoves).Outcome);
+        Assert.Equal(0, again.FilesUploaded);
+        Assert.Empty(again.Version.Metrics);
+        Assert.Equal([first.Version.Number], await Server.Client.ListVersionsAsync("same", "fraud", allStates: true, Ct).Select(v => v.Number).ToListAsync(Ct));
+
+        // With a semantic version the content becomes a new version all the same.
+        var versioned = await Server.Client.PushAsync(model.Root, "same", "fraud", new PushOptions { Version = "1.0.0" }, cancellationToken: Ct);
+        Assert.False(versioned.Unchanged);
+        Assert.Equal(first.Version.Number + 1, versioned.Version.Number);
+        Assert.Equal(first.Version.Number, versioned.SameContentAs?.Number);
+    }
+
+    [Fact]
+    public async Task AVersionAskedForByDigestNamesTheOtherVersionsWithTheSameContent()
+    {
+        using var model = new ModelFolder(("weights.bin", 777));
+        var first = await Server.Client.PushAsync(model.Root, "same", "digest", new PushOptions(), cancellationToken: Ct);
+        await Server.Client.PushAsync(model.Root, "same", "digest", new PushOptions { Version = "2.0.0" }, cancellationToken: Ct);
+        await Server.Client.PushAsync(model.Root, "same", "digest", new PushOptions { AllowUnchanged = true }, cancellationToken: Ct);
+        await Server.Client.DeleteVersionAsync(ModelReference.Parse("same/digest:3"), cancellationToken: Ct);
+
+        var byDigest = await Server.Client.GetVersionAsync(ModelReference.Parse($"same/digest@{first.Version.ManifestDigest}"), cancellationToken: Ct);
+        Assert.Equal(1, byDigest.Number);
+        Assert.Equal([2], byDigest.SameContent);
+
+        var byNumber = await Server.Client.GetVersionAsync(ModelReference.Parse("same/digest:2"), cancellationToken: Ct);
+        Assert.Null(byNumber.SameContent);
+    }
+
+    [Fact]
+    public async Task AnEmptyFolderIsRefusedBeforeAnythingIsDeclared()
+    {
+        var empty = TempFolder.Create("berth-empty");
+        try
+        {
+            var refused = await Assert.ThrowsAsync<ArgumentException>(() => Server.Client.PushAsync(empty, "same", "empty", new PushOptions(), cancellationToken: Ct));
+            Assert.Contains("there is nothing to push", refused.Message, StringComparison.Ordinal);
+            await Assert.ThrowsAsync<Berth.Client.BerthProblemException>(() => Server.Client.GetModelAsync("same", "empty", Ct));
+        }
+        finally
+        {
+            TempFolder.Delete(empty);
+        }
     }
 
     [Fact]

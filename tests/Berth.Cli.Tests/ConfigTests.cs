@@ -100,13 +100,41 @@ public sealed class ConfigTests(ServerFixture fixture)
     }
 
     [Fact]
-    public async Task TheSavedTokenIsNotSentToAnotherServerNamedByBerthUrl()
+    public async Task ASavedLoginIsUsedForTheSameServerSpelledDifferently()
     {
         using var user = new CliUser();
         await user.LoginAsync(Server);
-        var other = Server.Url.Replace("127.0.0.1", "localhost", StringComparison.Ordinal);
+        var port = new Uri(Server.Url).Port;
 
-        (await user.RunWithAsync(new Dictionary<string, string?> { ["BERTH_URL"] = other }, "whoami")).Failed(1, "(token_missing)");
+        foreach (var spelling in new[] { $"http://localhost:{port}", $"http://LocalHost:{port}/", $"HTTP://127.0.0.1:{port}/" })
+        {
+            var me = (await user.RunWithAsync(new Dictionary<string, string?> { ["BERTH_URL"] = spelling }, "whoami", "--json")).Succeeded().Json;
+            Assert.Equal("admin", me.GetProperty("user").GetProperty("name").GetString());
+        }
+    }
+
+    [Fact]
+    public async Task TheSavedTokenIsNotSentToAnotherServerAndTheErrorSaysWhy()
+    {
+        using var user = new CliUser();
+        await user.LoginAsync(Server);
+
+        // Another address (a proxy in front of the same server, as far as the CLI can tell another server).
+        await using var proxy = new LoadBalancer(new Uri(Server.Url), bytesPerSecond: 0);
+        var elsewhere = (await user.RunWithAsync(new Dictionary<string, string?> { ["BERTH_URL"] = proxy.Url }, "whoami")).Failed(1, "(token_missing)");
+        Assert.Contains($"No token was sent to {proxy.Url}: the saved login is for {Server.Url}, a different server (BERTH_URL={proxy.Url}).", elsewhere.Stderr, StringComparison.Ordinal);
+        Assert.Contains($"hint: log in to it with 'berth login {proxy.Url} --user <name>' (or --token <token>), or set BERTH_TOKEN.", elsewhere.Stderr, StringComparison.Ordinal);
+        Assert.DoesNotContain("token create", elsewhere.Stderr, StringComparison.Ordinal);
+
+        // Logged out of the same server.
+        (await user.RunAsync("logout")).Succeeded();
+        var loggedOut = (await user.RunAsync("whoami")).Failed(1, "(token_missing)");
+        Assert.Contains($"No token was sent to {Server.Url}: you are logged out of it", loggedOut.Stderr, StringComparison.Ordinal);
+
+        // Never logged in.
+        using var stranger = new CliUser();
+        var never = (await stranger.RunWithAsync(new Dictionary<string, string?> { ["BERTH_URL"] = Server.Url }, "whoami")).Failed(1, "(token_missing)");
+        Assert.Contains("there is no saved login (run 'berth login') and BERTH_TOKEN is not set", never.Stderr, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -82,7 +82,8 @@ public sealed partial class GovernanceTests(ServerFixture fixture)
         Assert.Contains(ProductionGate, shown, StringComparison.Ordinal);
         Assert.Equal(1, (await admin.RunAsync("alias", "protect", "acme/fraud", "champion", "--approvals", "1", "--json")).Succeeded().Json.GetProperty("requiredApprovals").GetInt32());
 
-        // alice pushes version 2; staging applies at once (its gate passes), production becomes a request.
+        // alice pushes version 2 (retrained: new weights); staging applies at once (its gate passes), production becomes a request.
+        model.Write("weights.bin", 2000, seed: 2);
         (await alice.RunAsync("push", model.Root, "acme/fraud", "--metric", "auc=0.95", "--tag", "validated=true")).Succeeded();
         Assert.Contains("is now in stage staging", (await alice.RunAsync("stage", "acme/fraud:2", "staging")).Succeeded().Stdout, StringComparison.Ordinal);
         var staged = (await alice.RunAsync("stage", "acme/fraud:2", "production", "--comment", "beats v1 on the holdout")).Succeeded().Stdout;
@@ -115,6 +116,7 @@ public sealed partial class GovernanceTests(ServerFixture fixture)
         Assert.Equal("archived", (await alice.RunAsync("show", "acme/fraud:1", "--json")).Succeeded().Json.GetProperty("stage").GetString());
 
         // Version 3: bob rejects its promotion with a reason; a second attempt is withdrawn by alice.
+        model.Write("weights.bin", 2000, seed: 3);
         (await alice.RunAsync("push", model.Root, "acme/fraud", "--metric", "auc=0.96", "--tag", "validated=true")).Succeeded();
         var rejected = RequestId((await alice.RunAsync("stage", "acme/fraud:3", "production")).Succeeded().Stdout);
         Assert.Equal("rejected", (await bob.RunAsync("reject", Id(rejected), "--comment", "wait for the A/B test", "--json")).Succeeded().Json.GetProperty("state").GetString());
@@ -129,6 +131,7 @@ public sealed partial class GovernanceTests(ServerFixture fixture)
         Assert.Equal(new Dictionary<long, string?> { [promotion] = "applied", [aliasMove] = "applied", [rejected] = "rejected", [withdrawn] = "cancelled" }, all);
 
         // A version below the gate is refused, naming the failing condition and the actual value.
+        model.Write("weights.bin", 2000, seed: 4);
         (await alice.RunAsync("push", model.Root, "acme/fraud", "--metric", "auc=0.8", "--tag", "validated=true")).Succeeded();
         var refused = await alice.RunAsync("stage", "acme/fraud:4", "production");
         refused.Failed(1, "(gate_failed)");
@@ -180,6 +183,24 @@ public sealed partial class GovernanceTests(ServerFixture fixture)
         Assert.Contains("acme", (await laptop.RunAsync("ls")).Succeeded().Stdout, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task HistoryAtTakesTheNineFractionDigitsThatDatePrints()
+    {
+        using var user = new CliUser();
+        using var model = new ModelFolder(("weights.bin", 100));
+        user.Environment["BERTH_URL"] = fixture.Server.Url;
+        user.Environment["BERTH_TOKEN"] = fixture.Server.AdminToken;
+        (await user.RunAsync("push", model.Root, "nanos/fraud")).Succeeded();
+        (await user.RunAsync("stage", "nanos/fraud:1", "production")).Succeeded();
+
+        // As printed by `date -u +%Y-%m-%dT%H:%M:%S.%NZ`.
+        var at = DateTime.UtcNow.AddMinutes(1).ToString("yyyy-MM-dd'T'HH:mm:ss", CultureInfo.InvariantCulture) + ".123456789Z";
+        var holders = (await user.RunAsync("history", "nanos/fraud", "--stage", "production", "--at", at, "--json")).Succeeded().Json;
+
+        Assert.Equal([1], holders.GetProperty("versions").EnumerateArray().Select(v => v.GetInt32()));
+        Assert.InRange(holders.GetProperty("at").GetDateTimeOffset(), DateTimeOffset.Parse(at[..^3] + "Z", CultureInfo.InvariantCulture).AddMilliseconds(-1), DateTimeOffset.Parse(at[..^3] + "Z", CultureInfo.InvariantCulture));
+    }
+
     [Theory]
     [InlineData("member", "add", "acme", "alice", "owner", "'owner' is not a role")]
     [InlineData("member", "add", "acme", "alice", "Name the user and the role")]
@@ -194,6 +215,7 @@ public sealed partial class GovernanceTests(ServerFixture fixture)
     [InlineData("alias", "protect", "acme/fraud", "champion", "--approvals", "0", "--approvals must be 1 or more")]
     [InlineData("history", "acme/fraud", "--stage", "production", "--at", "2026-13-01", "expected an ISO 8601 date or date-time")]
     [InlineData("history", "acme/fraud", "--stage", "production", "--at", "yesterday", "expected an ISO 8601 date or date-time")]
+    [InlineData("history", "acme/fraud", "--stage", "production", "--at", "2026-12-06T10:11:12.1234567890Z", "expected an ISO 8601 date or date-time")]
     [InlineData("history", "acme/fraud", "--at", "2026-03-01T12:00Z", "add --stage <stage> or --alias <alias>")]
     [InlineData("history", "acme/fraud", "--stage", "production", "--alias", "champion", "--stage or --alias, not both")]
     [InlineData("audit", "ls", "--since", "03/01/2026", "expected an ISO 8601 date or date-time")]

@@ -133,8 +133,10 @@ public sealed class QuickstartTests(ServerFixture fixture)
         Assert.Equal("ml-platform", tags.GetProperty("owner").GetString());
         Assert.False(tags.TryGetProperty("team", out _));
 
-        // A re-push of the unchanged folder is version 2 and uploads nothing.
-        var repush = (await user.RunAsync("push", model.Root, "acme/fraud", "--json")).Succeeded().Json;
+        // A re-push of the unchanged folder creates no version; with --allow-unchanged it is version 2 and uploads nothing.
+        var unchanged = (await user.RunAsync("push", model.Root, "acme/fraud")).Succeeded().Stdout;
+        Assert.StartsWith("unchanged: same content as acme/fraud:1 (1.2.0) — no new version created", unchanged, StringComparison.Ordinal);
+        var repush = (await user.RunAsync("push", model.Root, "acme/fraud", "--allow-unchanged", "--json")).Succeeded().Json;
         Assert.Equal(2, repush.GetProperty("version").GetProperty("number").GetInt32());
         Assert.Equal(0, repush.GetProperty("filesUploaded").GetInt32());
         Assert.Equal(0, repush.GetProperty("bytesUploaded").GetInt64());

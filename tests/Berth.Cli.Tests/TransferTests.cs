@@ -23,7 +23,7 @@ public sealed class TransferTests(ServerFixture fixture)
         using var model = new ModelFolder(("weights.bin", 2 * 1024 * 1024), ("README.md", 1000), ("nested/deeper/a.txt", 10));
 
         var first = (await user.RunAsync("push", model.Root, "transfer/repush", "--json")).Succeeded().Json;
-        var second = (await user.RunAsync("push", model.Root, "transfer/repush", "--json")).Succeeded().Json;
+        var second = (await user.RunAsync("push", model.Root, "transfer/repush", "--json", "--allow-unchanged")).Succeeded().Json;
 
         Assert.Equal(3, first.GetProperty("filesUploaded").GetInt32());
         Assert.Equal(first.GetProperty("bytesTotal").GetInt64(), first.GetProperty("bytesUploaded").GetInt64());
@@ -32,12 +32,14 @@ public sealed class TransferTests(ServerFixture fixture)
         Assert.Equal(3, second.GetProperty("filesPresent").GetInt32());
         Assert.Equal(first.GetProperty("version").GetProperty("manifestDigest").GetString(), second.GetProperty("version").GetProperty("manifestDigest").GetString());
         Assert.Equal(2, second.GetProperty("version").GetProperty("number").GetInt32());
+        Assert.Equal("transfer/repush:1", second.GetProperty("sameContentAs").GetString());
 
         // One changed file: only that one is uploaded.
         model.Write("README.md", 1000, seed: 7);
         var third = (await user.RunAsync("push", model.Root, "transfer/repush", "--json")).Succeeded().Json;
         Assert.Equal(1, third.GetProperty("filesUploaded").GetInt32());
         Assert.Equal(1000, third.GetProperty("bytesUploaded").GetInt64());
+        Assert.Equal(3, third.GetProperty("version").GetProperty("number").GetInt32());
     }
 
     [Fact]
@@ -59,27 +61,6 @@ public sealed class TransferTests(ServerFixture fixture)
         Assert.Matches(@"kept:\s+0 files", pull);
         Assert.DoesNotContain('\u001b', pull);
         ModelFolder.AssertSameTree(model.Root, output);
-    }
-
-    [Fact]
-    public async Task PullRepairsAChangedFileAndKeepsTheOthers()
-    {
-        using var user = User();
-        using var model = new ModelFolder(("a.bin", 4096), ("b.bin", 4096), ("c/d.bin", 100));
-        var output = Path.Combine(user.Root, "out");
-        (await user.RunAsync("push", model.Root, "transfer/repair")).Succeeded();
-        (await user.RunAsync("pull", "transfer/repair", "-o", output)).Succeeded();
-
-        await File.WriteAllBytesAsync(Path.Combine(output, "b.bin"), new byte[4096], TestContext.Current.CancellationToken);
-        File.Delete(Path.Combine(output, "c", "d.bin"));
-        var pulled = (await user.RunAsync("pull", "transfer/repair:latest", "-o", output, "--json")).Succeeded().Json;
-
-        Assert.Equal(2, pulled.GetProperty("filesWritten").GetInt32());
-        Assert.Equal(1, pulled.GetProperty("filesKept").GetInt32());
-        ModelFolder.AssertSameTree(model.Root, output);
-
-        var forced = (await user.RunAsync("pull", "transfer/repair", "-o", output, "--force", "--json")).Succeeded().Json;
-        Assert.Equal(3, forced.GetProperty("filesWritten").GetInt32());
     }
 
     [Fact]
@@ -127,6 +108,25 @@ public sealed class TransferTests(ServerFixture fixture)
         var json = await RunOnTerminalAsync(user, "push", model.Root, "transfer/progress", "--json");
         Assert.DoesNotContain("Uploading", json, StringComparison.Ordinal);
         Assert.Contains("\"filesUploaded\": 1", json, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task APullShowsProgressOnlyForWorkThatHappens()
+    {
+        using var user = User();
+        using var model = new ModelFolder(("weights.bin", 3 * 1024 * 1024));
+        (await user.RunAsync("push", model.Root, "transfer/pull-progress")).Succeeded();
+        var output = Path.Combine(user.Root, "out");
+
+        // Nothing there yet: nothing to hash, everything to download.
+        var fresh = await RunOnTerminalAsync(user, "pull", "transfer/pull-progress", "-o", output);
+        Assert.Contains("Downloading 1/1 files", fresh, StringComparison.Ordinal);
+        Assert.DoesNotContain("Hashing", fresh, StringComparison.Ordinal);
+
+        // Everything there: the file is hashed, nothing is downloaded.
+        var again = await RunOnTerminalAsync(user, "pull", "transfer/pull-progress", "-o", output);
+        Assert.Contains("Hashing 1/1 files", again, StringComparison.Ordinal);
+        Assert.DoesNotContain("Downloading", again, StringComparison.Ordinal);
     }
 
     /// <summary>Runs berth on a pseudo-terminal (script -qec) and returns what the terminal showed.</summary>

@@ -234,7 +234,7 @@ internal static class AuthCommands
 
     private static void WarnAboutOverrides(string url)
     {
-        if (CliPaths.Variable(CliContext.UrlVariable) is { } envUrl && !string.Equals(envUrl.TrimEnd('/'), url, StringComparison.OrdinalIgnoreCase))
+        if (CliPaths.Variable(CliContext.UrlVariable) is { } envUrl && !CliContext.SameServer(envUrl, url))
         {
             Output.Warning($"{CliContext.UrlVariable}={envUrl} is set and overrides the saved server.");
         }

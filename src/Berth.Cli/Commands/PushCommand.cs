@@ -9,7 +9,9 @@ namespace Berth.Cli.Commands;
 /// <summary>
 /// <c>berth push ./model acme/fraud --version 1.2.0 --metric auc=0.931 …</c>: hashes the folder (with the
 /// digest cache, so unchanged files are not read again), uploads only what the server lacks (resumable
-/// across runs through the upload store), and commits the version.
+/// across runs through the upload store), and commits the version. Content that a ready version of the
+/// model already has makes no new version (unless --version or --allow-unchanged): the aliases move onto
+/// that version instead.
 /// </summary>
 internal static class PushCommand
 {
@@ -28,6 +30,10 @@ internal static class PushCommand
         var runId = new Option<string>("--run-id") { Description = "Id of the training run that produced the model." };
         var datasets = Repeated("--dataset", "uri[@digest]", "Training data as uri[@algorithm:digest], e.g. s3://data/train.parquet@sha256:… (repeatable).");
         var parents = Repeated("--parent", "reference", "A version this one derives from, e.g. acme/base:3 (repeatable).");
+        var allowUnchanged = new Option<bool>("--allow-unchanged")
+        {
+            Description = "Create a new version even if a ready version of the model has exactly this content (by default such a push only moves the --alias options onto it).",
+        };
         var parallel = new Option<int>("--parallel", "-p") { Description = "Files uploaded at the same time.", DefaultValueFactory = _ => 4 };
         parallel.Validators.Add(result =>
         {
@@ -39,7 +45,7 @@ internal static class PushCommand
 
         var command = new Command("push", "Push a folder as a new version of a model.")
         {
-            source, target, version, description, metrics, parameters, tags, aliases, gitCommit, gitRepo, runId, datasets, parents, parallel,
+            source, target, version, description, metrics, parameters, tags, aliases, gitCommit, gitRepo, runId, datasets, parents, allowUnchanged, parallel,
         };
         app.SetAction(command, async (context, parse, cancellationToken) =>
         {
@@ -47,6 +53,11 @@ internal static class PushCommand
             if (!File.Exists(path) && !Directory.Exists(path))
             {
                 throw new UsageException($"'{path}' does not exist: give the model folder (or file) to push.");
+            }
+
+            if (Directory.Exists(path) && LocalTree.Scan(path).Count == 0)
+            {
+                throw new UsageException($"'{path}' holds no files (folders named .git and partial downloads are left out): there is nothing to push.");
             }
 
             var reference = context.ModelOnly(parse.GetValue(target)!, "push");
@@ -91,6 +102,7 @@ internal static class PushCommand
                 Tags = NullIfEmpty(InputParser.Pairs(parse.GetValue(tags), "tag", "--tag")),
                 Aliases = aliasList.Count > 0 ? aliasList : null,
                 Lineage = hasLineage ? lineage : null,
+                AllowUnchanged = parse.GetValue(allowUnchanged),
                 Parallelism = parse.GetValue(parallel),
                 DigestCache = await FileDigestCache.LoadAsync(CliPaths.DigestCacheFile, cancellationToken),
                 ResumeStore = await FileUploadResumeStore.LoadAsync(CliPaths.UploadResumeFile, cancellationToken),
@@ -103,19 +115,38 @@ internal static class PushCommand
 
             var present = result.FilesTotal - result.FilesUploaded;
             var presentBytes = Math.Max(0, result.BytesTotal - result.BytesUploaded);
+            var same = result.SameContentAs?.Reference;
+            var moves = (options.Aliases ?? []).Zip(result.AliasMoves, (alias, m) => new PushAliasOutput(alias, m.Outcome, m.Request?.Id)).ToList();
+            var ignored = result.Unchanged ? Ignored(options) : [];
             if (context.Output.Json)
             {
                 context.Output.WriteJson(
-                    new PushOutput(result.Version, result.FilesTotal, result.BytesTotal, result.FilesUploaded, result.BytesUploaded, present, presentBytes, result.Elapsed.TotalSeconds),
+                    new PushOutput(result.Version, result.FilesTotal, result.BytesTotal, result.FilesUploaded, result.BytesUploaded, present, presentBytes, result.Elapsed.TotalSeconds,
+                        result.Unchanged, same, moves, ignored),
                     CliJson.Context.PushOutput);
                 return ExitCodes.Success;
             }
 
             var v = result.Version;
+            if (result.Unchanged)
+            {
+                context.Output.Title($"unchanged: same content as {v.Reference}{(v.SemVer is { } sv ? $" ({sv})" : "")} — no new version created");
+                context.Output.Fields(
+                [
+                    ("digest", v.ManifestDigest),
+                    ("files", $"{TextFormat.Count(result.FilesTotal, "file")}, {TextFormat.Bytes(result.BytesTotal)}"),
+                    ("aliases", moves.Count > 0 ? TextFormat.List(moves.Select(m => $"{m.Alias} → {v.Number} ({Describe(m)})")) : null),
+                    ("ignored", ignored.Count > 0 ? $"{TextFormat.List(ignored)}: they describe a new version (--allow-unchanged creates one)" : null),
+                    ("took", TextFormat.Seconds(result.Elapsed)),
+                ], indent: 2);
+                return ExitCodes.Success;
+            }
+
             context.Output.Title($"Pushed {v.Reference}{(v.SemVer is { } s ? $" ({s})" : "")}");
             context.Output.Fields(
             [
                 ("digest", v.ManifestDigest),
+                ("same content as", same),
                 ("files", $"{TextFormat.Count(result.FilesTotal, "file")}, {TextFormat.Bytes(result.BytesTotal)}"),
                 ("uploaded", $"{TextFormat.Count(result.FilesUploaded, "file")}, {TextFormat.Bytes(result.BytesUploaded)}"),
                 ("already present", $"{TextFormat.Count(present, "file")}, {TextFormat.Bytes(presentBytes)}"),
@@ -126,6 +157,34 @@ internal static class PushCommand
         });
         return command;
     }
+
+    /// <summary>The options of an unchanged push that were not used, as the user typed them.</summary>
+    private static List<string> Ignored(PushOptions options)
+    {
+        var ignored = new List<string>();
+        void Add(bool given, string name)
+        {
+            if (given)
+            {
+                ignored.Add(name);
+            }
+        }
+
+        Add(options.Description is not null, "--description");
+        Add(options.Metrics is not null, "--metric");
+        Add(options.Params is not null, "--param");
+        Add(options.Tags is not null, "--tag");
+        Add(options.Lineage is not null, "lineage (--run-id, --git-*, --dataset, --parent)");
+        return ignored;
+    }
+
+    private static string Describe(PushAliasOutput move) => move.Outcome switch
+    {
+        "applied" => "moved",
+        "unchanged" => "already there",
+        "requested" => $"needs approval: request #{move.RequestId}",
+        var other => other,
+    };
 
     private static Option<string[]> Repeated(string name, string helpName, string description) =>
         new(name) { Description = description, HelpName = helpName };

@@ -4,7 +4,10 @@ using Berth.Contracts.Dtos;
 
 namespace Berth.Cli.Commands;
 
-/// <summary><c>berth show acme/fraud:candidate</c>: everything about one version.</summary>
+/// <summary>
+/// <c>berth show acme/fraud:candidate</c>: everything about one version. Asked for by digest
+/// (<c>acme/fraud@sha256:…</c>), it also names the other versions with the same content.
+/// </summary>
 internal static class ShowCommand
 {
     public static Command Create(CliApp app)
@@ -42,6 +45,9 @@ internal static class ShowCommand
             ("stage", v.Stage is { } stage ? $"{stage}{(v.StageChangedAt is { } at ? $" (since {TextFormat.Time(at)})" : "")}" : "-"),
             ("aliases", v.Aliases.Count > 0 ? TextFormat.List(v.Aliases) : "-"),
             ("digest", v.ManifestDigest),
+            ("same content", v.SameContent is { Count: > 0 } same
+                ? $"also in {TextFormat.List(same.Select(n => $"{v.Namespace}/{v.Model}:{n}"))} ({v.Reference} is the oldest: @sha256 picks it)"
+                : null),
             ("size", $"{TextFormat.Bytes(v.TotalSize)} in {TextFormat.Count(v.FileCount, "file")}"),
             ("created", $"{TextFormat.Time(v.CreatedAt)} by {v.CreatedBy}"),
             ("ready", v.ReadyAt is { } ready ? TextFormat.Time(ready) : null),

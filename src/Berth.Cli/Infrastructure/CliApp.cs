@@ -25,9 +25,21 @@ internal sealed class CliApp
             }
             catch (Exception e)
             {
-                return ErrorReporter.Report(e, SafeServer(context), cancellationToken);
+                return ErrorReporter.Report(e, SafeServer(context), SafeMissingToken(context), cancellationToken);
             }
         });
+
+    private static (string Reason, string Fix)? SafeMissingToken(CliContext context)
+    {
+        try
+        {
+            return context.MissingToken();
+        }
+        catch (Exception e) when (e is CliException or IOException or UnauthorizedAccessException)
+        {
+            return null;
+        }
+    }
 
     private static string? SafeServer(CliContext context)
     {

@@ -28,11 +28,31 @@ internal sealed class CliContext(Output output) : IDisposable
 
     /// <summary>
     /// BERTH_TOKEN, else the saved token, but only for the saved server: a BERTH_URL pointing elsewhere
-    /// does not receive the token saved for another server.
+    /// does not receive the token saved for another server. Servers are compared by their normalised
+    /// address (<see cref="SameServer"/>), so <c>http://localhost:8282</c> uses a login saved for
+    /// <c>http://127.0.0.1:8282/</c>.
     /// </summary>
     public string? Token =>
         CliPaths.Variable(TokenVariable) ??
         (CliPaths.Variable(UrlVariable) is { } url && !SameServer(url, Saved.Server) ? null : Saved.Token);
+
+    /// <summary>When no token is sent: why (which server has a saved login, which one was asked for) and how to fix it; null when one is sent.</summary>
+    public (string Reason, string Fix)? MissingToken()
+    {
+        if (Token is not null)
+        {
+            return null;
+        }
+
+        var server = Server ?? "<server url>";
+        var fix = $"log in to it with 'berth login {server} --user <name>' (or --token <token>), or set {TokenVariable}.";
+        return Saved switch
+        {
+            { Token: not null, Server: { } saved } => ($"No token was sent to {server}: the saved login is for {saved}, a different server ({UrlVariable}={CliPaths.Variable(UrlVariable)}).", fix),
+            _ when Saved.Server is { } saved && SameServer(server, saved) => ($"No token was sent to {server}: you are logged out of it (no token is saved).", fix),
+            _ => ($"No token was sent to {server}: there is no saved login (run 'berth login') and {TokenVariable} is not set.", fix),
+        };
+    }
 
     public string? DefaultNamespace
     {
@@ -109,6 +129,25 @@ internal sealed class CliContext(Output output) : IDisposable
 
     public void Dispose() => _client?.Dispose();
 
-    private static bool SameServer(string a, string? b) =>
-        b is not null && string.Equals(a.TrimEnd('/'), b.TrimEnd('/'), StringComparison.OrdinalIgnoreCase);
+    /// <summary>
+    /// Whether two server addresses name the same server: compared by scheme, host (lower case; localhost,
+    /// 127.0.0.1 and [::1] are one host), port (the scheme's default when left out) and path (without a
+    /// trailing '/').
+    /// </summary>
+    public static bool SameServer(string a, string? b) =>
+        b is not null && Normalise(a) is { } x && Normalise(b) is { } y && string.Equals(x, y, StringComparison.Ordinal);
+
+    /// <summary>The address in the form <see cref="SameServer"/> compares; null when it is not an http(s) address.</summary>
+    public static string? Normalise(string address)
+    {
+        if (!Uri.TryCreate(address.Trim(), UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https"))
+        {
+            return null;
+        }
+
+        var host = uri.IdnHost.ToLowerInvariant();
+        host = host is "localhost" or "127.0.0.1" or "[::1]" or "::1" ? "localhost" : host;
+        var path = uri.AbsolutePath.TrimEnd('/');
+        return $"{uri.Scheme}://{host}:{uri.Port}{path}";
+    }
 }

@@ -2,7 +2,12 @@ using Berth.Contracts.Dtos;
 
 namespace Berth.Cli.Infrastructure;
 
-/// <summary>The result of <c>berth push --json</c>: the ready version and how much had to be uploaded.</summary>
+/// <summary>
+/// The result of <c>berth push --json</c>: the ready version and how much had to be uploaded. When the content
+/// was already a ready version (<c>unchanged</c>), <c>version</c> is that version, <c>aliases</c> says what moving
+/// each requested alias did and <c>ignored</c> names the options that were not used; <c>sameContentAs</c> names the
+/// version with the same content whenever there is one.
+/// </summary>
 internal sealed record PushOutput(
     VersionInfo Version,
     int FilesTotal,
@@ -11,16 +16,33 @@ internal sealed record PushOutput(
     long BytesUploaded,
     int FilesPresent,
     long BytesPresent,
-    double ElapsedSeconds);
+    double ElapsedSeconds,
+    bool Unchanged,
+    string? SameContentAs,
+    IReadOnlyList<PushAliasOutput> Aliases,
+    IReadOnlyList<string> Ignored);
 
-/// <summary>The result of <c>berth pull --json</c>: the version and what was written or kept.</summary>
+/// <summary>What moving an alias did in an unchanged push: <c>applied</c>, <c>unchanged</c> or <c>requested</c> (with the request's id).</summary>
+internal sealed record PushAliasOutput(string Alias, string Outcome, long? RequestId);
+
+/// <summary>
+/// The result of <c>berth pull --json</c>: the version, what was written (bytes downloaded now and resumed from
+/// partial downloads), kept, removed (<c>--clean</c>), and warnings (dangerous paths, discarded partial downloads).
+/// </summary>
 internal sealed record PullOutput(
     VersionInfo Version,
     string Directory,
     int FilesWritten,
     long BytesWritten,
+    long BytesDownloaded,
+    long BytesResumed,
     int FilesKept,
+    IReadOnlyList<string> Removed,
+    IReadOnlyList<PullWarningOutput> Warnings,
     double ElapsedSeconds);
+
+/// <summary>A warning of <c>berth pull</c>: its kind (<c>risky_path</c>, <c>partial_discarded</c>), the file, and the sentence printed on stderr.</summary>
+internal sealed record PullWarningOutput(string Kind, string Path, string Message);
 
 /// <summary>The result of <c>berth alias rm --json</c> (the API answers 204 without a body).</summary>
 internal sealed record AliasRemovedOutput(string Model, string Alias, bool Removed);

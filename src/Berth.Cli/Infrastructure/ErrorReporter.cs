@@ -14,9 +14,10 @@ internal static class ErrorReporter
 {
     public const string DebugVariable = "BERTH_DEBUG";
 
-    public static int Report(Exception exception, string? server, CancellationToken cancellationToken)
+    /// <param name="missingToken">When the command sent no token: why, and how to fix it (explains a <c>token_missing</c> answer).</param>
+    public static int Report(Exception exception, string? server, (string Reason, string Fix)? missingToken, CancellationToken cancellationToken)
     {
-        var exitCode = Describe(exception, server, cancellationToken, out var message, out var hint);
+        var exitCode = Describe(exception, server, missingToken, cancellationToken, out var message, out var hint);
         Output.Error(message);
         if (hint is not null)
         {
@@ -31,14 +32,21 @@ internal static class ErrorReporter
         return exitCode;
     }
 
-    private static int Describe(Exception exception, string? server, CancellationToken cancellationToken, out string message, out string? hint)
+    private static int Describe(Exception exception, string? server, (string Reason, string Fix)? missingToken, CancellationToken cancellationToken, out string message, out string? hint)
     {
         hint = null;
         switch (exception)
         {
             case CliException e:
                 message = e.Message;
+                hint = e.Hint;
                 return e.ExitCode;
+
+            case BerthProblemException { Code: "token_missing" } e when missingToken is { } missing:
+                // The server's text ("create one with 'berth token create'") assumes a token exists somewhere; say why none was sent.
+                message = $"{missing.Reason} The server requires one. ({e.Code})";
+                hint = missing.Fix;
+                return ExitCodes.Failure;
 
             case BerthProblemException e:
                 message = $"{e.Message.TrimEnd()} ({e.Code})";

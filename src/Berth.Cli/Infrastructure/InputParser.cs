@@ -19,8 +19,12 @@ internal static partial class InputParser
     [GeneratedRegex("^[A-Za-z0-9_+.-]{1,32}:[A-Za-z0-9+/=._-]{1,200}$", RegexOptions.CultureInvariant)]
     private static partial Regex DatasetDigest();
 
-    [GeneratedRegex(@"^\d{4}-\d{2}-\d{2}(?:[Tt ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,7})?)?(?:[Zz]|[+-]\d{2}:?\d{2})?)?$", RegexOptions.CultureInvariant)]
+    [GeneratedRegex(@"^\d{4}-\d{2}-\d{2}(?:[Tt ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:[Zz]|[+-]\d{2}:?\d{2})?)?$", RegexOptions.CultureInvariant)]
     private static partial Regex IsoTime();
+
+    /// <summary>Fraction digits beyond the 7 that .NET keeps (100 ns ticks), as <c>date +%N</c> prints 9.</summary>
+    [GeneratedRegex(@"(?<=:\d{2}\.\d{7})\d{1,2}", RegexOptions.CultureInvariant)]
+    private static partial Regex ExtraFractionDigits();
 
     /// <summary><c>key=value</c> pairs (the value may contain '=' and may be empty); a key may appear once.</summary>
     public static Dictionary<string, string> Pairs(IEnumerable<string>? values, string kind, string option)
@@ -99,11 +103,12 @@ internal static partial class InputParser
 
     /// <summary>
     /// An ISO 8601 date (<c>2026-01-01</c>: midnight UTC) or date-time (<c>2026-03-01T12:00Z</c>,
-    /// <c>2026-03-01T12:00:00.123456+02:00</c>; UTC when it has no offset).
+    /// <c>2026-03-01T12:00:00.123456+02:00</c>, up to 9 fraction digits as <c>date +%N</c> prints them, kept to
+    /// 100 ns; UTC when it has no offset).
     /// </summary>
     public static DateTimeOffset Time(string text, string option)
     {
-        if (IsoTime().IsMatch(text) && DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var time))
+        if (IsoTime().IsMatch(text) && DateTimeOffset.TryParse(ExtraFractionDigits().Replace(text, ""), CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var time))
         {
             return time;
         }

@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using System.Text.Json;
 using System.Text.Json.Serialization;
 using Berth.Contracts.Naming;
 
@@ -9,13 +8,15 @@ namespace Berth.Client.Transfers;
 /// An <see cref="IDigestCache"/> kept in a JSON file. An entry is trusted only if the file's
 /// modification time was at least two seconds older than the moment the digest was recorded, so a
 /// file rewritten within the same timestamp tick is always hashed again (the "racy git" rule).
+/// Concurrent processes share the file: saving merges this process's new entries into what is on disk
+/// under a file lock (see <see cref="SharedJsonFile"/>), so no process loses another's entries.
 /// </summary>
 public sealed partial class FileDigestCache : IDigestCache
 {
     private static readonly TimeSpan RacyWindow = TimeSpan.FromSeconds(2);
     private readonly string _path;
     private readonly ConcurrentDictionary<string, Entry> _entries;
-    private bool _dirty;
+    private readonly ConcurrentDictionary<string, Entry> _changed = new(StringComparer.Ordinal);
 
     private FileDigestCache(string path, ConcurrentDictionary<string, Entry> entries)
     {
@@ -23,24 +24,15 @@ public sealed partial class FileDigestCache : IDigestCache
         _entries = entries;
     }
 
-    public static async Task<FileDigestCache> LoadAsync(string path, CancellationToken cancellationToken = default)
+    public static Task<FileDigestCache> LoadAsync(string path, CancellationToken cancellationToken = default)
     {
         var entries = new ConcurrentDictionary<string, Entry>(StringComparer.Ordinal);
-        try
+        foreach (var (key, value) in SharedJsonFile.Read(path, CacheJson.Default.DictionaryStringEntry) ?? [])
         {
-            using var file = File.OpenRead(path);
-            var stored = await JsonSerializer.DeserializeAsync(file, CacheJson.Default.DictionaryStringEntry, cancellationToken).ConfigureAwait(false);
-            foreach (var (key, value) in stored ?? [])
-            {
-                entries[key] = value;
-            }
-        }
-        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException or JsonException or IOException)
-        {
-            // A missing or damaged cache only costs a re-hash.
+            entries[key] = value;
         }
 
-        return new FileDigestCache(path, entries);
+        return Task.FromResult(new FileDigestCache(path, entries));
     }
 
     public bool TryGet(string fullPath, long size, DateTime lastWriteUtc, out Digest digest)
@@ -55,26 +47,33 @@ public sealed partial class FileDigestCache : IDigestCache
 
     public void Set(string fullPath, long size, DateTime lastWriteUtc, Digest digest)
     {
-        _entries[fullPath] = new Entry(size, lastWriteUtc.Ticks, DateTime.UtcNow.Ticks, digest.ToString());
-        _dirty = true;
+        var entry = new Entry(size, lastWriteUtc.Ticks, DateTime.UtcNow.Ticks, digest.ToString());
+        _entries[fullPath] = entry;
+        _changed[fullPath] = entry;
     }
 
     public async Task SaveAsync(CancellationToken cancellationToken)
     {
-        if (!_dirty)
+        if (_changed.IsEmpty)
         {
             return;
         }
 
-        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(_path))!);
-        var temporary = $"{_path}.{Environment.ProcessId}.tmp";
-        using (var file = File.Create(temporary))
+        var changes = _changed.ToArray();
+        await SharedJsonFile.UpdateAsync(_path, CacheJson.Default.DictionaryStringEntry, stored =>
         {
-            await JsonSerializer.SerializeAsync(file, new Dictionary<string, Entry>(_entries, StringComparer.Ordinal), CacheJson.Default.DictionaryStringEntry, cancellationToken).ConfigureAwait(false);
-        }
+            stored ??= new Dictionary<string, Entry>(StringComparer.Ordinal);
+            foreach (var (key, entry) in changes)
+            {
+                stored[key] = entry;
+            }
 
-        File.Move(temporary, _path, overwrite: true);
-        _dirty = false;
+            return stored;
+        }, cancellationToken).ConfigureAwait(false);
+        foreach (var (key, entry) in changes)
+        {
+            _changed.TryRemove(new KeyValuePair<string, Entry>(key, entry));
+        }
     }
 
     internal sealed record Entry(long Size, long LastWriteTicks, long RecordedTicks, string Digest);

@@ -1,66 +1,46 @@
-using System.Collections.Concurrent;
-using System.Text.Json;
 using System.Text.Json.Serialization;
 
 namespace Berth.Client.Transfers;
 
-/// <summary>An <see cref="IUploadResumeStore"/> in a JSON file; entries are saved as soon as they change.</summary>
+/// <summary>
+/// An <see cref="IUploadResumeStore"/> in a JSON file that any number of processes share (every running
+/// <c>berth push</c> of a user): each change re-reads the file and writes it back under a file lock, so
+/// that no process loses another's entries (see <see cref="SharedJsonFile"/>), and each lookup reads the
+/// file as it is now.
+/// </summary>
 public sealed partial class FileUploadResumeStore : IUploadResumeStore
 {
     private readonly string _path;
-    private readonly ConcurrentDictionary<string, string> _entries;
-    private readonly Lock _gate = new();
 
-    private FileUploadResumeStore(string path, ConcurrentDictionary<string, string> entries)
-    {
-        _path = path;
-        _entries = entries;
-    }
+    private FileUploadResumeStore(string path) => _path = path;
 
-    public static async Task<FileUploadResumeStore> LoadAsync(string path, CancellationToken cancellationToken = default)
-    {
-        var entries = new ConcurrentDictionary<string, string>(StringComparer.Ordinal);
-        try
+    public static Task<FileUploadResumeStore> LoadAsync(string path, CancellationToken cancellationToken = default) =>
+        Task.FromResult(new FileUploadResumeStore(path));
+
+    public string? Get(string key) =>
+        SharedJsonFile.Read(_path, ResumeJson.Default.DictionaryStringString)?.TryGetValue(key, out var location) == true ? location : null;
+
+    public void Set(string key, string location) =>
+        SharedJsonFile.Update(_path, ResumeJson.Default.DictionaryStringString, entries =>
         {
-            using var file = File.OpenRead(path);
-            foreach (var (key, value) in await JsonSerializer.DeserializeAsync(file, ResumeJson.Default.DictionaryStringString, cancellationToken).ConfigureAwait(false) ?? [])
-            {
-                entries[key] = value;
-            }
-        }
-        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException or JsonException or IOException)
-        {
-            // Nothing to resume.
-        }
-
-        return new FileUploadResumeStore(path, entries);
-    }
-
-    public string? Get(string key) => _entries.TryGetValue(key, out var location) ? location : null;
-
-    public void Set(string key, string location)
-    {
-        _entries[key] = location;
-        Save();
-    }
+            entries ??= new Dictionary<string, string>(StringComparer.Ordinal);
+            entries[key] = location;
+            return entries;
+        });
 
     public void Remove(string key)
     {
-        if (_entries.TryRemove(key, out _))
+        if (Get(key) is null)
         {
-            Save();
+            return;
         }
-    }
 
-    private void Save()
-    {
-        lock (_gate)
+        SharedJsonFile.Update(_path, ResumeJson.Default.DictionaryStringString, entries =>
         {
-            Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(_path))!);
-            var temporary = $"{_path}.{Environment.ProcessId}.tmp";
-            File.WriteAllText(temporary, JsonSerializer.Serialize(new Dictionary<string, string>(_entries, StringComparer.Ordinal), ResumeJson.Default.DictionaryStringString));
-            File.Move(temporary, _path, overwrite: true);
-        }
+            entries ??= new Dictionary<string, string>(StringComparer.Ordinal);
+            entries.Remove(key);
+            return entries;
+        });
     }
 
     [JsonSerializable(typeof(Dictionary<string, string>))]

@@ -13,6 +13,14 @@ public sealed record PushOptions
     public IReadOnlyList<string>? Aliases { get; init; }
     public Lineage? Lineage { get; init; }
 
+    /// <summary>
+    /// Create a new version even when a ready version of the model has exactly this content (the same manifest
+    /// digest). By default such a push with no <see cref="Version"/> creates nothing: it moves <see cref="Aliases"/>
+    /// onto that version and returns it with <see cref="PushResult.Unchanged"/> set (metrics, params, tags,
+    /// description and lineage are not used). A push with a <see cref="Version"/> always creates one.
+    /// </summary>
+    public bool AllowUnchanged { get; init; }
+
     /// <summary>Files uploaded at the same time.</summary>
     public int Parallelism { get; init; } = 4;
 

@@ -20,6 +20,12 @@ public sealed record Lineage(
     IReadOnlyList<DatasetRef>? Datasets = null,
     IReadOnlyList<string>? Parents = null);
 
+/// <summary>
+/// A version. <see cref="SameContent"/> is filled only when the version was asked for by manifest digest
+/// (<c>@sha256:…</c>, which resolves to the oldest ready version with that content): the numbers of the
+/// other ready versions of the model with the same content, oldest first (at most
+/// <see cref="MaxSameContent"/>); null otherwise.
+/// </summary>
 public sealed record VersionInfo(
     string Namespace,
     string Model,
@@ -42,8 +48,12 @@ public sealed record VersionInfo(
     DateTimeOffset? ReadyAt,
     long Revision,
     IReadOnlyList<FileEntry>? Files = null,
-    IReadOnlyList<DeploymentState>? Deployments = null)
+    IReadOnlyList<DeploymentState>? Deployments = null,
+    IReadOnlyList<int>? SameContent = null)
 {
+    /// <summary>How many other versions <see cref="SameContent"/> lists at most.</summary>
+    public const int MaxSameContent = 100;
+
     /// <summary><c>namespace/model:number</c>.</summary>
     public string Reference => $"{Namespace}/{Model}:{Number}";
 }

@@ -1,3 +1,4 @@
+using Berth.Contracts.Dtos;
 using Berth.Contracts.Errors;
 using Berth.Contracts.Naming;
 using Berth.Core.Data;
@@ -86,6 +87,8 @@ public sealed class ModelLookup(RegistryDbContext db, StagePolicies policies)
 
             case SelectorKind.Digest:
             {
+                // Several versions can share one content (pushed with a semantic version, or --allow-unchanged): the
+                // oldest ready one answers; SameContentAsync lists the others.
                 var digest = selector.Text;
                 var id = await versions.Where(v => v.ManifestDigest == digest && v.State == VersionState.Ready)
                     .OrderBy(v => v.Number).Select(v => (long?)v.Id).FirstOrDefaultAsync(cancellationToken);
@@ -114,4 +117,12 @@ public sealed class ModelLookup(RegistryDbContext db, StagePolicies policies)
             }
         }
     }
+
+    /// <summary>
+    /// The numbers of the other ready versions of <paramref name="modelId"/> with manifest <paramref name="digest"/>,
+    /// oldest first, at most <see cref="VersionInfo.MaxSameContent"/> (one query on the model/digest index).
+    /// </summary>
+    public async Task<IReadOnlyList<int>> SameContentAsync(long modelId, string digest, long exceptId, CancellationToken cancellationToken) =>
+        await db.Versions.Where(v => v.ModelId == modelId && v.ManifestDigest == digest && v.State == VersionState.Ready && v.Id != exceptId)
+            .OrderBy(v => v.Number).Select(v => v.Number).Take(VersionInfo.MaxSameContent).ToListAsync(cancellationToken);
 }

@@ -207,10 +207,16 @@ public sealed class VersionService(
         }
     }
 
+    /// <summary>A version by selector; asked for by manifest digest, it also names the other versions with that content.</summary>
     public async Task<VersionInfo> GetAsync(string ns, string model, string selector, bool withFiles, CancellationToken cancellationToken)
     {
-        var id = await ResolveAsync(ns, model, selector, allowAnyState: true, cancellationToken);
-        return await GetByIdAsync(id, withFiles, cancellationToken);
+        var parsed = ModelLookup.ParseSelector(selector);
+        var entity = await lookup.GetModelAsync(ns, model, cancellationToken);
+        var id = await lookup.ResolveIdAsync(entity, parsed, allowAnyState: true, cancellationToken);
+        var version = await GetByIdAsync(id, withFiles, cancellationToken);
+        return parsed.Kind == SelectorKind.Digest
+            ? version with { SameContent = await lookup.SameContentAsync(entity.Id, version.ManifestDigest, id, cancellationToken) }
+            : version;
     }
 
     /// <summary>Resolves a selector to a version id; only ready versions unless <paramref name="allowAnyState"/>.</summary>

@@ -56,6 +56,13 @@ public sealed class RunningCli : IAsyncDisposable
         Assert.Equal(0, kill.ExitCode);
     }
 
+    /// <summary>Kills the process with SIGKILL (no chance to clean up, as a crash or an OOM kill) and waits for it.</summary>
+    public async Task KillAsync()
+    {
+        _process.Kill(entireProcessTree: true);
+        await _process.WaitForExitAsync(TestContext.Current.CancellationToken);
+    }
+
     /// <summary>Waits for the process to end; returns its exit code and the lines not read yet.</summary>
     public async Task<(int ExitCode, IReadOnlyList<string> Stdout, IReadOnlyList<string> Stderr)> WaitForExitAsync()
     {

@@ -33,7 +33,8 @@ internal static class VersionEndpoints
             .WithSummary("Declare a version: answers with the pending version and the blobs to upload")
             .ProducesProblem(StatusCodes.Status409Conflict);
         versions.MapGet("/{selector}", Get).Needs(Permission.Read).WithName("GetVersion")
-            .WithSummary("A version by number, semantic version, alias, stage, 'latest' or manifest digest");
+            .WithSummary("A version by number, semantic version, alias, stage, 'latest' or manifest digest")
+            .WithDescription("By manifest digest (sha256:<hex>) the oldest ready version with that content answers, and its sameContent lists the numbers of the other ready versions with the same content (oldest first, at most 100); otherwise sameContent is null.");
         versions.MapPatch("/{selector}", Update).Needs(Permission.Write).WithName("UpdateVersion")
             .WithSummary("Change a version's description and tags (If-Match supported)");
         versions.MapDelete("/{selector}", Delete).Needs(Permission.Admin).WithName("DeleteVersion")
