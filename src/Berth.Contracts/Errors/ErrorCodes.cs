@@ -41,6 +41,7 @@ public static class ErrorCodes
     public static readonly ErrorCode SignInFailed = new("sign_in_failed", 401, "The user name or password is wrong");
     public static readonly ErrorCode PasswordChangeRequired = new("password_change_required", 403, "The password is a one-time password and must be changed at this sign-in");
     public static readonly ErrorCode SelfApproval = new("self_approval", 403, "A requester cannot approve their own request");
+    public static readonly ErrorCode NamespaceCreationForbidden = new("namespace_creation_forbidden", 403, "The server's namespace creation setting does not let you create this namespace");
 
     // 404 / 410
     public static readonly ErrorCode NotFound = new("not_found", 404, "No such resource");
