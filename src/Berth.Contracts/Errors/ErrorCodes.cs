@@ -27,6 +27,7 @@ public static class ErrorCodes
     public static readonly ErrorCode InvalidWebhookUrl = new("invalid_webhook_url", 400, "The webhook URL is not an absolute http(s) URL");
     public static readonly ErrorCode ForbiddenAddress = new("forbidden_address", 400, "The webhook URL points at an address the server may not call");
     public static readonly ErrorCode InvalidDeployment = new("invalid_deployment", 400, "The environment, status or endpoint of a deployment record is invalid");
+    public static readonly ErrorCode TokenExpiryTooLate = new("token_expiry_too_late", 400, "The token would outlive the token that creates it, or the longest lifetime allowed");
     public static readonly ErrorCode WeakPassword = new("weak_password", 400, "The new password is too short or too long");
 
     // 401 / 403
