@@ -52,6 +52,25 @@ public sealed partial class AdministrationTests(ServerFixture fixture)
     }
 
     [Fact]
+    public async Task UsersCreateOnlyTheirPersonalNamespaceAndAreToldTheSetting()
+    {
+        using var admin = new CliUser();
+        using var model = new ModelFolder(("weights.bin", 100));
+        await admin.LoginAsync(Server);
+        var oneTime = (await admin.RunAsync("user", "add", "adm-nina", "--json")).Succeeded().Json.GetProperty("oneTimePassword").GetString()!;
+        using var nina = new CliUser();
+        (await nina.RunWithInputAsync($"{oneTime}\nninas password\n", "login", Server.Url, "--user", "adm-nina", "--password-stdin")).Succeeded();
+
+        (await nina.RunAsync("push", model.Root, "adm-nina/model")).Succeeded();
+        var refused = (await nina.RunAsync("push", model.Root, "adm-ninas-team/model")).Failed(1, "(namespace_creation_forbidden)").Stderr;
+        Assert.Contains("Registry:NamespaceCreation=Personal", refused, StringComparison.Ordinal);
+
+        (await admin.RunAsync("push", model.Root, "adm-ninas-team/model")).Succeeded();
+        (await admin.RunAsync("member", "add", "adm-ninas-team", "adm-nina", "writer")).Succeeded();
+        (await nina.RunAsync("push", model.Root, "adm-ninas-team/model")).Succeeded();
+    }
+
+    [Fact]
     public async Task TeamsAndUsersHoldRolesInANamespaceUntilTheyAreTakenAway()
     {
         using var admin = new CliUser();

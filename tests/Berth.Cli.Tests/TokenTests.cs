@@ -39,6 +39,29 @@ public sealed class TokenTests(ServerFixture fixture)
     }
 
     [Fact]
+    public async Task ATokenNeverOutlivesTheTokenThatCreatesItAndIsRevokedWithIt()
+    {
+        using var admin = new CliUser();
+        await admin.LoginAsync(Server);
+        var parent = (await admin.RunAsync("token", "create", "--name", "two-days", "--expires-in-days", "2", "--json")).Succeeded().Json;
+        var parentId = parent.GetProperty("info").GetProperty("id").GetInt64().ToString(System.Globalization.CultureInfo.InvariantCulture);
+        var parentExpiry = parent.GetProperty("info").GetProperty("expiresAt").GetDateTimeOffset();
+        using var limited = new CliUser();
+        (await limited.RunAsync("login", Server.Url, "--token", parent.GetProperty("token").GetString()!)).Succeeded();
+
+        (await limited.RunAsync("token", "create", "--name", "longer", "--expires-in-days", "3")).Failed(1, "(token_expiry_too_late)");
+        (await limited.RunAsync("token", "create", "--name", "much-longer", "--expires", "2099-01-01")).Failed(1, "at the latest");
+        (await admin.RunAsync("token", "create", "--name", "too-long", "--expires-in-days", "3651")).Failed(1, "3650 days");
+        var child = (await limited.RunAsync("token", "create", "--name", "inherits", "--json")).Succeeded().Json;
+        Assert.Equal(parentExpiry, child.GetProperty("info").GetProperty("expiresAt").GetDateTimeOffset());
+
+        using var childUser = new CliUser();
+        (await childUser.RunAsync("login", Server.Url, "--token", child.GetProperty("token").GetString()!)).Succeeded();
+        (await admin.RunAsync("token", "revoke", parentId)).Succeeded();
+        (await childUser.RunAsync("whoami")).Failed(1, "(token_revoked)");
+    }
+
+    [Fact]
     public async Task TheSecretOfANewTokenIsPrintedOnce()
     {
         using var admin = new CliUser();

@@ -30,7 +30,10 @@ internal static class TokenCommands
             AllowMultipleArgumentsPerToken = true,
         };
         scopes.AcceptOnlyFromAmong(ScopeNames);
-        var days = new Option<int?>("--expires-in-days") { Description = "Expire the token after this many days (default: never)." };
+        var days = new Option<int?>("--expires-in-days")
+        {
+            Description = "Expire the token after this many days, at most 3650 and never after the token you use (default: when the token you use expires; never if it does not).",
+        };
         days.Validators.Add(result =>
         {
             if (result.GetValueOrDefault<int?>() is <= 0)
@@ -38,7 +41,7 @@ internal static class TokenCommands
                 result.AddError("--expires-in-days must be a positive number of days.");
             }
         });
-        var expires = new Option<string>("--expires") { HelpName = "time", Description = "Expire the token at this date or time (ISO 8601: 2026-12-31, 2026-12-31T18:00Z; UTC unless an offset is given)." };
+        var expires = new Option<string>("--expires") { HelpName = "time", Description = "Expire the token at this date or time (ISO 8601: 2026-12-31, 2026-12-31T18:00Z; UTC unless an offset is given), never after the token you use." };
         var user = new Option<string>("--user") { Description = "Create the token for this user (server administrators only; default: yourself)." };
         var command = new Command("create", "Create an API token; its secret is shown once.") { name, scopes, days, expires, user };
         app.SetAction(command, async (context, parse, cancellationToken) =>
@@ -120,7 +123,7 @@ internal static class TokenCommands
     private static Command Revoke(CliApp app)
     {
         var id = new Argument<long>("id") { Description = "The token's id (see 'berth token list')." };
-        var command = new Command("revoke", "Revoke one of your tokens; it stops working at once.") { id };
+        var command = new Command("revoke", "Revoke one of your tokens, and every token created with it; they stop working at once.") { id };
         app.SetAction(command, async (context, parse, cancellationToken) =>
         {
             var revoked = await context.Client.RevokeTokenAsync(parse.GetValue(id), cancellationToken);

@@ -27,6 +27,7 @@ public static class ErrorCodes
     public static readonly ErrorCode InvalidWebhookUrl = new("invalid_webhook_url", 400, "The webhook URL is not an absolute http(s) URL");
     public static readonly ErrorCode ForbiddenAddress = new("forbidden_address", 400, "The webhook URL points at an address the server may not call");
     public static readonly ErrorCode InvalidDeployment = new("invalid_deployment", 400, "The environment, status or endpoint of a deployment record is invalid");
+    public static readonly ErrorCode TokenExpiryTooLate = new("token_expiry_too_late", 400, "The token would outlive the token that creates it, or the longest lifetime allowed");
     public static readonly ErrorCode WeakPassword = new("weak_password", 400, "The new password is too short or too long");
 
     // 401 / 403
@@ -41,6 +42,7 @@ public static class ErrorCodes
     public static readonly ErrorCode SignInFailed = new("sign_in_failed", 401, "The user name or password is wrong");
     public static readonly ErrorCode PasswordChangeRequired = new("password_change_required", 403, "The password is a one-time password and must be changed at this sign-in");
     public static readonly ErrorCode SelfApproval = new("self_approval", 403, "A requester cannot approve their own request");
+    public static readonly ErrorCode NamespaceCreationForbidden = new("namespace_creation_forbidden", 403, "The server's namespace creation setting does not let you create this namespace");
 
     // 404 / 410
     public static readonly ErrorCode NotFound = new("not_found", 404, "No such resource");

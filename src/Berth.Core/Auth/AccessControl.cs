@@ -123,10 +123,8 @@ public sealed class AccessControl(RegistryDbContext db, IOptions<RegistryOptions
         var role = await RoleAsync(actor, namespaceName, cancellationToken);
         if (role is null && permission <= Permission.Write && !await db.Namespaces.AnyAsync(n => n.Name == namespaceName, cancellationToken))
         {
-            // A namespace that does not exist yet: pushing into it creates it, if users may create namespaces.
-            return permission == Permission.Read || options.Value.NamespaceCreation == NamespaceCreation.Users
-                ? null
-                : new RegistryException(ErrorCodes.Forbidden, $"Only server administrators may create namespaces; '{namespaceName}' does not exist.");
+            // A namespace that does not exist yet: pushing into it creates it, if the creation policy allows.
+            return permission == Permission.Read ? null : NamespaceCreationPolicy.Check(options.Value.NamespaceCreation, actor, namespaceName);
         }
 
         var granted = role switch
@@ -146,12 +144,12 @@ public sealed class AccessControl(RegistryDbContext db, IOptions<RegistryOptions
         return new RegistryException(ErrorCodes.Forbidden, $"User '{actor.Name}' has {has} in namespace '{namespaceName}'; this needs {Needed(permission)}.");
     }
 
-    /// <summary>Whether users may create namespaces (for explicit creation without a namespace route).</summary>
-    public void DemandNamespaceCreation(Actor actor)
+    /// <summary>Throws 403 when the actor may not create the namespace (<see cref="NamespaceCreationPolicy"/>).</summary>
+    public void DemandNamespaceCreation(Actor actor, string namespaceName)
     {
-        if (!actor.IsAdmin && !actor.IsSystem && options.Value.NamespaceCreation == NamespaceCreation.Admins)
+        if (NamespaceCreationPolicy.Check(options.Value.NamespaceCreation, actor, namespaceName) is { } refusal)
         {
-            throw new RegistryException(ErrorCodes.Forbidden, "Only server administrators may create namespaces.");
+            throw refusal;
         }
     }
 

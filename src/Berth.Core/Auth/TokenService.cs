@@ -12,6 +12,9 @@ namespace Berth.Core.Auth;
 /// <summary>Creates, checks, lists and revokes API tokens.</summary>
 public sealed class TokenService(RegistryDbContext db, AuditTrail audit, TimeProvider clock)
 {
+    /// <summary>The longest a token may be asked to live, in days from its creation.</summary>
+    public const int MaxLifetimeDays = 3650;
+
     private static readonly TimeSpan LastUsedResolution = TimeSpan.FromMinutes(1);
 
     private static readonly PerModelQuery<Func<RegistryDbContext, string, CancellationToken, Task<TokenRow?>>> FindByHash = new(() =>
@@ -61,7 +64,7 @@ public sealed class TokenService(RegistryDbContext db, AuditTrail audit, TimePro
 
     /// <summary>
     /// Creates a token for the caller, or (for a server administrator) for <see cref="CreateTokenRequest.User"/>.
-    /// A token never has more scopes than the token that creates it.
+    /// The new token never has more scopes than the token that creates it, never outlives it, and is revoked with it.
     /// </summary>
     public async Task<(ApiToken Token, string Secret)> CreateAsync(Actor actor, CreateTokenRequest request, CancellationToken cancellationToken) =>
         await db.InTransactionWithRetryAsync(async ct =>
@@ -74,7 +77,12 @@ public sealed class TokenService(RegistryDbContext db, AuditTrail audit, TimePro
             return await CreateForAsync(actor, owner, request, actor.Scopes, ct);
         }, cancellationToken);
 
-    /// <summary>Creates a token for <paramref name="owner"/> inside the caller's transaction.</summary>
+    /// <summary>
+    /// Creates a token for <paramref name="owner"/> inside the caller's transaction. When the actor acts through a
+    /// token, that token is the new one's parent: it caps the scopes (<paramref name="callerScopes"/>) and the expiry,
+    /// and is read locked, so that a revocation running at the same time either sees the new token or is seen by it.
+    /// Without a token (password sign-in, OIDC), the new token is the root of its chain.
+    /// </summary>
     internal async Task<(ApiToken Token, string Secret)> CreateForAsync(Actor actor, User owner, CreateTokenRequest request, TokenScopes callerScopes, CancellationToken cancellationToken)
     {
         var name = request.Name?.Trim() ?? "";
@@ -90,27 +98,28 @@ public sealed class TokenService(RegistryDbContext db, AuditTrail audit, TimePro
         }
 
         var now = clock.GetUtcNow();
-        DateTimeOffset? expires = request.ExpiresAt;
-        if (request.ExpiresInDays is { } days)
+        ApiToken? parent = null;
+        if (actor.TokenId is { } parentId)
         {
-            if (days is < 1 or > 3650)
+            parent = await db.LockedRow<ApiToken>(parentId).AsNoTracking().SingleOrDefaultAsync(cancellationToken);
+            if (parent is null || parent.RevokedAt is not null)
             {
-                Fail.With(ErrorCodes.InvalidRequest, "expiresInDays must be between 1 and 3650.");
+                Fail.With(ErrorCodes.TokenRevoked, "The token making this request was revoked; it cannot create tokens.");
             }
 
-            expires = now.AddDays(days);
+            if (parent.ExpiresAt is { } ended && ended <= now.UtcDateTime)
+            {
+                Fail.With(ErrorCodes.TokenExpired, $"The token making this request expired at {Utc(ended):u}.");
+            }
         }
 
-        if (expires is { } e && e <= now)
-        {
-            Fail.With(ErrorCodes.InvalidRequest, "The expiry time is in the past.");
-        }
-
+        var expires = Expiry(request, parent?.ExpiresAt is { } e ? Utc(e) : null, now);
         var secret = TokenSecret.Generate();
         var token = new ApiToken
         {
             User = owner,
             UserId = owner.Id,
+            ParentId = parent?.Id,
             Name = name,
             Prefix = TokenSecret.DisplayPrefix(secret),
             Hash = TokenSecret.Hash(secret),
@@ -124,9 +133,64 @@ public sealed class TokenService(RegistryDbContext db, AuditTrail audit, TimePro
             ["name"] = name,
             ["scopes"] = token.Scopes,
             ["expires"] = expires,
+            ["parent"] = parent?.Id,
         });
         await db.SaveChangesAsync(cancellationToken);
         return (token, secret);
+    }
+
+    /// <summary>
+    /// The new token's expiry: the one asked for (<c>expiresInDays</c> or <c>expiresAt</c>), else the parent's (never,
+    /// when it has none). Asking for later than the parent's expiry, or than <see cref="MaxLifetimeDays"/> from now,
+    /// is refused (400 <c>token_expiry_too_late</c>, with the latest allowed time) rather than silently shortened.
+    /// </summary>
+    private static DateTimeOffset? Expiry(CreateTokenRequest request, DateTimeOffset? parentExpires, DateTimeOffset now)
+    {
+        if (request.ExpiresInDays is not null && request.ExpiresAt is not null)
+        {
+            Fail.With(ErrorCodes.InvalidRequest, "Give either expiresInDays or expiresAt, not both.");
+        }
+
+        var latest = now.AddDays(MaxLifetimeDays);
+        var why = $"a token lives at most {MaxLifetimeDays} days";
+        if (parentExpires is { } p && p < latest)
+        {
+            latest = p;
+            why = "the token that creates it expires then, and a token never outlives its creator";
+        }
+
+        DateTimeOffset? wanted = request.ExpiresAt;
+        if (request.ExpiresInDays is { } days)
+        {
+            if (days < 1)
+            {
+                Fail.With(ErrorCodes.InvalidRequest, "expiresInDays must be at least 1.");
+            }
+
+            wanted = days > MaxLifetimeDays ? DateTimeOffset.MaxValue : now.AddDays(days);
+        }
+
+        if (wanted is null)
+        {
+            return parentExpires;
+        }
+
+        // As the databases store it (PostgreSQL keeps microseconds), so the answer shows what is stored and the
+        // parent's expiry, read back and asked for, is not "later" by a fraction of a microsecond.
+        wanted = new DateTimeOffset(wanted.Value.UtcTicks - (wanted.Value.UtcTicks % 10), TimeSpan.Zero);
+
+        if (wanted <= now)
+        {
+            Fail.With(ErrorCodes.InvalidRequest, "The expiry time is in the past.");
+        }
+
+        if (wanted > latest)
+        {
+            Fail.With(ErrorCodes.TokenExpiryTooLate, $"This token may expire at {latest:u} at the latest: {why}. Ask for an earlier expiry.",
+                new Dictionary<string, object?> { ["latestExpiresAt"] = latest });
+        }
+
+        return wanted;
     }
 
     public async Task<Page<TokenInfo>> ListAsync(long userId, bool includeRevoked, Paging paging, CancellationToken cancellationToken)
@@ -142,28 +206,79 @@ public sealed class TokenService(RegistryDbContext db, AuditTrail audit, TimePro
         return paging.Page(rows.Select(ToInfo).ToList(), t => t.Id);
     }
 
+    /// <summary>
+    /// Revokes a token (the caller's own; server administrators any) and, transitively, every token it created:
+    /// each level is read locked, so a token being created from one of them at the same moment is either refused
+    /// or found here. Each revoked token gets its own audit entry.
+    /// </summary>
     public async Task<TokenInfo> RevokeAsync(Actor actor, long tokenId, CancellationToken cancellationToken)
     {
-        var token = await db.ApiTokens.Include(t => t.User).FirstOrDefaultAsync(t => t.Id == tokenId, cancellationToken);
+        var token = await db.ApiTokens.AsNoTracking().FirstOrDefaultAsync(t => t.Id == tokenId, cancellationToken);
         if (token is null || (token.UserId != actor.UserId && !actor.IsAdmin))
         {
             throw Fail.Error(ErrorCodes.TokenNotFound, $"There is no token {tokenId} of yours.");
         }
 
-        if (token.RevokedAt is null)
+        await db.InTransactionWithRetryAsync(async ct =>
         {
-            await db.InTransactionWithRetryAsync(async ct =>
+            var now = clock.GetUtcNow().UtcDateTime;
+            var revoked = new List<(ApiToken Token, long? Because)>();
+            var root = await db.LockedRow<ApiToken>(tokenId).SingleAsync(ct);
+            if (root.RevokedAt is null)
             {
-                var tracked = await db.ApiTokens.SingleAsync(t => t.Id == tokenId, ct);
-                tracked.RevokedAt = clock.GetUtcNow().UtcDateTime;
-                audit.Record("token.revoke", null, $"token {tracked.Prefix}… of {token.User.Name}", new Dictionary<string, object?> { ["name"] = tracked.Name });
-                await db.SaveChangesAsync(ct);
-                return true;
-            }, cancellationToken);
-            token.RevokedAt = clock.GetUtcNow().UtcDateTime;
-        }
+                root.RevokedAt = now;
+                revoked.Add((root, null));
+            }
 
-        return ToInfo(token);
+            var level = new List<long> { root.Id };
+            while (level.Count > 0)
+            {
+                var next = new List<long>();
+                foreach (var parentId in level)
+                {
+                    foreach (var child in await LockedChildren(parentId).ToListAsync(ct))
+                    {
+                        next.Add(child.Id);
+                        if (child.RevokedAt is null)
+                        {
+                            child.RevokedAt = now;
+                            revoked.Add((child, parentId));
+                        }
+                    }
+                }
+
+                level = next;
+            }
+
+            var owners = revoked.Select(r => r.Token.UserId).Distinct().ToList();
+            var names = await db.Users.Where(u => owners.Contains(u.Id)).ToDictionaryAsync(u => u.Id, u => u.Name, ct);
+            foreach (var (t, because) in revoked)
+            {
+                var data = new Dictionary<string, object?> { ["name"] = t.Name };
+                if (because is { } parentId)
+                {
+                    data["reason"] = $"its creator, token {parentId}, was revoked";
+                }
+
+                audit.Record("token.revoke", null, $"token {t.Prefix}… of {names[t.UserId]}", data);
+            }
+
+            await db.SaveChangesAsync(ct);
+            return revoked.Count;
+        }, cancellationToken);
+
+        return ToInfo(await db.ApiTokens.AsNoTracking().Include(t => t.User).SingleAsync(t => t.Id == tokenId, cancellationToken));
+    }
+
+    /// <summary>The tokens <paramref name="parentId"/> created, read locked until the transaction ends (see <see cref="DbContextExtensions.LockedRow{TEntity}"/>).</summary>
+    private IQueryable<ApiToken> LockedChildren(long parentId)
+    {
+        var entity = db.Model.FindEntityType(typeof(ApiToken))!;
+        var table = entity.GetTableName()!;
+        var column = entity.FindProperty(nameof(ApiToken.ParentId))!.GetColumnName();
+        // Names come from the model, never from input; the id is a parameter.
+        var sql = $"SELECT * FROM \"{table}\" WHERE \"{column}\" = {{0}}{db.Dialect.ForUpdate}";
+        return db.ApiTokens.FromSqlRaw(sql, parentId);
     }
 
     public static TokenInfo ToInfo(ApiToken token) => new(

@@ -15,11 +15,8 @@ namespace Berth.Core.Auth;
 /// first sign-in sets a new one), disabled and re-enabled. A disabled user's tokens stop working at
 /// once, because every request checks the user.
 /// </summary>
-public sealed class UserService(RegistryDbContext db, TokenService tokens, AuditTrail audit, TimeProvider clock)
+public sealed class UserService(RegistryDbContext db, TokenService tokens, SignInThrottler throttle, AuditTrail audit, TimeProvider clock)
 {
-    public const int MaxFailedSignIns = 5;
-    public static readonly TimeSpan Lockout = TimeSpan.FromMinutes(15);
-
     public async Task<Page<UserDetails>> ListAsync(Paging paging, CancellationToken cancellationToken)
     {
         var after = paging.AfterString() ?? "";
@@ -123,8 +120,6 @@ public sealed class UserService(RegistryDbContext db, TokenService tokens, Audit
             var user = await FindAsync(name, ct);
             user.PasswordHash = PasswordHasher.Hash(password);
             user.MustChangePassword = true;
-            user.FailedSignIns = 0;
-            user.LockedUntil = null;
             user.Revision++;
             audit.Record("user.password_reset", null, $"user {name}");
             await db.SaveChangesAsync(ct);
@@ -133,18 +128,25 @@ public sealed class UserService(RegistryDbContext db, TokenService tokens, Audit
         return new CreatedUser(await GetAsync(name, cancellationToken), password);
     }
 
-    /// <summary>Changes the caller's own password.</summary>
-    public async Task ChangePasswordAsync(Actor actor, ChangePasswordRequest request, CancellationToken cancellationToken)
+    /// <summary>
+    /// Changes the caller's own password (the endpoint needs a write-scoped token). A wrong current password counts
+    /// like a failed sign-in from the caller's address (<see cref="SignInThrottler"/>).
+    /// </summary>
+    public async Task ChangePasswordAsync(Actor actor, ChangePasswordRequest request, AuditContext context, CancellationToken cancellationToken)
     {
         Fail.If(PasswordHasher.CheckStrength(request.NewPassword), ErrorCodes.WeakPassword);
+        var attempt = await throttle.BeginAsync(context.ClientAddress, actor.Name, cancellationToken);
+        var hash = await db.Users.Where(u => u.Id == actor.UserId).Select(u => u.PasswordHash).SingleAsync(cancellationToken);
+        if (hash is null ? PasswordHasher.VerifyNothing(request.CurrentPassword ?? "") : !PasswordHasher.Verify(request.CurrentPassword ?? "", hash))
+        {
+            throttle.Failed(attempt, actor.Name);
+            throw Fail.Error(ErrorCodes.SignInFailed, "The current password is wrong.");
+        }
+
+        await throttle.SucceededAsync(attempt, cancellationToken);
         await db.InTransactionWithRetryAsync(async ct =>
         {
             var user = await db.Users.SingleAsync(u => u.Id == actor.UserId, ct);
-            if (user.PasswordHash is null || !PasswordHasher.Verify(request.CurrentPassword ?? "", user.PasswordHash))
-            {
-                Fail.With(ErrorCodes.SignInFailed, "The current password is wrong.");
-            }
-
             user.PasswordHash = PasswordHasher.Hash(request.NewPassword);
             user.MustChangePassword = false;
             user.Revision++;
@@ -155,30 +157,25 @@ public sealed class UserService(RegistryDbContext db, TokenService tokens, Audit
     }
 
     /// <summary>
-    /// Password sign-in: checks the password (with a lockout after repeated failures), sets a new one when
-    /// the current one is a one-time password, and issues a session token.
+    /// Password sign-in: checks the password (throttled per client address and account, never locking the account;
+    /// see <see cref="SignInThrottler"/>), sets a new one when the current one is a one-time password, and issues a
+    /// session token, the root of its token chain. Unknown users, disabled users and wrong passwords get the same
+    /// answer, counted and timed alike (an unknown user's password is checked against a dummy hash).
     /// </summary>
     public async Task<SignInResponse> SignInAsync(SignInRequest request, AuditContext context, CancellationToken cancellationToken)
     {
-        var now = clock.GetUtcNow().UtcDateTime;
-        var user = await db.Users.FirstOrDefaultAsync(u => u.Name == request.User, cancellationToken);
-        if (user is { LockedUntil: { } locked } && locked > now)
-        {
-            throw Fail.Error(ErrorCodes.TooManyAttempts, $"Too many failed sign-ins for '{request.User}'; try again after {locked:u}.");
-        }
-
+        var name = request.User ?? "";
+        var attempt = await throttle.BeginAsync(context.ClientAddress, name, cancellationToken);
+        var user = await db.Users.AsNoTracking().FirstOrDefaultAsync(u => u.Name == name, cancellationToken);
         var password = request.Password ?? "";
         var valid = user is { Disabled: false, PasswordHash: { } hash } ? PasswordHasher.Verify(password, hash) : PasswordHasher.VerifyNothing(password);
         if (!valid || user is null)
         {
-            if (user is not null)
-            {
-                await CountFailureAsync(user.Id, now, cancellationToken);
-            }
-
+            throttle.Failed(attempt, user?.Name);
             throw Fail.Error(ErrorCodes.SignInFailed, "The user name or password is wrong (or the user is disabled).");
         }
 
+        await throttle.SucceededAsync(attempt, cancellationToken);
         if (user.MustChangePassword && request.NewPassword is null)
         {
             throw Fail.Error(ErrorCodes.PasswordChangeRequired, "This is a one-time password: sign in again with a new password.");
@@ -189,6 +186,7 @@ public sealed class UserService(RegistryDbContext db, TokenService tokens, Audit
             Fail.If(PasswordHasher.CheckStrength(request.NewPassword), ErrorCodes.WeakPassword);
         }
 
+        var now = clock.GetUtcNow().UtcDateTime;
         var actor = new Actor(user.Id, user.Name, user.IsAdmin, null, TokenScopes.All);
         context.Set(actor, context.ClientAddress, context.RequestId);
         var tokenName = string.IsNullOrWhiteSpace(request.TokenName) ? "session" : request.TokenName;
@@ -202,8 +200,6 @@ public sealed class UserService(RegistryDbContext db, TokenService tokens, Audit
                 audit.Record("user.password_change", null, $"user {user.Name}");
             }
 
-            tracked.FailedSignIns = 0;
-            tracked.LockedUntil = null;
             tracked.LastSignInAt = now;
             tracked.Revision++;
             audit.Record("user.sign_in", null, $"user {user.Name}");
@@ -212,23 +208,6 @@ public sealed class UserService(RegistryDbContext db, TokenService tokens, Audit
         }, cancellationToken);
         return new SignInResponse(new UserInfo(user.Id, user.Name, user.Email, user.DisplayName, user.IsAdmin), new CreatedToken(TokenService.ToInfo(created.Token), created.Secret));
     }
-
-    /// <summary>Counts a failed sign-in; the fifth in a row locks the user out for a while (audited).</summary>
-    private async Task CountFailureAsync(long userId, DateTime now, CancellationToken cancellationToken) =>
-        await db.InTransactionWithRetryAsync(async ct =>
-        {
-            var user = await db.Users.SingleAsync(u => u.Id == userId, ct);
-            user.FailedSignIns++;
-            if (user.FailedSignIns >= MaxFailedSignIns)
-            {
-                user.LockedUntil = now + Lockout;
-                user.FailedSignIns = 0;
-                audit.Record("user.lock", null, $"user {user.Name}", new Dictionary<string, object?> { ["until"] = user.LockedUntil, ["reason"] = $"{MaxFailedSignIns} failed sign-ins" });
-            }
-
-            await db.SaveChangesAsync(ct);
-            return true;
-        }, cancellationToken);
 
     public async Task<User> FindAsync(string name, CancellationToken cancellationToken)
     {

@@ -10,8 +10,8 @@ public sealed class RegistryOptions
     /// <summary>Let requests without a token read (list, show, pull). Writes always need a token.</summary>
     public bool AnonymousRead { get; set; }
 
-    /// <summary>Who may create namespaces: Users (default; the creator becomes their admin) or Admins.</summary>
-    public NamespaceCreation NamespaceCreation { get; set; } = NamespaceCreation.Users;
+    /// <summary>Who may create namespaces: Personal (default: only the one named as the user), Admins, or Users (anyone; the creator becomes its admin).</summary>
+    public NamespaceCreation NamespaceCreation { get; set; } = NamespaceCreation.Personal;
 
     /// <summary>An upload session with no activity for this long is expired and its data removed.</summary>
     [Range(typeof(TimeSpan), "00:01:00", "30.00:00:00")]

@@ -32,6 +32,7 @@ public class RegistryDbContext(DbContextOptions options) : DbContext(options), I
 
     public DbSet<User> Users => Set<User>();
     public DbSet<ApiToken> ApiTokens => Set<ApiToken>();
+    public DbSet<SignInThrottle> SignInThrottles => Set<SignInThrottle>();
     public DbSet<RegistryNamespace> Namespaces => Set<RegistryNamespace>();
     public DbSet<RegisteredModel> Models => Set<RegisteredModel>();
     public DbSet<ModelTag> ModelTags => Set<ModelTag>();

@@ -19,7 +19,7 @@ namespace Berth.Core.Maintenance;
 /// <summary>
 /// Periodic housekeeping: expires abandoned upload sessions (and removes their data and any upload
 /// data without a session), fails pending versions that were never committed (releasing their
-/// semantic version), drops expired idempotency records, refreshes the store gauges and, when
+/// semantic version), drops expired idempotency records and sign-in throttle counts with nothing left to remember, refreshes the store gauges and, when
 /// <c>Registry:GcInterval</c> is set, runs garbage collection once per interval. Every step is
 /// idempotent, so replicas running it at the same time do no harm.
 /// </summary>
@@ -99,6 +99,7 @@ public sealed partial class MaintenanceService(
         }, cancellationToken);
 
         var idempotency = await db.IdempotencyRecords.Where(r => r.ExpiresAt <= now).ExecuteDeleteAsync(cancellationToken);
+        await Auth.SignInThrottler.PruneAsync(db, scope.ServiceProvider.GetRequiredService<IOptions<Auth.SignInOptions>>().Value, now, cancellationToken);
 
         var open = await db.UploadSessions.LongCountAsync(cancellationToken);
         var blobs = await db.Blobs.LongCountAsync(cancellationToken);

@@ -81,7 +81,7 @@ public sealed class NamespaceService(RegistryDbContext db, AccessControl access,
     {
         Fail.If(Names.CheckNamespace(request.Name), ErrorCodes.InvalidName);
         CheckDescription(request.Description);
-        access.DemandNamespaceCreation(actor);
+        access.DemandNamespaceCreation(actor, request.Name);
         await db.InTransactionWithRetryAsync(async ct =>
         {
             if (await db.Namespaces.AnyAsync(n => n.Name == request.Name, ct))
@@ -102,7 +102,7 @@ public sealed class NamespaceService(RegistryDbContext db, AccessControl access,
     /// </summary>
     internal async Task<RegistryNamespace> AddAsync(Actor actor, string name, string? description, CancellationToken cancellationToken)
     {
-        access.DemandNamespaceCreation(actor);
+        access.DemandNamespaceCreation(actor, name);
         var now = clock.GetUtcNow().UtcDateTime;
         var space = new RegistryNamespace { Name = name, Description = description, CreatedAt = now, CreatedById = actor.UserId };
         db.Namespaces.Add(space);

@@ -57,6 +57,10 @@ namespace Berth.Data.Postgres.Migrations
                         .HasColumnName("name")
                         .UseCollation("C");
 
+                    b.Property<long?>("ParentId")
+                        .HasColumnType("bigint")
+                        .HasColumnName("parent_id");
+
                     b.Property<string>("Prefix")
                         .IsRequired()
                         .HasMaxLength(16)
@@ -85,6 +89,9 @@ namespace Berth.Data.Postgres.Migrations
                     b.HasIndex("Hash")
                         .IsUnique()
                         .HasDatabaseName("ix_api_tokens_hash");
+
+                    b.HasIndex("ParentId")
+                        .HasDatabaseName("ix_api_tokens_parent_id");
 
                     b.HasIndex("UserId")
                         .HasDatabaseName("ix_api_tokens_user_id");
@@ -1038,6 +1045,36 @@ namespace Berth.Data.Postgres.Migrations
                     b.ToTable("retention_policies", (string)null);
                 });
 
+            modelBuilder.Entity("Berth.Core.Data.Entities.SignInThrottle", b =>
+                {
+                    b.Property<string>("Key")
+                        .HasMaxLength(160)
+                        .HasColumnType("character varying(160)")
+                        .HasColumnName("key")
+                        .UseCollation("C");
+
+                    b.Property<DateTime?>("BlockedUntil")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("blocked_until");
+
+                    b.Property<int>("Failures")
+                        .HasColumnType("integer")
+                        .HasColumnName("failures");
+
+                    b.Property<DateTime?>("LastFailureAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("last_failure_at");
+
+                    b.Property<DateTime?>("LastSuccessAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("last_success_at");
+
+                    b.HasKey("Key")
+                        .HasName("pk_sign_in_throttles");
+
+                    b.ToTable("sign_in_throttles", (string)null);
+                });
+
             modelBuilder.Entity("Berth.Core.Data.Entities.StageRule", b =>
                 {
                     b.Property<long>("Id")
@@ -1408,10 +1445,6 @@ namespace Berth.Data.Postgres.Migrations
                         .HasColumnName("external_subject")
                         .UseCollation("C");
 
-                    b.Property<int>("FailedSignIns")
-                        .HasColumnType("integer")
-                        .HasColumnName("failed_sign_ins");
-
                     b.Property<bool>("IsAdmin")
                         .HasColumnType("boolean")
                         .HasColumnName("is_admin");
@@ -1419,10 +1452,6 @@ namespace Berth.Data.Postgres.Migrations
                     b.Property<DateTime?>("LastSignInAt")
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("last_sign_in_at");
-
-                    b.Property<DateTime?>("LockedUntil")
-                        .HasColumnType("timestamp with time zone")
-                        .HasColumnName("locked_until");
 
                     b.Property<bool>("MustChangePassword")
                         .HasColumnType("boolean")
@@ -1873,12 +1902,20 @@ namespace Berth.Data.Postgres.Migrations
 
             modelBuilder.Entity("Berth.Core.Data.Entities.ApiToken", b =>
                 {
+                    b.HasOne("Berth.Core.Data.Entities.ApiToken", "Parent")
+                        .WithMany()
+                        .HasForeignKey("ParentId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .HasConstraintName("fk_api_tokens_api_tokens_parent_id");
+
                     b.HasOne("Berth.Core.Data.Entities.User", "User")
                         .WithMany()
                         .HasForeignKey("UserId")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired()
                         .HasConstraintName("fk_api_tokens_users_user_id");
+
+                    b.Navigation("Parent");
 
                     b.Navigation("User");
                 });

@@ -48,6 +48,10 @@ namespace Berth.Data.Sqlite.Migrations
                         .HasColumnType("TEXT")
                         .HasColumnName("name");
 
+                    b.Property<long?>("ParentId")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("parent_id");
+
                     b.Property<string>("Prefix")
                         .IsRequired()
                         .HasMaxLength(16)
@@ -74,6 +78,9 @@ namespace Berth.Data.Sqlite.Migrations
                     b.HasIndex("Hash")
                         .IsUnique()
                         .HasDatabaseName("ix_api_tokens_hash");
+
+                    b.HasIndex("ParentId")
+                        .HasDatabaseName("ix_api_tokens_parent_id");
 
                     b.HasIndex("UserId")
                         .HasDatabaseName("ix_api_tokens_user_id");
@@ -954,6 +961,35 @@ namespace Berth.Data.Sqlite.Migrations
                     b.ToTable("retention_policies", (string)null);
                 });
 
+            modelBuilder.Entity("Berth.Core.Data.Entities.SignInThrottle", b =>
+                {
+                    b.Property<string>("Key")
+                        .HasMaxLength(160)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("key");
+
+                    b.Property<DateTime?>("BlockedUntil")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("blocked_until");
+
+                    b.Property<int>("Failures")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("failures");
+
+                    b.Property<DateTime?>("LastFailureAt")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("last_failure_at");
+
+                    b.Property<DateTime?>("LastSuccessAt")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("last_success_at");
+
+                    b.HasKey("Key")
+                        .HasName("pk_sign_in_throttles");
+
+                    b.ToTable("sign_in_throttles", (string)null);
+                });
+
             modelBuilder.Entity("Berth.Core.Data.Entities.StageRule", b =>
                 {
                     b.Property<long>("Id")
@@ -1295,10 +1331,6 @@ namespace Berth.Data.Sqlite.Migrations
                         .HasColumnType("TEXT")
                         .HasColumnName("external_subject");
 
-                    b.Property<int>("FailedSignIns")
-                        .HasColumnType("INTEGER")
-                        .HasColumnName("failed_sign_ins");
-
                     b.Property<bool>("IsAdmin")
                         .HasColumnType("INTEGER")
                         .HasColumnName("is_admin");
@@ -1306,10 +1338,6 @@ namespace Berth.Data.Sqlite.Migrations
                     b.Property<DateTime?>("LastSignInAt")
                         .HasColumnType("TEXT")
                         .HasColumnName("last_sign_in_at");
-
-                    b.Property<DateTime?>("LockedUntil")
-                        .HasColumnType("TEXT")
-                        .HasColumnName("locked_until");
 
                     b.Property<bool>("MustChangePassword")
                         .HasColumnType("INTEGER")
@@ -1729,12 +1757,20 @@ namespace Berth.Data.Sqlite.Migrations
 
             modelBuilder.Entity("Berth.Core.Data.Entities.ApiToken", b =>
                 {
+                    b.HasOne("Berth.Core.Data.Entities.ApiToken", "Parent")
+                        .WithMany()
+                        .HasForeignKey("ParentId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .HasConstraintName("fk_api_tokens_api_tokens_parent_id");
+
                     b.HasOne("Berth.Core.Data.Entities.User", "User")
                         .WithMany()
                         .HasForeignKey("UserId")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired()
                         .HasConstraintName("fk_api_tokens_users_user_id");
+
+                    b.Navigation("Parent");
 
                     b.Navigation("User");
                 });

@@ -161,6 +161,8 @@ public static class BerthServer
         services.AddScoped<TokenService>();
         services.AddScoped<ExternalSignIn>();
         services.AddScoped<UserService>();
+        services.AddScoped<SignInThrottler>();
+        services.AddOptions<SignInOptions>().BindConfiguration(SignInOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
         services.AddScoped<TeamService>();
         services.AddScoped<Bootstrapper>();
         services.AddScoped<ModelLookup>();

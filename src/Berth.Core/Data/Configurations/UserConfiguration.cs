@@ -4,7 +4,7 @@ using Microsoft.EntityFrameworkCore.Metadata.Builders;
 
 namespace Berth.Core.Data.Configurations;
 
-internal sealed class UserConfiguration : IEntityTypeConfiguration<User>, IEntityTypeConfiguration<ApiToken>
+internal sealed class UserConfiguration : IEntityTypeConfiguration<User>, IEntityTypeConfiguration<ApiToken>, IEntityTypeConfiguration<SignInThrottle>
 {
     public void Configure(EntityTypeBuilder<User> builder)
     {
@@ -30,5 +30,13 @@ internal sealed class UserConfiguration : IEntityTypeConfiguration<User>, IEntit
         builder.HasIndex(t => t.Hash).IsUnique();
         builder.HasIndex(t => t.UserId);
         builder.HasOne(t => t.User).WithMany().HasForeignKey(t => t.UserId).OnDelete(DeleteBehavior.Cascade);
+        builder.HasOne(t => t.Parent).WithMany().HasForeignKey(t => t.ParentId).OnDelete(DeleteBehavior.Cascade);
+    }
+
+    public void Configure(EntityTypeBuilder<SignInThrottle> builder)
+    {
+        builder.ToTable("sign_in_throttles");
+        builder.HasKey(t => t.Key);
+        builder.Property(t => t.Key).HasMaxLength(SignInThrottle.MaxKeyLength);
     }
 }

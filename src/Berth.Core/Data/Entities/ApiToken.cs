@@ -1,11 +1,20 @@
 namespace Berth.Core.Data.Entities;
 
-/// <summary>An API token. Only the SHA-256 of the secret is stored; <see cref="Prefix"/> lets people recognise it.</summary>
+/// <summary>
+/// An API token. Only the SHA-256 of the secret is stored; <see cref="Prefix"/> lets people recognise it.
+/// Tokens form chains: a token made with another token (<see cref="ParentId"/>) never outlives it, never has
+/// more scopes, and is revoked with it. Tokens from a password sign-in, an OIDC identity or the first start are roots.
+/// </summary>
 public sealed class ApiToken
 {
     public long Id { get; set; }
     public long UserId { get; set; }
     public User User { get; set; } = null!;
+
+    /// <summary>The token that created this one (null: a root).</summary>
+    public long? ParentId { get; set; }
+
+    public ApiToken? Parent { get; set; }
     public required string Name { get; set; }
     public required string Prefix { get; set; }
     public required string Hash { get; set; }

@@ -23,11 +23,6 @@ public sealed class User
 
     public DateTime? LastSignInAt { get; set; }
 
-    /// <summary>Failed password sign-ins in a row; after five the account waits (see <see cref="LockedUntil"/>).</summary>
-    public int FailedSignIns { get; set; }
-
-    public DateTime? LockedUntil { get; set; }
-
     /// <summary>Bumped on every change; the ETag.</summary>
     public long Revision { get; set; }
 }

@@ -23,13 +23,13 @@ internal static class AuthEndpoints
         var tokens = api.MapGroup("/tokens").WithTags("Tokens");
         tokens.MapGet("/", ListTokens).Needs(Permission.Read).WithName("ListTokens").WithSummary("Your API tokens");
         tokens.MapPost("/", CreateToken).Needs(Permission.Read).Idempotent().WithName("CreateToken")
-            .WithSummary("Create an API token; the secret is in the response and never shown again");
-        tokens.MapDelete("/{id:long}", RevokeToken).Needs(Permission.Read).WithName("RevokeToken").WithSummary("Revoke one of your tokens");
+            .WithSummary("Create an API token; the secret is in the response and never shown again. It never outlives or outranks the token that creates it");
+        tokens.MapDelete("/{id:long}", RevokeToken).Needs(Permission.Read).WithName("RevokeToken").WithSummary("Revoke one of your tokens, and every token created with it");
 
-        api.MapPost("/sessions", SignIn).WithTags("Auth").WithName("SignIn")
-            .WithSummary("Sign in with a user name and password; answers with a session token (a one-time password must be replaced here)");
-        api.MapPut("/whoami/password", ChangePassword).Needs(Permission.Read).WithTags("Auth").WithName("ChangePassword")
-            .WithSummary("Change your own password");
+        api.MapPost("/sessions", SignIn).WithTags("Auth").WithName("SignIn").ProducesProblem(StatusCodes.Status429TooManyRequests)
+            .WithSummary("Sign in with a user name and password; answers with a session token (a one-time password must be replaced here); throttled per client address and account");
+        api.MapPut("/whoami/password", ChangePassword).Needs(Permission.Write).WithTags("Auth").WithName("ChangePassword").ProducesProblem(StatusCodes.Status429TooManyRequests)
+            .WithSummary("Change your own password (needs a write-scoped token; wrong current passwords count like failed sign-ins)");
         return api;
     }
 
@@ -71,9 +71,9 @@ internal static class AuthEndpoints
         return TypedResults.Created($"/api/v1/tokens/{response.Session.Info.Id}", response);
     }
 
-    private static async Task<NoContent> ChangePassword(HttpContext context, UserService users, ChangePasswordRequest request, CancellationToken cancellationToken)
+    private static async Task<NoContent> ChangePassword(HttpContext context, UserService users, AuditContext audit, ChangePasswordRequest request, CancellationToken cancellationToken)
     {
-        await users.ChangePasswordAsync(Authenticated(context), request, cancellationToken);
+        await users.ChangePasswordAsync(Authenticated(context), request, audit, cancellationToken);
         return TypedResults.NoContent();
     }
 
