@@ -307,28 +307,38 @@ public sealed class VersionService(
             var version = await db.Versions.SingleAsync(v => v.Id == id, ct);
             var what = $"Version {ns}/{model}:{version.Number}";
             Revisions.Check(expectedRevision, version.Revision, what);
-            var now = clock.GetUtcNow().UtcDateTime;
-            await lifecycle.RemoveAliasesOfAsync(actor, entity, version, ct);
-            await lifecycle.CancelOpenRequestsAsync(actor, entity, version.Id, "the version was deleted", ct);
-            version.State = VersionState.Deleted;
-            version.DeletedAt = now;
-            version.Revision++;
-            db.History.Add(new ModelHistoryEntry
-            {
-                ModelId = entity.Id,
-                Kind = HistoryKind.Deleted,
-                VersionId = version.Id,
-                VersionNumber = version.Number,
-                FromStage = version.Stage,
-                ActorId = actor.IsUser ? actor.UserId : null,
-                At = now,
-            });
-            audit.Record("version.delete", ns, $"{ns}/{model}:{version.Number}", new Dictionary<string, object?> { ["stage"] = version.Stage, ["digest"] = version.ManifestDigest });
-            events.Publish(EventTypes.VersionDeleted, EventSubject.Of(entity), version.Number, data: new Dictionary<string, object?> { ["stage"] = version.Stage, ["digest"] = version.ManifestDigest });
-            await db.SaveChangesAsync(ct);
+            await SoftDeleteAsync(actor, entity, version, ct);
             return true;
         }, cancellationToken);
         return await GetByIdAsync(id, withFiles: false, cancellationToken);
+    }
+
+    /// <summary>
+    /// Soft-deletes a tracked version in the caller's transaction: removes its aliases, cancels its open requests,
+    /// records history, audit and event, and saves. <paramref name="model"/> carries its namespace.
+    /// </summary>
+    internal async Task SoftDeleteAsync(Actor actor, RegisteredModel model, ModelVersion version, CancellationToken cancellationToken)
+    {
+        var ns = model.Namespace.Name;
+        var now = clock.GetUtcNow().UtcDateTime;
+        await lifecycle.RemoveAliasesOfAsync(actor, model, version, cancellationToken);
+        await lifecycle.CancelOpenRequestsAsync(actor, model, version.Id, "the version was deleted", cancellationToken);
+        version.State = VersionState.Deleted;
+        version.DeletedAt = now;
+        version.Revision++;
+        db.History.Add(new ModelHistoryEntry
+        {
+            ModelId = model.Id,
+            Kind = HistoryKind.Deleted,
+            VersionId = version.Id,
+            VersionNumber = version.Number,
+            FromStage = version.Stage,
+            ActorId = actor.IsUser ? actor.UserId : null,
+            At = now,
+        });
+        audit.Record("version.delete", ns, $"{ns}/{model.Name}:{version.Number}", new Dictionary<string, object?> { ["stage"] = version.Stage, ["digest"] = version.ManifestDigest });
+        events.Publish(EventTypes.VersionDeleted, EventSubject.Of(model), version.Number, data: new Dictionary<string, object?> { ["stage"] = version.Stage, ["digest"] = version.ManifestDigest });
+        await db.SaveChangesAsync(cancellationToken);
     }
 
     /// <summary>The canonical manifest of a ready version, with its digest.</summary>
