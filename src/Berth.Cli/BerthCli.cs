@@ -34,6 +34,7 @@ internal static class BerthCli
             TeamCommands.Create(app),
             AuditCommands.Create(app),
             GcCommand.Create(app),
+            FsckCommand.Create(app),
             RetentionCommands.Create(app),
             WebhookCommands.Create(app),
             EventsCommand.Create(app),

@@ -15,6 +15,8 @@ namespace Berth.Cli.Infrastructure;
 [JsonSerializable(typeof(GcReport))]
 [JsonSerializable(typeof(RetentionPolicyInfo))]
 [JsonSerializable(typeof(RetentionPreview))]
+[JsonSerializable(typeof(FsckLine))]
+[JsonSerializable(typeof(FsckReport))]
 [JsonSerializable(typeof(CreatedToken))]
 [JsonSerializable(typeof(TokenInfo))]
 [JsonSerializable(typeof(List<TokenInfo>))]

@@ -20,6 +20,10 @@ public sealed record Lineage(
     IReadOnlyList<DatasetRef>? Datasets = null,
     IReadOnlyList<string>? Parents = null);
 
+/// <summary>
+/// A version. <c>QuarantinedFiles</c> (single-version reads only; null when none): paths whose stored bytes a scrub
+/// found missing or corrupt, so downloading them fails with <c>blob_corrupt</c> until the blob is restored.
+/// </summary>
 public sealed record VersionInfo(
     string Namespace,
     string Model,
@@ -42,7 +46,8 @@ public sealed record VersionInfo(
     DateTimeOffset? ReadyAt,
     long Revision,
     IReadOnlyList<FileEntry>? Files = null,
-    IReadOnlyList<DeploymentState>? Deployments = null)
+    IReadOnlyList<DeploymentState>? Deployments = null,
+    IReadOnlyList<string>? QuarantinedFiles = null)
 {
     /// <summary><c>namespace/model:number</c>.</summary>
     public string Reference => $"{Namespace}/{Model}:{Number}";
