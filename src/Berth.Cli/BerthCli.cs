@@ -40,6 +40,8 @@ internal static class BerthCli
             EventsCommand.Create(app),
             DeployCommands.Create(app),
             ServeCommand.Create(),
+            BackupCommands.Backup(app),
+            BackupCommands.Restore(app),
         ])
         {
             root.Subcommands.Add(command);

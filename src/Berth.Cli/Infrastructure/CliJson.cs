@@ -17,6 +17,8 @@ namespace Berth.Cli.Infrastructure;
 [JsonSerializable(typeof(RetentionPreview))]
 [JsonSerializable(typeof(FsckLine))]
 [JsonSerializable(typeof(FsckReport))]
+[JsonSerializable(typeof(Berth.Server.Backup.BackupResult))]
+[JsonSerializable(typeof(Berth.Server.Backup.RestoreResult))]
 [JsonSerializable(typeof(CreatedToken))]
 [JsonSerializable(typeof(TokenInfo))]
 [JsonSerializable(typeof(List<TokenInfo>))]
