@@ -34,11 +34,14 @@ internal static class BerthCli
             TeamCommands.Create(app),
             AuditCommands.Create(app),
             GcCommand.Create(app),
+            FsckCommand.Create(app),
             RetentionCommands.Create(app),
             WebhookCommands.Create(app),
             EventsCommand.Create(app),
             DeployCommands.Create(app),
             ServeCommand.Create(),
+            BackupCommands.Backup(app),
+            BackupCommands.Restore(app),
         ])
         {
             root.Subcommands.Add(command);

@@ -1,3 +1,7 @@
+using System.Net;
+using System.Runtime.CompilerServices;
+using System.Text;
+using System.Text.Json;
 using Berth.Contracts.Dtos;
 
 namespace Berth.Client;
@@ -11,6 +15,43 @@ public sealed partial class BerthClient
     /// </summary>
     public Task<GcReport> RunGcAsync(bool dryRun = false, CancellationToken cancellationToken = default) =>
         SendAsync(HttpMethod.Post, ApiPrefix + "gc" + (dryRun ? "?dryRun=true" : ""), null, Json.GcReport, cancellationToken);
+
+    /// <summary>
+    /// Scrubs the server's blob store (server administrators only): yields each problem as it is found, progress every
+    /// few seconds and the report last. With <paramref name="quarantine"/>, missing or corrupt blobs are quarantined.
+    /// A scrub that stops on the server raises <see cref="BerthProblemException"/> with the code it sent; another scrub
+    /// already running is 409 <c>fsck_running</c>. The call has no timeout: cancel it through the token.
+    /// </summary>
+    public async IAsyncEnumerable<FsckLine> RunFsckAsync(bool quarantine = false, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, ApiPrefix + "fsck" + (quarantine ? "?quarantine=true" : ""));
+        request.Headers.Accept.ParseAdd("application/x-ndjson");
+        using var response = await SendStreamingAsync(request, cancellationToken).ConfigureAwait(false);
+        using var reader = new StreamReader(await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false), Encoding.UTF8);
+        while (await reader.ReadLineAsync(cancellationToken).ConfigureAwait(false) is { } text)
+        {
+            if (text.Length == 0)
+            {
+                continue;
+            }
+
+            var line = JsonSerializer.Deserialize(text, Json.FsckLine) ?? throw new InvalidDataException("The server sent an empty scrub line.");
+            if (line.Type == FsckLine.ErrorType)
+            {
+                var code = line.Code ?? "internal_error";
+                var status = Contracts.Errors.ErrorCodes.All.TryGetValue(code, out var known) ? (HttpStatusCode)known.Status : HttpStatusCode.InternalServerError;
+                throw new BerthProblemException(status, code, known?.Title, line.Detail, null, new Dictionary<string, JsonElement>());
+            }
+
+            yield return line;
+            if (line.Type == FsckLine.ReportType)
+            {
+                yield break;
+            }
+        }
+
+        throw new IOException("The scrub's answer ended before its report: the connection broke or the server stopped. Run it again.");
+    }
 
     /// <summary>The retention policy of a namespace (<paramref name="model"/> null) or a model's own one (404 <c>retention_not_set</c> when none).</summary>
     public Task<RetentionPolicyInfo> GetRetentionAsync(string ns, string? model = null, CancellationToken cancellationToken = default) =>

@@ -144,6 +144,7 @@ public sealed partial class AuthorizationMatrixTests : IAsyncLifetime
         ["ExportAudit"] = Level.ServerAdmin,
         ["VerifyAudit"] = Level.ServerAdmin,
         ["RunGc"] = Level.ServerAdmin,
+        ["RunFsck"] = Level.ServerAdmin,
     };
 
     private TestServer _server = null!;

@@ -47,12 +47,12 @@ public sealed class GarbageCollectionTests : IAsyncLifetime
         _clock.Advance(Options.PurgeDelay + TimeSpan.FromHours(1));
 
         var dry = await _server.Client.RunGcAsync(dryRun: true, Ct);
-        Assert.Equal(new GcReport(true, false, 0, 1, 1, 1000, 0, 0, 0, [Sha(a)]), dry, new ReportComparer());
+        Assert.Equal(new GcReport(true, false, 0, [], 0, 1, 1, 1000, 0, 0, 0, [Sha(a)]), dry, new ReportComparer());
         Assert.True(File.Exists(BlobFile(Sha(a))));
         Assert.Equal(2, await FileRowsAsync("fraud", 1));
 
         var run = await _server.Client.RunGcAsync(cancellationToken: Ct);
-        Assert.Equal(new GcReport(false, true, 0, 1, 1, 1000, 0, 0, 0, [Sha(a)]), run, new ReportComparer());
+        Assert.Equal(new GcReport(false, true, 0, [], 0, 1, 1, 1000, 0, 0, 0, [Sha(a)]), run, new ReportComparer());
         Assert.False(File.Exists(BlobFile(Sha(a))));
         Assert.Equal(0, await FileRowsAsync("fraud", 1));
         Assert.True(File.Exists(BlobFile(Sha(b))));
@@ -60,7 +60,7 @@ public sealed class GarbageCollectionTests : IAsyncLifetime
         Assert.Equal(shared, await DownloadAsync("fraud", 2, "s.bin"));
 
         var again = await _server.Client.RunGcAsync(cancellationToken: Ct);
-        Assert.Equal(new GcReport(false, true, 0, 0, 0, 0, 0, 0, 0, []), again, new ReportComparer());
+        Assert.Equal(new GcReport(false, true, 0, [], 0, 0, 0, 0, 0, 0, 0, []), again, new ReportComparer());
     }
 
     [Fact]
@@ -457,7 +457,8 @@ public sealed class GarbageCollectionTests : IAsyncLifetime
     private sealed class ReportComparer : IEqualityComparer<GcReport>
     {
         public bool Equals(GcReport? x, GcReport? y) =>
-            x is not null && y is not null && x with { Digests = [] } == y with { Digests = [] } && x.Digests.SequenceEqual(y.Digests);
+            x is not null && y is not null && x with { Digests = [], RetentionVersions = [] } == y with { Digests = [], RetentionVersions = [] } &&
+            x.Digests.SequenceEqual(y.Digests) && x.RetentionVersions.SequenceEqual(y.RetentionVersions);
 
         public int GetHashCode(GcReport obj) => obj.Blobs;
     }

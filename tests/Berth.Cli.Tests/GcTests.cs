@@ -42,4 +42,37 @@ public sealed class GcTests
         (await admin.RunAsync("pull", "acme/gc:2", "-o", pulled.Root)).Succeeded();
         ModelFolder.AssertSameTree(second.Root, pulled.Root);
     }
+
+    [Fact]
+    public async Task EverySummaryNamesTheVersionsRetentionDeletesAndTextAndJsonAgree()
+    {
+        var cancellationToken = TestContext.Current.CancellationToken;
+        await using var server = await ServerProcess.StartAsync(cancellationToken);
+        using var admin = new CliUser();
+        await admin.LoginAsync(server);
+        for (var i = 0; i < 3; i++)
+        {
+            using var folder = new ModelFolder();
+            folder.Write("w.bin", 100, seed: i);
+            (await admin.RunAsync("push", folder.Root, "acme/old")).Succeeded();
+        }
+
+        (await admin.RunAsync("retention", "set", "acme", "--keep-last", "1", "--older-than", "0d")).Succeeded();
+
+        var dry = (await admin.RunAsync("gc", "--dry-run")).Succeeded().Stdout;
+        Assert.Contains("2 versions would be deleted by retention policies (freeing 200 B once purged; 'berth retention dry-run' says why):\n  acme/old:2\n  acme/old:1\n",
+            dry.ReplaceLineEndings("\n"), StringComparison.Ordinal);
+        Assert.Contains("Dry run: nothing was changed.", dry, StringComparison.Ordinal);
+        var dryJson = (await admin.RunAsync("gc", "--dry-run", "--json")).Succeeded().Json;
+        Assert.Equal(2, dryJson.GetProperty("retentionDeleted").GetInt32());
+        Assert.Equal(["acme/old:2", "acme/old:1"], dryJson.GetProperty("retentionVersions").EnumerateArray().Select(v => v.GetString()));
+        Assert.Equal(200, dryJson.GetProperty("retentionFreedBytes").GetInt64());
+        Assert.Equal(3, (await admin.RunAsync("ls", "acme/old", "--json")).Succeeded().Json.GetArrayLength());
+
+        var run = (await admin.RunAsync("gc")).Succeeded().Stdout;
+        Assert.Contains("2 versions were deleted by retention policies (freeing 200 B once purged; 'berth retention dry-run' says why):\n  acme/old:2\n  acme/old:1\n",
+            run.ReplaceLineEndings("\n"), StringComparison.Ordinal);
+        Assert.Equal(1, (await admin.RunAsync("ls", "acme/old", "--json")).Succeeded().Json.GetArrayLength());
+        Assert.Contains("0 versions were deleted by retention policies\n", (await admin.RunAsync("gc")).Succeeded().Stdout.ReplaceLineEndings("\n"), StringComparison.Ordinal);
+    }
 }

@@ -5,15 +5,16 @@ using Berth.Contracts.Dtos;
 namespace Berth.Cli.Commands;
 
 /// <summary>
-/// <c>berth gc [--dry-run]</c>: garbage collection on the server (server administrators). The dry run says
-/// what would be deleted and how many bytes, and changes nothing.
+/// <c>berth gc [--dry-run]</c>: garbage collection on the server (server administrators). Text and JSON say the
+/// same: the versions retention deletes (by name), the purge, the blobs and bytes deleted; the dry run says what
+/// would go, and changes nothing.
 /// </summary>
 internal static class GcCommand
 {
     public static Command Create(CliApp app)
     {
-        var dryRun = new Option<bool>("--dry-run") { Description = "Only report what would be deleted, and how many bytes." };
-        var command = new Command("gc", "Purge deleted versions past the purge delay, delete unreferenced blobs and expired upload sessions (server administrators).") { dryRun };
+        var dryRun = new Option<bool>("--dry-run") { Description = "Only report what would be deleted (versions retention selects, purges, blobs) and how many bytes." };
+        var command = new Command("gc", "Apply retention policies, purge deleted versions past the purge delay, delete unreferenced blobs and expired upload sessions (server administrators).") { dryRun };
         app.SetAction(command, async (context, parse, cancellationToken) =>
         {
             var report = await context.Client.RunGcAsync(parse.GetValue(dryRun), cancellationToken);
@@ -42,6 +43,19 @@ internal static class GcCommand
     private static IEnumerable<string> Describe(GcReport report)
     {
         var verb = report.DryRun ? "would be" : "were";
+        var retained = $"{TextFormat.Count(report.RetentionDeleted, "version")} {verb} deleted by retention policies";
+        yield return report.RetentionDeleted == 0 ? retained
+            : $"{retained} (freeing {TextFormat.Bytes(report.RetentionFreedBytes)} once purged; 'berth retention dry-run' says why):";
+        foreach (var version in report.RetentionVersions)
+        {
+            yield return $"  {version}";
+        }
+
+        if (report.RetentionVersions.Count < report.RetentionDeleted)
+        {
+            yield return $"  … and {report.RetentionDeleted - report.RetentionVersions.Count} more";
+        }
+
         yield return $"{TextFormat.Count(report.PurgedVersions, "deleted version")} {verb} purged";
         yield return $"{TextFormat.Count(report.Blobs, "unreferenced blob")} ({TextFormat.Bytes(report.Bytes)}) {verb} deleted";
         foreach (var digest in report.Digests)

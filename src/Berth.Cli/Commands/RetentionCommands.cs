@@ -39,7 +39,7 @@ internal static class RetentionCommands
         var scope = PolicyCommands.ScopeArgument();
         var keepLast = new Option<int?>("--keep-last") { Description = "Always keep the newest N ready versions." };
         var keepStages = new Option<string?>("--keep-stages") { Description = "Always keep versions in these stages (comma-separated), e.g. production,staging." };
-        var keepAliased = new Option<bool>("--keep-aliased") { Description = "Always keep versions an alias points at." };
+        var keepAliased = new Option<bool>("--keep-aliased") { Description = "Accepted for compatibility: versions an alias points at are always kept." };
         var olderThan = new Option<string>("--older-than") { Description = "Delete the other versions once they are this old, e.g. 90d, 12h, 2w.", Required = true };
         var command = new Command("set", "Set the retention policy of a namespace or a model (namespace admins); 'berth gc' applies it.") { scope, keepLast, keepStages, keepAliased, olderThan };
         app.SetAction(command, async (context, parse, cancellationToken) =>
@@ -70,7 +70,7 @@ internal static class RetentionCommands
     private static Command DryRun(CliApp app)
     {
         var scope = PolicyCommands.ScopeArgument();
-        var command = new Command("dry-run", "List the versions the retention policies in effect would delete now; changes nothing.") { scope };
+        var command = new Command("dry-run", "List the versions the retention policies in effect would delete now and those they keep, with why; changes nothing.") { scope };
         app.SetAction(command, async (context, parse, cancellationToken) =>
         {
             var (ns, model) = PolicyCommands.Scope(context, parse.GetValue(scope)!, "retention dry-run");
@@ -78,29 +78,45 @@ internal static class RetentionCommands
             if (context.Output.Json)
             {
                 context.Output.WriteJson(preview, CliJson.Context.RetentionPreview);
-            }
-            else if (preview.Versions.Count == 0)
-            {
-                context.Output.Line("Nothing would be deleted.");
-            }
-            else
-            {
-                context.Output.Table(
-                    ["VERSION", "SEMVER", "CREATED", "STAGE", "SIZE"],
-                    preview.Versions.Select(v => (IReadOnlyList<string>)
-                    [
-                        $"{v.Model}:{v.Version.ToString(CultureInfo.InvariantCulture)}",
-                        v.SemVer ?? "-",
-                        TextFormat.Time(v.CreatedAt),
-                        v.Stage ?? "-",
-                        TextFormat.Bytes(v.Bytes),
-                    ]));
-                context.Output.Line($"{TextFormat.Count(preview.Versions.Count, "version")} ({TextFormat.Bytes(preview.Versions.Sum(v => v.Bytes))}) would be deleted by the next 'berth gc'.");
+                return ExitCodes.Success;
             }
 
+            var rows = preview.Versions.Select(v => (Action: "delete", Version: v)).Concat(preview.Kept.Select(v => (Action: "keep", Version: v)))
+                .OrderBy(r => r.Version.Model, StringComparer.Ordinal).ThenByDescending(r => r.Version.Version).ToList();
+            if (rows.Count > 0)
+            {
+                context.Output.Table(
+                    ["VERSION", "SEMVER", "CREATED", "STAGE", "SIZE", "ACTION", "WHY"],
+                    rows.Select(r => (IReadOnlyList<string>)
+                    [
+                        r.Version.Reference,
+                        r.Version.SemVer ?? "-",
+                        TextFormat.Time(r.Version.CreatedAt),
+                        r.Version.Stage ?? "-",
+                        TextFormat.Bytes(r.Version.Bytes),
+                        r.Action,
+                        string.Join("; ", r.Version.Reasons),
+                    ]));
+            }
+
+            context.Output.Line(Summary(preview));
             return ExitCodes.Success;
         });
         return command;
+    }
+
+    /// <summary>What the dry run comes to: the bytes freed count each blob once, and only those no remaining version keeps.</summary>
+    private static string Summary(RetentionPreview preview)
+    {
+        var kept = preview.Kept.Count == 0 ? "" : $" {TextFormat.Count(preview.Kept.Count, "old version")} {(preview.Kept.Count == 1 ? "is" : "are")} kept.";
+        if (preview.Versions.Count == 0)
+        {
+            return "Nothing would be deleted." + kept;
+        }
+
+        var held = preview.Versions.Sum(v => v.Bytes);
+        var shared = held == preview.FreedBytes ? "" : $" (their files hold {TextFormat.Bytes(held)}; the rest is shared with versions that stay)";
+        return $"{TextFormat.Count(preview.Versions.Count, "version")} would be deleted by the next 'berth gc', freeing {TextFormat.Bytes(preview.FreedBytes)} once purged{shared}.{kept}";
     }
 
     private static void Write(CliContext context, RetentionPolicyInfo policy)
@@ -114,7 +130,7 @@ internal static class RetentionCommands
         context.Output.Line($"Retention of {(policy.Model is null ? policy.Namespace : $"{policy.Namespace}/{policy.Model}")}: delete ready versions older than {Age(policy.OlderThan)}, keeping");
         context.Output.Line($"  the newest {(policy.KeepLast ?? 0).ToString(CultureInfo.InvariantCulture)}");
         context.Output.Line($"  stages: {(policy.KeepStages.Count == 0 ? "-" : TextFormat.List(policy.KeepStages))}");
-        context.Output.Line($"  aliased versions: {TextFormat.YesNo(policy.KeepAliased)}");
+        context.Output.Line("  aliased versions, and versions live or deploying in an environment (always)");
     }
 
     private static string Age(TimeSpan age) =>

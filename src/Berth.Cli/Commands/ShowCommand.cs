@@ -52,6 +52,9 @@ internal static class ShowCommand
             ("created", $"{TextFormat.Time(v.CreatedAt)} by {v.CreatedBy}"),
             ("ready", v.ReadyAt is { } ready ? TextFormat.Time(ready) : null),
             ("description", string.IsNullOrWhiteSpace(v.Description) ? null : v.Description.Trim()),
+            ("quarantined", v.QuarantinedFiles is { Count: > 0 } bad
+                ? $"{TextFormat.List(bad)}: stored bytes missing or corrupt, downloads fail (blob_corrupt) until restored"
+                : null),
         ], indent: 2);
 
         Section(output, "metrics", v.Metrics.OrderBy(m => m.Key, StringComparer.Ordinal).Select(m => (m.Key, (string?)TextFormat.Number(m.Value))));

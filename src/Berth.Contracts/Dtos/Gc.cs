@@ -3,8 +3,10 @@ namespace Berth.Contracts.Dtos;
 /// <summary>
 /// What one garbage collection did, or (with <c>DryRun</c>) would do. <c>Swept</c> is false when another
 /// replica was sweeping at the time, so this one did nothing. <c>RetentionDeleted</c>: ready versions
-/// that retention policies selected and that were deleted (softly) now. <c>PurgedVersions</c>: deleted or failed
-/// versions (and versions of deleted models and namespaces) whose purge delay had passed.
+/// that retention policies selected and that were deleted (softly) now; <c>RetentionVersions</c> names them
+/// (<c>namespace/model:number</c>, up to 1,000) and <c>RetentionFreedBytes</c> is what deleting them frees once
+/// they are purged: the blobs no ready or pending version keeps, each counted once. <c>PurgedVersions</c>: deleted
+/// or failed versions (and versions of deleted models and namespaces) whose purge delay had passed.
 /// <c>Blobs</c>/<c>Bytes</c>: unreferenced blobs deleted; <c>OrphanFiles</c>/<c>OrphanBytes</c>: stored
 /// bytes with no database row (left by a crash); <c>ExpiredUploads</c>: upload sessions removed.
 /// </summary>
@@ -12,6 +14,8 @@ public sealed record GcReport(
     bool DryRun,
     bool Swept,
     int RetentionDeleted,
+    IReadOnlyList<string> RetentionVersions,
+    long RetentionFreedBytes,
     int PurgedVersions,
     int Blobs,
     long Bytes,

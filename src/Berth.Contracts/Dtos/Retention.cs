@@ -2,8 +2,9 @@ namespace Berth.Contracts.Dtos;
 
 /// <summary>
 /// A retention policy of a namespace (<c>Model</c> null) or of one model: garbage collection deletes the
-/// ready versions older than <c>OlderThan</c>, except the newest <c>KeepLast</c>, those in <c>KeepStages</c>
-/// and (with <c>KeepAliased</c>) those an alias points at. A model's own policy replaces its namespace's.
+/// ready versions older than <c>OlderThan</c>, except the newest <c>KeepLast</c>, those in <c>KeepStages</c>,
+/// those an alias points at and those live or deploying in an environment. A model's own policy replaces its
+/// namespace's. <c>KeepAliased</c> is kept for compatibility: aliased versions are always kept.
 /// </summary>
 public sealed record RetentionPolicyInfo(
     string Namespace,
@@ -20,8 +21,20 @@ public sealed record SetRetentionRequest(
     IReadOnlyList<string>? KeepStages = null,
     bool KeepAliased = false);
 
-/// <summary>A version a retention policy would delete now.</summary>
-public sealed record RetentionCandidate(string Model, int Version, string? SemVer, DateTimeOffset CreatedAt, string? Stage, long Bytes);
+/// <summary>
+/// A version a retention policy considered (old enough and not among the newest <c>KeepLast</c>), and why it is
+/// deleted or kept: <c>Reasons</c> names every protection that keeps it (live or deploying in an environment, an
+/// alias, a kept stage), or the rule that deletes it. <c>Bytes</c> is the version's total size, shared blobs included.
+/// </summary>
+public sealed record RetentionCandidate(string Model, int Version, string? SemVer, DateTimeOffset CreatedAt, string? Stage, long Bytes, IReadOnlyList<string> Reasons)
+{
+    /// <summary><c>namespace/model:number</c>.</summary>
+    public string Reference => $"{Model}:{Version}";
+}
 
-/// <summary>What the retention policies in effect would delete now (the dry run).</summary>
-public sealed record RetentionPreview(IReadOnlyList<RetentionCandidate> Versions);
+/// <summary>
+/// What the retention policies in effect would do now (the dry run): <c>Versions</c> are deleted, <c>Kept</c> are
+/// old enough but protected. <c>FreedBytes</c> is what deleting <c>Versions</c> frees once they are purged: the
+/// blobs that no ready or pending version outside them references, each counted once.
+/// </summary>
+public sealed record RetentionPreview(IReadOnlyList<RetentionCandidate> Versions, IReadOnlyList<RetentionCandidate> Kept, long FreedBytes);

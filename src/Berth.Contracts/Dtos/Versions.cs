@@ -24,7 +24,9 @@ public sealed record Lineage(
 /// A version. <see cref="SameContent"/> is filled only when the version was asked for by manifest digest
 /// (<c>@sha256:…</c>, which resolves to the oldest ready version with that content): the numbers of the
 /// other ready versions of the model with the same content, oldest first (at most
-/// <see cref="MaxSameContent"/>); null otherwise.
+/// <see cref="MaxSameContent"/>); null otherwise. <c>QuarantinedFiles</c> (single-version reads only; null when
+/// none): paths whose stored bytes a scrub found missing or corrupt, so downloading them fails with
+/// <c>blob_corrupt</c> until the blob is restored.
 /// </summary>
 public sealed record VersionInfo(
     string Namespace,
@@ -49,7 +51,8 @@ public sealed record VersionInfo(
     long Revision,
     IReadOnlyList<FileEntry>? Files = null,
     IReadOnlyList<DeploymentState>? Deployments = null,
-    IReadOnlyList<int>? SameContent = null)
+    IReadOnlyList<int>? SameContent = null,
+    IReadOnlyList<string>? QuarantinedFiles = null)
 {
     /// <summary>How many other versions <see cref="SameContent"/> lists at most.</summary>
     public const int MaxSameContent = 100;

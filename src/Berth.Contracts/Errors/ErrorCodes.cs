@@ -84,6 +84,8 @@ public static class ErrorCodes
     public static readonly ErrorCode GateFailed = new("gate_failed", 409, "The version does not satisfy the stage's gate");
     public static readonly ErrorCode StageInUse = new("stage_in_use", 409, "Versions are in this stage; move them first");
     public static readonly ErrorCode AliasProtected = new("alias_protected", 409, "The alias is protected: moving it needs an approved request");
+    public static readonly ErrorCode BlobCorrupt = new("blob_corrupt", 409, "A file's stored bytes are missing or corrupt; the blob is quarantined");
+    public static readonly ErrorCode FsckRunning = new("fsck_running", 409, "A scrub (berth fsck) is already running");
     public static readonly ErrorCode NameConflict = new("name_conflict", 409, "The name is already used by an alias or a stage");
     public static readonly ErrorCode PreconditionFailed = new("precondition_failed", 412, "The resource changed since you read it (If-Match)");
     public static readonly ErrorCode BodyTooLarge = new("body_too_large", 413, "The request body is too large");

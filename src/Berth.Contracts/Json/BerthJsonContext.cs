@@ -20,6 +20,7 @@ namespace Berth.Contracts.Json;
 [JsonSerializable(typeof(RetentionPolicyInfo))]
 [JsonSerializable(typeof(SetRetentionRequest))]
 [JsonSerializable(typeof(RetentionPreview))]
+[JsonSerializable(typeof(FsckLine))]
 [JsonSerializable(typeof(UserInfo))]
 [JsonSerializable(typeof(TokenInfo))]
 [JsonSerializable(typeof(Page<TokenInfo>))]

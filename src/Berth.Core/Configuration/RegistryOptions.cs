@@ -61,6 +61,13 @@ public sealed class RegistryOptions
     [Range(typeof(TimeSpan), "00:01:00", "30.00:00:00")]
     public TimeSpan? GcInterval { get; set; }
 
+    /// <summary>
+    /// How fast a scrub (<c>berth fsck</c>) reads stored bytes, in bytes per second, so that serving continues while
+    /// it runs. 50 MiB/s re-hashes a terabyte in about six hours.
+    /// </summary>
+    [Range(1024L, long.MaxValue)]
+    public long FsckBytesPerSecond { get; set; } = 50L * 1024 * 1024;
+
     /// <summary>Buffer size of the upload pipeline (read, hash and write overlap on two buffers of this size).</summary>
     [Range(64 * 1024, 64 * 1024 * 1024)]
     public int UploadBufferSize { get; set; } = 1024 * 1024;

@@ -49,6 +49,7 @@ public class RegistryDbContext(DbContextOptions options) : DbContext(options), I
     public DbSet<UploadSession> UploadSessions => Set<UploadSession>();
     public DbSet<IdempotencyRecord> IdempotencyRecords => Set<IdempotencyRecord>();
     public DbSet<Lease> Leases => Set<Lease>();
+    public DbSet<ScrubRun> ScrubRuns => Set<ScrubRun>();
     public DbSet<RetentionPolicy> RetentionPolicies => Set<RetentionPolicy>();
     public DbSet<Team> Teams => Set<Team>();
     public DbSet<TeamMember> TeamMembers => Set<TeamMember>();

@@ -20,6 +20,9 @@ public sealed class BerthMeter : IDisposable
     private long _openUploads;
     private long _storedBytes;
     private long _storedBlobs;
+    private long _scrubFinished;
+    private long _scrubBlobs;
+    private long _scrubProblems;
 
     public BerthMeter(IMeterFactory factory)
     {
@@ -32,6 +35,9 @@ public sealed class BerthMeter : IDisposable
         _meter.CreateObservableGauge("upload.sessions_open", () => Interlocked.Read(ref _openUploads), null, "Upload sessions open");
         _meter.CreateObservableGauge("store.bytes", () => Interlocked.Read(ref _storedBytes), "By", "Bytes held by the blob store");
         _meter.CreateObservableGauge("store.blobs", () => Interlocked.Read(ref _storedBlobs), null, "Blobs held by the blob store");
+        _meter.CreateObservableGauge("fsck.last_run.timestamp", () => Interlocked.Read(ref _scrubFinished), null, "When the last scrub (berth fsck) finished, Unix seconds (0: never)");
+        _meter.CreateObservableGauge("fsck.blobs_checked", () => Interlocked.Read(ref _scrubBlobs), null, "Blobs the last scrub re-hashed");
+        _meter.CreateObservableGauge("fsck.problems", () => Interlocked.Read(ref _scrubProblems), null, "Problems the last scrub found (missing, wrong size, corrupt, stray)");
     }
 
     /// <summary>The meter itself, so an exporter can pick exactly this server's instruments.</summary>
@@ -50,6 +56,14 @@ public sealed class BerthMeter : IDisposable
         Interlocked.Exchange(ref _openUploads, openUploads);
         Interlocked.Exchange(ref _storedBlobs, storedBlobs);
         Interlocked.Exchange(ref _storedBytes, storedBytes);
+    }
+
+    /// <summary>The last finished scrub (read from the database, so every replica reports the same).</summary>
+    public void SetScrubResult(DateTimeOffset finishedAt, long blobsChecked, long problems)
+    {
+        Interlocked.Exchange(ref _scrubFinished, finishedAt.ToUnixTimeSeconds());
+        Interlocked.Exchange(ref _scrubBlobs, blobsChecked);
+        Interlocked.Exchange(ref _scrubProblems, problems);
     }
 
     public void Dispose() => _meter.Dispose();

@@ -62,7 +62,7 @@ public sealed partial class GarbageCollector(
         if (!await LeaseClaim.TryClaimAsync(db, LeaseName, owner, now, now + LeaseTime, cancellationToken))
         {
             LogSkipped(logger);
-            return new GcReport(dryRun, Swept: false, 0, 0, 0, 0, 0, 0, 0, []);
+            return new GcReport(dryRun, Swept: false, 0, [], 0, 0, 0, 0, 0, 0, 0, []);
         }
 
         await using var lease = new HeldLease(LeaseName, owner, now + LeaseTime, LeaseTime, scopes, clock, logger);
@@ -86,14 +86,17 @@ public sealed partial class GarbageCollector(
         var (blobs, bytes) = dryRun ? await ListCollectableAsync(purge, grace, digests, cancellationToken) : await SweepAsync(grace, now, digests, cancellationToken);
         var (orphans, orphanBytes) = await SweepOrphansAsync(grace, dryRun, cancellationToken);
         var expired = await uploads.ExpireAsync(db, now, dryRun, cancellationToken);
-        var report = new GcReport(dryRun, Swept: !dryRun, retained, purged, blobs, bytes, orphans, orphanBytes, expired, digests);
+        var listed = retained.Versions.Take(MaxListedDigests).ToList();
+        var report = new GcReport(dryRun, Swept: !dryRun, retained.Versions.Count, listed, retained.FreedBytes, purged, blobs, bytes, orphans, orphanBytes, expired, digests);
         if (!dryRun)
         {
             await db.InTransactionWithRetryAsync(async ct =>
             {
                 audit.Record("gc.run", null, null, new Dictionary<string, object?>
                 {
-                    ["retentionDeleted"] = retained,
+                    ["retentionDeleted"] = retained.Versions.Count,
+                    ["retentionVersions"] = listed.Take(100).ToList(),
+                    ["retentionFreedBytes"] = retained.FreedBytes,
                     ["purgedVersions"] = purged,
                     ["blobs"] = blobs,
                     ["bytes"] = bytes,
@@ -103,7 +106,7 @@ public sealed partial class GarbageCollector(
                 await db.SaveChangesAsync(ct);
                 return true;
             }, cancellationToken);
-            LogSwept(logger, purged, blobs, bytes, orphans, expired);
+            LogSwept(logger, retained.Versions.Count, purged, blobs, bytes, orphans, expired);
         }
 
         return report;
@@ -298,8 +301,8 @@ public sealed partial class GarbageCollector(
         }
     }
 
-    [LoggerMessage(EventId = 3101, Level = LogLevel.Information, Message = "Garbage collection: {PurgedVersions} versions purged, {Blobs} blobs ({Bytes} bytes) and {OrphanFiles} orphan files deleted, {ExpiredUploads} upload sessions expired")]
-    private static partial void LogSwept(ILogger logger, int purgedVersions, int blobs, long bytes, int orphanFiles, int expiredUploads);
+    [LoggerMessage(EventId = 3101, Level = LogLevel.Information, Message = "Garbage collection: {RetentionDeleted} versions deleted by retention, {PurgedVersions} versions purged, {Blobs} blobs ({Bytes} bytes) and {OrphanFiles} orphan files deleted, {ExpiredUploads} upload sessions expired")]
+    private static partial void LogSwept(ILogger logger, int retentionDeleted, int purgedVersions, int blobs, long bytes, int orphanFiles, int expiredUploads);
 
     [LoggerMessage(EventId = 3102, Level = LogLevel.Information, Message = "Garbage collection skipped: another replica holds the sweep")]
     private static partial void LogSkipped(ILogger logger);

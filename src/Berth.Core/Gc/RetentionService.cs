@@ -13,18 +13,22 @@ using Microsoft.EntityFrameworkCore;
 namespace Berth.Core.Gc;
 
 /// <summary>
-/// Retention policies per namespace or model, what they would delete now (the dry run), and applying them
-/// (garbage collection does, before it purges): each version they select is deleted like <c>berth rm</c>
-/// (soft, audited, with its event), so it is purged only after the purge delay.
+/// Retention policies per namespace or model, what they would delete now and what they keep and why (the dry run),
+/// and applying them (garbage collection does, before it purges): each version they select is deleted like
+/// <c>berth rm</c> (soft, audited, with its event), so it is purged only after the purge delay. A version live or
+/// deploying in an environment, behind an alias or in a kept stage is never deleted.
 /// </summary>
 public sealed class RetentionService(
     RegistryDbContext db,
     ModelLookup lookup,
     StagePolicies policies,
     VersionService versions,
+    LifecycleService lifecycle,
     AuditTrail audit,
     TimeProvider clock)
 {
+    private const int BatchSize = 500;
+
     public async Task<RetentionPolicyInfo> GetAsync(string ns, string? model, CancellationToken cancellationToken)
     {
         var (space, entity) = await TargetAsync(ns, model, cancellationToken);
@@ -102,49 +106,125 @@ public sealed class RetentionService(
         }, cancellationToken);
     }
 
-    /// <summary>What the policies in effect in the namespace (or for the one model) would delete now.</summary>
+    /// <summary>What the policies in effect in the namespace (or for the one model) would delete now, what they keep and why.</summary>
     public async Task<RetentionPreview> PreviewAsync(string ns, string? model, CancellationToken cancellationToken)
     {
         var (space, entity) = await TargetAsync(ns, model, cancellationToken);
-        var found = new List<RetentionCandidate>();
-        await foreach (var candidate in CandidatesAsync(space.Id, entity?.Id, cancellationToken))
+        var deleted = new List<RetentionCandidate>();
+        var kept = new List<RetentionCandidate>();
+        var ids = new List<long>();
+        await foreach (var decision in DecideAsync(space.Id, entity?.Id, cancellationToken))
         {
-            found.Add(candidate);
-        }
-
-        return new RetentionPreview(found);
-    }
-
-    /// <summary>Deletes every version the policies select now, in every namespace; answers how many.</summary>
-    public async Task<int> ApplyAsync(bool dryRun, CancellationToken cancellationToken)
-    {
-        var spaces = await db.RetentionPolicies.AsNoTracking().Select(p => p.NamespaceId).Distinct().ToListAsync(cancellationToken);
-        var selected = new List<RetentionCandidate>();
-        foreach (var space in spaces)
-        {
-            await foreach (var candidate in CandidatesAsync(space, null, cancellationToken))
+            if (decision.Delete)
             {
-                selected.Add(candidate);
+                deleted.Add(decision.Candidate);
+                ids.Add(decision.VersionId);
+            }
+            else
+            {
+                kept.Add(decision.Candidate);
             }
         }
 
-        if (!dryRun)
-        {
-            foreach (var candidate in selected)
-            {
-                var (ns, name) = Split(candidate.Model);
-                await versions.DeleteAsync(Actor.System, ns, name, candidate.Version.ToString(System.Globalization.CultureInfo.InvariantCulture), null, cancellationToken);
-            }
-        }
-
-        return selected.Count;
+        return new RetentionPreview(deleted, kept, await FreedBytesAsync(ids, cancellationToken));
     }
 
     /// <summary>
-    /// The ready versions that the effective policy of each model (its own, else its namespace's) selects:
-    /// older than the age, not among the newest N, not in a kept stage, not aliased when aliases are kept.
+    /// Deletes every version the policies select now, in every namespace (with <paramref name="dryRun"/>, only says
+    /// which). Each deletion re-checks, in a transaction holding the model's lock, that nothing protects the version
+    /// any more: an alias, a deployment, a kept stage or a newer version deleted meanwhile keeps it after all.
     /// </summary>
-    private async IAsyncEnumerable<RetentionCandidate> CandidatesAsync(long namespaceId, long? onlyModel, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
+    public async Task<RetentionOutcome> ApplyAsync(bool dryRun, CancellationToken cancellationToken)
+    {
+        var spaces = await db.RetentionPolicies.AsNoTracking().Select(p => p.NamespaceId).Distinct().ToListAsync(cancellationToken);
+        var selected = new List<Decision>();
+        foreach (var space in spaces)
+        {
+            await foreach (var decision in DecideAsync(space, null, cancellationToken))
+            {
+                if (decision.Delete)
+                {
+                    selected.Add(decision);
+                }
+            }
+        }
+
+        var deleted = new List<Decision>();
+        foreach (var decision in selected)
+        {
+            if (dryRun || await DeleteIfStillExpiredAsync(decision, cancellationToken))
+            {
+                deleted.Add(decision);
+            }
+        }
+
+        var names = deleted.Select(d => d.Candidate.Reference).ToList();
+        return new RetentionOutcome(names, await FreedBytesAsync(deleted.Select(d => d.VersionId).ToList(), cancellationToken));
+    }
+
+    /// <summary>
+    /// The bytes that deleting these versions frees once they are purged: their blobs that no ready or pending version
+    /// outside them references, each counted once (versions that share bytes free them only together).
+    /// </summary>
+    private async Task<long> FreedBytesAsync(List<long> versionIds, CancellationToken cancellationToken)
+    {
+        if (versionIds.Count == 0)
+        {
+            return 0;
+        }
+
+        // Digests can be shared between chunks of versions: collect them first, then count each once.
+        var total = 0L;
+        var digests = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var chunk in versionIds.Chunk(BatchSize))
+        {
+            var ids = chunk.ToList();
+            var used = await db.VersionFiles.AsNoTracking().Where(f => ids.Contains(f.VersionId)).Select(f => f.Digest).Distinct().ToListAsync(cancellationToken);
+            digests.UnionWith(used);
+        }
+
+        var all = versionIds.ToList();
+        foreach (var chunk in digests.Order(StringComparer.Ordinal).Chunk(BatchSize))
+        {
+            var candidates = chunk.ToList();
+            total += await db.Blobs.AsNoTracking()
+                .Where(b => candidates.Contains(b.Digest) && !db.VersionFiles.Any(f => f.Digest == b.Digest && !all.Contains(f.VersionId) &&
+                    db.Versions.Any(v => v.Id == f.VersionId && (v.State == VersionState.Ready || v.State == VersionState.Pending))))
+                .SumAsync(b => (long?)b.Size, cancellationToken) ?? 0;
+        }
+
+        return total;
+    }
+
+    /// <summary>Deletes a selected version unless something protects it now; false when it was kept after all.</summary>
+    private async Task<bool> DeleteIfStillExpiredAsync(Decision decision, CancellationToken cancellationToken) =>
+        await db.InTransactionWithRetryAsync(async ct =>
+        {
+            // The model's lock orders this against alias moves, stage changes and deployment records of the model.
+            await lifecycle.LockModelAsync(decision.ModelId, ct);
+            var version = await db.Versions.Include(v => v.Model).ThenInclude(m => m.Namespace).SingleAsync(v => v.Id == decision.VersionId, ct);
+            var protectedNow = version.State != VersionState.Ready
+                || (version.Stage is { } stage && decision.KeptStages.Contains(stage, StringComparer.Ordinal))
+                || await db.Aliases.AnyAsync(a => a.VersionId == version.Id, ct)
+                || await db.Deployments.AnyAsync(d => d.VersionId == version.Id && d.Current && (d.Status == DeploymentStatuses.Live || d.Status == DeploymentStatuses.Deploying), ct)
+                || await db.Versions.CountAsync(v => v.ModelId == version.ModelId && v.State == VersionState.Ready && v.Number > version.Number, ct) < decision.KeepLast;
+            if (protectedNow)
+            {
+                db.ChangeTracker.Clear();
+                return false;
+            }
+
+            await versions.SoftDeleteAsync(Actor.System, version.Model, version, ct);
+            return true;
+        }, cancellationToken);
+
+    /// <summary>
+    /// The ready versions that the effective policy of each model (its own, else its namespace's) considers: past the
+    /// newest N and old enough. Each is deleted unless something protects it (live or deploying in an environment, an
+    /// alias, a kept stage); the decision carries the reasons. Read a page at a time: a model with 100,000 versions is
+    /// never held in memory.
+    /// </summary>
+    private async IAsyncEnumerable<Decision> DecideAsync(long namespaceId, long? onlyModel, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
     {
         var rules = await db.RetentionPolicies.AsNoTracking().Where(p => p.NamespaceId == namespaceId).ToDictionaryAsync(p => p.ModelId, cancellationToken);
         if (rules.Count == 0)
@@ -162,23 +242,75 @@ public sealed class RetentionService(
                 continue;
             }
 
-            // The database picks the versions (past the newest N, old enough, not kept by stage or alias) and streams
-            // them: a model with 100,000 versions is never held in memory.
+            var keepLast = rule.KeepLast ?? 0;
             var cutoff = now - rule.OlderThan;
             var kept = rule.KeepStages?.Split(',') ?? [];
-            var keepAliased = rule.KeepAliased;
-            var selected = db.Versions.AsNoTracking().Where(v => v.ModelId == model.Id && v.State == VersionState.Ready)
-                .OrderByDescending(v => v.Number)
-                .Skip(rule.KeepLast ?? 0)
-                .Where(v => v.CreatedAt <= cutoff && (v.Stage == null || !kept.Contains(v.Stage)) && !(keepAliased && v.Aliases.Any()))
-                .Select(v => new { v.Number, v.SemVer, v.CreatedAt, v.Stage, v.TotalSize })
-                .AsAsyncEnumerable();
-            await foreach (var version in selected.WithCancellation(cancellationToken))
+            var expired = keepLast == 0
+                ? $"older than {Age(rule.OlderThan)}; nothing keeps it"
+                : $"older than {Age(rule.OlderThan)} and not among the newest {keepLast}; nothing keeps it";
+
+            // The newest N ready versions are kept: candidates start at the one after them.
+            var first = await db.Versions.AsNoTracking().Where(v => v.ModelId == model.Id && v.State == VersionState.Ready)
+                .OrderByDescending(v => v.Number).Skip(keepLast).Select(v => (int?)v.Number).FirstOrDefaultAsync(cancellationToken);
+            if (first is not { } start)
             {
-                yield return new RetentionCandidate($"{model.Namespace}/{model.Name}", version.Number, version.SemVer, DtoMapper.Utc(version.CreatedAt), version.Stage, version.TotalSize);
+                continue;
+            }
+
+            var before = start + 1;
+            while (true)
+            {
+                var page = await db.Versions.AsNoTracking()
+                    .Where(v => v.ModelId == model.Id && v.State == VersionState.Ready && v.Number < before && v.CreatedAt <= cutoff)
+                    .OrderByDescending(v => v.Number).Take(BatchSize)
+                    .Select(v => new { v.Id, v.Number, v.SemVer, v.CreatedAt, v.Stage, v.TotalSize })
+                    .ToListAsync(cancellationToken);
+                if (page.Count == 0)
+                {
+                    break;
+                }
+
+                var ids = page.Select(v => v.Id).ToList();
+                var aliases = (await db.Aliases.AsNoTracking().Where(a => ids.Contains(a.VersionId)).Select(a => new { a.VersionId, a.Name }).ToListAsync(cancellationToken))
+                    .ToLookup(a => a.VersionId, a => a.Name);
+                var deployed = (await db.Deployments.AsNoTracking()
+                        .Where(d => ids.Contains(d.VersionId) && d.Current && (d.Status == DeploymentStatuses.Live || d.Status == DeploymentStatuses.Deploying))
+                        .Select(d => new { d.VersionId, d.Environment, d.Status }).ToListAsync(cancellationToken))
+                    .ToLookup(d => d.VersionId);
+                foreach (var version in page)
+                {
+                    var reasons = new List<string>();
+                    foreach (var deployment in deployed[version.Id].OrderBy(d => d.Environment, StringComparer.Ordinal))
+                    {
+                        reasons.Add(deployment.Status == DeploymentStatuses.Live ? $"live in {deployment.Environment}" : $"deploying to {deployment.Environment}");
+                    }
+
+                    foreach (var alias in aliases[version.Id].Order(StringComparer.Ordinal))
+                    {
+                        reasons.Add($"alias {alias}");
+                    }
+
+                    if (version.Stage is { } stage && kept.Contains(stage, StringComparer.Ordinal))
+                    {
+                        reasons.Add($"in stage {stage}, which the policy keeps");
+                    }
+
+                    var delete = reasons.Count == 0;
+                    var candidate = new RetentionCandidate($"{model.Namespace}/{model.Name}", version.Number, version.SemVer, DtoMapper.Utc(version.CreatedAt),
+                        version.Stage, version.TotalSize, delete ? [expired] : reasons);
+                    yield return new Decision(version.Id, model.Id, delete, candidate, kept, keepLast);
+                }
+
+                before = page[^1].Number;
             }
         }
     }
+
+    /// <summary>A policy's age as the CLI takes it: 90d, 12h, 30m.</summary>
+    private static string Age(TimeSpan age) =>
+        age.Ticks % TimeSpan.TicksPerDay == 0 ? $"{age.TotalDays.ToString(System.Globalization.CultureInfo.InvariantCulture)}d"
+        : age.Ticks % TimeSpan.TicksPerHour == 0 ? $"{age.TotalHours.ToString(System.Globalization.CultureInfo.InvariantCulture)}h"
+        : $"{age.TotalMinutes.ToString(System.Globalization.CultureInfo.InvariantCulture)}m";
 
     private async Task<(RegistryNamespace Space, RegisteredModel? Model)> TargetAsync(string ns, string? model, CancellationToken cancellationToken)
     {
@@ -196,9 +328,7 @@ public sealed class RetentionService(
 
     private static string Show(string ns, string? model) => model is null ? $"namespace {ns}" : $"{ns}/{model}";
 
-    private static (string Namespace, string Model) Split(string reference)
-    {
-        var slash = reference.IndexOf('/', StringComparison.Ordinal);
-        return (reference[..slash], reference[(slash + 1)..]);
-    }
+    /// <summary>What retention decided for one version, with what the deletion must re-check.</summary>
+    private sealed record Decision(long VersionId, long ModelId, bool Delete, RetentionCandidate Candidate, string[] KeptStages, int KeepLast);
 }
+

@@ -105,6 +105,10 @@ public sealed partial class MaintenanceService(
         var blobs = await db.Blobs.LongCountAsync(cancellationToken);
         var bytes = blobs == 0 ? 0 : await db.Blobs.SumAsync(b => b.Size, cancellationToken);
         meter.SetStoreStatistics(open, blobs, bytes);
+        if (await db.ScrubRuns.AsNoTracking().OrderByDescending(r => r.Id).FirstOrDefaultAsync(cancellationToken) is { } scrub)
+        {
+            meter.SetScrubResult(new DateTimeOffset(scrub.FinishedAt, TimeSpan.Zero), scrub.BlobsChecked, scrub.Problems);
+        }
 
         var gc = await CollectIfDueAsync(scope.ServiceProvider, now, cancellationToken);
         var report = new MaintenanceReport(expired, orphans, failed, idempotency, gc);

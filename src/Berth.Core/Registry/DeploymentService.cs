@@ -46,7 +46,13 @@ public sealed class DeploymentService(RegistryDbContext db, ModelLookup lookup, 
             // Serialises records for this model, so two versions cannot both become the one live in an environment.
             await lifecycle.LockModelAsync(entity.Id, ct);
             var now = clock.GetUtcNow().UtcDateTime;
-            var version = await db.Versions.AsNoTracking().Where(v => v.Id == versionId).Select(v => new { v.Id, v.Number }).SingleAsync(ct);
+            var version = await db.Versions.AsNoTracking().Where(v => v.Id == versionId).Select(v => new { v.Id, v.Number, v.State }).SingleAsync(ct);
+            if (version.State != VersionState.Ready)
+            {
+                // Deleted (by retention, say) after the selector was resolved: a deleted version cannot go live.
+                Fail.With(ErrorCodes.VersionNotReady, $"Version {ns}/{model}:{version.Number} is {DtoMapper.StateName(version.State)}.");
+            }
+
             var active = request.Status is DeploymentStatuses.Deploying or DeploymentStatuses.Live;
             var current = await db.Deployments.Include(d => d.Version)
                 .Where(d => d.ModelId == entity.Id && d.Environment == request.Environment && d.Current).ToListAsync(ct);

@@ -243,7 +243,9 @@ public sealed class VersionService(
             query = query.Include(v => v.Files);
         }
 
-        return DtoMapper.ToInfo(await query.SingleAsync(cancellationToken), withFiles);
+        var info = DtoMapper.ToInfo(await query.SingleAsync(cancellationToken), withFiles);
+        var quarantined = await QuarantinedFilesAsync(id, cancellationToken);
+        return quarantined.Count == 0 ? info : info with { QuarantinedFiles = quarantined };
     }
 
     /// <summary>Versions of a model, newest first. Only ready ones unless <paramref name="allStates"/>.</summary>
@@ -313,28 +315,38 @@ public sealed class VersionService(
             var version = await db.Versions.SingleAsync(v => v.Id == id, ct);
             var what = $"Version {ns}/{model}:{version.Number}";
             Revisions.Check(expectedRevision, version.Revision, what);
-            var now = clock.GetUtcNow().UtcDateTime;
-            await lifecycle.RemoveAliasesOfAsync(actor, entity, version, ct);
-            await lifecycle.CancelOpenRequestsAsync(actor, entity, version.Id, "the version was deleted", ct);
-            version.State = VersionState.Deleted;
-            version.DeletedAt = now;
-            version.Revision++;
-            db.History.Add(new ModelHistoryEntry
-            {
-                ModelId = entity.Id,
-                Kind = HistoryKind.Deleted,
-                VersionId = version.Id,
-                VersionNumber = version.Number,
-                FromStage = version.Stage,
-                ActorId = actor.IsUser ? actor.UserId : null,
-                At = now,
-            });
-            audit.Record("version.delete", ns, $"{ns}/{model}:{version.Number}", new Dictionary<string, object?> { ["stage"] = version.Stage, ["digest"] = version.ManifestDigest });
-            events.Publish(EventTypes.VersionDeleted, EventSubject.Of(entity), version.Number, data: new Dictionary<string, object?> { ["stage"] = version.Stage, ["digest"] = version.ManifestDigest });
-            await db.SaveChangesAsync(ct);
+            await SoftDeleteAsync(actor, entity, version, ct);
             return true;
         }, cancellationToken);
         return await GetByIdAsync(id, withFiles: false, cancellationToken);
+    }
+
+    /// <summary>
+    /// Soft-deletes a tracked version in the caller's transaction: removes its aliases, cancels its open requests,
+    /// records history, audit and event, and saves. <paramref name="model"/> carries its namespace.
+    /// </summary>
+    internal async Task SoftDeleteAsync(Actor actor, RegisteredModel model, ModelVersion version, CancellationToken cancellationToken)
+    {
+        var ns = model.Namespace.Name;
+        var now = clock.GetUtcNow().UtcDateTime;
+        await lifecycle.RemoveAliasesOfAsync(actor, model, version, cancellationToken);
+        await lifecycle.CancelOpenRequestsAsync(actor, model, version.Id, "the version was deleted", cancellationToken);
+        version.State = VersionState.Deleted;
+        version.DeletedAt = now;
+        version.Revision++;
+        db.History.Add(new ModelHistoryEntry
+        {
+            ModelId = model.Id,
+            Kind = HistoryKind.Deleted,
+            VersionId = version.Id,
+            VersionNumber = version.Number,
+            FromStage = version.Stage,
+            ActorId = actor.IsUser ? actor.UserId : null,
+            At = now,
+        });
+        audit.Record("version.delete", ns, $"{ns}/{model.Name}:{version.Number}", new Dictionary<string, object?> { ["stage"] = version.Stage, ["digest"] = version.ManifestDigest });
+        events.Publish(EventTypes.VersionDeleted, EventSubject.Of(model), version.Number, data: new Dictionary<string, object?> { ["stage"] = version.Stage, ["digest"] = version.ManifestDigest });
+        await db.SaveChangesAsync(cancellationToken);
     }
 
     /// <summary>The canonical manifest of a ready version, with its digest.</summary>
@@ -386,9 +398,19 @@ public sealed class VersionService(
         Fail.If(FilePaths.Check(path), ErrorCodes.InvalidPath);
         var id = await ResolveAsync(ns, model, selector, allowAnyState: false, cancellationToken);
         var row = await db.VersionFiles.AsNoTracking().Where(f => f.VersionId == id && f.Path == path)
-            .Select(f => new { File = f, Number = db.Versions.Where(v => v.Id == id).Select(v => v.Number).Single() })
+            .Select(f => new
+            {
+                File = f,
+                Number = db.Versions.Where(v => v.Id == id).Select(v => v.Number).Single(),
+                Quarantined = db.Blobs.Any(b => b.Digest == f.Digest && b.QuarantinedAt != null),
+            })
             .FirstOrDefaultAsync(cancellationToken)
             ?? throw Fail.Error(ErrorCodes.FileNotFound, $"{ns}/{model}:{selector} has no file '{path}'.");
+        if (row.Quarantined)
+        {
+            throw Quarantined($"{ns}/{model}:{row.Number}", row.File.Path, row.File.Digest);
+        }
+
         return (DtoMapper.ToEntry(row.File), row.Number);
     }
 
@@ -398,8 +420,27 @@ public sealed class VersionService(
         var id = await ResolveAsync(ns, model, selector, allowAnyState: false, cancellationToken);
         var version = await db.Versions.Where(v => v.Id == id).Select(v => new { v.Number, v.CreatedAt }).SingleAsync(cancellationToken);
         var files = await db.VersionFiles.AsNoTracking().Where(f => f.VersionId == id).OrderBy(f => f.Path).ToListAsync(cancellationToken);
+        var quarantined = await db.VersionFiles.AsNoTracking()
+            .Where(f => f.VersionId == id && db.Blobs.Any(b => b.Digest == f.Digest && b.QuarantinedAt != null))
+            .OrderBy(f => f.Path).FirstOrDefaultAsync(cancellationToken);
+        if (quarantined is not null)
+        {
+            throw Quarantined($"{ns}/{model}:{version.Number}", quarantined.Path, quarantined.Digest);
+        }
+
         return (version.Number, DtoMapper.Utc(version.CreatedAt), files.Select(DtoMapper.ToEntry).ToList());
     }
+
+    /// <summary>The paths of a version's files whose blobs a scrub quarantined (missing or corrupt bytes), in path order.</summary>
+    public async Task<List<string>> QuarantinedFilesAsync(long versionId, CancellationToken cancellationToken) =>
+        await db.VersionFiles.AsNoTracking()
+            .Where(f => f.VersionId == versionId && db.Blobs.Any(b => b.Digest == f.Digest && b.QuarantinedAt != null))
+            .OrderBy(f => f.Path).Select(f => f.Path).ToListAsync(cancellationToken);
+
+    private static RegistryException Quarantined(string version, string path, string digest) => Fail.Error(ErrorCodes.BlobCorrupt,
+        $"{version}: the stored bytes of '{path}' ({digest}) are missing or corrupt, so the blob is quarantined and nothing is served. " +
+        "A server administrator restores it from a backup and runs 'berth fsck' again.",
+        new Dictionary<string, object?> { ["digest"] = digest, ["path"] = path });
 
     /// <summary>Which of these digests the registry does not hold.</summary>
     public async Task<IReadOnlyList<string>> FindMissingBlobsAsync(IEnumerable<string> digests, CancellationToken cancellationToken)

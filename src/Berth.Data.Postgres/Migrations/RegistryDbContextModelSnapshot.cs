@@ -1045,6 +1045,49 @@ namespace Berth.Data.Postgres.Migrations
                     b.ToTable("retention_policies", (string)null);
                 });
 
+            modelBuilder.Entity("Berth.Core.Data.Entities.ScrubRun", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint")
+                        .HasColumnName("id");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
+
+                    b.Property<int>("BlobsChecked")
+                        .HasColumnType("integer")
+                        .HasColumnName("blobs_checked");
+
+                    b.Property<long>("BytesChecked")
+                        .HasColumnType("bigint")
+                        .HasColumnName("bytes_checked");
+
+                    b.Property<DateTime>("FinishedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("finished_at");
+
+                    b.Property<int>("Problems")
+                        .HasColumnType("integer")
+                        .HasColumnName("problems");
+
+                    b.Property<int>("Quarantined")
+                        .HasColumnType("integer")
+                        .HasColumnName("quarantined");
+
+                    b.Property<int>("Released")
+                        .HasColumnType("integer")
+                        .HasColumnName("released");
+
+                    b.Property<DateTime>("StartedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("started_at");
+
+                    b.HasKey("Id")
+                        .HasName("pk_scrub_runs");
+
+                    b.ToTable("scrub_runs", (string)null);
+                });
+
             modelBuilder.Entity("Berth.Core.Data.Entities.SignInThrottle", b =>
                 {
                     b.Property<string>("Key")
@@ -1162,6 +1205,16 @@ namespace Berth.Data.Postgres.Migrations
                     b.Property<DateTime?>("LastUsedAt")
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("last_used_at");
+
+                    b.Property<string>("QuarantineReason")
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)")
+                        .HasColumnName("quarantine_reason")
+                        .UseCollation("C");
+
+                    b.Property<DateTime?>("QuarantinedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("quarantined_at");
 
                     b.Property<long>("Size")
                         .HasColumnType("bigint")

@@ -961,6 +961,47 @@ namespace Berth.Data.Sqlite.Migrations
                     b.ToTable("retention_policies", (string)null);
                 });
 
+            modelBuilder.Entity("Berth.Core.Data.Entities.ScrubRun", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("id");
+
+                    b.Property<int>("BlobsChecked")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("blobs_checked");
+
+                    b.Property<long>("BytesChecked")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("bytes_checked");
+
+                    b.Property<DateTime>("FinishedAt")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("finished_at");
+
+                    b.Property<int>("Problems")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("problems");
+
+                    b.Property<int>("Quarantined")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("quarantined");
+
+                    b.Property<int>("Released")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("released");
+
+                    b.Property<DateTime>("StartedAt")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("started_at");
+
+                    b.HasKey("Id")
+                        .HasName("pk_scrub_runs");
+
+                    b.ToTable("scrub_runs", (string)null);
+                });
+
             modelBuilder.Entity("Berth.Core.Data.Entities.SignInThrottle", b =>
                 {
                     b.Property<string>("Key")
@@ -1072,6 +1113,15 @@ namespace Berth.Data.Sqlite.Migrations
                     b.Property<DateTime?>("LastUsedAt")
                         .HasColumnType("TEXT")
                         .HasColumnName("last_used_at");
+
+                    b.Property<string>("QuarantineReason")
+                        .HasMaxLength(32)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("quarantine_reason");
+
+                    b.Property<DateTime?>("QuarantinedAt")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("quarantined_at");
 
                     b.Property<long>("Size")
                         .HasColumnType("INTEGER")

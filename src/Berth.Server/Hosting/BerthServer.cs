@@ -13,6 +13,7 @@ using Berth.Core.Idempotency;
 using Berth.Core.Gc;
 using Berth.Core.Maintenance;
 using Berth.Core.Registry;
+using Berth.Core.Scrub;
 using Berth.Core.Uploads;
 using Berth.Server.Api;
 using Berth.Server.Api.Auth;
@@ -154,6 +155,7 @@ public static class BerthServer
         services.AddSingleton<UploadLeases>();
         services.AddScoped<GarbageCollector>();
         services.AddScoped<RetentionService>();
+        services.AddScoped<BlobScrubber>();
         services.AddScoped<AccessControl>();
         services.AddScoped<AuditContext>();
         services.AddScoped<AuditTrail>();

@@ -55,6 +55,16 @@ public sealed class ServerProcess : IAsyncDisposable
     public static Task<ServerProcess> StartAsync(bool fsync, CancellationToken cancellationToken, IReadOnlyDictionary<string, string>? environment = null) =>
         StartAsync(null, null, null, fsync, environment, cancellationToken);
 
+    /// <summary>
+    /// A server on SQLite and a local folder (the embedded default) whatever database the tests run on, over
+    /// <paramref name="data"/> (a folder the caller owns and deletes) or a fresh one.
+    /// </summary>
+    public static Task<ServerProcess> StartEmbeddedAsync(string? data, CancellationToken cancellationToken, IReadOnlyDictionary<string, string>? environment = null)
+    {
+        data ??= TempFolder.Create("berth-cli-server");
+        return StartAsync(data, TestDatabase.Sqlite(data), null, fsync: false, environment, cancellationToken);
+    }
+
     /// <summary>Starts this server again, on its data folder, database, address and settings (after <see cref="KillAsync"/>).</summary>
     public Task<ServerProcess> RestartAsync(CancellationToken cancellationToken) => StartAsync(DataDirectory, Database, Url, _fsync, _environment, cancellationToken);
 

@@ -50,6 +50,10 @@ public sealed class TestDatabase : IAsyncDisposable
         return await CreateOnAsync(Server, cancellationToken);
     }
 
+    /// <summary>SQLite in <paramref name="dataDirectory"/> whatever the tests run on: for what only the embedded default does (backups).</summary>
+    public static TestDatabase Sqlite(string dataDirectory) =>
+        new(new SqliteConnectionStringBuilder { DataSource = Path.Combine(dataDirectory, "berth.db"), Pooling = false }.ToString(), null, null);
+
     /// <summary>
     /// A fresh database on the PostgreSQL server <paramref name="server"/> (a connection string of a role that may
     /// create databases), whatever the tests run on: for tests with a server of their own (<see cref="ThrowawayPostgres"/>).

@@ -10,6 +10,7 @@ internal sealed class StorageConfiguration :
     IEntityTypeConfiguration<UploadSession>,
     IEntityTypeConfiguration<IdempotencyRecord>,
     IEntityTypeConfiguration<Lease>,
+    IEntityTypeConfiguration<ScrubRun>,
     IEntityTypeConfiguration<RetentionPolicy>,
     IEntityTypeConfiguration<DataProtectionKey>
 {
@@ -19,6 +20,7 @@ internal sealed class StorageConfiguration :
         builder.HasKey(b => b.Digest);
         builder.Property(b => b.Digest).HasMaxLength(71);
         builder.HasIndex(b => b.DeletingAt);
+        builder.Property(b => b.QuarantineReason).HasMaxLength(32);
     }
 
     public void Configure(EntityTypeBuilder<DataProtectionKey> builder) => builder.ToTable("data_protection_keys");
@@ -29,6 +31,12 @@ internal sealed class StorageConfiguration :
         builder.HasKey(r => new { r.NamespaceId, r.ModelId });
         builder.HasOne<RegistryNamespace>().WithMany().HasForeignKey(r => r.NamespaceId);
         builder.Property(r => r.KeepStages).HasMaxLength(2048);
+    }
+
+    public void Configure(EntityTypeBuilder<ScrubRun> builder)
+    {
+        builder.ToTable("scrub_runs");
+        builder.HasKey(r => r.Id);
     }
 
     public void Configure(EntityTypeBuilder<Lease> builder)

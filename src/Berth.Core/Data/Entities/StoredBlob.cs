@@ -20,4 +20,14 @@ public sealed class StoredBlob
     /// claims bytes that are gone.
     /// </summary>
     public DateTime? DeletingAt { get; set; }
+
+    /// <summary>
+    /// Set when a scrub (<c>berth fsck --quarantine</c>) found the bytes missing or corrupt: the versions that use the
+    /// blob fail with <c>blob_corrupt</c> instead of serving bad bytes. A later scrub that finds the bytes healthy
+    /// again (restored from a backup) clears it.
+    /// </summary>
+    public DateTime? QuarantinedAt { get; set; }
+
+    /// <summary>What the scrub found (a <c>FsckProblemKinds</c> value) while <see cref="QuarantinedAt"/> is set.</summary>
+    public string? QuarantineReason { get; set; }
 }
