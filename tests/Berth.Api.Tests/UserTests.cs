@@ -157,7 +157,7 @@ public sealed class UserTests(ServerFixture fixture) : IClassFixture<ServerFixtu
         Assert.Equal("m", (await erin.Client.GetModelAsync("roles", "m", Ct)).Name);
 
         await Admin.RemoveMemberAsync("roles", user: "erin-roles", cancellationToken: Ct);
-        Assert.Equal("forbidden", (await Assert.ThrowsAsync<BerthProblemException>(() => erin.Client.GetModelAsync("roles", "m", Ct))).Code);
+        Assert.Equal("namespace_not_found", (await Assert.ThrowsAsync<BerthProblemException>(() => erin.Client.GetModelAsync("roles", "m", Ct))).Code);
         Assert.DoesNotContain(await erin.Client.ListNamespacesAsync(Ct).ToListAsync(Ct), n => n.Name == "roles");
     }
 
@@ -197,7 +197,8 @@ public sealed class UserTests(ServerFixture fixture) : IClassFixture<ServerFixtu
         using var ivan = await server.AddUserAsync("ivan");
         using var folder = new ModelFolder(("w.bin", 16));
         var push = await Assert.ThrowsAsync<BerthProblemException>(() => ivan.Client.PushAsync(folder.Root, "newspace", "m", new PushOptions(), cancellationToken: Ct));
-        Assert.Equal((HttpStatusCode.Forbidden, "forbidden"), (push.Status, push.Code));
+        Assert.Equal((HttpStatusCode.NotFound, "namespace_not_found"), (push.Status, push.Code));
+        Assert.Contains("Only server administrators may create namespaces", push.Message, StringComparison.Ordinal);
         var create = await Assert.ThrowsAsync<BerthProblemException>(() => ivan.Client.CreateNamespaceAsync(new CreateNamespaceRequest("newspace"), Ct));
         Assert.Equal("forbidden", create.Code);
         Assert.DoesNotContain(await server.Client.ListNamespacesAsync(Ct).ToListAsync(Ct), n => n.Name == "newspace");

@@ -29,7 +29,7 @@ internal static class VersionEndpoints
         var versions = api.MapGroup("/models/{namespace}/{model}/versions").WithTags("Versions");
         versions.MapGet("/", List).Needs(Permission.Read).WithName("ListVersions")
             .WithSummary("Versions of a model, newest first (ready ones; state=all for every state)");
-        versions.MapPost("/", Create).Needs(Permission.Write).Idempotent().WithName("CreateVersion")
+        versions.MapPost("/", Create).Needs(Permission.Write, createsNamespace: true).Idempotent().WithName("CreateVersion")
             .WithSummary("Declare a version: answers with the pending version and the blobs to upload")
             .ProducesProblem(StatusCodes.Status409Conflict);
         versions.MapGet("/{selector}", Get).Needs(Permission.Read).WithName("GetVersion")
