@@ -26,7 +26,7 @@ public static class BerthPipeline
             var context = status.HttpContext;
             var (code, detail) = context.Response.StatusCode switch
             {
-                StatusCodes.Status400BadRequest => (ErrorCodes.InvalidRequest, "The request is malformed."),
+                StatusCodes.Status400BadRequest => (ErrorCodes.InvalidRequest, RequestErrors.DescribeUnboundParameter(context) ?? "The request is malformed."),
                 StatusCodes.Status404NotFound => (ErrorCodes.NotFound, $"There is no resource at {context.Request.Path}."),
                 StatusCodes.Status405MethodNotAllowed => (ErrorCodes.MethodNotAllowed, $"{context.Request.Method} is not allowed on {context.Request.Path}."),
                 StatusCodes.Status413PayloadTooLarge => (ErrorCodes.BodyTooLarge, "The request body is too large."),
