@@ -1,8 +1,10 @@
 using Berth.Contracts.Errors;
+using Berth.Contracts.Naming;
 using Berth.Core.Blobs;
 using Berth.Core.Data;
 using Berth.Server.Api.Auth;
 using Berth.Server.Api.Endpoints;
+using Berth.Server.Api.Http;
 using Berth.Server.Api.Idempotency;
 using Berth.Server.Api.OpenApi;
 using Berth.Server.Api.Problems;
@@ -20,6 +22,7 @@ public static class BerthPipeline
 {
     public static WebApplication UseBerth(this WebApplication app)
     {
+        app.UseMiddleware<ResponseHeadersMiddleware>();
         app.UseExceptionHandler();
         app.UseStatusCodePages(async status =>
         {
@@ -28,19 +31,21 @@ public static class BerthPipeline
             {
                 StatusCodes.Status400BadRequest => (ErrorCodes.InvalidRequest, RequestErrors.DescribeUnboundParameter(context) ?? "The request is malformed."),
                 StatusCodes.Status404NotFound => (ErrorCodes.NotFound, $"There is no resource at {context.Request.Path}."),
-                StatusCodes.Status405MethodNotAllowed => (ErrorCodes.MethodNotAllowed, $"{context.Request.Method} is not allowed on {context.Request.Path}."),
+                StatusCodes.Status405MethodNotAllowed => (ErrorCodes.MethodNotAllowed, $"{Names.Show(context.Request.Method)} is not allowed on {context.Request.Path}."),
+                StatusCodes.Status412PreconditionFailed => (ErrorCodes.PreconditionFailed, "The resource does not match the request's If-Match or If-Unmodified-Since."),
                 StatusCodes.Status413PayloadTooLarge => (ErrorCodes.BodyTooLarge, "The request body is too large."),
                 StatusCodes.Status415UnsupportedMediaType => (ErrorCodes.UnsupportedMediaType, $"This endpoint expects 'Content-Type: application/json', not '{context.Request.ContentType}'."),
+                StatusCodes.Status416RangeNotSatisfiable => (ErrorCodes.RangeNotSatisfiable, $"The requested range is outside the file ({context.Response.Headers.ContentRange})."),
                 _ => (null, null),
             };
-            if (code is not null && !HttpMethods.IsHead(context.Request.Method))
+            if (code is not null)
             {
                 await Problems.Problems.WriteAsync(context, code, detail!);
             }
         });
         var metrics = app.Services.GetRequiredService<PrometheusMetrics>();
         app.UseRouting();
-        app.UseHttpMetrics(options => options.SetMetricFactory(metrics.Factory));
+        app.UseBoundedHttpMetrics(metrics.Factory);
         app.UseAuthentication();
         app.UseMiddleware<AccessMiddleware>();
         app.UseMiddleware<IdempotencyMiddleware>();
