@@ -11,6 +11,7 @@ using Berth.Server.Api.Problems;
 using Berth.Server.Hosting;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.RateLimiting;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 using Prometheus;
@@ -47,12 +48,14 @@ public static class BerthPipeline
         app.UseRouting();
         app.UseBoundedHttpMetrics(metrics.Factory);
         app.UseAuthentication();
+        app.UseRateLimiter();
         app.UseMiddleware<AccessMiddleware>();
         app.UseMiddleware<IdempotencyMiddleware>();
 
-        app.MapGet("/healthz", () => Results.Text("ok\n")).ExcludeFromDescription();
-        app.MapGet("/readyz", ReadyAsync).ExcludeFromDescription();
-        app.MapMetrics("/metrics", metrics.Registry);
+        // Probes and scrapes are never throttled.
+        app.MapGet("/healthz", () => Results.Text("ok\n")).ExcludeFromDescription().DisableRateLimiting();
+        app.MapGet("/readyz", ReadyAsync).ExcludeFromDescription().DisableRateLimiting();
+        app.MapMetrics("/metrics", metrics.Registry).DisableRateLimiting();
         app.MapBerthOpenApi();
 
         var api = app.MapGroup("/api/v1").WithStandardProblems();

@@ -18,6 +18,7 @@ using Berth.Server.Api;
 using Berth.Server.Api.Auth;
 using Berth.Server.Api.Problems;
 using Berth.Server.Api.OpenApi;
+using Berth.Server.Api.RateLimiting;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.Hosting;
@@ -212,6 +213,7 @@ public static class BerthServer
         services.AddProblemDetails(o => o.CustomizeProblemDetails = c => c.ProblemDetails.Extensions.Remove("traceId"));
         services.AddExceptionHandler<RegistryExceptionHandler>();
         services.AddBerthAuthentication(configuration);
+        services.AddBerthRateLimits();
         services.AddBerthOpenApi();
     }
 }

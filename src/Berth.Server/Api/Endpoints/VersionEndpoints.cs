@@ -10,6 +10,7 @@ using Berth.Core.Governance;
 using Berth.Core.Registry;
 using Berth.Server.Api.Auth;
 using Berth.Server.Api.Http;
+using Berth.Server.Api.RateLimiting;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -46,11 +47,11 @@ internal static class VersionEndpoints
         versions.MapGet("/{selector}/manifest", Manifest).Needs(Permission.Read).WithName("GetManifest")
             .WithSummary("The canonical manifest (files, sizes, digests); its SHA-256 is the version's digest");
         versions.MapGet("/{selector}/files", ListFiles).Needs(Permission.Read).WithName("ListFiles").WithSummary("The files of a version");
-        versions.MapMethods("/{selector}/files/{**path}", [HttpMethods.Get, HttpMethods.Head], Download).Needs(Permission.Read).WithName("DownloadFile")
+        versions.MapMethods("/{selector}/files/{**path}", [HttpMethods.Get, HttpMethods.Head], Download).Needs(Permission.Read).TransfersBytes().WithName("DownloadFile")
             .WithSummary("Download one file (Range, ETag and digest headers), always as an application/octet-stream attachment")
             .Produces(StatusCodes.Status200OK, contentType: UserContent.ContentType).Produces(StatusCodes.Status206PartialContent, contentType: UserContent.ContentType)
             .ProducesProblem(StatusCodes.Status416RangeNotSatisfiable);
-        versions.MapGet("/{selector}/archive", Archive).Needs(Permission.Read).WithName("DownloadArchive")
+        versions.MapGet("/{selector}/archive", Archive).Needs(Permission.Read).TransfersBytes().WithName("DownloadArchive")
             .WithSummary("The whole version as one tar stream (an application/octet-stream attachment)")
             .Produces(StatusCodes.Status200OK, contentType: UserContent.ContentType);
         return api;
