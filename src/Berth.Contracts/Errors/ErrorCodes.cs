@@ -95,6 +95,7 @@ public static class ErrorCodes
     public static readonly ErrorCode IdempotencyInProgress = new("idempotency_in_progress", 409, "A request with this Idempotency-Key is still being processed");
     public static readonly ErrorCode MethodNotAllowed = new("method_not_allowed", 405, "The method is not allowed on this resource");
     public static readonly ErrorCode TooManyAttempts = new("too_many_attempts", 429, "Too many failed sign-ins; wait before trying again");
+    public static readonly ErrorCode RateLimited = new("rate_limited", 429, "Too many requests; wait before trying again");
 
     // 5xx
     public static readonly ErrorCode Internal = new("internal_error", 500, "The server failed; the request id identifies it in the logs");

@@ -9,11 +9,12 @@ namespace Berth.Server.Hosting;
 /// <summary>
 /// Runs before the server starts (and so before it accepts requests): checks that the blob store answers, applies migrations, and on first start creates the
 /// administrator. Its token is the operator's (<see cref="BootstrapOptions"/>), or else a random one written to
-/// <c>&lt;data&gt;/admin-token</c> (mode 0600) and printed once.
+/// <c>&lt;data&gt;/admin-token</c> (mode 0600), whose path (never the token) <see cref="BerthServer"/> prints once it listens.
 /// </summary>
 internal sealed partial class StartupTasks(IServiceScopeFactory scopes, IServiceProvider services, IOptions<BootstrapOptions> bootstrap, DataDirectory data, MetadataDatabase database, BlobStorage blobs, ILogger<StartupTasks> logger)
 {
-    public async Task StartAsync(CancellationToken cancellationToken)
+    /// <returns>The file holding the administrator's new token, on the first start without an operator's token; else null.</returns>
+    public async Task<string?> StartAsync(CancellationToken cancellationToken)
     {
         var configured = await ReadConfiguredTokenAsync(cancellationToken);
         await using var scope = scopes.CreateAsyncScope();
@@ -26,13 +27,13 @@ internal sealed partial class StartupTasks(IServiceScopeFactory scopes, IService
         var secret = await scope.ServiceProvider.GetRequiredService<Bootstrapper>().EnsureAdministratorAsync(configured, cancellationToken);
         if (secret is null)
         {
-            return;
+            return null;
         }
 
         if (configured is not null)
         {
             LogBootstrappedWithConfiguredToken(logger);
-            return;
+            return null;
         }
 
         var path = Path.Combine(data.Path, ServerSettings.AdminTokenFile);
@@ -48,17 +49,8 @@ internal sealed partial class StartupTasks(IServiceScopeFactory scopes, IService
             await writer.WriteLineAsync(secret);
         }
 
-        // Printed to the console directly, never through the logger: logs must not contain tokens.
-        Console.Out.WriteLine($"""
-
-            Berth is set up. The administrator's API token (shown once; also saved to {path}):
-
-                {secret}
-
-            Log in with:  berth login <server url> --token {secret}
-
-            """);
         LogBootstrapped(logger, path);
+        return path;
     }
 
     /// <summary>The operator's token for the administrator, if configured; a malformed one stops start-up naming the setting.</summary>

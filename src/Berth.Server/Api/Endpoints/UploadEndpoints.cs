@@ -7,6 +7,7 @@ using Berth.Core.Errors;
 using Berth.Core.Uploads;
 using Berth.Core.Registry;
 using Berth.Server.Api.Auth;
+using Berth.Server.Api.RateLimiting;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
@@ -28,7 +29,7 @@ internal static class UploadEndpoints
 
     public static RouteGroupBuilder MapUploads(this RouteGroupBuilder api)
     {
-        var uploads = api.MapGroup("/models/{namespace}/{model}/uploads").WithTags("Uploads");
+        var uploads = api.MapGroup("/models/{namespace}/{model}/uploads").WithTags("Uploads").TransfersBytes();
         uploads.MapPost("/", Start).Needs(Permission.Write).WithName("StartUpload")
             .WithSummary("Open an upload session, or upload a whole blob with ?digest=&size= and a body");
         uploads.MapMethods("/{id}", [HttpMethods.Get, HttpMethods.Head], Status).Needs(Permission.Write).WithName("GetUpload")

@@ -43,12 +43,13 @@ internal sealed partial class RegistryExceptionHandler(IDatabaseErrors databaseE
                 return true;
 
             case BadHttpRequestException e:
-                var (code, detail) = Describe(e);
+                var (code, detail) = Describe(e, context);
                 await Problems.WriteAsync(context, code, detail);
                 return true;
 
             case JsonException e:
-                await Problems.WriteAsync(context, ErrorCodes.InvalidJson, JsonDetail(e));
+                var (jsonCode, jsonDetail) = RequestErrors.Describe(e, context);
+                await Problems.WriteAsync(context, jsonCode, jsonDetail);
                 return true;
 
             case BlobNotFoundException e:
@@ -75,7 +76,7 @@ internal sealed partial class RegistryExceptionHandler(IDatabaseErrors databaseE
         }
     }
 
-    private static (ErrorCode Code, string Detail) Describe(BadHttpRequestException e)
+    private static (ErrorCode Code, string Detail) Describe(BadHttpRequestException e, HttpContext context)
     {
         if (e.StatusCode == StatusCodes.Status413PayloadTooLarge)
         {
@@ -89,25 +90,21 @@ internal sealed partial class RegistryExceptionHandler(IDatabaseErrors databaseE
 
         if (e.InnerException is JsonException json)
         {
-            return json.Message.Contains("could not be mapped", StringComparison.Ordinal)
-                ? (ErrorCodes.UnknownField, JsonDetail(json))
-                : (ErrorCodes.InvalidJson, JsonDetail(json));
+            return RequestErrors.Describe(json, context);
         }
 
-        if (e.Message.Contains("body", StringComparison.OrdinalIgnoreCase) && e.Message.Contains("not provided", StringComparison.OrdinalIgnoreCase))
+        if (e.Message.Contains("body", StringComparison.OrdinalIgnoreCase)
+            && (e.Message.Contains("not provided", StringComparison.OrdinalIgnoreCase) || e.Message.Contains("no body was provided", StringComparison.OrdinalIgnoreCase)))
         {
             return (ErrorCodes.InvalidRequest, "This endpoint needs a JSON request body.");
         }
 
-        return (ErrorCodes.InvalidRequest, e.Message);
-    }
+        if (e.Message.StartsWith("Failed to read parameter", StringComparison.Ordinal))
+        {
+            return (ErrorCodes.InvalidJson, "The request body could not be read as JSON.");
+        }
 
-    private static string JsonDetail(JsonException e)
-    {
-        var where = e.Path is { Length: > 0 } path ? $" at {path}" : "";
-        var line = e.LineNumber is { } l ? $" (line {l + 1}, byte {e.BytePositionInLine + 1})" : "";
-        var reason = e.Message.Split(" Path:", 2)[0];
-        return $"The JSON body is invalid{where}{line}: {reason}";
+        return (ErrorCodes.InvalidRequest, RequestErrors.DescribeParameter(e) ?? e.Message);
     }
 
     [LoggerMessage(EventId = 2001, Level = LogLevel.Error, Message = "Unhandled error in request {RequestId}")]
