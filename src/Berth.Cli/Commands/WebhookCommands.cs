@@ -205,7 +205,8 @@ internal static class WebhookCommands
                 return ExitCodes.Success;
             }
 
-            var details = attempt.Error ?? TextFormat.Excerpt(attempt.Response);
+            // The error's message and the receiver's answer come only to server administrators; others see the category.
+            var details = attempt.Error is { } error ? error + (attempt.Detail is { } detail ? $" ({detail})" : "") : TextFormat.Excerpt(attempt.Response);
             Output.Error($"The ping to webhook #{Number(delivery.WebhookId)} failed: {answer}{(details.Length > 0 ? ": " + details : "")} (a receiver must answer 2xx).");
             return ExitCodes.Failure;
         });

@@ -5,6 +5,7 @@ using Berth.Core.Events;
 using Berth.Core.Webhooks;
 using Berth.Core.Auth;
 using Berth.Core.Blobs;
+using Berth.Core.Common;
 using Berth.Core.Configuration;
 using Berth.Core.Data;
 using Berth.Core.Diagnostics;
@@ -18,8 +19,8 @@ using Berth.Server.Api;
 using Berth.Server.Api.Auth;
 using Berth.Server.Api.Problems;
 using Berth.Server.Api.OpenApi;
+using Berth.Server.Hosting.Secrets;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.AspNetCore.Http;
@@ -54,7 +55,7 @@ public static class BerthServer
         configure?.Invoke(builder.Configuration);
 
         var dataDirectory = Path.GetFullPath(builder.Configuration[ServerSettings.DataKey] is { Length: > 0 } d ? d : ServerSettings.DefaultData);
-        Directory.CreateDirectory(dataDirectory);
+        PrivateFiles.CreateDirectory(dataDirectory);
         builder.Configuration.AddJsonFile(Path.Combine(dataDirectory, "berth.json"), optional: true, reloadOnChange: false);
         builder.Configuration.AddEnvironmentVariables(ServerSettings.EnvironmentPrefix);
         builder.Configuration.AddCommandLine(args, ServerSettings.SwitchMappings.ToDictionary());
@@ -205,9 +206,7 @@ public static class BerthServer
             json.RespectNullableAnnotations = shared.RespectNullableAnnotations;
             json.RespectRequiredConstructorParameters = shared.RespectRequiredConstructorParameters;
         });
-        // Keys in the database with a fixed application name: every replica shares one key ring (the default
-        // name is the content root, which differs between installations).
-        services.AddDataProtection().SetApplicationName("berth").PersistKeysToDbContext<RegistryDbContext>();
+        SecretsAtRest.Register(services, configuration, dataDirectory);
         services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
         services.AddProblemDetails(o => o.CustomizeProblemDetails = c => c.ProblemDetails.Extensions.Remove("traceId"));
         services.AddExceptionHandler<RegistryExceptionHandler>();
