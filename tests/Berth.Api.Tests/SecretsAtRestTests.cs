@@ -1,5 +1,7 @@
 using System.Net;
 using System.Net.Http.Headers;
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using Berth.Api.Tests.Support;
 using Berth.Client;
@@ -137,7 +139,7 @@ public sealed class SecretsAtRestTests
     }
 
     [Fact]
-    public async Task DeliveriesAreSignedAfterARestartAndByAReplicaGivenTheSameKeyFile()
+    public async Task DeliveriesAreSignedAfterARestartAndByAReplicaGivenTheSameKey()
     {
         var keyFile = Path.Combine(TempFolder.Create("berth-key"), "key");
         var keyFileArg = "--DataProtection:KeyFile=" + keyFile;
@@ -154,9 +156,11 @@ public sealed class SecretsAtRestTests
             server = await server.RestartAsync(null, Allow, keyFileArg);
             await AssertSignedAsync(server.Client, receiver, hook.Id, Secret);
 
-            // A replica with a data folder of its own (on SQLite the database lives in the folder, so it is shared).
+            // A replica with a data folder of its own (on SQLite the database lives in the folder, so it is shared),
+            // given the same key as a setting's value (as from an orchestrator's secret) rather than as a file.
             var replicaData = TestDatabase.IsPostgres ? TempFolder.Create("berth-replica") : server.DataDirectory;
-            await using var replica = BerthServer.Build(["--data", replicaData, "--urls", "http://127.0.0.1:0", .. server.Database.ServerArgs, Allow, keyFileArg]);
+            var inlineKey = "--DataProtection:Key=" + (await File.ReadAllTextAsync(keyFile, Ct)).Trim();
+            await using var replica = BerthServer.Build(["--data", replicaData, "--urls", "http://127.0.0.1:0", .. server.Database.ServerArgs, Allow, inlineKey]);
             await BerthServer.StartAsync(replica, Ct);
             using var client = new BerthClient(new BerthClientOptions { BaseUri = Address(replica), Token = server.AdminToken });
             await AssertSignedAsync(client, receiver, hook.Id, Secret);
@@ -193,7 +197,7 @@ public sealed class SecretsAtRestTests
                 Assert.Contains("the data-protection keys in the database are encrypted with key file", missing.Message, StringComparison.Ordinal);
                 Assert.False(File.Exists(keyPath)); // not replaced by a new one
 
-                await File.WriteAllTextAsync(keyPath, Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32)), Ct);
+                await File.WriteAllTextAsync(keyPath, Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)), Ct);
                 var wrong = await StartFailsAsync(data, database);
                 Assert.Contains("cannot decrypt", wrong.Message, StringComparison.Ordinal);
                 Assert.Contains("but this server's key file", wrong.Message, StringComparison.Ordinal);
@@ -206,6 +210,51 @@ public sealed class SecretsAtRestTests
         finally
         {
             await server.DisposeAsync();
+        }
+    }
+
+    [Fact]
+    public async Task TheKeysCanBeEncryptedWithACertificateInstead()
+    {
+        var folder = TempFolder.Create("berth-certificate");
+        var pfx = Path.Combine(folder, "keys.pfx");
+        using (var rsa = RSA.Create(2048))
+        {
+            var request = new CertificateRequest("CN=berth-data-protection", rsa, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
+            using var certificate = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddYears(1));
+            await File.WriteAllBytesAsync(pfx, certificate.Export(X509ContentType.Pfx, "pfx-password"), Ct);
+        }
+
+        string[] withCertificate = [Allow, "--DataProtection:CertificateFile=" + pfx, "--DataProtection:CertificatePassword=pfx-password"];
+        var server = await TestServer.StartAsync(withCertificate);
+        try
+        {
+            await using var receiver = await WebhookReceiver.StartAsync();
+            await server.CreateNamespaceAsync("certified");
+            var hook = await server.Client.CreateWebhookAsync("certified", new CreateWebhookRequest(receiver.Url, Secret), Ct);
+            await AssertSignedAsync(server.Client, receiver, hook.Id, Secret);
+            Assert.False(File.Exists(Path.Combine(server.DataDirectory, KeyFileName)));
+            Assert.All(await KeysAsync(server.Database), xml =>
+            {
+                Assert.Contains("EncryptedXmlDecryptor", xml, StringComparison.Ordinal);
+                Assert.DoesNotContain("requiresEncryption", xml, StringComparison.Ordinal);
+            });
+
+            // Without the certificate the keys cannot be read: the server says so and creates nothing.
+            var data = server.DataDirectory;
+            var database = server.Database;
+            server = await server.RestartAsync(null, async () =>
+            {
+                var refused = await StartFailsAsync(data, database);
+                Assert.Contains("cannot decrypt", refused.Message, StringComparison.Ordinal);
+                Assert.False(File.Exists(Path.Combine(data, KeyFileName)));
+            }, withCertificate);
+            await AssertSignedAsync(server.Client, receiver, hook.Id, Secret);
+        }
+        finally
+        {
+            await server.DisposeAsync();
+            TempFolder.Delete(folder);
         }
     }
 

@@ -80,8 +80,7 @@ public sealed class WebhookAddressTests(WebhookAddressTests.World world) : IClas
     {
         var ns = await world.NamespaceAsync();
         var refused = await Assert.ThrowsAsync<BerthProblemException>(() => world.Server.Client.CreateWebhookAsync(ns, new CreateWebhookRequest(url, Secret), Ct));
-        Assert.Equal(HttpStatusCode.BadRequest, refused.Status);
-        Assert.Contains(refused.Code, new[] { "invalid_webhook_url", "forbidden_address" });
+        Assert.Equal((HttpStatusCode.BadRequest, "invalid_webhook_url"), (refused.Status, refused.Code));
     }
 
     [Fact]

@@ -4,7 +4,7 @@ namespace Berth.Server.Hosting.Secrets;
 
 /// <summary>
 /// Takes from group and others every permission on the server's files: the data folder and what is directly in it
-/// (database, WAL, admin token, key file, lock files, berth.json), the blob store's folders, and an outside key file.
+/// (database, WAL, admin token, key file, lock files, berth.json) and the blob store's folders.
 /// When one of those was open, every file below them is checked too (a data folder from before Berth created its files
 /// private; afterwards a start looks only at the top). Unix only.
 /// </summary>
@@ -13,7 +13,7 @@ internal static class DataFolderPermissions
     /// <summary>What was tightened, and what could not be (a read-only mount, another owner).</summary>
     public sealed record Result(IReadOnlyList<string> Fixed, IReadOnlyList<string> Failed);
 
-    public static Result Tighten(string dataFolder, string? storeFolder, string? keyFile)
+    public static Result Tighten(string dataFolder, string? storeFolder)
     {
         var fixedPaths = new List<string>();
         var failed = new List<string>();
@@ -27,11 +27,6 @@ internal static class DataFolderPermissions
         if (storeFolder is not null)
         {
             top.AddRange(new[] { storeFolder, Path.Combine(storeFolder, "blobs"), Path.Combine(storeFolder, "blobs", "sha256"), Path.Combine(storeFolder, "uploads") }.Where(Directory.Exists));
-        }
-
-        if (keyFile is not null && File.Exists(keyFile))
-        {
-            top.Add(keyFile);
         }
 
         foreach (var path in top.Distinct(StringComparer.Ordinal))

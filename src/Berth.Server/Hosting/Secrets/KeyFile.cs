@@ -6,19 +6,32 @@ namespace Berth.Server.Hosting.Secrets;
 
 /// <summary>
 /// The key-encryption key that encrypts the data-protection keys in the database (AES-256-GCM): 32 random bytes, kept
-/// in base64 in a file only the server's user may read. Loaded (or created) at start-up by <see cref="KeyRingProtection"/>;
-/// its <see cref="Id"/> (a fingerprint) is written beside every key it encrypts, so a server given another key file is
-/// told exactly that.
+/// in base64 in a file only the server's user may read (or given inline, <c>DataProtection:Key</c>). Loaded (or
+/// created) at start-up by <see cref="KeyRingProtection"/>; its <see cref="Id"/> (a fingerprint) is written beside every
+/// key it encrypts, so a server given another key is told exactly that.
 /// </summary>
-public sealed class KeyFile(string path)
+public sealed class KeyFile(string path, string? inline = null)
 {
+    internal const string Setting = "DataProtection:KeyFile (BERTH_DataProtection__KeyFile)";
+    internal const string InlineSetting = "DataProtection:Key (BERTH_DataProtection__Key)";
+
     private const int KeyLength = 32;
     private const int NonceLength = 12;
     private const int TagLength = 16;
     private static readonly byte[] AssociatedData = Encoding.ASCII.GetBytes("berth-data-protection-key-v1");
     private byte[]? _key;
 
+    /// <summary>The file; ignored when the key is given inline.</summary>
     public string Path { get; } = path;
+
+    /// <summary>True when the key is a setting's value, not a file.</summary>
+    public bool IsInline => inline is not null;
+
+    /// <summary>Whether there is a key to load: the setting, or the file.</summary>
+    public bool Exists => IsInline || File.Exists(Path);
+
+    /// <summary>For messages: the file's path or the setting's name.</summary>
+    public string Description => IsInline ? InlineSetting : Path;
 
     /// <summary>The first 8 bytes of the key's SHA-256, in hex; null until loaded.</summary>
     public string? Id { get; private set; }
@@ -32,7 +45,7 @@ public sealed class KeyFile(string path)
         string text;
         try
         {
-            text = (await File.ReadAllTextAsync(Path, cancellationToken)).Trim();
+            text = (inline ?? await File.ReadAllTextAsync(Path, cancellationToken)).Trim();
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
@@ -51,7 +64,9 @@ public sealed class KeyFile(string path)
 
         if (key.Length != KeyLength)
         {
-            throw new StartupException($"{Setting}: '{Path}' is not a key file: it must hold {KeyLength} random bytes in base64, e.g. from: head -c {KeyLength} /dev/urandom | base64 > {Path}");
+            throw new StartupException(IsInline
+                ? $"{InlineSetting} is not a key: it must be {KeyLength} random bytes in base64, e.g. from: head -c {KeyLength} /dev/urandom | base64"
+                : $"{Setting}: '{Path}' is not a key file: it must hold {KeyLength} random bytes in base64, e.g. from: head -c {KeyLength} /dev/urandom | base64 > {Path}");
         }
 
         Use(key);
@@ -110,13 +125,11 @@ public sealed class KeyFile(string path)
         return plaintext;
     }
 
-    internal const string Setting = "DataProtection:KeyFile (BERTH_DataProtection__KeyFile)";
-
     private void Use(byte[] key)
     {
         _key = key;
         Id = Fingerprint(key);
     }
 
-    private CryptographicException NotLoaded() => new($"The key file {Path} is not loaded: this server cannot encrypt or decrypt data-protection keys with it.");
+    private CryptographicException NotLoaded() => new($"The key ({Description}) is not loaded: this server cannot encrypt or decrypt data-protection keys with it.");
 }

@@ -18,12 +18,12 @@ public sealed class KeyFileXmlDecryptor(IServiceProvider services) : IXmlDecrypt
         var id = encryptedElement.Attribute(KeyFileXmlEncryptor.KeyFileAttribute)?.Value;
         if (!keyFile.IsLoaded)
         {
-            throw new CryptographicException($"This data-protection key is encrypted with key file {id}, and this server has no key file ({keyFile.Path} is missing).");
+            throw new CryptographicException($"This data-protection key is encrypted with key file {id}, and this server has no key file ({keyFile.Description} is missing).");
         }
 
         if (id != keyFile.Id)
         {
-            throw new CryptographicException($"This data-protection key is encrypted with key file {id}, but this server's key file {keyFile.Path} is {keyFile.Id}.");
+            throw new CryptographicException($"This data-protection key is encrypted with key file {id}, but this server's key file {keyFile.Description} is {keyFile.Id}.");
         }
 
         var plaintext = keyFile.Decrypt(Convert.FromBase64String(encryptedElement.Value));

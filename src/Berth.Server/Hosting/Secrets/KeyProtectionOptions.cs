@@ -19,6 +19,12 @@ public sealed class KeyProtectionOptions
     public string? KeyFile { get; set; }
 
     /// <summary>
+    /// The key itself, in base64, instead of a file (e.g. from an orchestrator's secret as
+    /// <c>BERTH_DataProtection__Key</c>); wins over <see cref="KeyFile"/>.
+    /// </summary>
+    public string? Key { get; set; }
+
+    /// <summary>
     /// A certificate (PKCS#12 / .pfx with its private key) to encrypt the keys with instead of the key file
     /// (<c>ProtectKeysWithCertificate</c>). Keys encrypted earlier with the key file still need it to be decrypted.
     /// </summary>

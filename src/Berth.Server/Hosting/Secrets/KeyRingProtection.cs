@@ -34,7 +34,7 @@ internal sealed partial class KeyRingProtection(
         var needed = documents.SelectMany(d => d.Xml.Descendants(KeyFileXmlEncryptor.ElementName))
             .Select(e => e.Attribute(KeyFileXmlEncryptor.KeyFileAttribute)?.Value).Distinct().ToList();
 
-        if (File.Exists(keyFile.Path))
+        if (keyFile.Exists)
         {
             await keyFile.LoadAsync(cancellationToken);
         }
@@ -45,7 +45,30 @@ internal sealed partial class KeyRingProtection(
                 $"{string.Join(", ", needed)}. Give this server the key file of the other replicas (or of its first start); without it, it cannot " +
                 "sign webhooks. See docs/security.md#secrets-at-rest.");
         }
-        else if (options.Value.CertificateFile is null)
+
+        // Before anything is written: every key must be readable with what this server was given.
+        var unreadable = new List<string>();
+        foreach (var key in keys.GetAllKeys())
+        {
+            try
+            {
+                _ = key.Descriptor;
+            }
+            catch (Exception e)
+            {
+                unreadable.Add($"key {key.KeyId}: {ExceptionMessages.Chain(e)}");
+            }
+        }
+
+        if (unreadable.Count > 0)
+        {
+            throw new StartupException(
+                $"This server cannot decrypt {unreadable.Count} of the data-protection keys in the database ({string.Join("; ", unreadable)}). " +
+                $"Give it the key file ({KeyFile.Setting} or {KeyFile.InlineSetting}) or certificate (DataProtection:CertificateFile) the keys were encrypted with. " +
+                "See docs/security.md#secrets-at-rest.");
+        }
+
+        if (!keyFile.IsLoaded && options.Value.CertificateFile is null)
         {
             await keyFile.CreateAsync(cancellationToken);
             LogKeyFileCreated(logger, keyFile.Path, keyFile.Id!);
@@ -66,26 +89,6 @@ internal sealed partial class KeyRingProtection(
         {
             await db.SaveChangesAsync(cancellationToken);
             LogKeysEncrypted(logger, encrypted);
-        }
-
-        var unreadable = new List<string>();
-        foreach (var key in keys.GetAllKeys())
-        {
-            try
-            {
-                _ = key.Descriptor;
-            }
-            catch (Exception e)
-            {
-                unreadable.Add($"key {key.KeyId}: {ExceptionMessages.Chain(e)}");
-            }
-        }
-
-        if (unreadable.Count > 0)
-        {
-            throw new StartupException(
-                $"This server cannot decrypt {unreadable.Count} of the data-protection keys in the database ({string.Join("; ", unreadable)}). " +
-                $"Give it the key file ({KeyFile.Setting}) or certificate (DataProtection:CertificateFile) the keys were encrypted with. See docs/security.md#secrets-at-rest.");
         }
 
         return encrypted;

@@ -32,7 +32,9 @@ internal sealed partial class SecretsAtRest(
     {
         var options = configuration.GetSection(KeyProtectionOptions.SectionName).Get<KeyProtectionOptions>() ?? new KeyProtectionOptions();
         services.AddOptions<KeyProtectionOptions>().BindConfiguration(KeyProtectionOptions.SectionName);
-        var keyFile = new KeyFile(Path.GetFullPath(options.KeyFile is { Length: > 0 } path ? path : Path.Combine(dataDirectory, KeyProtectionOptions.DefaultKeyFileName)));
+        var keyFile = new KeyFile(
+            Path.GetFullPath(options.KeyFile is { Length: > 0 } path ? path : Path.Combine(dataDirectory, KeyProtectionOptions.DefaultKeyFileName)),
+            options.Key is { Length: > 0 } inline ? inline : null);
         services.AddSingleton(keyFile);
 
         // Keys in the database with a fixed application name: every replica shares one key ring (the default name is
@@ -57,7 +59,7 @@ internal sealed partial class SecretsAtRest(
     public void SecureFiles()
     {
         PrivateFiles.CreateDirectory(data.Path);
-        var result = DataFolderPermissions.Tighten(data.Path, blobs.Folder, keyFile.Path);
+        var result = DataFolderPermissions.Tighten(data.Path, blobs.Folder);
         if (result.Fixed.Count > 0)
         {
             LogTightened(logger, result.Fixed.Count, Show(result.Fixed));
@@ -66,6 +68,14 @@ internal sealed partial class SecretsAtRest(
         if (result.Failed.Count > 0)
         {
             LogCouldNotTighten(logger, result.Failed.Count, Show(result.Failed));
+        }
+
+        // A key file of the operator's, elsewhere (a mounted secret, often read-only): told, not changed.
+        if (!keyFile.IsInline && !OperatingSystem.IsWindows() && File.Exists(keyFile.Path)
+            && !Path.GetFullPath(keyFile.Path).StartsWith(Path.GetFullPath(data.Path) + Path.DirectorySeparatorChar, StringComparison.Ordinal)
+            && (File.GetUnixFileMode(keyFile.Path) & (UnixFileMode.OtherRead | UnixFileMode.OtherWrite)) != 0)
+        {
+            LogKeyFileReadable(logger, keyFile.Path);
         }
 
         if (database.SqliteFile is { } file && !File.Exists(file) && !OperatingSystem.IsWindows())
@@ -129,6 +139,9 @@ internal sealed partial class SecretsAtRest(
 
     [LoggerMessage(EventId = 1023, Level = LogLevel.Warning, Message = "Other local users can read {Count} of the server's files and folders, and the server may not change their modes: {Paths}. Make them private (chmod go-rwx)")]
     private static partial void LogCouldNotTighten(ILogger logger, int count, string paths);
+
+    [LoggerMessage(EventId = 1025, Level = LogLevel.Warning, Message = "Every local user can read the key file {Path}, which decrypts the server's secrets; make it private (chmod 600, or defaultMode 0440 on a Kubernetes secret volume)")]
+    private static partial void LogKeyFileReadable(ILogger logger, string path);
 
     [LoggerMessage(EventId = 1024, Level = LogLevel.Warning, Message = "Encrypted {Count} webhook secrets that were stored in plain text")]
     private static partial void LogSecretsEncrypted(ILogger logger, int count);
