@@ -86,8 +86,9 @@ public sealed class WebhookAddressTests(WebhookAddressTests.World world) : IClas
     [Fact]
     public async Task ANameThatResolvesToAnInternalAddressIsRefusedWithoutRevealingTheAddress()
     {
-        // The machine's own name resolves (through /etc/hosts or DNS) to its loopback or private addresses.
-        var name = Dns.GetHostName();
+        // A name the system resolver maps to loopback only (from /etc/hosts: ip6-localhost on Debian, the container's
+        // own names here), or else the machine's own name, which resolves to its loopback or private addresses.
+        var name = await LoopbackNameAsync() ?? Dns.GetHostName();
         var addresses = await Dns.GetHostAddressesAsync(name, Ct);
         Assert.NotEmpty(addresses);
         var ns = await world.NamespaceAsync();
@@ -156,6 +157,37 @@ public sealed class WebhookAddressTests(WebhookAddressTests.World world) : IClas
         {
             await server.DisposeAsync();
         }
+    }
+
+    /// <summary>A host name (not under localhost) that /etc/hosts maps to loopback and that resolves to loopback addresses only.</summary>
+    private static async Task<string?> LoopbackNameAsync()
+    {
+        if (!File.Exists("/etc/hosts"))
+        {
+            return null;
+        }
+
+        var names = (await File.ReadAllLinesAsync("/etc/hosts", Ct))
+            .Select(line => line.Split('#')[0].Split([' ', '\t'], StringSplitOptions.RemoveEmptyEntries))
+            .Where(fields => fields.Length > 1 && IPAddress.TryParse(fields[0], out var address) && IPAddress.IsLoopback(address))
+            .SelectMany(fields => fields.Skip(1))
+            .Where(n => !n.Equals("localhost", StringComparison.OrdinalIgnoreCase) && !n.EndsWith(".localhost", StringComparison.OrdinalIgnoreCase) && n != Dns.GetHostName());
+        foreach (var candidate in names)
+        {
+            try
+            {
+                if (await Dns.GetHostAddressesAsync(candidate, Ct) is { Length: > 0 } resolved && resolved.All(IPAddress.IsLoopback))
+                {
+                    return candidate;
+                }
+            }
+            catch (System.Net.Sockets.SocketException)
+            {
+                // Listed but not resolvable through the system resolver: try the next.
+            }
+        }
+
+        return null;
     }
 
     /// <summary>Polls until <paramref name="condition"/> holds (the worker is asynchronous); fails after 30 s.</summary>

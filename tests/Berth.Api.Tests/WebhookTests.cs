@@ -368,11 +368,12 @@ public sealed class WebhookTests(WebhookTests.World world) : IClassFixture<Webho
     public async Task AnOperatorCanRestrictWebhooksToItsOwnNetworks()
     {
         // The most specific network decides: everything is denied but 10.0.0.0/8, of which 10.9.0.0/16 is denied again.
+        // Link-local addresses (cloud metadata) stay refused even when listed.
         await using var server = await TestServer.StartAsync(
             "--Webhooks:DeniedNetworks:0=0.0.0.0/0", "--Webhooks:DeniedNetworks:1=::/0", "--Webhooks:DeniedNetworks:2=10.9.0.0/16",
-            "--Webhooks:AllowedNetworks:0=10.0.0.0/8");
+            "--Webhooks:AllowedNetworks:0=10.0.0.0/8", "--Webhooks:AllowedNetworks:1=169.254.0.0/16");
         await server.CreateNamespaceAsync("acme");
-        foreach (var url in new[] { "http://93.184.215.14/hook", "http://[2606:2800:21f:cb07:6820:80da:af6b:8b2c]/hook", "http://10.9.1.1/hook", "http://127.0.0.1:9/hook" })
+        foreach (var url in new[] { "http://93.184.215.14/hook", "http://[2606:2800:21f:cb07:6820:80da:af6b:8b2c]/hook", "http://10.9.1.1/hook", "http://127.0.0.1:9/hook", "http://169.254.169.254/" })
         {
             var refused = await Assert.ThrowsAsync<BerthProblemException>(() => server.Client.CreateWebhookAsync("acme", new CreateWebhookRequest(url, Secret), Ct));
             Assert.Equal("forbidden_address", refused.Code);
