@@ -183,7 +183,7 @@ internal static class WebhookCommands
     private static Command Test(CliApp app)
     {
         var id = IdArgument();
-        var command = new Command("test", "Send a ping event to a webhook now and show the answer; exits 1 unless the receiver answers 2xx.") { id };
+        var command = new Command("test", "Send a ping event to a webhook now and show the status and latency (and to server administrators the answer); exits 1 unless the receiver answers 2xx.") { id };
         app.SetAction(command, async (context, parse, cancellationToken) =>
         {
             var delivery = await context.Client.TestWebhookAsync(parse.GetValue(id), cancellationToken);

@@ -340,8 +340,8 @@ public sealed class WebhookService(
 
     /// <param name="revealed">
     /// True for server administrators: attempts carry the receiver's answer and the error's message. Others see the
-    /// status, latency and error category only, so a webhook cannot read a service that only the server can reach or
-    /// tell a closed port from a filtered one by the socket's words.
+    /// status, latency and error category only, so a webhook cannot read a service that only the server can reach, nor
+    /// learn about the server's network from the socket's messages.
     /// </param>
     public static DeliveryInfo ToInfo(WebhookDelivery d, IEnumerable<WebhookAttempt>? attempts, bool revealed) => new(
         d.Id,
