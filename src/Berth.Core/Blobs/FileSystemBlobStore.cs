@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using Berth.Contracts.Naming;
+using Berth.Core.Common;
 using Berth.Interop;
 using Microsoft.Extensions.Options;
 
@@ -19,8 +20,9 @@ public sealed class FileSystemBlobStore : IBlobStore
     {
         _paths = new BlobPaths(options.Value.Root);
         _fsync = options.Value.Fsync;
-        Directory.CreateDirectory(_paths.BlobsRoot);
-        Directory.CreateDirectory(_paths.UploadsRoot);
+        // Private (0700 folders, 0600 files): other local users read neither models nor uploads.
+        PrivateFiles.CreateDirectory(_paths.BlobsRoot);
+        PrivateFiles.CreateDirectory(_paths.UploadsRoot);
     }
 
     public string Name => "filesystem";
@@ -106,7 +108,7 @@ public sealed class FileSystemBlobStore : IBlobStore
 
     public Task<IBlobUploadWriter> OpenUploadWriterAsync(UploadId id, long? offset, CancellationToken cancellationToken)
     {
-        Directory.CreateDirectory(_paths.UploadDirectory(id));
+        PrivateFiles.CreateDirectory(_paths.UploadDirectory(id));
         FileStream stream;
         try
         {
@@ -117,7 +119,7 @@ public sealed class FileSystemBlobStore : IBlobStore
                 Access = FileAccess.ReadWrite,
                 Share = FileShare.None,
                 BufferSize = 0,
-            });
+            }.Private());
         }
         catch (IOException e) when (e is not FileNotFoundException and not DirectoryNotFoundException)
         {
@@ -224,7 +226,7 @@ public sealed class FileSystemBlobStore : IBlobStore
             else
             {
                 var directory = store._paths.BlobDirectory(digest);
-                Directory.CreateDirectory(directory);
+                PrivateFiles.CreateDirectory(directory);
                 try
                 {
                     File.Move(source, target, overwrite: false);

@@ -1754,6 +1754,12 @@ namespace Berth.Data.Postgres.Migrations
                         .HasColumnName("events")
                         .UseCollation("C");
 
+                    b.Property<string>("LegacySecret")
+                        .HasMaxLength(256)
+                        .HasColumnType("character varying(256)")
+                        .HasColumnName("secret")
+                        .UseCollation("C");
+
                     b.Property<long?>("ModelId")
                         .HasColumnType("bigint")
                         .HasColumnName("model_id");
@@ -1762,17 +1768,16 @@ namespace Berth.Data.Postgres.Migrations
                         .HasColumnType("bigint")
                         .HasColumnName("namespace_id");
 
+                    b.Property<string>("ProtectedSecret")
+                        .HasMaxLength(2048)
+                        .HasColumnType("character varying(2048)")
+                        .HasColumnName("protected_secret")
+                        .UseCollation("C");
+
                     b.Property<long>("Revision")
                         .IsConcurrencyToken()
                         .HasColumnType("bigint")
                         .HasColumnName("revision");
-
-                    b.Property<string>("Secret")
-                        .IsRequired()
-                        .HasMaxLength(256)
-                        .HasColumnType("character varying(256)")
-                        .HasColumnName("secret")
-                        .UseCollation("C");
 
                     b.Property<string>("Url")
                         .IsRequired()
@@ -1808,6 +1813,12 @@ namespace Berth.Data.Postgres.Migrations
                     b.Property<long>("DeliveryId")
                         .HasColumnType("bigint")
                         .HasColumnName("delivery_id");
+
+                    b.Property<string>("Detail")
+                        .HasMaxLength(1024)
+                        .HasColumnType("character varying(1024)")
+                        .HasColumnName("detail")
+                        .UseCollation("C");
 
                     b.Property<double>("DurationMs")
                         .HasColumnType("double precision")

@@ -1620,6 +1620,11 @@ namespace Berth.Data.Sqlite.Migrations
                         .HasColumnType("TEXT")
                         .HasColumnName("events");
 
+                    b.Property<string>("LegacySecret")
+                        .HasMaxLength(256)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("secret");
+
                     b.Property<long?>("ModelId")
                         .HasColumnType("INTEGER")
                         .HasColumnName("model_id");
@@ -1628,16 +1633,15 @@ namespace Berth.Data.Sqlite.Migrations
                         .HasColumnType("INTEGER")
                         .HasColumnName("namespace_id");
 
+                    b.Property<string>("ProtectedSecret")
+                        .HasMaxLength(2048)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("protected_secret");
+
                     b.Property<long>("Revision")
                         .IsConcurrencyToken()
                         .HasColumnType("INTEGER")
                         .HasColumnName("revision");
-
-                    b.Property<string>("Secret")
-                        .IsRequired()
-                        .HasMaxLength(256)
-                        .HasColumnType("TEXT")
-                        .HasColumnName("secret");
 
                     b.Property<string>("Url")
                         .IsRequired()
@@ -1670,6 +1674,11 @@ namespace Berth.Data.Sqlite.Migrations
                     b.Property<long>("DeliveryId")
                         .HasColumnType("INTEGER")
                         .HasColumnName("delivery_id");
+
+                    b.Property<string>("Detail")
+                        .HasMaxLength(1024)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("detail");
 
                     b.Property<double>("DurationMs")
                         .HasColumnType("REAL")

@@ -5,6 +5,7 @@ using Berth.Core.Events;
 using Berth.Core.Webhooks;
 using Berth.Core.Auth;
 using Berth.Core.Blobs;
+using Berth.Core.Common;
 using Berth.Core.Configuration;
 using Berth.Core.Data;
 using Berth.Core.Diagnostics;
@@ -20,6 +21,7 @@ using Berth.Server.Api.Auth;
 using Berth.Server.Api.Problems;
 using Berth.Server.Api.OpenApi;
 using Berth.Server.Api.RateLimiting;
+using Berth.Server.Hosting.Secrets;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.DataProtection;
@@ -66,7 +68,7 @@ public static class BerthServer
 
         // A taken port stops start-up here, before the data folder (or an administrator) is created.
         var urls = ListenAddresses.Check(builder.Configuration[ServerSettings.UrlsKey] is { Length: > 0 } u ? u : ServerSettings.DefaultUrls);
-        Directory.CreateDirectory(dataDirectory);
+        PrivateFiles.CreateDirectory(dataDirectory);
         builder.WebHost.UseUrls([.. urls]);
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
@@ -243,9 +245,7 @@ public static class BerthServer
             json.RespectNullableAnnotations = shared.RespectNullableAnnotations;
             json.RespectRequiredConstructorParameters = shared.RespectRequiredConstructorParameters;
         });
-        // Keys in the database with a fixed application name: every replica shares one key ring (the default
-        // name is the content root, which differs between installations).
-        services.AddDataProtection().SetApplicationName("berth").PersistKeysToDbContext<RegistryDbContext>();
+        SecretsAtRest.Register(services, configuration, dataDirectory);
         services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
         services.AddProblemDetails(o => o.CustomizeProblemDetails = c => c.ProblemDetails.Extensions.Remove("traceId"));
         services.AddExceptionHandler<RegistryExceptionHandler>();

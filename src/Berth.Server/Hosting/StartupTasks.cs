@@ -1,5 +1,6 @@
 using Berth.Core.Auth;
 using Berth.Core.Data;
+using Berth.Server.Hosting.Secrets;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -17,10 +18,13 @@ internal sealed partial class StartupTasks(IServiceScopeFactory scopes, IService
     public async Task<string?> StartAsync(CancellationToken cancellationToken)
     {
         var configured = await ReadConfiguredTokenAsync(cancellationToken);
+        var secrets = services.GetRequiredService<SecretsAtRest>();
+        secrets.SecureFiles();
         await using var scope = scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<RegistryDbContext>();
         await blobs.CheckAsync(services, cancellationToken);
         await database.MigrateAsync(db, cancellationToken);
+        await secrets.ProtectAsync(db, cancellationToken);
         LogDatabase(logger, database.Description);
         LogBlobs(logger, blobs.Description);
 
