@@ -1,6 +1,8 @@
 using System.Net;
 using Berth.Api.Tests.Support;
 using Berth.Contracts.Json;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Berth.Api.Tests;
 
@@ -62,6 +64,26 @@ public sealed class ConcurrencyTests(ServerFixture fixture) : IClassFixture<Serv
         var other = Http.CreateVersionJson(ModelFolder.Sha256(ModelFolder.Bytes(30, 78)), 30, version: "5.0.1");
         using var reused = await Server.Http.SendJsonAsync(HttpMethod.Post, "/api/v1/models/race/idem/versions", other, Ct, ("Idempotency-Key", "push-1"));
         await reused.AssertProblemAsync(HttpStatusCode.UnprocessableEntity, "idempotency_key_reused");
+    }
+
+    [Fact]
+    public async Task AReplayedResponseCarryingASecretIsStoredEncrypted()
+    {
+        // A new token's secret is in the response that an Idempotency-Key retry replays: what the database keeps of
+        // it for that is encrypted like every other secret at rest.
+        using var first = await Server.Http.SendJsonAsync(HttpMethod.Post, "/api/v1/tokens", """{"name":"ci-idem"}""", Ct, ("Idempotency-Key", "token-1"));
+        using var second = await Server.Http.SendJsonAsync(HttpMethod.Post, "/api/v1/tokens", """{"name":"ci-idem"}""", Ct, ("Idempotency-Key", "token-1"));
+        Assert.Equal(HttpStatusCode.Created, first.StatusCode);
+        Assert.Equal("true", second.Headers.GetValues("Idempotent-Replayed").Single());
+        var created = await first.ReadAsync(BerthJsonContext.Default.CreatedToken);
+        Assert.Equal(created.Token, (await second.ReadAsync(BerthJsonContext.Default.CreatedToken)).Token);
+
+        await using var scope = Server.Services.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<Berth.Core.Data.RegistryDbContext>();
+        var stored = await db.IdempotencyRecords.AsNoTracking().Where(r => r.Key == "token-1").Select(r => r.Body).SingleAsync(Ct);
+        Assert.NotNull(stored);
+        Assert.DoesNotContain(created.Token, System.Text.Encoding.UTF8.GetString(stored), StringComparison.Ordinal);
+        Assert.DoesNotContain("ci-idem", System.Text.Encoding.UTF8.GetString(stored), StringComparison.Ordinal);
     }
 
     [Fact]
