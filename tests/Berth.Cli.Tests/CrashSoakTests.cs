@@ -130,8 +130,9 @@ public sealed class CrashSoakTests
         }
 
         /// <summary>
-        /// Kills the server <see cref="Kills"/> times and restarts it. Odd rounds kill while an upload is streaming into the
-        /// server; even rounds at a random moment after a push was acknowledged since the restart.
+        /// Kills the server <see cref="Kills"/> times and restarts it. Odd rounds kill while a large file streams into a
+        /// resumable upload (which the next attempt resumes); even rounds at a random moment after a push was acknowledged
+        /// since the restart.
         /// </summary>
         private async Task KillLoopAsync(Task clients)
         {
@@ -158,11 +159,14 @@ public sealed class CrashSoakTests
             }
         }
 
-        /// <summary>Waits until the bytes of some upload grow (a request is streaming into the server right now).</summary>
+        /// <summary>
+        /// Waits until an upload holding more than 8 MiB grows: a request is streaming a file of over 16 MiB (only those are
+        /// larger than 8 MiB) into a resumable session right now.
+        /// </summary>
         private async Task WaitForGrowingUploadAsync(Task clients)
         {
             var first = UploadLengths();
-            await WaitUntilAsync(() => UploadLengths().Any(u => u.Value > first.GetValueOrDefault(u.Key)), clients, "no upload was streaming");
+            await WaitUntilAsync(() => UploadLengths().Any(u => u.Value > 8 * MiB && u.Value > first.GetValueOrDefault(u.Key)), clients, "no large upload was streaming");
         }
 
         private Dictionary<string, long> UploadLengths()
@@ -221,15 +225,12 @@ public sealed class CrashSoakTests
                     files.Add(new ExpectedFile(path, bytes.Length, ModelFolder.Sha256(bytes)));
                 }
 
-                // Unique content (a push of known content would be "unchanged"); weights that go in one request or, above
-                // 16 MiB, through a resumable session; and often a blob that other pushes share.
+                // Unique content (a push of known content would be "unchanged"); weights that go, every other push, through a
+                // resumable session (above 16 MiB), else in one request; and often a blob that other pushes share.
                 Add("meta.json", Encoding.UTF8.GetBytes($"{{\"seed\":{seed},\"worker\":{worker},\"push\":{index}}}"));
-                var size = random.Next(4) switch
-                {
-                    0 => random.Next(17 * MiB, 26 * MiB),
-                    1 => random.Next(2 * MiB, 8 * MiB),
-                    _ => random.Next(10_000, 300_000),
-                };
+                var size = index % 2 == 0 ? random.Next(17 * MiB, 26 * MiB)
+                    : random.Next(2) == 0 ? random.Next(2 * MiB, 8 * MiB)
+                    : random.Next(10_000, 300_000);
                 Add("weights.bin", ModelFolder.Bytes(size, random.Next()));
                 if (random.Next(3) > 0)
                 {
