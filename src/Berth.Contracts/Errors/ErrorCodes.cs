@@ -101,6 +101,7 @@ public static class ErrorCodes
     public static readonly ErrorCode Internal = new("internal_error", 500, "The server failed; the request id identifies it in the logs");
     public static readonly ErrorCode Unavailable = new("service_unavailable", 503, "A backing store is unavailable; retry later");
     public static readonly ErrorCode StorageFailed = new("storage_failed", 503, "The blob store failed");
+    public static readonly ErrorCode InsufficientStorage = new("insufficient_storage", 507, "The server's storage is full");
 
     /// <summary>All codes by their string, for clients that map a problem back to its definition.</summary>
     public static FrozenDictionary<string, ErrorCode> All { get; } = typeof(ErrorCodes)

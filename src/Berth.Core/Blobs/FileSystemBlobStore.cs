@@ -182,6 +182,7 @@ public sealed class FileSystemBlobStore : IBlobStore
     private sealed class Writer(FileSystemBlobStore store, UploadId id, FileStream stream) : IBlobUploadWriter
     {
         private readonly WritebackWindow? _window = store._fsync ? new WritebackWindow(stream.SafeFileHandle, stream.Length) : null;
+        private readonly long _start = stream.Length;
         private long _length = stream.Length;
         private bool _committed;
 
@@ -192,7 +193,19 @@ public sealed class FileSystemBlobStore : IBlobStore
         public async ValueTask WriteAsync(ReadOnlyMemory<byte> data, CancellationToken cancellationToken)
         {
             ObjectDisposedException.ThrowIf(_committed, this);
-            await RandomAccess.WriteAsync(stream.SafeFileHandle, data, _length, cancellationToken);
+            try
+            {
+                await RandomAccess.WriteAsync(stream.SafeFileHandle, data, _length, cancellationToken);
+            }
+            catch (IOException e) when (DiskFull.Is(e))
+            {
+                // The disk is full: give back what this writer added, so that a failed request does not keep it full
+                // (the database may share the disk). Bytes acknowledged before stay: the upload resumes from there.
+                RandomAccess.SetLength(stream.SafeFileHandle, _start);
+                _length = _start;
+                throw;
+            }
+
             _length += data.Length;
 
             // Let the disk work while the rest arrives, and recycle the cache of what is on disk already.

@@ -65,6 +65,16 @@ public sealed class ServerProcess : IAsyncDisposable
         return StartAsync(data, TestDatabase.Sqlite(data), null, fsync: false, environment, cancellationToken);
     }
 
+    /// <summary>
+    /// A server over the (empty) folder <paramref name="dataDirectory"/>, for a test that prepared it (a small file system of its
+    /// own) and removes it; disposing deletes what the server wrote there.
+    /// </summary>
+    public static Task<ServerProcess> StartInAsync(string dataDirectory, CancellationToken cancellationToken, IReadOnlyDictionary<string, string>? environment = null) =>
+        StartAsync(dataDirectory, null, null, fsync: true, environment, cancellationToken);
+
+    /// <summary>True while the process runs (it was neither killed nor restarted, nor did it stop by itself).</summary>
+    public bool IsRunning => !_process.HasExited;
+
     /// <summary>Starts this server again, on its data folder, database, address and settings (after <see cref="KillAsync"/>).</summary>
     public Task<ServerProcess> RestartAsync(CancellationToken cancellationToken) => StartAsync(DataDirectory, Database, Url, _fsync, _environment, cancellationToken);
 

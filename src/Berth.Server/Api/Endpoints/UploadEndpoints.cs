@@ -31,13 +31,14 @@ internal static class UploadEndpoints
     {
         var uploads = api.MapGroup("/models/{namespace}/{model}/uploads").WithTags("Uploads").TransfersBytes();
         uploads.MapPost("/", Start).Needs(Permission.Write).WithName("StartUpload")
-            .WithSummary("Open an upload session, or upload a whole blob with ?digest=&size= and a body");
+            .WithSummary("Open an upload session, or upload a whole blob with ?digest=&size= and a body").ProducesProblem(StatusCodes.Status507InsufficientStorage);
         uploads.MapMethods("/{id}", [HttpMethods.Get, HttpMethods.Head], Status).Needs(Permission.Write).WithName("GetUpload")
             .WithSummary("The upload's durable offset (resume from there)");
         uploads.MapPatch("/{id}", Append).Needs(Permission.Write).WithName("AppendUpload")
-            .WithSummary("Append a chunk at Upload-Offset (or Content-Range start)").ProducesProblem(StatusCodes.Status409Conflict);
+            .WithSummary("Append a chunk at Upload-Offset (or Content-Range start)").ProducesProblem(StatusCodes.Status409Conflict)
+            .ProducesProblem(StatusCodes.Status507InsufficientStorage);
         uploads.MapPut("/{id}", Finish).Needs(Permission.Write).WithName("FinishUpload")
-            .WithSummary("Verify ?digest= (and ?size=) and store the blob; the body may carry a last chunk");
+            .WithSummary("Verify ?digest= (and ?size=) and store the blob; the body may carry a last chunk").ProducesProblem(StatusCodes.Status507InsufficientStorage);
         uploads.MapPost("/{id}/parts", PlanDirect).Needs(Permission.Write).WithName("PlanDirectUpload")
             .WithSummary("Presigned URLs to write the upload's parts straight into the object store (servers with --blobs s3://…&upload=redirect)")
             .ProducesProblem(StatusCodes.Status409Conflict);

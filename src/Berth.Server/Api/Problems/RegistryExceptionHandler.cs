@@ -11,7 +11,8 @@ namespace Berth.Server.Api.Problems;
 
 /// <summary>
 /// The one mapping from exceptions to responses: domain errors keep their code; malformed requests
-/// become 4xx with a precise code; an unreachable database is a 503; anything else is a logged 500
+/// become 4xx with a precise code; a full disk (blob folder or database) is a 507; an unreachable database is a 503;
+/// anything else is a logged 500
 /// whose request id lets an operator find it.
 /// </summary>
 internal sealed partial class RegistryExceptionHandler(IDatabaseErrors databaseErrors, ILogger<RegistryExceptionHandler> logger) : IExceptionHandler
@@ -55,6 +56,13 @@ internal sealed partial class RegistryExceptionHandler(IDatabaseErrors databaseE
             case BlobNotFoundException e:
                 LogMissingBlob(logger, e.Digest.ToString());
                 await Problems.WriteAsync(context, ErrorCodes.StorageFailed, $"Blob {e.Digest} is recorded but missing from the blob store; an operator must restore it.");
+                return true;
+
+            case var e when DiskFull.Is(e) || databaseErrors.IsStorageFull(e):
+                var where = DiskFull.Is(e) ? "storing the uploaded bytes" : "writing to its database";
+                LogStorageFull(logger, where, e.Message);
+                await Problems.WriteAsync(context, ErrorCodes.InsufficientStorage,
+                    $"The server ran out of disk space {where}; nothing of this request was kept. Retry once an operator has freed space (a push resumes).");
                 return true;
 
             case BlobStoreException e:
@@ -118,6 +126,9 @@ internal sealed partial class RegistryExceptionHandler(IDatabaseErrors databaseE
 
     [LoggerMessage(EventId = 2005, Level = LogLevel.Warning, Message = "{Failure}")]
     private static partial void LogStoreFailed(ILogger logger, string failure);
+
+    [LoggerMessage(EventId = 2006, Level = LogLevel.Warning, Message = "Out of disk space {Where}: {Failure}")]
+    private static partial void LogStorageFull(ILogger logger, string where, string failure);
 
     [LoggerMessage(EventId = 2004, Level = LogLevel.Warning, Message = "Request failed after the response started; connection aborted")]
     private static partial void LogAfterStart(ILogger logger, Exception exception);
