@@ -35,6 +35,7 @@ internal static class BerthCli
             AuditCommands.Create(app),
             GcCommand.Create(app),
             RetentionCommands.Create(app),
+            QuotaCommands.Create(app),
             WebhookCommands.Create(app),
             EventsCommand.Create(app),
             DeployCommands.Create(app),

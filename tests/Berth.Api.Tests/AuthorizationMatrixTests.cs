@@ -81,6 +81,7 @@ public sealed partial class AuthorizationMatrixTests : IAsyncLifetime
         ["PreviewNamespaceRetention"] = Level.Reader,
         ["GetModelRetention"] = Level.Reader,
         ["PreviewModelRetention"] = Level.Reader,
+        ["GetNamespaceQuota"] = Level.Reader,
 
         ["CreateModel"] = Level.Writer,
         ["UpdateModel"] = Level.Writer,
@@ -144,6 +145,7 @@ public sealed partial class AuthorizationMatrixTests : IAsyncLifetime
         ["ExportAudit"] = Level.ServerAdmin,
         ["VerifyAudit"] = Level.ServerAdmin,
         ["RunGc"] = Level.ServerAdmin,
+        ["SetNamespaceQuota"] = Level.ServerAdmin,
     };
 
     private TestServer _server = null!;
