@@ -82,6 +82,7 @@ public sealed partial class AuthorizationMatrixTests : IAsyncLifetime
         ["PreviewNamespaceRetention"] = Level.Reader,
         ["GetModelRetention"] = Level.Reader,
         ["PreviewModelRetention"] = Level.Reader,
+        ["GetNamespaceQuota"] = Level.Reader,
 
         ["CreateModel"] = Level.Writer,
         ["UpdateModel"] = Level.Writer,
@@ -146,6 +147,7 @@ public sealed partial class AuthorizationMatrixTests : IAsyncLifetime
         ["VerifyAudit"] = Level.ServerAdmin,
         ["RunGc"] = Level.ServerAdmin,
         ["RunFsck"] = Level.ServerAdmin,
+        ["SetNamespaceQuota"] = Level.ServerAdmin,
     };
 
     private TestServer _server = null!;

@@ -68,6 +68,7 @@ public static class BerthPipeline
         api.MapAdmin();
         api.MapGc();
         api.MapRetention();
+        api.MapQuotas();
         api.MapGovernance();
         api.MapAudit();
         api.MapEvents();

@@ -207,6 +207,8 @@ public static class BerthServer
         services.AddScoped<NamespaceService>();
         services.AddScoped<ModelService>();
         services.AddScoped<VersionService>();
+        services.AddScoped<NamespaceUsage>();
+        services.AddScoped<BlobPresence>();
         services.AddScoped<LifecycleService>();
         services.AddScoped<UploadService>();
         services.AddScoped<SearchService>();

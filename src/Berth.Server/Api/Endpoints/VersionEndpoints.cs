@@ -31,7 +31,7 @@ internal static class VersionEndpoints
         versions.MapGet("/", List).Needs(Permission.Read).WithName("ListVersions")
             .WithSummary("Versions of a model, newest first (ready ones; state=all for every state)");
         versions.MapPost("/", Create).Needs(Permission.Write, createsNamespace: true).Idempotent().WithName("CreateVersion")
-            .WithSummary("Declare a version: answers with the pending version and the blobs to upload")
+            .WithSummary("Declare a version: answers with the pending version and the blobs the caller must upload (all but those a ready version it can read already holds); 400 for paths that would not materialise alike on Linux, macOS and Windows, 409 quota_exceeded over the namespace's quota")
             .ProducesProblem(StatusCodes.Status409Conflict);
         versions.MapGet("/{selector}", Get).Needs(Permission.Read).WithName("GetVersion")
             .WithSummary("A version by number, semantic version, alias, stage, 'latest' or manifest digest")
@@ -41,7 +41,7 @@ internal static class VersionEndpoints
         versions.MapDelete("/{selector}", Delete).Needs(Permission.Admin).WithName("DeleteVersion")
             .WithSummary("Soft-delete a version: gone from pulls and listings, kept in history");
         versions.MapPost("/{selector}/commit", Commit).Needs(Permission.Write).WithName("CommitVersion")
-            .WithSummary("Make a pending version ready once all its blobs are uploaded").ProducesProblem(StatusCodes.Status409Conflict);
+            .WithSummary("Make a pending version ready once every blob it lists is stored and was present for its declarer or uploaded into its model (409 blobs_missing otherwise)").ProducesProblem(StatusCodes.Status409Conflict);
         versions.MapPut("/{selector}/stage", ChangeStage).Needs(Permission.Write).WithName("ChangeStage")
             .WithSummary("Move a version to a stage, with a comment (200); a protected stage opens a request instead (202); a failed gate is 409 gate_failed")
             .Produces<TransitionResult>(StatusCodes.Status200OK).Produces<TransitionResult>(StatusCodes.Status202Accepted).ProducesProblem(StatusCodes.Status409Conflict);
