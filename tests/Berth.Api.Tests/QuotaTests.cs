@@ -151,6 +151,27 @@ public sealed class QuotaTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task VersionsThatRetentionDeletesFreeTheirUsage()
+    {
+        await _server.CreateNamespaceAsync("kept");
+        await _server.Client.SetQuotaAsync("kept", new SetQuotaRequest(MaxVersions: 3), Ct);
+        await PushAsync("kept", "m", 100);
+        await PushAsync("kept", "m", 200, seed: 2);
+        await PushAsync("kept", "m", 400, seed: 3);
+        await _server.Client.SetRetentionAsync("kept", null, new SetRetentionRequest(TimeSpan.FromDays(1), KeepLast: 1), Ct);
+        _clock.Advance(TimeSpan.FromDays(2));
+
+        var run = await _server.Client.RunGcAsync(cancellationToken: Ct);
+        Assert.Equal(["kept/m:2", "kept/m:1"], run.RetentionVersions);
+        Assert.Equal(new QuotaInfo("kept", null, 3, 400, 1), await _server.Client.GetQuotaAsync("kept", Ct));
+        await AssertUsageIsExactAsync();
+
+        // The freed versions are usable again at once.
+        await PushAsync("kept", "m", 10, seed: 4);
+        await PushAsync("kept", "m", 10, seed: 5);
+    }
+
+    [Fact]
     public async Task NewNamespacesGetTheServersDefaultQuota()
     {
         await using var server = await TestServer.StartAsync("--Registry:DefaultMaxBytes", "1000", "--Registry:DefaultMaxVersions", "5");
