@@ -136,9 +136,9 @@ public sealed class BlobPresenceTests : IAsyncLifetime
     public async Task AReaderOfTheOtherNamespaceNeedNotUploadWhatItCanRead()
     {
         using var colleague = await _server.AddUserAsync("colleague", "victim", Roles.Reader);
-        var declared = await DeclareAsync(colleague.Http, "colleague-space", "copy");
+        var declared = await DeclareAsync(colleague.Http, "colleague", "copy");
         Assert.Empty(declared.MissingBlobs);
-        using var commit = await colleague.Http.PostAsync($"/api/v1/models/colleague-space/copy/versions/{declared.Version.Number}/commit", null, Ct);
+        using var commit = await colleague.Http.PostAsync($"/api/v1/models/colleague/copy/versions/{declared.Version.Number}/commit", null, Ct);
         Assert.Equal(VersionStates.Ready, (await commit.ReadAsync(BerthJsonContext.Default.VersionInfo)).State);
     }
 
