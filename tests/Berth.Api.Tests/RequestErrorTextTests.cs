@@ -16,7 +16,7 @@ public sealed class RequestErrorTextTests(ServerFixture fixture) : IClassFixture
 
     [Theory]
     [InlineData(Versions, """{"files":[],"metrics":{"auc":"high"}}""", "invalid_json", "expected a number at $.metrics.auc")]
-    [InlineData(Versions, """{"files":[],"metrics":{"auc":1e400}}""", "invalid_metadata", "auc")]
+    [InlineData(Versions, """{"files":[{"path":"m.bin","size":1,"digest":"sha256:0000000000000000000000000000000000000000000000000000000000000000"}],"metrics":{"auc":1e400}}""", "invalid_metadata", "auc")]
     [InlineData(Versions, """{"files":[{"path":"a","size":"big","digest":"D"}]}""", "invalid_json", "expected a whole number (within range) at $.files[0].size")]
     [InlineData(Versions, """{"files":[{"path":"a","size":99999999999999999999,"digest":"D"}]}""", "invalid_json", "expected a whole number (within range) at $.files[0].size")]
     [InlineData(Versions, """{"files":{}}""", "invalid_json", "expected an array at $.files")]
