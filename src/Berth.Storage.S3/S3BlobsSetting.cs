@@ -144,9 +144,9 @@ public static partial class S3BlobsSetting
             var other => throw new FormatException($"{name} must be true or false, not '{other}'"),
         };
 
-    [GeneratedRegex("^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")]
+    [GeneratedRegex("^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]\\z")]
     private static partial Regex BucketName();
 
-    [GeneratedRegex("^[a-z0-9-]{2,32}$")]
+    [GeneratedRegex("^[a-z0-9-]{2,32}\\z")]
     private static partial Regex RegionName();
 }

@@ -16,10 +16,10 @@ internal static partial class InputParser
     /// <summary>The roles a namespace grants, weakest first.</summary>
     public static readonly IReadOnlyList<string> RoleNames = [Roles.Reader, Roles.Writer, Roles.Approver, Roles.Admin];
 
-    [GeneratedRegex("^[A-Za-z0-9_+.-]{1,32}:[A-Za-z0-9+/=._-]{1,200}$", RegexOptions.CultureInvariant)]
+    [GeneratedRegex("^[A-Za-z0-9_+.-]{1,32}:[A-Za-z0-9+/=._-]{1,200}\\z", RegexOptions.CultureInvariant)]
     private static partial Regex DatasetDigest();
 
-    [GeneratedRegex(@"^\d{4}-\d{2}-\d{2}(?:[Tt ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:[Zz]|[+-]\d{2}:?\d{2})?)?$", RegexOptions.CultureInvariant)]
+    [GeneratedRegex(@"^\d{4}-\d{2}-\d{2}(?:[Tt ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:[Zz]|[+-]\d{2}:?\d{2})?)?\z", RegexOptions.CultureInvariant)]
     private static partial Regex IsoTime();
 
     /// <summary>Fraction digits beyond the 7 that .NET keeps (100 ns ticks), as <c>date +%N</c> prints 9.</summary>
@@ -166,7 +166,7 @@ internal static partial class InputParser
         throw new UsageException($"{option} takes a size such as 100GiB, 500MB or 1048576 (bytes); got '{text}'.");
     }
 
-    [GeneratedRegex("^([0-9]{1,19}) ?((?:[KMGTP]i?)?B)?$", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]
+    [GeneratedRegex("^([0-9]{1,19}) ?((?:[KMGTP]i?)?B)?\\z", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]
     private static partial Regex ByteCount();
 
     public static DateTimeOffset? OptionalTime(string? text, string option) => text is null ? null : Time(text, option);

@@ -22,19 +22,19 @@ public static partial class Names
     /// <summary>The default ordered stage list of a namespace.</summary>
     public static readonly IReadOnlyList<string> DefaultStages = ["development", "staging", "production", "archived"];
 
-    [GeneratedRegex("^[a-z0-9]+(?:[-_.][a-z0-9]+)*$", RegexOptions.CultureInvariant)]
+    [GeneratedRegex("^[a-z0-9]+(?:[-_.][a-z0-9]+)*\\z", RegexOptions.CultureInvariant)]
     private static partial Regex SegmentRegex();
 
-    [GeneratedRegex("^[a-z][a-z0-9]*(?:[-_.][a-z0-9]+)*$", RegexOptions.CultureInvariant)]
+    [GeneratedRegex("^[a-z][a-z0-9]*(?:[-_.][a-z0-9]+)*\\z", RegexOptions.CultureInvariant)]
     private static partial Regex AliasRegex();
 
-    [GeneratedRegex("^[a-z][a-z0-9]*(?:[-_][a-z0-9]+)*$", RegexOptions.CultureInvariant)]
+    [GeneratedRegex("^[a-z][a-z0-9]*(?:[-_][a-z0-9]+)*\\z", RegexOptions.CultureInvariant)]
     private static partial Regex StageRegex();
 
     [GeneratedRegex("^v[0-9]", RegexOptions.CultureInvariant)]
     private static partial Regex VersionLikeRegex();
 
-    [GeneratedRegex("^[A-Za-z0-9_][A-Za-z0-9_.\\-/]*$", RegexOptions.CultureInvariant)]
+    [GeneratedRegex("^[A-Za-z0-9_][A-Za-z0-9_.\\-/]*\\z", RegexOptions.CultureInvariant)]
     private static partial Regex KeyRegex();
 
     public static string? CheckNamespace(string? value) =>

@@ -13,7 +13,7 @@ public sealed partial record SemanticVersion(long Major, long Minor, long Patch,
     public const int MaxLength = 128;
 
     [GeneratedRegex(
-        @"^v?(0|[1-9][0-9]{0,17})\.(0|[1-9][0-9]{0,17})\.(0|[1-9][0-9]{0,17})(?:-((?:0|[1-9][0-9]*|[0-9]*[a-zA-Z-][0-9a-zA-Z-]*)(?:\.(?:0|[1-9][0-9]*|[0-9]*[a-zA-Z-][0-9a-zA-Z-]*))*))?$",
+        @"^v?(0|[1-9][0-9]{0,17})\.(0|[1-9][0-9]{0,17})\.(0|[1-9][0-9]{0,17})(?:-((?:0|[1-9][0-9]*|[0-9]*[a-zA-Z-][0-9a-zA-Z-]*)(?:\.(?:0|[1-9][0-9]*|[0-9]*[a-zA-Z-][0-9a-zA-Z-]*))*))?\z",
         RegexOptions.CultureInvariant)]
     private static partial Regex Pattern();
 
@@ -64,17 +64,22 @@ public sealed partial record SemanticVersion(long Major, long Minor, long Patch,
         return ComparePrerelease(Prerelease, other.Prerelease);
     }
 
+    /// <summary>
+    /// semver.org §11.4: identifiers of digits only are numeric and compare as numbers of any size (without leading
+    /// zeros, the longer is the larger); they come before alphanumeric ones (<c>-5</c> is alphanumeric), which compare in
+    /// ASCII order.
+    /// </summary>
     private static int ComparePrerelease(string a, string b)
     {
         var left = a.Split('.');
         var right = b.Split('.');
         for (var i = 0; i < Math.Min(left.Length, right.Length); i++)
         {
-            var leftNumeric = long.TryParse(left[i], out var l);
-            var rightNumeric = long.TryParse(right[i], out var r);
+            var leftNumeric = left[i].All(char.IsAsciiDigit);
+            var rightNumeric = right[i].All(char.IsAsciiDigit);
             var c = (leftNumeric, rightNumeric) switch
             {
-                (true, true) => l.CompareTo(r),
+                (true, true) => left[i].Length != right[i].Length ? left[i].Length.CompareTo(right[i].Length) : string.CompareOrdinal(left[i], right[i]),
                 (true, false) => -1,
                 (false, true) => 1,
                 _ => string.CompareOrdinal(left[i], right[i]),

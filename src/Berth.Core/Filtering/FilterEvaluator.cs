@@ -1,6 +1,4 @@
 using System.Globalization;
-using System.Text;
-using System.Text.RegularExpressions;
 using Berth.Contracts.Naming;
 
 namespace Berth.Core.Filtering;
@@ -181,25 +179,7 @@ public static class FilterEvaluator
 
     private static string NormalizeSemVer(string text) => SemanticVersion.TryParse(text, out var version) ? version.ToString() : text;
 
-    /// <summary>SQL LIKE: % any run, _ one character, backslash escapes the next character.</summary>
-    private static bool Like(string value, string pattern, bool ignoreCase)
-    {
-        var regex = new StringBuilder("^");
-        for (var i = 0; i < pattern.Length; i++)
-        {
-            var ch = pattern[i];
-            if (ch == '\\' && i + 1 < pattern.Length)
-            {
-                regex.Append(Regex.Escape(pattern[++i].ToString()));
-            }
-            else
-            {
-                regex.Append(ch switch { '%' => ".*", '_' => ".", _ => Regex.Escape(ch.ToString()) });
-            }
-        }
-
-        regex.Append('$');
-        var options = RegexOptions.Singleline | RegexOptions.CultureInvariant | (ignoreCase ? RegexOptions.IgnoreCase : RegexOptions.None);
-        return Regex.IsMatch(value, regex.ToString(), options, TimeSpan.FromSeconds(1));
-    }
+    /// <summary>SQL LIKE (<see cref="LikePattern"/>); <c>ilike</c> lowers the ASCII letters of both sides, as the databases do.</summary>
+    private static bool Like(string value, string pattern, bool ignoreCase) =>
+        ignoreCase ? LikePattern.Matches(LikePattern.AsciiLower(value), LikePattern.AsciiLower(pattern)) : LikePattern.Matches(value, pattern);
 }

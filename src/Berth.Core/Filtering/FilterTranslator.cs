@@ -19,8 +19,8 @@ namespace Berth.Core.Filtering;
 /// alias matches; the negated forms (<c>!=</c>, <c>not like</c>, <c>not ilike</c>, <c>not in</c>) ask
 /// whether no alias matches; <c>alias is null</c> means the version has no alias.</para>
 /// <para><c>like</c> patterns use <c>%</c> and <c>_</c>, with <c>\</c> as escape character (write
-/// <c>'a\\_b'</c> in the filter to match a literal underscore). <c>like</c> is case-sensitive;
-/// <c>ilike</c> lowers both sides (in SQLite only ASCII letters).</para>
+/// <c>'a\\_b'</c> in the filter to match a literal underscore; a <c>\</c> at the end stands for itself). <c>like</c> is
+/// case-sensitive; <c>ilike</c> lowers the ASCII letters of both sides, as gates do in memory (<see cref="LikePattern"/>).</para>
 /// <para>Values reach the database as parameters, so filters that differ only in their values share one
 /// cached query plan.</para>
 /// </remarks>
@@ -177,8 +177,8 @@ public static class FilterTranslator
             FilterOperator.LessThanOrEqual => Expression.LessThanOrEqual(value, Single()),
             FilterOperator.GreaterThan => Expression.GreaterThan(value, Single()),
             FilterOperator.GreaterThanOrEqual => Expression.GreaterThanOrEqual(value, Single()),
-            FilterOperator.Like => Like(value, Parameter(Text(values[0]))),
-            FilterOperator.ILike => Like(Expression.Call(value, ToLowerMethod), Parameter(Text(values[0]).ToLowerInvariant())),
+            FilterOperator.Like => Like(value, Parameter(LikePattern.ForDatabase(Text(values[0])))),
+            FilterOperator.ILike => Like(Expression.Call(value, ToLowerMethod), Parameter(LikePattern.ForDatabase(LikePattern.AsciiLower(Text(values[0]))))),
             FilterOperator.In => In(value, values),
             FilterOperator.NotLike or FilterOperator.NotILike or FilterOperator.NotIn => Expression.Not(Test(value, FilterOperators.Positive(op), values)),
             _ => throw new ArgumentOutOfRangeException(nameof(op), op, $"'{FilterOperators.Symbol(op)}' is not a value comparison."),

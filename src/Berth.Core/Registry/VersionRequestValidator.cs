@@ -18,13 +18,13 @@ internal static partial class VersionRequestValidator
     public const int MaxEntries = 1000;
     public const int MaxMediaTypeLength = 255;
 
-    [GeneratedRegex("^[0-9a-f]{4,64}$", RegexOptions.CultureInvariant)]
+    [GeneratedRegex("^[0-9a-f]{4,64}\\z", RegexOptions.CultureInvariant)]
     private static partial Regex GitCommit();
 
-    [GeneratedRegex("^[A-Za-z0-9_+.-]{1,32}:[A-Za-z0-9+/=._-]{1,200}$", RegexOptions.CultureInvariant)]
+    [GeneratedRegex("^[A-Za-z0-9_+.-]{1,32}:[A-Za-z0-9+/=._-]{1,200}\\z", RegexOptions.CultureInvariant)]
     private static partial Regex DatasetDigest();
 
-    [GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}/[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}$", RegexOptions.CultureInvariant)]
+    [GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}/[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}\\z", RegexOptions.CultureInvariant)]
     private static partial Regex MediaType();
 
     public static void Validate(CreateVersionRequest request, RegistryOptions limits, IReadOnlyList<string> stages)

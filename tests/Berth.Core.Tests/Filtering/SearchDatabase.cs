@@ -24,7 +24,7 @@ namespace Berth.Core.Tests.Filtering;
 /// acme/fraud-detector:2 [2] 2026-01-05  1.1.0       staging      auc .91, val/loss .2     optimizer adam  team risk, validated true, mlflow.source x    candidate
 /// acme/fraud-detector:3 [3] 2026-01-10  2.0.0-rc.1  production   auc .95                  optimizer Adam  team Risk                                     champion
 /// acme/churn:1          [6] 2026-01-05  -           -            auc .70                  optimizer adam  team growth, note "50% off"
-/// acme/churn:2          [7] 2026-02-01  0.2.0       development  -                        -               -
+/// acme/churn:2          [7] 2026-02-01  0.2.0       development  -                        -               place "Ça\"
 /// risk/fraud-scorer:1   [8] 2026-01-20  1.0.0       production   auc .91, f1 .5           optimizer adam  team risk, note "50%_off"                     champion
 /// </code>
 /// Hidden from search: acme/fraud-detector:4 [4] (pending) and :5 [5] (deleted), acme/retired:1 [9] (model
@@ -155,7 +155,7 @@ public sealed class SearchDatabase : IAsyncLifetime
         Add(5, fraud, 5, "2026-01-12", null, null, metrics: [("auc", 0.99)], tags: [("team", "risk")], state: VersionState.Deleted);
         Add(6, churn, 1, "2026-01-05", null, null,
             metrics: [("auc", 0.70)], parameters: [("optimizer", "adam")], tags: [("team", "growth"), ("note", "50% off")]);
-        Add(7, churn, 2, "2026-02-01", "0.2.0", "development");
+        Add(7, churn, 2, "2026-02-01", "0.2.0", "development", tags: [("place", "\u00C7a\\")]);
         Add(8, scorer, 1, "2026-01-20", "1.0.0", "production",
             metrics: [("auc", 0.91), ("f1", 0.5)], parameters: [("optimizer", "adam")], tags: [("team", "risk"), ("note", "50%_off")], aliases: ["champion"]);
         Add(9, retired, 1, "2026-01-15", null, null, metrics: [("auc", 0.99)], tags: [("team", "risk")]);

@@ -63,6 +63,11 @@ public sealed class SearchServiceTests
         [InlineData("tags.note like '50%'", new[] { C1, R1 })]
         [InlineData("""tags.note like '50\\%\\_off'""", new[] { R1 })]
         [InlineData("tags.note like '50__off'", new[] { C1, R1 })]
+        // ilike lowers ASCII letters only, on both sides (Ç and ç differ); a backslash that ends a pattern stands for itself.
+        [InlineData("tags.place ilike '\u00C7A\\\\'", new[] { C2 })]
+        [InlineData("tags.place ilike '\u00E7a%'", new string[0])]
+        [InlineData("tags.place like '%\\\\'", new[] { C2 })]
+        [InlineData("tags.place not like '\u00C7a\\\\'", new string[0])]
         [InlineData("params.optimizer = 'adam'", new[] { A2, C1, R1 })]
         [InlineData("params.optimizer ilike 'ADAM'", new[] { A2, A3, C1, R1 })]
         [InlineData("params.optimizer is null", new[] { C2 })]
