@@ -1,0 +1,351 @@
+"""HTTP for the client: keep-alive connections shared by threads, problem answers raised as exceptions."""
+
+from __future__ import annotations
+
+import errno
+import http.client
+import json
+import os
+import random
+import select
+import socket
+import ssl
+import threading
+import time
+from typing import Any, BinaryIO, Callable, Dict, Iterable, List, Mapping, Optional, Tuple, Union
+from urllib.parse import quote, urlencode, urlsplit
+
+from . import errors
+
+__all__ = ["Transport", "Response", "segment", "query_string", "is_retryable", "backoff", "send_file"]
+
+API = "/api/v1/"
+_CHUNK = 1024 * 1024
+
+QueryValue = Union[str, int, float, bool, None, Iterable[str]]
+
+
+def segment(value: str) -> str:
+    """One path segment, percent-encoded (``/`` and ``:`` too), as the C# SDK's ``Uri.EscapeDataString``."""
+    return quote(value, safe="-_.~")
+
+
+def query_string(params: Optional[Mapping[str, QueryValue]]) -> str:
+    """``?a=1&b=2`` of the parameters that are not ``None`` (a list repeats its name); ``""`` when none."""
+    if not params:
+        return ""
+    pairs: List[Tuple[str, str]] = []
+    for name, value in params.items():
+        if value is None:
+            continue
+        if isinstance(value, bool):
+            pairs.append((name, "true" if value else "false"))
+        elif isinstance(value, (str, int, float)):
+            pairs.append((name, str(value)))
+        else:
+            pairs.extend((name, str(v)) for v in value)
+    return "?" + urlencode(pairs, quote_via=quote, safe="-_.~") if pairs else ""
+
+
+def is_retryable(error: BaseException) -> bool:
+    """Whether a failed transfer or idempotent call is worth trying again (broken connections, 5xx, busy uploads)."""
+    if isinstance(error, errors.BerthError):
+        if isinstance(error, errors.ConnectionFailed):
+            return True
+        if error.status is not None and error.status >= 500:
+            return error.code != "insufficient_storage"
+        return error.code in ("upload_offset_mismatch", "upload_busy")
+    return isinstance(error, (OSError, http.client.HTTPException))
+
+
+def backoff(attempt: int) -> float:
+    """Seconds to wait before attempt ``attempt + 1``: 0.25 s doubling to 8 s, randomised by ±25 %."""
+    return min(8.0, 0.25 * 2 ** (attempt - 1)) * (0.75 + random.random() / 2)
+
+
+class Response:
+    """An answer whose body is either read (:attr:`data`) or still streaming (:meth:`readinto`, :meth:`readline`)."""
+
+    def __init__(self, transport: "Transport", conn: http.client.HTTPConnection, raw: http.client.HTTPResponse, data: Optional[bytes]):
+        self._transport = transport
+        self._conn: Optional[http.client.HTTPConnection] = conn
+        self.raw = raw
+        self.status: int = raw.status
+        self.headers = raw.headers
+        self.data = data
+
+    def json(self) -> Any:
+        """The body as JSON."""
+        if self.data is None:
+            self.data = self.raw.read()
+        return json.loads(self.data.decode("utf-8")) if self.data else None
+
+    def header(self, name: str) -> Optional[str]:
+        """One header's value, or ``None``."""
+        return self.headers.get(name)
+
+    def readinto(self, buffer: Any) -> int:
+        """Reads body bytes into ``buffer``; 0 at the end."""
+        return self.raw.readinto(buffer)
+
+    def readline(self) -> bytes:
+        """One line of the body (with its newline); ``b""`` at the end."""
+        return self.raw.readline()
+
+    def close(self) -> None:
+        """Gives the connection back for reuse when the body was read to its end, else closes it."""
+        conn, self._conn = self._conn, None
+        if conn is None:
+            return
+        if self.raw.isclosed() and not self.raw.will_close:
+            self._transport._release(conn)
+        else:
+            self.raw.close()
+            conn.close()
+
+    def abort(self) -> None:
+        """Breaks the connection at once (from any thread), e.g. to stop a stream that is waiting for data."""
+        conn = self._conn
+        if conn is not None and conn.sock is not None:
+            try:
+                conn.sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+    def __enter__(self) -> "Response":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+
+BodyWriter = Callable[[http.client.HTTPConnection], None]
+
+
+class Transport:
+    """Sends requests to one server over a pool of keep-alive connections; safe to share between threads."""
+
+    def __init__(self, base_url: str, token: Optional[str], user_agent: str, timeout: float, transfer_timeout: float) -> None:
+        parts = urlsplit(base_url)
+        self.scheme = parts.scheme.lower()
+        self.host = parts.hostname or "localhost"
+        self.port = parts.port or (443 if self.scheme == "https" else 80)
+        self.prefix = parts.path.rstrip("/")
+        netloc_host = f"[{self.host}]" if ":" in self.host else self.host
+        default_port = (self.scheme == "https" and self.port == 443) or (self.scheme == "http" and self.port == 80)
+        self.base_url = f"{self.scheme}://{netloc_host}{'' if default_port else f':{self.port}'}{self.prefix}/"
+        self._token = token
+        self.user_agent = user_agent
+        self.timeout = timeout
+        self.transfer_timeout = transfer_timeout
+        self._idle: List[http.client.HTTPConnection] = []
+        self._lock = threading.Lock()
+        self._ssl = ssl.create_default_context() if self.scheme == "https" else None
+
+    # ---- connections -------------------------------------------------------------------------------------
+
+    def _connect(self, timeout: float) -> http.client.HTTPConnection:
+        if self._ssl is not None:
+            conn: http.client.HTTPConnection = http.client.HTTPSConnection(self.host, self.port, timeout=timeout, context=self._ssl)
+        else:
+            conn = http.client.HTTPConnection(self.host, self.port, timeout=timeout)
+        try:
+            conn.connect()
+        except OSError as e:
+            conn.close()
+            raise errors.ConnectionFailed("connection_failed", f"Cannot reach the Berth server at {self.base_url}: {e}.") from e
+        assert conn.sock is not None
+        try:
+            conn.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        except OSError:
+            pass
+        return conn
+
+    def _take(self, timeout: float) -> Tuple[http.client.HTTPConnection, bool]:
+        with self._lock:
+            conn = self._idle.pop() if self._idle else None
+        if conn is None:
+            return self._connect(timeout), False
+        if conn.sock is not None:
+            conn.sock.settimeout(timeout)
+        return conn, True
+
+    def _release(self, conn: http.client.HTTPConnection) -> None:
+        with self._lock:
+            if len(self._idle) < 32:
+                self._idle.append(conn)
+                return
+        conn.close()
+
+    def close(self) -> None:
+        """Closes every idle connection."""
+        with self._lock:
+            idle, self._idle = self._idle, []
+        for conn in idle:
+            conn.close()
+
+    # ---- requests ----------------------------------------------------------------------------------------
+
+    def url(self, path: str) -> str:
+        """The request target of an API path (``models/acme``) or of a path the server gave (``/api/v1/…``)."""
+        if path.startswith("/"):
+            return self.prefix + path if self.prefix and not path.startswith(self.prefix + "/") else path
+        return self.prefix + API + path
+
+    def headers(self, extra: Optional[Mapping[str, str]] = None) -> Dict[str, str]:
+        """The headers every request carries, plus ``extra``."""
+        result = {"User-Agent": self.user_agent, "Accept": "application/json"}
+        if self._token:
+            result["Authorization"] = f"Bearer {self._token}"
+        if extra:
+            result.update(extra)
+        return result
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        query: Optional[Mapping[str, QueryValue]] = None,
+        json_body: Any = None,
+        body: Optional[bytes] = None,
+        writer: Optional[BodyWriter] = None,
+        length: Optional[int] = None,
+        headers: Optional[Mapping[str, str]] = None,
+        stream: bool = False,
+        timeout: Optional[float] = None,
+        on_connection: Optional[Callable[[Optional[http.client.HTTPConnection]], None]] = None,
+    ) -> Response:
+        """Sends one request and returns the answer; raises :class:`~berth.BerthError` for error answers.
+
+        ``writer`` sends a body of ``length`` bytes itself (uploads); ``stream`` leaves the answer's body unread
+        (close the :class:`Response`). A reused keep-alive connection that the server had closed is replaced
+        once, transparently, unless the body was a ``writer``'s. ``on_connection`` sees the connection while the
+        request runs (and ``None`` after), so another thread can break it.
+        """
+        target = self.url(path) + query_string(query)
+        all_headers = self.headers(headers)
+        if json_body is not None:
+            body = json.dumps(json_body, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+            all_headers["Content-Type"] = "application/json"
+        if body is not None:
+            all_headers["Content-Length"] = str(len(body))
+        elif writer is not None:
+            all_headers["Content-Length"] = str(length if length is not None else 0)
+        elif method in ("POST", "PUT", "PATCH"):
+            all_headers["Content-Length"] = "0"
+        wait = timeout if timeout is not None else (self.transfer_timeout if stream or writer else self.timeout)
+        for attempt in (1, 2):
+            conn, reused = self._take(wait)
+            if on_connection:
+                on_connection(conn)
+            try:
+                conn.putrequest(method, target, skip_host=False, skip_accept_encoding=True)
+                for name, value in all_headers.items():
+                    conn.putheader(name, value)
+                if body is not None and len(body) <= 64 * 1024:
+                    conn.endheaders(body)
+                else:
+                    conn.endheaders()
+                    if body is not None:
+                        conn.send(body)
+                    elif writer is not None:
+                        writer(conn)
+                raw = conn.getresponse()
+            except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError, ConnectionAbortedError) as e:
+                conn.close()
+                if on_connection:
+                    on_connection(None)
+                if reused and writer is None and attempt == 1:
+                    continue
+                raise errors.ConnectionFailed("connection_failed", f"The connection to {self.base_url} broke: {e!r}.") from e
+            except BaseException:
+                conn.close()
+                if on_connection:
+                    on_connection(None)
+                raise
+            return self._answer(conn, raw, stream, on_connection)
+        raise AssertionError("unreachable")
+
+    def _answer(self, conn: http.client.HTTPConnection, raw: http.client.HTTPResponse, stream: bool,
+                on_connection: Optional[Callable[[Optional[http.client.HTTPConnection]], None]]) -> Response:
+        try:
+            if raw.status >= 400 or not stream:
+                data = raw.read()
+                response = Response(self, conn, raw, data)
+                if on_connection:
+                    on_connection(None)
+                response.close()
+                if raw.status >= 400:
+                    raise errors.from_response(raw.status, raw.reason, data)
+                return response
+            return Response(self, conn, raw, None)
+        except errors.BerthError:
+            raise
+        except BaseException as e:
+            conn.close()
+            if on_connection:
+                on_connection(None)
+            if isinstance(e, (OSError, http.client.HTTPException)):
+                raise errors.ConnectionFailed("connection_failed", f"The answer from {self.base_url} broke off: {e!r}.") from e
+            raise
+
+    def call(self, method: str, path: str, **kwargs: Any) -> Any:
+        """A JSON call: the answer's body as JSON (``None`` when empty)."""
+        return self.request(method, path, **kwargs).json()
+
+    def call_retrying(self, method: str, path: str, attempts: int = 4, **kwargs: Any) -> Any:
+        """An idempotent JSON call, retried on broken connections and 5xx answers."""
+        for attempt in range(1, attempts + 1):
+            try:
+                return self.call(method, path, **kwargs)
+            except BaseException as e:
+                if attempt >= attempts or not is_retryable(e) or (
+                    isinstance(e, errors.BerthError) and e.code in ("upload_offset_mismatch", "upload_busy")):
+                    raise
+                time.sleep(backoff(attempt))
+        raise AssertionError("unreachable")
+
+
+def send_file(conn: http.client.HTTPConnection, file: BinaryIO, offset: int, count: int, progress: Optional[Callable[[int], None]]) -> None:
+    """Sends ``count`` bytes of ``file`` (opened unbuffered for reading) from ``offset`` as (part of) the request body.
+
+    Plain sockets use ``sendfile`` (the kernel copies; nothing passes through Python); TLS sockets, and systems
+    without ``sendfile``, read and send 1 MiB at a time.
+    """
+    sock = conn.sock
+    assert sock is not None
+    end = offset + count
+    if not isinstance(sock, ssl.SSLSocket) and hasattr(os, "sendfile"):
+        wait = sock.gettimeout()
+        while offset < end:
+            try:
+                sent = os.sendfile(sock.fileno(), file.fileno(), offset, min(8 * _CHUNK, end - offset))
+            except BlockingIOError:
+                # A socket with a timeout is non-blocking underneath: wait until it takes more.
+                _, ready, _ = select.select([], [sock], [], wait)
+                if not ready:
+                    raise socket.timeout("The server took no data for too long.")
+                continue
+            except OSError as e:
+                if e.errno in (errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP) and offset == end - count:
+                    break  # this file or socket cannot be sent with sendfile: fall back to reading
+                raise
+            if sent == 0:
+                raise OSError(f"The file ended {end - offset} bytes early (it changed while it was being sent).")
+            offset += sent
+            if progress:
+                progress(sent)
+        if offset >= end:
+            return
+    buffer = bytearray(_CHUNK)
+    view = memoryview(buffer)
+    file.seek(offset)
+    while offset < end:
+        n = file.readinto(view[: min(_CHUNK, end - offset)])
+        if not n:
+            raise OSError(f"The file ended {end - offset} bytes early (it changed while it was being sent).")
+        sock.sendall(view[:n])
+        offset += n
+        if progress:
+            progress(n)
