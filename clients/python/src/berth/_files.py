@@ -235,6 +235,13 @@ class DigestCache:
             self._entries[f.full_path] = entry
             self._changed[f.full_path] = entry
 
+    def forget(self, f: LocalFile) -> None:
+        """Drops a file's entry at once (its digest turned out wrong), so the next push hashes it again."""
+        with self._lock:
+            self._entries.pop(f.full_path, None)
+            self._changed.pop(f.full_path, None)
+        _update_json(self.path, lambda content: content.pop(f.full_path, None))
+
     def save(self) -> None:
         """Writes the new entries (merged with what other processes saved meanwhile)."""
         with self._lock:

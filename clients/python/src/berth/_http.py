@@ -235,6 +235,9 @@ class Transport:
         elif method in ("POST", "PUT", "PATCH"):
             all_headers["Content-Length"] = "0"
         wait = timeout if timeout is not None else (self.transfer_timeout if stream or writer else self.timeout)
+        expect = writer is not None and self._ssl is None and (length or 0) >= _EXPECT_THRESHOLD
+        if expect:
+            all_headers["Expect"] = "100-continue"
         for attempt in (1, 2):
             conn, reused = self._take(wait)
             if on_connection:
@@ -249,8 +252,14 @@ class Transport:
                     conn.endheaders()
                     if body is not None:
                         conn.send(body)
-                    elif writer is not None:
+                    elif writer is not None and (not expect or _continue(conn)):
                         writer(conn)
+                    elif writer is not None:
+                        # The server answered before the body (busy, offset mismatch, too large …): read that answer
+                        # and drop the connection, whose request body was never sent.
+                        raw = conn.getresponse()
+                        raw.will_close = True
+                        return self._answer(conn, raw, stream, on_connection)
                 raw = conn.getresponse()
             except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError, ConnectionAbortedError) as e:
                 conn.close()
@@ -305,6 +314,49 @@ class Transport:
                     raise
                 time.sleep(backoff(attempt))
         raise AssertionError("unreachable")
+
+
+_EXPECT_THRESHOLD = 1024 * 1024
+_CONTINUE_WAIT = 3.0
+
+
+def _continue(conn: http.client.HTTPConnection) -> bool:
+    """After headers with ``Expect: 100-continue``: whether to send the body. True once the server said
+    ``100 Continue`` (which is consumed here) or said nothing within a few seconds; False when its final answer
+    came instead, so that a large body is not sent only to be refused."""
+    sock = conn.sock
+    assert sock is not None
+    deadline = time.monotonic() + _CONTINUE_WAIT
+    seen = b""
+    while True:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            return True
+        ready, _, _ = select.select([sock], [], [], left)
+        if not ready:
+            return True
+        try:
+            seen = sock.recv(4096, socket.MSG_PEEK)
+        except BlockingIOError:
+            continue
+        if not seen:
+            return False  # the server closed the connection: getresponse reports it
+        if len(seen) >= 12 and not seen[9:12] == b"100":
+            return False
+        if len(seen) >= 12:
+            end = seen.find(b"\r\n\r\n")
+            if end >= 0:
+                _receive_exactly(sock, end + 4)
+                return True
+        time.sleep(0.001)  # a status line cut in two: wait for the rest
+
+
+def _receive_exactly(sock: socket.socket, count: int) -> None:
+    while count > 0:
+        chunk = sock.recv(count)
+        if not chunk:
+            raise ConnectionResetError("The connection closed during 100 Continue.")
+        count -= len(chunk)
 
 
 def send_file(conn: http.client.HTTPConnection, file: BinaryIO, offset: int, count: int, progress: Optional[Callable[[int], None]]) -> None:

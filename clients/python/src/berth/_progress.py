@@ -25,7 +25,7 @@ class Progress:
     """Counts bytes of one phase (``hashing``, ``uploading``, ``downloading``, ``done``) from any thread.
 
     ``option``: ``None`` shows a line on stderr when it is a terminal, ``True`` always, ``False`` never; a callable
-    is called with ``(phase, done, total)`` instead (at most ten times a second, and at each phase's end).
+    is called with ``(phase, done, total)`` instead, after every chunk (1–8 MiB) and at each phase's start.
     """
 
     def __init__(self, option: ProgressOption, label: str, stream: Optional[TextIO] = None) -> None:
@@ -88,7 +88,7 @@ class Progress:
             return
         now = time.monotonic()
         with self._lock:
-            if not force and now - self._shown < 0.1:
+            if not force and self._callback is None and now - self._shown < 0.1:
                 return
             self._shown = now
             phase, done, total = self._phase, self._done, self._total

@@ -415,13 +415,19 @@ def push(
         def upload(i: int) -> None:
             f, digest = files[i], digests[i]
             stream = streams.pop(i, None)
-            if stream is not None:
-                resumed = stream.complete(digest, progress)
-            elif f.size > single_request_limit:
-                resumed = uploader.upload_file(f, digest, progress.add)
-            else:
-                uploader.put_blob(f, digest, progress.add if progress.enabled else None)
-                resumed = 0
+            try:
+                if stream is not None:
+                    resumed = stream.complete(digest, progress)
+                elif f.size > single_request_limit:
+                    resumed = uploader.upload_file(f, digest, progress.add)
+                else:
+                    uploader.put_blob(f, digest, progress.add if progress.enabled else None)
+                    resumed = 0
+            except errors.DigestMismatch:
+                # The file changed after it was hashed (or behind the cache's back): hash it again next time.
+                if digest_cache:
+                    digest_cache.forget(f)
+                raise
             with lock:
                 counts[0] += 1
                 counts[1] += f.size - resumed
