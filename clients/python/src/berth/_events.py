@@ -5,7 +5,7 @@ from __future__ import annotations
 import http.client
 import json
 import time
-from typing import Any, Dict, Iterator, Optional
+from typing import Any, Dict, Iterator, List
 
 from . import errors
 from ._http import Response, Transport
@@ -36,7 +36,7 @@ def stream(transport: Transport, since: int, query: Dict[str, Any], read_timeout
             continue
         received = False
         try:
-            data: list = []
+            data: List[str] = []
             while True:
                 try:
                     raw = response.readline()

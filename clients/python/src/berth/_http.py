@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import errno
+import io
 import http.client
 import json
 import os
@@ -12,7 +13,7 @@ import socket
 import ssl
 import threading
 import time
-from typing import Any, BinaryIO, Callable, Dict, Iterable, List, Mapping, Optional, Tuple, Union
+from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Tuple, Union
 from urllib.parse import quote, urlencode, urlsplit
 
 from . import errors
@@ -60,7 +61,7 @@ def is_retryable(error: BaseException) -> bool:
 
 def backoff(attempt: int) -> float:
     """Seconds to wait before attempt ``attempt + 1``: 0.25 s doubling to 8 s, randomised by ±25 %."""
-    return min(8.0, 0.25 * 2 ** (attempt - 1)) * (0.75 + random.random() / 2)
+    return float(min(8.0, 0.25 * 2 ** (attempt - 1)) * (0.75 + random.random() / 2))
 
 
 class Response:
@@ -359,7 +360,7 @@ def _receive_exactly(sock: socket.socket, count: int) -> None:
         count -= len(chunk)
 
 
-def send_file(conn: http.client.HTTPConnection, file: BinaryIO, offset: int, count: int, progress: Optional[Callable[[int], None]]) -> None:
+def send_file(conn: http.client.HTTPConnection, file: io.RawIOBase, offset: int, count: int, progress: Optional[Callable[[int], None]]) -> None:
     """Sends ``count`` bytes of ``file`` (opened unbuffered for reading) from ``offset`` as (part of) the request body.
 
     Plain sockets use ``sendfile`` (the kernel copies; nothing passes through Python); TLS sockets, and systems

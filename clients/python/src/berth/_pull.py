@@ -23,7 +23,7 @@ import sys
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
-from typing import Callable, Dict, List, Optional, Tuple
+from typing import Callable, Dict, Iterator, List, Optional, Tuple
 
 from . import errors
 from ._files import PARTIAL_SUFFIX, manifest_digest
@@ -113,7 +113,7 @@ class Target:
         return _kind(self.full(relative)), None, "missing"
 
     @contextlib.contextmanager
-    def parent(self, relative: str, replace: bool):
+    def parent(self, relative: str, replace: bool) -> Iterator[Tuple[Optional[int], str]]:
         """The folder that holds ``relative``, created one level at a time, as ``(dir_fd or None, folder path)``.
 
         With ``replace``, a file or link in the way of a folder is removed (the link itself, never its target);

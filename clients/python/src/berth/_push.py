@@ -476,7 +476,7 @@ class _Entry:
 
 def _run_all(pool: ThreadPoolExecutor, work: Callable[[int], None], items: Sequence[int]) -> None:
     """Runs ``work`` on every item in the pool; the first failure is raised once every started item has ended."""
-    futures: List[Future] = [pool.submit(work, i) for i in items]
+    futures: List["Future[None]"] = [pool.submit(work, i) for i in items]
     done, pending = wait(futures, return_when=FIRST_EXCEPTION)
     for future in done:
         if future.exception() is not None:

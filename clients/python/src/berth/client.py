@@ -279,7 +279,7 @@ class Client:
     def search(self, filter: Optional[str] = None, *, sort: Optional[str] = None, page_size: Optional[int] = None) -> Iterator[Version]:
         """Ready versions matching a filter expression (docs/filters.md), lazily over keyset pages.
 
-        >>> best = next(client.search("model = 'acme/fraud' and metrics.auc >= 0.9", sort="-metrics.auc"))
+        >>> best = next(client.search("namespace = 'acme' and name = 'fraud' and metrics.auc >= 0.9", sort="-metrics.auc"))
         """
         return self._pages("search", {"q": filter, "sort": sort}, Version.from_json, page_size)
 
@@ -362,8 +362,8 @@ class Client:
                 at: None = None) -> Iterator[HistoryEntry]: ...
 
     @overload
-    def history(self, model: str, *, kind: Optional[str] = None, stage: Optional[str] = None, alias: Optional[str] = None,
-                at: Union[datetime, str] = ...) -> Holders: ...
+    def history(self, model: str, *, at: Union[datetime, str], kind: Optional[str] = None, stage: Optional[str] = None,
+                alias: Optional[str] = None) -> Holders: ...
 
     def history(self, model: str, *, kind: Optional[str] = None, stage: Optional[str] = None, alias: Optional[str] = None,
                 at: Union[None, datetime, str] = None) -> Union[Iterator[HistoryEntry], Holders]:

@@ -16,7 +16,7 @@ import json
 import os
 import sys
 from dataclasses import dataclass
-from typing import Optional
+from typing import Any, Dict, Optional
 from urllib.parse import urlsplit
 
 __all__ = ["Settings", "resolve", "config_file", "cache_dir", "normalise_server", "same_server"]
@@ -67,7 +67,7 @@ def cache_dir() -> str:
     return os.path.join(_base("XDG_CACHE_HOME", ".cache", "LOCALAPPDATA"), "berth")
 
 
-def load_saved() -> dict:
+def load_saved() -> Dict[str, Any]:
     """The saved login (``server``, ``token``, ``namespace``); an empty dict without a file."""
     path = config_file()
     try:
@@ -115,9 +115,9 @@ def resolve(url: Optional[str] = None, token: Optional[str] = None, namespace: O
 
     Raises ``ValueError`` when no server is known.
     """
-    saved: Optional[dict] = None
+    saved: Optional[Dict[str, Any]] = None
 
-    def saved_login() -> dict:
+    def saved_login() -> Dict[str, Any]:
         nonlocal saved
         if saved is None:
             saved = load_saved()

@@ -213,7 +213,7 @@ def from_response(status: int, reason: str, body: bytes) -> BerthError:
     except (ValueError, UnicodeDecodeError):
         problem = None
     if isinstance(problem, dict):
-        code = problem.get("code") if isinstance(problem.get("code"), str) else fallback
+        code: str = problem["code"] if isinstance(problem.get("code"), str) else fallback
         cls = _BY_CODE.get(code) or _BY_STATUS.get(status) or (ServerError if status >= 500 else BerthError)
         return cls(
             code,

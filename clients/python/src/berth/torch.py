@@ -44,7 +44,7 @@ def log_model(
 
     def write(folder: str) -> None:
         try:
-            from safetensors.torch import save_file
+            from safetensors.torch import save_file  # type: ignore
         except ImportError:
             save_file = None
         if save_file is not None:
