@@ -133,6 +133,28 @@ def test_a_download_whose_connection_is_killed_mid_file_resumes_with_a_range_req
     assert not list((tmp_path / "out").glob("*.berth-partial"))
 
 
+def test_an_interrupted_pull_keeps_its_partial_file_and_the_next_pull_fetches_the_rest(
+        client: berth.Client, ns: str, tmp_path: Path) -> None:
+    size = 12 * MB
+    source = tmp_path / "model"
+    write(source / "weights.bin", os.urandom(size))
+    client.push(str(source), f"{ns}/fraud", progress=False)
+
+    def stop_after_3mb(phase: str, done: int, total: int) -> None:
+        if phase == "downloading" and done >= 3 * MB:
+            raise Interrupted()
+
+    with pytest.raises(Interrupted):
+        client.pull(f"{ns}/fraud", str(tmp_path / "out"), progress=stop_after_3mb)
+    partial = tmp_path / "out" / "weights.bin.berth-partial"
+    kept = partial.stat().st_size
+    assert kept >= 3 * MB and not (tmp_path / "out" / "weights.bin").exists()
+
+    result = client.pull(f"{ns}/fraud", str(tmp_path / "out"), progress=False)
+    assert (result.bytes_resumed, result.bytes_downloaded) == (kept, size - kept)
+    assert tree(tmp_path / "out") == tree(source)
+
+
 def test_a_partial_download_left_by_an_earlier_pull_is_continued(client: berth.Client, ns: str, tmp_path: Path) -> None:
     data = os.urandom(3 * MB)
     client.push(str(write(tmp_path / "model" / "w.bin", data)), f"{ns}/fraud", progress=False)

@@ -10,7 +10,7 @@ from conftest import tree, write
 
 
 def make_model(root: Path) -> Path:
-    write(root / "model.bin", os.urandom(300_000))
+    write(root / "model.bin", os.urandom(2_000_000))  # one request, over the size that waits for 100 Continue
     write(root / "config.json", b'{"layers": 3}')
     write(root / "sub" / "weights-2.bin", os.urandom(70_000))
     write(root / "empty.txt", b"")

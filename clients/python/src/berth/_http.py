@@ -13,12 +13,12 @@ import socket
 import ssl
 import threading
 import time
-from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Tuple, Union
+from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Set, Tuple, Union
 from urllib.parse import quote, urlencode, urlsplit
 
 from . import errors
 
-__all__ = ["Transport", "Response", "segment", "query_string", "is_retryable", "backoff", "send_file"]
+__all__ = ["Connections", "Transport", "Response", "segment", "query_string", "is_retryable", "backoff", "send_file"]
 
 API = "/api/v1/"
 _CHUNK = 1024 * 1024
@@ -67,8 +67,10 @@ def backoff(attempt: int) -> float:
 class Response:
     """An answer whose body is either read (:attr:`data`) or still streaming (:meth:`readinto`, :meth:`readline`)."""
 
-    def __init__(self, transport: "Transport", conn: http.client.HTTPConnection, raw: http.client.HTTPResponse, data: Optional[bytes]):
+    def __init__(self, transport: "Transport", conn: http.client.HTTPConnection, raw: http.client.HTTPResponse, data: Optional[bytes],
+                 on_connection: Optional[Callable[[Optional[http.client.HTTPConnection]], None]] = None):
         self._transport = transport
+        self._on_connection = on_connection
         self._conn: Optional[http.client.HTTPConnection] = conn
         self.raw = raw
         self.status: int = raw.status
@@ -98,6 +100,8 @@ class Response:
         conn, self._conn = self._conn, None
         if conn is None:
             return
+        if self._on_connection is not None:
+            self._on_connection(None)
         if self.raw.isclosed() and not self.raw.will_close:
             self._transport._release(conn)
         else:
@@ -118,6 +122,46 @@ class Response:
 
     def __exit__(self, *exc: Any) -> None:
         self.close()
+
+
+class Connections:
+    """The connections of a push's requests, so that stopping the push breaks them all at once."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._active: Set[Any] = set()
+        self.stopped = threading.Event()
+
+    def tracker(self) -> Callable[[Any], None]:
+        """A callback for one request: it registers its connection while the request runs."""
+        current: List[Any] = [None]
+
+        def track(conn: Any) -> None:
+            with self._lock:
+                if current[0] is not None:
+                    self._active.discard(current[0])
+                current[0] = conn
+                if conn is not None:
+                    if self.stopped.is_set():
+                        _shutdown(conn)
+                    self._active.add(conn)
+
+        return track
+
+    def stop(self) -> None:
+        """Breaks every running request (and every later one)."""
+        with self._lock:
+            self.stopped.set()
+            for conn in self._active:
+                _shutdown(conn)
+
+
+def _shutdown(conn: Any) -> None:
+    if conn.sock is not None:
+        try:
+            conn.sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
 
 
 BodyWriter = Callable[[http.client.HTTPConnection], None]
@@ -289,7 +333,7 @@ class Transport:
                 if raw.status >= 400:
                     raise errors.from_response(raw.status, raw.reason, data)
                 return response
-            return Response(self, conn, raw, None)
+            return Response(self, conn, raw, None, on_connection)
         except errors.BerthError:
             raise
         except BaseException as e:

@@ -27,7 +27,7 @@ from typing import Callable, Dict, Iterator, List, Optional, Tuple
 
 from . import errors
 from ._files import PARTIAL_SUFFIX, manifest_digest
-from ._http import Transport, backoff, is_retryable, segment
+from ._http import Connections, Transport, backoff, is_retryable, segment
 from ._progress import Progress
 from .types import FileEntry, PullResult, PullWarning, Version
 
@@ -214,9 +214,10 @@ class _Hasher:
 class Downloader:
     """Downloads the files of one pinned version."""
 
-    def __init__(self, transport: Transport, version_path: str) -> None:
+    def __init__(self, transport: Transport, version_path: str, connections: Connections) -> None:
         self.transport = transport
         self.version_path = version_path
+        self.connections = connections
 
     def download(self, entry: FileEntry, target: Target, replace: bool, report: Callable[[int], None]) -> Tuple[int, int, int]:
         """Downloads one file; returns ``(bytes fetched now, bytes resumed from a partial file, bytes discarded)``."""
@@ -321,7 +322,8 @@ class Downloader:
             hasher = _Hasher(digest)
             written = have
             try:
-                response = self.transport.request("GET", f"{self.version_path}/files/{_file_path(entry.path)}", headers=headers, stream=True)
+                response = self.transport.request("GET", f"{self.version_path}/files/{_file_path(entry.path)}", headers=headers,
+                                                  stream=True, on_connection=self.connections.tracker())
                 try:
                     if have > 0 and response.status != 206:
                         # The server sent the whole file: start over.
@@ -355,7 +357,7 @@ class Downloader:
                 digest = hasher.close()  # the hash covers exactly the bytes counted as written
                 have = written
                 os.ftruncate(fd, have)
-                if attempt >= MAX_DOWNLOAD_ATTEMPTS or not is_retryable(e):
+                if attempt >= MAX_DOWNLOAD_ATTEMPTS or not is_retryable(e) or self.connections.stopped.is_set():
                     raise
                 time.sleep(backoff(attempt))
         return have, digest, restarted
@@ -439,7 +441,8 @@ def pull(transport: Transport, version: Version, version_path: str, destination:
             _remove(target.full(f.path))
 
     os.makedirs(target.root, exist_ok=True)
-    downloader = Downloader(transport, version_path)
+    connections = Connections()
+    downloader = Downloader(transport, version_path, connections)
     totals = [0, 0]
     lock = threading.Lock()
     if todo:
@@ -467,6 +470,9 @@ def pull(transport: Transport, version: Version, version_path: str, destination:
                     first = error
             if first is not None:
                 raise first
+        except BaseException:
+            connections.stop()  # interrupted (or failed): break the other downloads off; their partial files stay
+            raise
         finally:
             pool.shutdown(wait=True, cancel_futures=True)
     progress.start("done", 0, 0)

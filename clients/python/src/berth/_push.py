@@ -18,7 +18,7 @@ from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Set, 
 
 from . import errors
 from ._files import DigestCache, LocalFile, ResumeStore, hash_file, manifest_digest, scan
-from ._http import Transport, backoff, is_retryable, segment, send_file
+from ._http import Connections, Transport, backoff, is_retryable, segment, send_file
 from ._progress import Progress
 from .types import Lineage, PushResult, TransitionResult, Version
 
@@ -28,48 +28,6 @@ MAX_UPLOAD_ATTEMPTS = 6
 MAX_BUSY_WAIT = 120.0
 
 Report = Optional[Callable[[int], None]]
-
-
-class Connections:
-    """The connections of a push's requests, so that stopping the push breaks them all at once."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._active: Set[Any] = set()
-        self.stopped = threading.Event()
-
-    def tracker(self) -> Callable[[Any], None]:
-        """A callback for one request: it registers its connection while the request runs."""
-        current: List[Any] = [None]
-
-        def track(conn: Any) -> None:
-            with self._lock:
-                if current[0] is not None:
-                    self._active.discard(current[0])
-                current[0] = conn
-                if conn is not None:
-                    if self.stopped.is_set():
-                        _shutdown(conn)
-                    self._active.add(conn)
-
-        return track
-
-    def stop(self) -> None:
-        """Breaks every running request (and every later one)."""
-        with self._lock:
-            self.stopped.set()
-            for conn in self._active:
-                _shutdown(conn)
-
-
-def _shutdown(conn: Any) -> None:
-    import socket
-
-    if conn.sock is not None:
-        try:
-            conn.sock.shutdown(socket.SHUT_RDWR)
-        except OSError:
-            pass
 
 
 class Uploader:
