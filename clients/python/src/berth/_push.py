@@ -14,7 +14,7 @@ import threading
 import time
 import uuid
 from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
-from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Set, Tuple
+from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence
 
 from . import errors
 from ._files import DigestCache, LocalFile, ResumeStore, hash_file, manifest_digest, scan
