@@ -11,6 +11,8 @@ import random
 import select
 import socket
 import ssl
+import struct
+import sys
 import threading
 import time
 from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Set, Tuple, Union
@@ -76,6 +78,8 @@ class Response:
         self.status: int = raw.status
         self.headers = raw.headers
         self.data = data
+        self._direct: Optional[bool] = None  # body read straight from the socket (see readinto)
+        self._left = 0
 
     def json(self) -> Any:
         """The body as JSON."""
@@ -88,8 +92,52 @@ class Response:
         return self.headers.get(name)
 
     def readinto(self, buffer: Any) -> int:
-        """Reads body bytes into ``buffer``; 0 at the end."""
-        return self.raw.readinto(buffer)
+        """Reads body bytes into ``buffer`` (filling it, except at the end); 0 at the end.
+
+        A body of known length on a plain socket is read straight from the socket into ``buffer`` with
+        ``MSG_WAITALL``, one system call per buffer (http.client's reader needs several per megabyte, which
+        costs a pull a third of its speed); the socket is blocking meanwhile, with the transfer timeout as
+        ``SO_RCVTIMEO``.
+        """
+        if self._direct is None:
+            self._direct = self._start_direct()
+            if self._direct:
+                # Whatever http.client's reader holds already comes first.
+                view = memoryview(buffer)
+                first = self.raw.fp.read1(min(len(view), self._left)) if self._left else b""
+                view[: len(first)] = first
+                self._left -= len(first)
+                if self._left == 0 or len(first) == len(view):
+                    return len(first)
+                return len(first) + self.readinto(view[len(first):])
+        if not self._direct:
+            return self.raw.readinto(buffer)
+        if self._left == 0:
+            return 0
+        sock = self._conn.sock if self._conn is not None else None
+        if sock is None:
+            raise ConnectionResetError("The connection is closed.")
+        view = memoryview(buffer)[: self._left]
+        n = sock.recv_into(view, len(view), socket.MSG_WAITALL)
+        if n == 0:
+            raise http.client.IncompleteRead(b"", self._left)
+        self._left -= n
+        return n
+
+    def _start_direct(self) -> bool:
+        conn, raw = self._conn, self.raw
+        sock = conn.sock if conn is not None else None
+        if (sock is None or isinstance(sock, ssl.SSLSocket) or raw.chunked or raw.length is None
+                or sys.platform == "win32" or not hasattr(socket, "MSG_WAITALL")):
+            return False
+        try:
+            timeout = sock.gettimeout() or self._transport.transfer_timeout
+            sock.settimeout(None)
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVTIMEO, struct.pack("ll", int(timeout), 0))
+        except (OSError, struct.error):
+            return False
+        self._left = raw.length
+        return True
 
     def readline(self) -> bytes:
         """One line of the body (with its newline); ``b""`` at the end."""
@@ -102,7 +150,13 @@ class Response:
             return
         if self._on_connection is not None:
             self._on_connection(None)
-        if self.raw.isclosed() and not self.raw.will_close:
+        if self._direct and self._left == 0 and not self.raw.will_close and conn.sock is not None:
+            # Read to its end straight from the socket: reusable once it has its timeout back.
+            self.raw.close()
+            conn.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVTIMEO, struct.pack("ll", 0, 0))
+            conn.sock.settimeout(self._transport.transfer_timeout)
+            self._transport._release(conn)
+        elif not self._direct and self.raw.isclosed() and not self.raw.will_close:
             self._transport._release(conn)
         else:
             self.raw.close()
