@@ -172,20 +172,70 @@ def _remove(full: str) -> None:
         os.remove(full)
 
 
-class _Hasher:
-    """Hashes chunks on a thread of its own, so that hashing overlaps reading the network and writing the disk."""
+def _load_sync_file_range() -> Optional[Callable[[int, int, int, int], int]]:
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        import ctypes
 
-    def __init__(self, digest: "hashlib._Hash") -> None:
+        function = ctypes.CDLL(None, use_errno=True).sync_file_range
+        function.argtypes = [ctypes.c_int, ctypes.c_int64, ctypes.c_int64, ctypes.c_uint]
+        function.restype = ctypes.c_int
+        return function
+    except (OSError, AttributeError, ImportError):
+        return None
+
+
+_SYNC_FILE_RANGE = _load_sync_file_range()
+_WINDOW = 16 * 1024 * 1024
+
+
+class _Writeback:
+    """Keeps a large download from filling the page cache, as the CLI does: once 16 MiB more are written, the
+    window before last is waited for on disk and dropped from the cache, and the last one starts writing back.
+    Without it the kernel throttles the writer once a gigabyte of dirty pages piles up (Linux; elsewhere a no-op)."""
+
+    def __init__(self, fd: int, start: int) -> None:
+        self._fd = fd
+        self._cached_from = start
+        self._writeback_from = start
+        self._enabled = _SYNC_FILE_RANGE is not None and hasattr(os, "posix_fadvise")
+
+    def written(self, end: int) -> None:
+        """Every byte before ``end`` has been written."""
+        if not self._enabled or end - self._writeback_from < _WINDOW:
+            return
+        assert _SYNC_FILE_RANGE is not None
+        older = self._writeback_from - self._cached_from
+        if older > 0:
+            _SYNC_FILE_RANGE(self._fd, self._cached_from, older, 1 | 2 | 4)  # wait before, write, wait after
+            with contextlib.suppress(OSError):
+                os.posix_fadvise(self._fd, self._cached_from, older, os.POSIX_FADV_DONTNEED)
+        _SYNC_FILE_RANGE(self._fd, self._writeback_from, end - self._writeback_from, 2)  # start writing back
+        self._cached_from, self._writeback_from = self._writeback_from, end
+
+
+class _Sink:
+    """Writes and hashes received chunks on a thread of its own, so that receiving the next chunk overlaps
+    writing and hashing the last one (the CLI does the same with two buffers). ``written`` and the hash always
+    cover exactly the same bytes."""
+
+    def __init__(self, fd: int, start: int, digest: "hashlib._Hash") -> None:
         self.digest = digest
-        self._queue: "queue.Queue[Optional[memoryview]]" = queue.Queue(maxsize=4)
+        self.written = start
+        self._fd = fd
+        self._window = _Writeback(fd, start)
+        self._error: Optional[BaseException] = None
+        self._queue: "queue.Queue[Optional[Tuple[bytearray, int]]]" = queue.Queue(maxsize=4)
         self._free: "queue.Queue[bytearray]" = queue.Queue()
         for _ in range(6):
             self._free.put(bytearray(_CHUNK))
-        self._thread = threading.Thread(target=self._run, daemon=True, name="berth-hash")
+        self._thread = threading.Thread(target=self._run, daemon=True, name="berth-write")
         self._thread.start()
 
     def buffer(self) -> bytearray:
-        """A free buffer to read into."""
+        """A free buffer to receive into."""
+        self._check()
         return self._free.get()
 
     def give_back(self, buffer: bytearray) -> None:
@@ -193,21 +243,42 @@ class _Hasher:
         self._free.put(buffer)
 
     def feed(self, buffer: bytearray, n: int) -> None:
-        """Hashes the first ``n`` bytes of ``buffer`` (which comes back to the free list afterwards)."""
-        self._queue.put(memoryview(buffer)[:n])
+        """Writes and hashes the first ``n`` bytes of ``buffer`` (which then returns to the free list)."""
+        self._check()
+        self._queue.put((buffer, n))
+
+    def _check(self) -> None:
+        if self._error is not None:
+            raise self._error
 
     def _run(self) -> None:
         while True:
-            view = self._queue.get()
-            if view is None:
+            item = self._queue.get()
+            if item is None:
                 return
-            self.digest.update(view)
-            self._free.put(view.obj)  # type: ignore[arg-type]
+            buffer, n = item
+            if self._error is None:
+                try:
+                    view = memoryview(buffer)[:n]
+                    position = self.written
+                    while view:
+                        done = os.pwrite(self._fd, view, position)
+                        view, position = view[done:], position + done
+                    self.digest.update(memoryview(buffer)[:n])
+                    self.written += n
+                    self._window.written(self.written)
+                except OSError as e:  # a full disk …: raised to the receiver, not retried
+                    self._error = errors.BerthError("write_failed", f"Writing the download failed: {e}.")
+                    self._error.__cause__ = e
+                except BaseException as e:
+                    self._error = e
+            self._free.put(buffer)
 
     def close(self) -> "hashlib._Hash":
-        """Waits until everything fed is hashed; returns the hash."""
+        """Waits until everything fed is written and hashed; returns the hash (raises a write's error)."""
         self._queue.put(None)
         self._thread.join()
+        self._check()
         return self.digest
 
 
@@ -319,8 +390,7 @@ class Downloader:
             if have > 0:
                 headers["Range"] = f"bytes={have}-"
                 headers["If-Range"] = f'"{entry.digest}"'
-            hasher = _Hasher(digest)
-            written = have
+            sink: Optional[_Sink] = None
             try:
                 response = self.transport.request("GET", f"{self.version_path}/files/{_file_path(entry.path)}", headers=headers,
                                                   stream=True, on_connection=self.connections.tracker())
@@ -329,33 +399,29 @@ class Downloader:
                         # The server sent the whole file: start over.
                         report(-have)
                         os.ftruncate(fd, 0)
-                        hasher.close()
                         digest = hashlib.sha256()
-                        hasher = _Hasher(digest)
-                        written = have = 0
+                        have = 0
                         restarted = True
-                    os.lseek(fd, have, os.SEEK_SET)
+                    sink = _Sink(fd, have, digest)
                     while True:
-                        buffer = hasher.buffer()
+                        buffer = sink.buffer()
                         n = response.readinto(buffer)
                         if not n:
-                            hasher.give_back(buffer)
+                            sink.give_back(buffer)
                             break
-                        view = memoryview(buffer)[:n]
-                        while view:
-                            view = view[os.write(fd, view):]
-                        written += n
-                        hasher.feed(buffer, n)
+                        sink.feed(buffer, n)
                         report(n)
                 finally:
                     response.close()
-                digest = hasher.close()
-                have = written
+                digest = sink.close()
+                have = sink.written
                 if have < entry.size:
                     raise errors.ConnectionFailed("connection_failed", f"The download of '{entry.path}' ended after {have} of {entry.size} bytes.")
             except BaseException as e:
-                digest = hasher.close()  # the hash covers exactly the bytes counted as written
-                have = written
+                if sink is not None:
+                    with contextlib.suppress(BaseException):
+                        sink.close()
+                    digest, have = sink.digest, sink.written  # the hash covers exactly the bytes written
                 os.ftruncate(fd, have)
                 if attempt >= MAX_DOWNLOAD_ATTEMPTS or not is_retryable(e) or self.connections.stopped.is_set():
                     raise
