@@ -173,6 +173,46 @@ for database in $databases; do
   fi
 done
 
+# ---- the Python client (clients/python/tests): pytest once, against a `berth serve` of its own ---------
+# Debian's packages install for /usr/bin/python3, so that interpreter runs them; skipped when dotnet test
+# arguments select a subset of the .NET tests.
+python_tests() {
+  local py=/usr/bin/python3 xml="$results/python/junit.xml" missing=() pair p f s
+  for pair in pytest:python3-pytest numpy:python3-numpy sklearn:python3-sklearn torch:python3-torch onnx:python3-onnx; do
+    [ -x "$py" ] && "$py" -c "import ${pair%%:*}" 2>/dev/null || missing+=("${pair#*:}")
+  done
+  if [ ${#missing[@]} -gt 0 ]; then
+    if [ "$(id -u)" -ne 0 ] || ! command -v apt-get >/dev/null 2>&1; then
+      echo "error: the Python client's tests need ${missing[*]} (Debian packages, for /usr/bin/python3); install them or run as root." >&2
+      failed=$((failed + 1))
+      return
+    fi
+    echo "==> installing ${missing[*]} (Debian packages)"
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq -o DPkg::Lock::Timeout=600 "${missing[@]}" >/dev/null ||
+      { DEBIAN_FRONTEND=noninteractive apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null; }
+  fi
+  echo "==> testing the Python client"
+  started=$SECONDS
+  mkdir -p "$results/python"
+  "$py" -m pytest clients/python/tests -q -p no:cacheprovider --junitxml="$xml" || status=$?
+  read -r p f s < <("$py" - "$xml" <<'PY' 2>/dev/null || echo "0 1 0"
+import sys, xml.etree.ElementTree as ET
+root = ET.parse(sys.argv[1]).getroot()
+suites = [root] if root.tag == "testsuite" else root.findall("testsuite")
+count = lambda name: sum(int(x.get(name, 0)) for x in suites)
+failed, skipped = count("failures") + count("errors"), count("skipped")
+print(count("tests") - failed - skipped, failed, skipped)
+PY
+)
+  echo "==> python: $p tests passed, $f failed, $s skipped in $((SECONDS - started)) s"
+  passed=$((passed + p)) failed=$((failed + f)) skipped=$((skipped + s))
+}
+if [ $# -eq 0 ]; then
+  python_tests
+else
+  echo "==> python: not run (dotnet test arguments given)"
+fi
+
 if [ $((passed + failed)) -eq 0 ]; then
   echo "error: no test ran." >&2
   failed=1

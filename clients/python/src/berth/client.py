@@ -1,0 +1,497 @@
+"""The Berth client: one object per server, safe to share between threads."""
+
+from __future__ import annotations
+
+import re
+import sys
+from datetime import datetime, timezone
+from typing import Any, Callable, Dict, Iterator, List, Mapping, Optional, Sequence, Tuple, TypeVar, Union, overload
+
+from . import _events, _pull, _push, errors
+from ._files import DigestCache, ResumeStore
+from ._http import QueryValue, Transport, segment
+from ._progress import Progress, ProgressOption
+from .config import cache_dir, resolve
+from .types import (
+    Alias,
+    Deployment,
+    Event,
+    EventBatch,
+    HistoryEntry,
+    Holders,
+    Lineage,
+    Model,
+    Namespace,
+    PullResult,
+    PushResult,
+    Request,
+    TransitionResult,
+    Version,
+    WhoAmI,
+)
+
+__all__ = ["Client", "parse_reference"]
+
+__version__ = "0.1.0"
+
+T = TypeVar("T")
+
+_NAME = re.compile(r"^[a-z0-9]+(?:[-_.][a-z0-9]+)*$")
+
+
+def parse_reference(text: str, default_namespace: Optional[str] = None) -> Tuple[str, str, Optional[str]]:
+    """Splits ``[namespace/]model[:selector]`` or ``[namespace/]model@sha256:<hex>`` into
+    ``(namespace, model, selector or None)``; the namespace defaults to ``default_namespace``.
+
+    Raises :class:`~berth.InvalidReference` for anything else.
+    """
+    if not isinstance(text, str) or not text.strip():
+        raise errors.InvalidReference("Empty model reference: use [namespace/]model[:selector], e.g. acme/fraud:3.")
+    selector: Optional[str] = None
+    if "@" in text:
+        path, selector = text.split("@", 1)
+        if not selector.startswith("sha256:"):
+            raise errors.InvalidReference(f"Invalid reference '{text}': '@' must be followed by sha256:<hex>.")
+    elif ":" in text:
+        path, selector = text.split(":", 1)
+    else:
+        path = text
+    if path.count("/") > 1:
+        raise errors.InvalidReference(f"Invalid reference '{text}': use namespace/model, with one '/'.")
+    ns, _, model = path.rpartition("/")
+    ns = ns or (default_namespace or "")
+    if not ns:
+        raise errors.InvalidReference(
+            f"'{text}' has no namespace and no default namespace is set: write namespace/{model}, or set BERTH_NAMESPACE.")
+    if not (2 <= len(ns) <= 64 and _NAME.match(ns)):
+        raise errors.InvalidReference(f"Invalid namespace '{ns}' in '{text}': 2–64 lowercase letters and digits, with single - _ . between them.")
+    if not (1 <= len(model) <= 128 and _NAME.match(model)):
+        raise errors.InvalidReference(f"Invalid model name '{model}' in '{text}': 1–128 lowercase letters and digits, with single - _ . between them.")
+    if selector is not None and not selector:
+        raise errors.InvalidReference(f"Invalid reference '{text}': nothing after ':'.")
+    return ns, model, selector
+
+
+class Client:
+    """A connection to a Berth server.
+
+    ``url``, ``token`` and ``namespace`` default to ``BERTH_URL``, ``BERTH_TOKEN`` and ``BERTH_NAMESPACE``, else to
+    the login ``berth login`` saved (see :mod:`berth.config`); so ``berth login`` once serves the CLI and Python.
+    ``namespace`` is the default for references written without one (``fraud:3``). ``timeout`` is the limit of
+    each metadata call in seconds; transfers have none as a whole (a connection silent for ``transfer_timeout``
+    seconds is broken and resumed).
+
+    Example::
+
+        import berth
+        client = berth.Client()                       # or berth.Client("http://127.0.0.1:8282", token="berth_…")
+        result = client.push("model/", "acme/fraud", metrics={"auc": 0.93}, aliases=["candidate"])
+        client.set_stage(result.version.reference, "staging")
+        client.pull("acme/fraud:staging", "deploy/")
+    """
+
+    def __init__(self, url: Optional[str] = None, token: Optional[str] = None, *, namespace: Optional[str] = None,
+                 timeout: float = 100.0, transfer_timeout: float = 300.0, user_agent: Optional[str] = None) -> None:
+        settings = resolve(url, token, namespace)
+        self.url = settings.url
+        self.namespace = settings.namespace
+        agent = user_agent or f"berth-python/{__version__} (Python {sys.version_info[0]}.{sys.version_info[1]})"
+        self._http = Transport(settings.url, settings.token, agent, timeout, transfer_timeout)
+
+    def close(self) -> None:
+        """Closes the idle connections (the client can still be used afterwards)."""
+        self._http.close()
+
+    def __enter__(self) -> "Client":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"berth.Client({self.url!r})"
+
+    # ---- helpers -----------------------------------------------------------------------------------------------
+
+    def _model(self, model: str) -> Tuple[str, str]:
+        ns, name, selector = parse_reference(model, self.namespace)
+        if selector is not None:
+            raise errors.InvalidReference(f"'{model}' names a version; this takes a model (namespace/model).")
+        return ns, name
+
+    def _version_path(self, reference: str) -> str:
+        ns, model, selector = parse_reference(reference, self.namespace)
+        return f"models/{segment(ns)}/{segment(model)}/versions/{segment(selector or 'latest')}"
+
+    def _pages(self, path: str, query: Optional[Dict[str, QueryValue]], convert: Callable[[Any], T], page_size: Optional[int]) -> Iterator[T]:
+        params: Dict[str, QueryValue] = dict(query or {})
+        if page_size is not None:
+            params["limit"] = page_size
+        while True:
+            page = self._http.call("GET", path, query=params)
+            for item in page.get("items") or []:
+                yield convert(item)
+            cursor = page.get("nextCursor")
+            if not cursor:
+                return
+            params["cursor"] = cursor
+
+    # ---- who am I ----------------------------------------------------------------------------------------------
+
+    def whoami(self) -> WhoAmI:
+        """The user and token the server sees.
+
+        >>> client.whoami().name
+        'alice'
+        """
+        d = self._http.call("GET", "whoami")
+        return WhoAmI(d.get("user") or {}, d.get("token"), bool(d.get("anonymous")))
+
+    # ---- transfers ---------------------------------------------------------------------------------------------
+
+    def push(
+        self,
+        path: str,
+        model: str,
+        *,
+        version: Optional[str] = None,
+        description: Optional[str] = None,
+        metrics: Optional[Mapping[str, float]] = None,
+        params: Optional[Mapping[str, Any]] = None,
+        tags: Optional[Mapping[str, Any]] = None,
+        aliases: Optional[Sequence[str]] = None,
+        lineage: Optional[Union[Lineage, Mapping[str, Any]]] = None,
+        allow_unchanged: bool = False,
+        parallelism: int = 4,
+        progress: ProgressOption = None,
+        digest_cache: bool = True,
+        single_request_limit: int = _push.SINGLE_REQUEST_LIMIT,
+        stream_threshold: Optional[int] = _push.STREAM_THRESHOLD,
+    ) -> PushResult:
+        """Pushes a folder (or one file) as a new version of ``model`` (``namespace/model``) and returns it ready.
+
+        The transfer is the CLI's: files are hashed (an unchanged file's digest comes from the digest cache the CLI
+        shares, so a multi-GB file is not hashed again), the version is declared, only the blobs the server lacks are
+        uploaded — ``parallelism`` files at a time, files over ``single_request_limit`` bytes through resumable
+        sessions (an interrupted push continues where it stopped when run again), large uncached files streaming
+        while they are hashed — and the version is committed. ``params`` and ``tags`` values are sent as text.
+        ``lineage`` is a :class:`~berth.Lineage` or a dict of its fields (``run_id``, ``git_commit`` …).
+
+        When a ready version of the model already has exactly this content and no ``version`` is given, nothing is
+        created: ``aliases`` are moved onto that version and the result has ``unchanged=True`` (``allow_unchanged``
+        creates a version anyway). ``progress``: ``None`` shows a line on a terminal, ``False`` never, or a callable
+        ``(phase, done, total)``.
+
+        >>> r = client.push("model/", "acme/fraud", version="1.3.0", metrics={"auc": 0.93}, aliases=["candidate"])
+        >>> r.version.reference, r.bytes_uploaded
+        ('acme/fraud:7', 10485760)
+        """
+        ns, name = self._model(model)
+        cache = cache_dir()
+        return _push.push(
+            self._http, path, ns, name, version=version, description=description, metrics=metrics, params=params,
+            tags=tags, aliases=aliases, lineage=lineage, allow_unchanged=allow_unchanged, parallelism=parallelism,
+            progress=Progress(progress, f"push {ns}/{name}"),
+            digest_cache=DigestCache(_join(cache, "digests.json")) if digest_cache else None,
+            resume=ResumeStore(_join(cache, "uploads.json")),
+            single_request_limit=single_request_limit, stream_threshold=stream_threshold,
+            get_version=lambda selector: self.get_version(f"{ns}/{name}@{selector}" if selector.startswith("sha256:") else f"{ns}/{name}:{selector}"),
+            set_alias=lambda alias, selector: self.set_alias(f"{ns}/{name}", alias, selector),
+        )
+
+    def pull(self, reference: str, path: str, *, force: bool = False, parallelism: int = 4, progress: ProgressOption = None) -> PullResult:
+        """Downloads a version into the folder ``path``, verified byte for byte, and returns what it did.
+
+        The reference (``acme/fraud:production``, ``acme/fraud:1.3.0``, ``acme/fraud@sha256:…``; no selector means
+        ``latest``) is resolved once, so a moving alias cannot mix two versions. Files already there with the right
+        content are kept; downloads run ``parallelism`` at a time and resume after a broken connection (also in a later
+        pull, from the ``.berth-partial`` file). Symbolic links inside the folder are never followed. Anything in the
+        way (a file with other content, a link, a folder) raises :class:`~berth.PullConflict` before anything is
+        written, unless ``force=True`` replaces it. A file that does not verify raises :class:`~berth.DigestMismatch`
+        and is not kept.
+
+        >>> client.pull("acme/fraud:production", "deploy/model").files_downloaded
+        3
+        """
+        version = self.get_version(reference, files=True)
+        pinned = f"models/{segment(version.namespace)}/{segment(version.model)}/versions/{version.number}"
+        return _pull.pull(self._http, version, pinned, path, force=force, parallelism=parallelism,
+                          progress=Progress(progress, f"pull {version.reference}"))
+
+    # ---- reading ---------------------------------------------------------------------------------------------
+
+    def get_version(self, reference: str, *, files: bool = False) -> Version:
+        """One version, by any selector: number (``acme/fraud:7``), semantic version (``:1.3.0``), alias
+        (``:champion``), stage (``:production``), ``:latest`` (also without a selector) or manifest digest
+        (``acme/fraud@sha256:…``). ``files=True`` includes the file list.
+
+        >>> client.get_version("acme/fraud:production").metrics["auc"]
+        0.93
+        """
+        return Version.from_json(self._http.call("GET", self._version_path(reference), query={"files": "true" if files else None}))
+
+    def get_model(self, model: str) -> Model:
+        """A model with its aliases and stage holders.
+
+        >>> client.get_model("acme/fraud").aliases
+        {'champion': 6}
+        """
+        ns, name = self._model(model)
+        return Model.from_json(self._http.call("GET", f"models/{segment(ns)}/{segment(name)}"))
+
+    def list_namespaces(self, *, page_size: Optional[int] = None) -> Iterator[Namespace]:
+        """The namespaces the caller may read, lazily, page by page.
+
+        >>> [n.name for n in client.list_namespaces()]
+        ['acme']
+        """
+        return self._pages("namespaces", None, Namespace.from_json, page_size)
+
+    def create_namespace(self, name: str, description: Optional[str] = None) -> Namespace:
+        """Creates a namespace (server administrators; others through their first push into their own name).
+
+        >>> client.create_namespace("acme", "Fraud team").name
+        'acme'
+        """
+        return Namespace.from_json(self._http.call("POST", "namespaces", json_body={"name": name, "description": description}))
+
+    def list_models(self, namespace: Optional[str] = None, *, page_size: Optional[int] = None) -> Iterator[Model]:
+        """The models of a namespace (default: the client's), lazily over keyset pages.
+
+        >>> [m.name for m in client.list_models("acme")]
+        ['fraud', 'churn']
+        """
+        ns = namespace or self.namespace
+        if not ns:
+            raise errors.InvalidReference("Name a namespace: list_models('acme'), or set BERTH_NAMESPACE.")
+        return self._pages(f"models/{segment(ns)}", None, Model.from_json, page_size)
+
+    def list_versions(self, model: str, *, all_states: bool = False, page_size: Optional[int] = None) -> Iterator[Version]:
+        """The ready versions of a model, newest first, lazily over keyset pages (``all_states``: also pending,
+        failed and deleted ones).
+
+        >>> [v.number for v in client.list_versions("acme/fraud")]
+        [3, 2, 1]
+        """
+        ns, name = self._model(model)
+        return self._pages(f"models/{segment(ns)}/{segment(name)}/versions", {"state": "all" if all_states else None}, Version.from_json, page_size)
+
+    def search(self, filter: Optional[str] = None, *, sort: Optional[str] = None, page_size: Optional[int] = None) -> Iterator[Version]:
+        """Ready versions matching a filter expression (docs/filters.md), lazily over keyset pages.
+
+        >>> best = next(client.search("namespace = 'acme' and name = 'fraud' and metrics.auc >= 0.9", sort="-metrics.auc"))
+        """
+        return self._pages("search", {"q": filter, "sort": sort}, Version.from_json, page_size)
+
+    def delete_version(self, reference: str) -> Version:
+        """Deletes a version (soft: it leaves pulls, listings and selectors; its number is never reused).
+
+        >>> client.delete_version("acme/fraud:2").state
+        'deleted'
+        """
+        return Version.from_json(self._http.call("DELETE", self._version_path(reference)))
+
+    # ---- aliases, stages, tags -----------------------------------------------------------------------------
+
+    def list_aliases(self, model: str) -> List[Alias]:
+        """The aliases of a model.
+
+        >>> [(a.name, a.version) for a in client.list_aliases("acme/fraud")]
+        [('champion', 6)]
+        """
+        ns, name = self._model(model)
+        return list(self._pages(f"models/{segment(ns)}/{segment(name)}/aliases", None, Alias.from_json, None))
+
+    def set_alias(self, model: str, alias: str, version: Union[str, int]) -> TransitionResult:
+        """Points ``alias`` at a version (any selector of the model: ``7``, ``1.3.0``, ``staging`` …).
+
+        A protected alias opens a transition request instead: ``outcome == 'requested'`` and ``request`` is set.
+
+        >>> client.set_alias("acme/fraud", "champion", 7).outcome
+        'applied'
+        """
+        ns, name = self._model(model)
+        return TransitionResult.from_json(self._http.call(
+            "PUT", f"models/{segment(ns)}/{segment(name)}/aliases/{segment(alias)}", json_body={"version": str(version)}))
+
+    def remove_alias(self, model: str, alias: str) -> None:
+        """Removes an alias.
+
+        >>> client.remove_alias("acme/fraud", "candidate")
+        """
+        ns, name = self._model(model)
+        self._http.request("DELETE", f"models/{segment(ns)}/{segment(name)}/aliases/{segment(alias)}")
+
+    def set_stage(self, reference: str, stage: str, *, comment: Optional[str] = None) -> TransitionResult:
+        """Moves a version to a stage (``staging``, ``production``, ``archived`` …).
+
+        Into a protected stage this opens a transition request (``outcome == 'requested'``, see :meth:`approve`);
+        a stage's gate that the version fails raises :class:`~berth.GateFailed`.
+
+        >>> client.set_stage("acme/fraud:7", "production", comment="better recall").outcome
+        'requested'
+        """
+        return TransitionResult.from_json(self._http.call(
+            "PUT", self._version_path(reference) + "/stage", json_body={"stage": stage, "comment": comment}))
+
+    def tag(self, reference: str, tags: Optional[Mapping[str, Any]] = None, *, remove: Sequence[str] = (),
+            description: Optional[str] = None) -> Version:
+        """Sets (and removes) tags of a version, and optionally its description; values are sent as text.
+
+        >>> client.tag("acme/fraud:7", {"validated": "true"}, remove=["wip"]).tags
+        {'validated': 'true'}
+        """
+        body = {"description": description, "setTags": {str(k): str(v) for k, v in (tags or {}).items()} or None,
+                "removeTags": list(remove) or None}
+        return Version.from_json(self._http.call("PATCH", self._version_path(reference), json_body=body))
+
+    def tag_model(self, model: str, tags: Optional[Mapping[str, Any]] = None, *, remove: Sequence[str] = (),
+                  description: Optional[str] = None) -> Model:
+        """Sets (and removes) tags of a model, and optionally its description (a markdown model card).
+
+        >>> client.tag_model("acme/fraud", {"team": "risk"}).tags
+        {'team': 'risk'}
+        """
+        ns, name = self._model(model)
+        body = {"description": description, "setTags": {str(k): str(v) for k, v in (tags or {}).items()} or None,
+                "removeTags": list(remove) or None}
+        return Model.from_json(self._http.call("PATCH", f"models/{segment(ns)}/{segment(name)}", json_body=body))
+
+    @overload
+    def history(self, model: str, *, kind: Optional[str] = None, stage: Optional[str] = None, alias: Optional[str] = None,
+                at: None = None) -> Iterator[HistoryEntry]: ...
+
+    @overload
+    def history(self, model: str, *, at: Union[datetime, str], kind: Optional[str] = None, stage: Optional[str] = None,
+                alias: Optional[str] = None) -> Holders: ...
+
+    def history(self, model: str, *, kind: Optional[str] = None, stage: Optional[str] = None, alias: Optional[str] = None,
+                at: Union[None, datetime, str] = None) -> Union[Iterator[HistoryEntry], Holders]:
+        """A model's stage changes, alias moves, requests and deletions, oldest first (``kind``: ``stage``, ``alias``,
+        ``deleted`` or ``request``; ``stage``/``alias``: only those about it).
+
+        With ``at`` (a ``datetime``, naive meaning UTC, or ISO 8601 text), time travel instead: which versions held
+        ``stage`` (or which version ``alias`` named) at that moment, as :class:`~berth.Holders`.
+
+        >>> [e.to_stage for e in client.history("acme/fraud", kind="stage")]
+        ['staging', 'production']
+        >>> client.history("acme/fraud", stage="production", at="2026-03-01T12:00Z").versions
+        [5]
+        """
+        ns, name = self._model(model)
+        base = f"models/{segment(ns)}/{segment(name)}/history"
+        if at is not None:
+            if isinstance(at, datetime):
+                moment = (at if at.tzinfo else at.replace(tzinfo=timezone.utc)).astimezone(timezone.utc).isoformat()
+            else:
+                moment = str(at)
+            return Holders.from_json(self._http.call("GET", base + "/holders", query={"at": moment, "stage": stage, "alias": alias}))
+        return self._pages(base, {"kind": kind, "stage": stage, "alias": alias}, HistoryEntry.from_json, None)
+
+    # ---- transition requests --------------------------------------------------------------------------------
+
+    def request_stage(self, reference: str, stage: str, *, comment: Optional[str] = None) -> TransitionResult:
+        """Asks to move a version into a stage: the same call as :meth:`set_stage`, which opens a request where
+        the stage is protected and applies the change where it is not.
+
+        >>> client.request_stage("acme/fraud:7", "production", comment="Q3 recall").request.id
+        12
+        """
+        return self.set_stage(reference, stage, comment=comment)
+
+    def list_requests(self, namespace: Optional[str] = None, *, state: Optional[str] = None) -> Iterator[Request]:
+        """Transition requests (``state``: ``open`` by default, ``applied``, ``rejected``, ``cancelled``,
+        ``superseded`` or ``all``), of one namespace or every one the caller may read.
+
+        >>> [r.id for r in client.list_requests("acme")]
+        [12]
+        """
+        return self._pages("requests", {"namespace": namespace, "state": state}, Request.from_json, None)
+
+    def get_request(self, request_id: int) -> Request:
+        """One transition request with its approvals, gate result and reviews.
+
+        >>> client.get_request(12).state
+        'open'
+        """
+        return Request.from_json(self._http.call("GET", f"requests/{int(request_id)}"))
+
+    def approve(self, request_id: int, comment: Optional[str] = None) -> Request:
+        """Approves a request (approvers other than its requester); it is applied once enough approvals are in.
+
+        >>> client.approve(12, "checked the Q3 numbers").state
+        'applied'
+        """
+        return Request.from_json(self._http.call("POST", f"requests/{int(request_id)}/approve", json_body={"comment": comment}))
+
+    def reject(self, request_id: int, comment: Optional[str] = None) -> Request:
+        """Rejects a request (approvers); it is closed.
+
+        >>> client.reject(12, "recall dropped on segment B").state
+        'rejected'
+        """
+        return Request.from_json(self._http.call("POST", f"requests/{int(request_id)}/reject", json_body={"comment": comment}))
+
+    def cancel_request(self, request_id: int, comment: Optional[str] = None) -> Request:
+        """Withdraws a request (its requester or a namespace admin).
+
+        >>> client.cancel_request(12).state
+        'cancelled'
+        """
+        return Request.from_json(self._http.call("POST", f"requests/{int(request_id)}/cancel", json_body={"comment": comment}))
+
+    # ---- deployments -----------------------------------------------------------------------------------------
+
+    def record_deployment(self, reference: str, environment: str, status: str, *, endpoint: Optional[str] = None,
+                          comment: Optional[str] = None) -> Deployment:
+        """Records where a version runs (``status``: ``deploying``, ``live``, ``retired`` or ``failed``); a new live or
+        deploying version retires the previous one in that environment.
+
+        >>> client.record_deployment("acme/fraud:7", "prod-eu", "live", endpoint="https://scoring.acme.io").status
+        'live'
+        """
+        return Deployment.from_json(self._http.call(
+            "POST", self._version_path(reference) + "/deployments",
+            json_body={"environment": environment, "status": status, "endpoint": endpoint, "comment": comment}))
+
+    def list_deployments(self, model: str, *, environment: Optional[str] = None, version: Union[None, str, int] = None) -> Iterator[Deployment]:
+        """A model's deployment records, newest first; optionally one environment or one version.
+
+        >>> [(d.environment, d.version, d.status) for d in client.list_deployments("acme/fraud")]
+        [('prod-eu', 7, 'live'), ('prod-eu', 6, 'retired')]
+        """
+        ns, name = self._model(model)
+        return self._pages(f"models/{segment(ns)}/{segment(name)}/deployments",
+                           {"environment": environment, "version": None if version is None else str(version)}, Deployment.from_json, None)
+
+    # ---- events ------------------------------------------------------------------------------------------------
+
+    def list_events(self, since: int = 0, *, namespace: Optional[str] = None, model: Optional[str] = None,
+                    types: Optional[Sequence[str]] = None, limit: Optional[int] = None) -> EventBatch:
+        """Events after the cursor ``since`` (polling): pass ``batch.next`` back for the next call; ``batch.head`` is
+        the newest event's id.
+
+        >>> batch = client.list_events(0, namespace="acme", types=["stage.changed"])
+        """
+        d = self._http.call("GET", "events", query={"since": since, "namespace": namespace, "model": model, "type": list(types or []) or None, "limit": limit})
+        return EventBatch([Event.from_json(e) for e in d.get("items") or []], int(d.get("next", since)), int(d.get("head", 0)))
+
+    def events(self, since: Optional[int] = None, *, namespace: Optional[str] = None, model: Optional[str] = None,
+               types: Optional[Sequence[str]] = None, read_timeout: float = 60.0) -> Iterator[Event]:
+        """The live event stream: every event after ``since`` (default: from now on), then each new one as it
+        commits, for as long as you iterate. A dropped connection is reopened after the last event received, so no
+        event is missed or repeated. Filters: ``namespace``, ``model`` (``acme/fraud``), ``types``.
+
+        >>> for event in client.events(namespace="acme", types=["stage.changed"]):
+        ...     print(event.model, event.version, event.after)
+        """
+        if since is None:
+            since = self.list_events(0, limit=1).head
+        query: Dict[str, Any] = {"namespace": namespace, "model": model, "type": list(types or []) or None}
+        return _events.stream(self._http, int(since), query, read_timeout)
+
+
+def _join(folder: str, name: str) -> str:
+    import os
+
+    return os.path.join(folder, name)
