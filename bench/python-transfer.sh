@@ -39,7 +39,7 @@ timed() { # command... → seconds
 }
 
 cli_push() { "$bin/berth" push "$data/py-1g" "$1" --json; }
-py_push() { "$PY" -c 'import sys, berth; print(berth.Client().push(sys.argv[1], sys.argv[2], progress=False).elapsed)' "$data/py-1g" "$1"; }
+py_push() { "$PY" -c 'import sys, berth; print(f"{berth.Client().push(sys.argv[1], sys.argv[2], progress=False).elapsed:.3f}")' "$data/py-1g" "$1"; }
 cli_pull() { "$bin/berth" pull "$1" -o "$2" --json; }
 py_pull() { "$PY" -c 'import sys, berth; berth.Client().pull(sys.argv[1], sys.argv[2], progress=False)' "$1" "$2"; }
 
