@@ -39,7 +39,7 @@ timed() { # command... → seconds
 }
 
 cli_push() { "$bin/berth" push "$data/py-1g" "$1" --json; }
-py_push() { "$PY" -c 'import sys, berth; berth.Client().push(sys.argv[1], sys.argv[2], progress=False)' "$data/py-1g" "$1"; }
+py_push() { "$PY" -c 'import sys, berth; print(f"{berth.Client().push(sys.argv[1], sys.argv[2], progress=False).elapsed:.3f}")' "$data/py-1g" "$1"; }
 cli_pull() { "$bin/berth" pull "$1" -o "$2" --json; }
 py_pull() { "$PY" -c 'import sys, berth; berth.Client().pull(sys.argv[1], sys.argv[2], progress=False)' "$1" "$2"; }
 
@@ -53,17 +53,25 @@ for warm in 1 2; do
 done
 rm -rf "$work/pull-warm"; cli_pull bench/cli "$work/pull-warm" >/dev/null; rm -rf "$work/pull-warm"
 
-cli_push_s=() py_push_s=() cli_pull_s=() py_pull_s=() cli_same_s=() py_same_s=()
-for run in $(seq "$RUNS"); do
-  log "run $run/$RUNS: pushes of a new 1 GiB file (digest cache empty)"
+cli_push_s=() py_push_s=() cli_pull_s=() py_pull_s=() cli_same_s=() py_same_s=() py_same_call_s=()
+cli_pushes() {
   new_content "cli-$run"; rm -rf "$BERTH_CACHE_DIR"; cli_push_s+=("$(timed cli_push bench/cli)")
   cli_same_s+=("$(timed cli_push bench/cli)")             # unchanged, the cache warm from the push before
+}
+py_pushes() {
   new_content "py-$run"; rm -rf "$BERTH_CACHE_DIR"; py_push_s+=("$(timed py_push bench/py)")
-  py_same_s+=("$(timed py_push bench/py)")
-  log "run $run/$RUNS: pulls of 1 GiB (verified)"
-  rm -rf "$work/pull-cli" "$work/pull-py"
-  sync; cli_pull_s+=("$(timed cli_pull bench/cli "$work/pull-cli")")
-  sync; py_pull_s+=("$(timed py_pull bench/cli "$work/pull-py")")
+  local s; s=$(now)
+  py_same_call_s+=("$(py_push bench/py)")                 # seconds inside push(), without starting Python
+  py_same_s+=("$(elapsed "$s" "$(now)")")
+}
+cli_pulls() { rm -rf "$work/pull-cli"; sync; cli_pull_s+=("$(timed cli_pull bench/cli "$work/pull-cli")"); }
+py_pulls() { rm -rf "$work/pull-py"; sync; py_pull_s+=("$(timed py_pull bench/cli "$work/pull-py")"); }
+
+# Odd runs measure the CLI first, even runs the client: whoever comes second meets a server (and a page cache)
+# still busy with the first one's gigabyte.
+for run in $(seq "$RUNS"); do
+  log "run $run/$RUNS: pushes of a new 1 GiB file (digest cache empty), then pulls of 1 GiB (verified)"
+  if [ $((run % 2)) = 1 ]; then cli_pushes; py_pushes; cli_pulls; py_pulls; else py_pushes; cli_pushes; py_pulls; cli_pulls; fi
   cmp "$work/pull-cli/weights.bin" "$work/pull-py/weights.bin"
   rm -rf "$work/pull-cli" "$work/pull-py"
 done
@@ -71,7 +79,7 @@ done
 med() { printf '%s\n' "$@" | median; }
 cli_push=$(med "${cli_push_s[@]}") py_push=$(med "${py_push_s[@]}")
 cli_pull=$(med "${cli_pull_s[@]}") py_pull=$(med "${py_pull_s[@]}")
-cli_same=$(med "${cli_same_s[@]}") py_same=$(med "${py_same_s[@]}")
+cli_same=$(med "${cli_same_s[@]}") py_same=$(med "${py_same_s[@]}") py_same_call=$(med "${py_same_call_s[@]}")
 percent() { awk -v cli="$1" -v py="$2" 'BEGIN { printf "%.0f%%", 100 * cli / py }'; }
 
 {
@@ -84,8 +92,9 @@ percent() { awk -v cli="$1" -v py="$2" 'BEGIN { printf "%.0f%%", 100 * cli / py 
   echo "| --- | --- | --- | --- |"
   echo "| push, new 1 GiB file, digest cache empty | $cli_push s ($(mbps "$GIB" "$cli_push") MB/s) | $py_push s ($(mbps "$GIB" "$py_push") MB/s) | $(percent "$cli_push" "$py_push") |"
   echo "| pull, 1 GiB, verified | $cli_pull s ($(mbps "$GIB" "$cli_pull") MB/s) | $py_pull s ($(mbps "$GIB" "$py_pull") MB/s) | $(percent "$cli_pull" "$py_pull") |"
-  echo "| re-push of the unchanged 1 GiB file, digest cache warm | $cli_same s | $py_same s | |"
+  echo "| re-push of the unchanged 1 GiB file, digest cache warm | $cli_same s | $py_same s (of which push() $(printf '%.3f' "$py_same_call") s) | |"
   echo
   echo "All runs (s): CLI push ${cli_push_s[*]}; Python push ${py_push_s[*]}; CLI pull ${cli_pull_s[*]}; Python pull ${py_pull_s[*]};"
-  echo "CLI unchanged ${cli_same_s[*]}; Python unchanged ${py_same_s[*]}."
+  echo "CLI unchanged ${cli_same_s[*]}; Python unchanged ${py_same_s[*]} (inside push(): ${py_same_call_s[*]})."
+  echo "Load average during the run: $(cut -d' ' -f1-3 /proc/loadavg)."
 } | tee "$report"

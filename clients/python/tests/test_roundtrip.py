@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import pytest
+
 import berth
 from conftest import tree, write
 
@@ -140,3 +142,17 @@ def test_an_empty_folder_is_refused_before_the_server_is_contacted(client: berth
         assert e.code in ("namespace_not_found", "model_not_found")
     else:
         raise AssertionError("the model exists")
+
+
+def test_a_progress_line_is_shown_when_asked_and_not_when_stderr_is_no_terminal(
+        client: berth.Client, ns: str, tmp_path: Path, capsys: "pytest.CaptureFixture[str]") -> None:
+    source = make_model(tmp_path / "model")
+    client.push(str(source), f"{ns}/progress", progress=True)
+    shown = capsys.readouterr().err
+    assert f"\rpush {ns}/progress: hashing" in shown and f"\rpush {ns}/progress: uploading" in shown
+    assert "files" in shown and shown.endswith("\n")
+    client.pull(f"{ns}/progress", str(tmp_path / "out"), progress=None)  # captured stderr is not a terminal
+    assert capsys.readouterr().err == ""
+    seen = []
+    client.pull(f"{ns}/progress", str(tmp_path / "again"), progress=lambda phase, done, total: seen.append((phase, done, total)))
+    assert ("downloading", 0, 2_070_000 + len(b'{"layers": 3}')) in seen and seen[-1][0] == "done"

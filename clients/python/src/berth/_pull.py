@@ -38,7 +38,7 @@ _NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 _DIRECTORY = getattr(os, "O_DIRECTORY", 0)
 _CLOEXEC = getattr(os, "O_CLOEXEC", 0)
 _BINARY = getattr(os, "O_BINARY", 0)
-_DIR_FD = os.open in os.supports_dir_fd and os.replace in os.supports_dir_fd and _NOFOLLOW != 0
+_DIR_FD = os.open in os.supports_dir_fd and os.rename in os.supports_dir_fd and _NOFOLLOW != 0  # os.replace uses renameat too
 
 _RISKY_ANYWHERE = {".git", ".hg", ".svn", ".bzr", ".gitmodules"}
 _RISKY_ROOT_FOLDERS = {".ssh", ".gnupg", ".aws", ".azure", ".kube", ".docker", ".config", ".local", ".circleci",
