@@ -138,7 +138,7 @@ public sealed class WebhookAddressTests(WebhookAddressTests.World world) : IClas
             await server.Client.UpdateModelAsync("rebind", "fraud", new UpdateModelRequest(Description: "changed"), cancellationToken: Ct);
             foreach (var hook in hooks)
             {
-                var delivery = await WaitForAsync(
+                var delivery = await Eventually.WaitForAsync(
                     async () => (await server.Client.ListDeliveriesAsync(hook.Id, cancellationToken: Ct).ToListAsync(Ct)).FirstOrDefault(d => d.EventType == EventTypes.ModelUpdated && d.AttemptCount > 0),
                     d => d is not null);
                 var attempt = (await server.Client.GetDeliveryAsync(delivery!.Id, Ct)).Attempts![0];
@@ -188,22 +188,5 @@ public sealed class WebhookAddressTests(WebhookAddressTests.World world) : IClas
         }
 
         return null;
-    }
-
-    /// <summary>Polls until <paramref name="condition"/> holds (the worker is asynchronous); fails after 30 s.</summary>
-    private static async Task<T> WaitForAsync<T>(Func<Task<T>> read, Func<T, bool> condition)
-    {
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
-        while (true)
-        {
-            var value = await read();
-            if (condition(value))
-            {
-                return value;
-            }
-
-            Assert.True(DateTime.UtcNow < deadline, "The webhook worker did not reach the expected state within 30 s.");
-            await Task.Delay(25, Ct);
-        }
     }
 }

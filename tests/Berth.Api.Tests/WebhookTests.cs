@@ -189,7 +189,7 @@ public sealed class WebhookTests(WebhookTests.World world) : IClassFixture<Webho
 
         await Admin.ChangeStageAsync(Versions.Ref(ns, "fraud", 1), "staging", cancellationToken: Ct);
         await Admin.ChangeStageAsync(Versions.Ref(ns, "fraud", 1), "production", cancellationToken: Ct);
-        var disabled = await WaitForAsync(async () => await Admin.GetWebhookAsync(hook.Id, Ct), h => !h.Enabled);
+        var disabled = await Eventually.WaitForAsync(async () => await Admin.GetWebhookAsync(hook.Id, Ct), h => !h.Enabled);
         Assert.Contains("2 deliveries in a row failed after 3 attempts", disabled.DisabledReason, StringComparison.Ordinal);
 
         var deliveries = await Admin.ListDeliveriesAsync(hook.Id, cancellationToken: Ct).ToListAsync(Ct);
@@ -405,7 +405,7 @@ public sealed class WebhookTests(WebhookTests.World world) : IClassFixture<Webho
         // Every delivery ends succeeded; the receiver got exactly as many calls as the server recorded attempts. An
         // attempt made by both replicas would show as an extra call: only one of them can record it.
         var hook = (await Admin.ListWebhooksAsync(ns, Ct).ToListAsync(Ct)).Single();
-        var deliveries = await WaitForAsync(
+        var deliveries = await Eventually.WaitForAsync(
             async () => await Admin.ListDeliveriesAsync(hook.Id, cancellationToken: Ct).ToListAsync(Ct),
             d => d.Count == changes && d.All(x => x.State == DeliveryStates.Succeeded));
         var calls = receiver.Calls;
@@ -415,22 +415,5 @@ public sealed class WebhookTests(WebhookTests.World world) : IClassFixture<Webho
     }
 
     private async Task<DeliveryInfo> WaitForDeliveryAsync(long hookId, Func<DeliveryInfo, bool> condition) =>
-        await WaitForAsync(async () => (await Admin.ListDeliveriesAsync(hookId, cancellationToken: Ct).ToListAsync(Ct)).FirstOrDefault(condition), d => d is not null) ?? throw new InvalidOperationException();
-
-    /// <summary>Polls the API until <paramref name="condition"/> holds (the worker is asynchronous); fails after 30 s.</summary>
-    private static async Task<T> WaitForAsync<T>(Func<Task<T>> read, Func<T, bool> condition)
-    {
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
-        while (true)
-        {
-            var value = await read();
-            if (condition(value))
-            {
-                return value;
-            }
-
-            Assert.True(DateTime.UtcNow < deadline, "The webhook worker did not reach the expected state within 30 s.");
-            await Task.Delay(25, Ct);
-        }
-    }
+        await Eventually.WaitForAsync(async () => (await Admin.ListDeliveriesAsync(hookId, cancellationToken: Ct).ToListAsync(Ct)).FirstOrDefault(condition), d => d is not null) ?? throw new InvalidOperationException();
 }

@@ -10,8 +10,8 @@ namespace Berth.Core.Registry;
 /// <summary>
 /// The usage counters of namespaces (<see cref="RegistryNamespace.UsedBytes"/>, <see cref="RegistryNamespace.VersionCount"/>)
 /// and their quotas. Usage is logical: the declared sizes of the files of the namespace's pending and ready versions, in
-/// models that are not deleted. Every transaction that changes it (declaring a version; deleting a version or a model;
-/// failing an abandoned pending version) first takes the namespace's row lock with <see cref="LockAsync"/>, then reads the
+/// models that are not deleted. Every transaction that changes it (declaring a version; deleting a version, by a user or
+/// by retention, or a model; failing an abandoned pending version) first takes the namespace's row lock with <see cref="LockAsync"/>, then reads the
 /// states it changes, then moves the counters with <see cref="AddAsync"/>: so concurrent pushes cannot both fit under a
 /// quota that only one fits under, and a version is never subtracted twice. Garbage collection's purge only touches
 /// versions that no longer count (deleted, failed, or in deleted models), so it never changes usage.
