@@ -12,12 +12,14 @@ namespace Berth.Api.Tests;
 
 /// <summary>
 /// Every endpoint of the server, called by every kind of caller: anonymous, a signed-in user without a
-/// role, each namespace role, and a server administrator. Callers below an endpoint's level are refused
-/// before anything happens: 401 anonymous; 404 for a signed-in user who may not see the namespace (the same
-/// answer as for a namespace that does not exist, so refusals reveal nothing); 403 for the others. Callers at or
-/// above it get past authorization. Targets are objects that do not exist (a model 'ghost', user 'nobody') so
-/// allowed calls change nothing; request endpoints get a fresh open request each time. A new endpoint fails the
-/// test until it is classified here.
+/// role (the admin of another namespace), each namespace role, a server administrator, and read-scoped tokens of a
+/// namespace admin and of a server administrator. Callers below an endpoint's level are refused before anything
+/// happens: 401 anonymous; 404 for a signed-in user who may not see the namespace (the same answer as for a namespace
+/// that does not exist, so refusals reveal nothing); 403 for the others, and for a read-scoped token on every call
+/// that changes something. Callers at or above it get past authorization. Targets are objects that do not exist (a
+/// model 'ghost', user 'nobody') so allowed calls change nothing; request endpoints get a fresh open request each
+/// time. A new endpoint fails the test until it is classified here, and every endpoint must be in the OpenAPI
+/// document (<see cref="EveryEndpointIsInTheOpenApiDocument"/>), so the matrix covers the document's operations.
 /// </summary>
 public sealed partial class AuthorizationMatrixTests : IAsyncLifetime
 {
@@ -150,9 +152,31 @@ public sealed partial class AuthorizationMatrixTests : IAsyncLifetime
         ["SetNamespaceQuota"] = Level.ServerAdmin,
     };
 
+    /// <summary>
+    /// What a read-scoped token may still do besides reading (GET, HEAD): sign in, and manage tokens, since a token may
+    /// create weaker ones and revoke its own (docs/governance.md, token chains). Everything else changes something and
+    /// needs the write scope, and so does what only writers may read (an upload's state); administration, of a
+    /// namespace or of the server, needs the admin scope even to read.
+    /// </summary>
+    private static readonly HashSet<string> AllowedToReadScopedTokens = new(StringComparer.Ordinal) { "SignIn", "CreateToken", "RevokeToken" };
+
+    /// <summary>Routes deliberately left out of the OpenAPI document, with the reason.</summary>
+    private static readonly Dictionary<string, string> Undocumented = new(StringComparer.Ordinal)
+    {
+        ["GET /healthz"] = "a liveness probe for orchestrators, not part of the API",
+        ["GET /readyz"] = "a readiness probe for orchestrators, not part of the API",
+        ["GET /metrics"] = "Prometheus' text format for scrapers, not part of the API",
+        ["GET /api/{documentName}/openapi.json"] = "the OpenAPI document itself",
+        ["GET /api/docs/scalar.js"] = "an asset of the browsable API reference",
+        ["GET /api/docs/scalar.aspnetcore.js"] = "an asset of the browsable API reference",
+        ["GET /api/docs/favicon.svg"] = "an asset of the browsable API reference",
+        ["GET /api/docs/{documentName?}"] = "the browsable API reference (a web page)",
+    };
+
     private TestServer _server = null!;
     private TestUser _requester = null!;
     private readonly List<(Level Level, HttpClient Http, string Who)> _callers = [];
+    private readonly List<(HttpClient Http, string Who)> _readScoped = [];
 
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
@@ -176,6 +200,10 @@ public sealed partial class AuthorizationMatrixTests : IAsyncLifetime
         }
 
         _callers.Add((Level.ServerAdmin, _server.Http, "the server administrator"));
+
+        var scopedAdmin = await _server.AddUserAsync("read-scoped-admin", Ns, Roles.Admin, scopes: ["read"]);
+        _readScoped.Add((scopedAdmin.Http, "a namespace admin's read-scoped token"));
+        _readScoped.Add((_server.NewHttp((await _server.Client.CreateTokenAsync(new CreateTokenRequest("read-only", ["read"]), Ct)).Token), "a server administrator's read-scoped token"));
     }
 
     public async ValueTask DisposeAsync() => await _server.DisposeAsync();
@@ -220,7 +248,9 @@ public sealed partial class AuthorizationMatrixTests : IAsyncLifetime
                     var (expectedStatus, expectedCodes) = callerLevel switch
                     {
                         Level.Open => (401, ["token_missing"]),
-                        Level.SignedIn when level is >= Level.Reader and < Level.ServerAdmin => (404, HiddenCodes(endpoint.Pattern)),
+                        // Also server administration under /namespaces/{namespace}: refusals never tell which namespaces exist.
+                        Level.SignedIn when level is >= Level.Reader && (level < Level.ServerAdmin || endpoint.Pattern.Contains("{namespace}", StringComparison.Ordinal))
+                            => (404, HiddenCodes(endpoint.Pattern)),
                         _ => (403, new[] { "forbidden" }),
                     };
                     if (status != expectedStatus || (endpoint.Method != HttpMethods.Head && !expectedCodes.Contains(code)))
@@ -232,6 +262,76 @@ public sealed partial class AuthorizationMatrixTests : IAsyncLifetime
         }
 
         Assert.True(wrong.Count == 0, string.Join('\n', wrong));
+    }
+
+    [Fact]
+    public async Task AReadScopedTokenReadsWhatItsRoleMayReadAndIsRefusedEveryChange()
+    {
+        var wrong = new List<string>();
+        var (reads, refusals) = (0, 0);
+        foreach (var endpoint in Endpoints().Where(e => Expected.ContainsKey(e.Name)))
+        {
+            var level = Expected[endpoint.Name];
+            var reading = endpoint.Method is "GET" or "HEAD" || AllowedToReadScopedTokens.Contains(endpoint.Name);
+            foreach (var (http, who) in _readScoped)
+            {
+                var url = await UrlAsync(endpoint.Pattern);
+                using var request = new HttpRequestMessage(new HttpMethod(endpoint.Method), url);
+                if (endpoint.Method is "POST" or "PUT" or "PATCH")
+                {
+                    request.Content = new StringContent("{}", Encoding.UTF8, "application/json");
+                }
+
+                using var response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, Ct);
+                var status = (int)response.StatusCode;
+                var code = await CodeAsync(response);
+                if (reading && level <= Level.Reader)
+                {
+                    reads++;
+                    if (status is 401 or 403)
+                    {
+                        wrong.Add($"{endpoint.Name} ({endpoint.Method} {url}) refused {who}: {status} {code}");
+                    }
+                }
+                else
+                {
+                    refusals++;
+                    if (status != 403 || (endpoint.Method != HttpMethods.Head && code != "forbidden"))
+                    {
+                        wrong.Add($"{endpoint.Name} ({endpoint.Method} {url}) let {who} through: {status} {code}, expected 403 forbidden");
+                    }
+                }
+            }
+        }
+
+        Assert.True(reads > 40 && refusals > 80, $"{reads} reads, {refusals} refusals");
+        Assert.True(wrong.Count == 0, string.Join('\n', wrong));
+    }
+
+    [Fact]
+    public async Task EveryEndpointIsInTheOpenApiDocument()
+    {
+        var operations = await OpenApiOperations.ReadAsync(_server.Anonymous, Ct);
+        var documented = operations.Operations.Select(o => $"{o.Method} {o.Path}").ToHashSet(StringComparer.Ordinal);
+        var routes = Endpoints().Select(e => $"{e.Method} /{e.Pattern.TrimStart('/')}").Distinct(StringComparer.Ordinal).ToList();
+
+        var missing = routes.Where(r => !documented.Contains(Canonical(r)) && !Undocumented.ContainsKey(r)).ToList();
+        var stale = Undocumented.Keys.Where(r => !routes.Contains(r)).ToList();
+        var phantom = documented.Where(d => !routes.Select(Canonical).Contains(d)).ToList();
+        Assert.True(missing.Count == 0, "Served but not in the OpenAPI document: " + string.Join(", ", missing));
+        Assert.True(stale.Count == 0, "Listed as undocumented but not served: " + string.Join(", ", stale));
+        Assert.True(phantom.Count == 0, "In the OpenAPI document but not served: " + string.Join(", ", phantom));
+
+        // A GET, HEAD or DELETE reads no body: documenting one (a parameter bound from the body by mistake) misleads clients.
+        var bodies = operations.Operations.Where(o => o.Method is "GET" or "HEAD" or "DELETE" && o.BodyMediaType is not null).Select(o => o.ToString()).ToList();
+        Assert.True(bodies.Count == 0, "Operations that document a request body they never read: " + string.Join(", ", bodies));
+
+        // Every operation has its name, so clients and this matrix refer to the same thing.
+        var unnamed = operations.Operations.Where(o => o.Id.Contains(' ', StringComparison.Ordinal)).Select(o => o.ToString()).ToList();
+        Assert.True(unnamed.Count == 0, "Operations without an operationId: " + string.Join(", ", unnamed));
+
+        // Route constraints and catch-alls ({id:long}, {**path}) are plain parameters in the document; a trailing slash is dropped.
+        static string Canonical(string route) => RouteConstraint().Replace(route, m => "{" + m.Groups[1].Value + "}").TrimEnd('/');
     }
 
     [Fact]
@@ -409,4 +509,7 @@ public sealed partial class AuthorizationMatrixTests : IAsyncLifetime
 
     [GeneratedRegex(@"\{\*{0,2}([a-zA-Z]+)(:[a-z]+)?\??\}")]
     private static partial Regex RouteParameter();
+
+    [GeneratedRegex(@"\{\*{0,2}([a-zA-Z]+)(?::[a-z]+)?\}")]
+    private static partial Regex RouteConstraint();
 }

@@ -247,6 +247,78 @@ public sealed class ValidationTests(ServerFixture fixture) : IClassFixture<Serve
         await (await Server.Http.GetAsync("/api/v1/namespaces?cursor=garbage", Ct)).AssertProblemAsync(HttpStatusCode.BadRequest, "invalid_cursor");
     }
 
+    // Found by HostileInputTests: each was a 500, or was stored.
+
+    [Fact]
+    public async Task ABodyInACharsetTheServerDoesNotKnowIsUnsupportedMediaType()
+    {
+        using var content = new StringContent("{\"name\":\"t\"}", Encoding.UTF8);
+        content.Headers.ContentType = System.Net.Http.Headers.MediaTypeHeaderValue.Parse("application/json; charset=bogus");
+        using var response = await Server.Http.PostAsync("/api/v1/tokens", content, Ct);
+        var problem = await response.AssertProblemAsync(HttpStatusCode.UnsupportedMediaType, "unsupported_media_type");
+        Assert.Contains("'bogus'", problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("/api/v1/tokens", """{"name":"t","scopes":[null]}""")]
+    [InlineData("/api/v1/namespaces/acme/webhooks", """{"url":"https://example.com/hook","events":["version.ready",null]}""")]
+    [InlineData("/api/v1/blobs/check", """{"digests":[null]}""")]
+    public async Task ANullInAListOfStringsIsInvalidJson(string url, string json)
+    {
+        await Server.CreateNamespaceIfMissingAsync("acme");
+        var tokens = await CountAsync<Core.Data.Entities.ApiToken>();
+        var hooks = await CountAsync<Core.Data.Entities.Webhook>();
+        using var response = await Server.Http.SendJsonAsync(HttpMethod.Post, url, json, Ct);
+        var problem = await response.AssertProblemAsync(HttpStatusCode.BadRequest, "invalid_json");
+        Assert.Contains("null", problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
+        Assert.Equal(tokens, await CountAsync<Core.Data.Entities.ApiToken>());
+        Assert.Equal(hooks, await CountAsync<Core.Data.Entities.Webhook>());
+    }
+
+    [Theory]
+    [InlineData("/api/v1/namespaces", """{"name":"acme\n"}""", "invalid_name")]
+    [InlineData("/api/v1/models/acme", """{"name":"fraud\n"}""", "invalid_name")]
+    [InlineData("/api/v1/models/acme/fraud%0A/versions", """{"files":[{"path":"a","size":1,"digest":"sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"}]}""", "invalid_name")]
+    [InlineData("/api/v1/models/acme/newline/versions", """{"version":"1.0.0\n","files":[{"path":"a","size":1,"digest":"sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"}]}""", "invalid_version")]
+    [InlineData("/api/v1/models/acme/newline/versions", """{"tags":{"team\n":"x"},"files":[{"path":"a","size":1,"digest":"sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"}]}""", "invalid_metadata")]
+    [InlineData("/api/v1/models/acme/newline/versions", """{"lineage":{"gitCommit":"abcdef1\n"},"files":[{"path":"a","size":1,"digest":"sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"}]}""", "invalid_metadata")]
+    public async Task ANameOrVersionWithATrailingLineBreakIsRefusedAndNothingIsCreated(string url, string json, string code)
+    {
+        await Server.CreateNamespaceIfMissingAsync("acme");
+        var namespaces = await CountAsync<Core.Data.Entities.RegistryNamespace>();
+        var models = await CountAsync<Core.Data.Entities.RegisteredModel>();
+        using var response = await Server.Http.SendJsonAsync(HttpMethod.Post, url, json, Ct);
+        await response.AssertProblemAsync(HttpStatusCode.BadRequest, code);
+        Assert.Equal(namespaces, await CountAsync<Core.Data.Entities.RegistryNamespace>());
+        Assert.Equal(models, await CountAsync<Core.Data.Entities.RegisteredModel>());
+    }
+
+    [Theory]
+    [InlineData("""{"description":"a\u0000b","files":[{"path":"a","size":1,"digest":"sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"}]}""")]
+    [InlineData("""{"params":{"k":"a\u0000b"},"files":[{"path":"a","size":1,"digest":"sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"}]}""")]
+    [InlineData("""{"lineage":{"runId":"\u0000"},"files":[{"path":"a","size":1,"digest":"sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"}]}""")]
+    public async Task TextWithANulCharacterIsRefusedWhicheverTheDatabase(string json)
+    {
+        // PostgreSQL cannot store U+0000: it was a 500 there, and stored on SQLite.
+        await Server.CreateNamespaceIfMissingAsync("acme");
+        using var response = await Server.Http.SendJsonAsync(HttpMethod.Post, "/api/v1/models/acme/nul-text/versions", json, Ct);
+        await response.AssertProblemAsync(HttpStatusCode.BadRequest, "invalid_request");
+        await AssertNoVersionsAsync("nul-text");
+    }
+
+    [Fact]
+    public async Task AQueryWithANulCharacterIsRefused()
+    {
+        using var response = await Server.Http.GetAsync("/api/v1/search?q=tags.team%20%3D%20%27a%00b%27", Ct);
+        await response.AssertProblemAsync(HttpStatusCode.BadRequest, "invalid_request");
+    }
+
+    private async Task<int> CountAsync<T>() where T : class
+    {
+        await using var scope = Server.Services.CreateAsyncScope();
+        return await scope.ServiceProvider.GetRequiredService<RegistryDbContext>().Set<T>().CountAsync(Ct);
+    }
+
     private async Task AssertNoVersionsAsync(string model)
     {
         await using var scope = Server.Services.CreateAsyncScope();

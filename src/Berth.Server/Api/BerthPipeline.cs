@@ -44,6 +44,7 @@ public static class BerthPipeline
                 await Problems.Problems.WriteAsync(context, code, detail!);
             }
         });
+        app.Use(RequestText.CheckQueryAsync);
         var metrics = app.Services.GetRequiredService<PrometheusMetrics>();
         app.UseRouting();
         app.UseBoundedHttpMetrics(metrics.Factory);

@@ -246,6 +246,7 @@ public static class BerthServer
             json.AllowDuplicateProperties = shared.AllowDuplicateProperties;
             json.RespectNullableAnnotations = shared.RespectNullableAnnotations;
             json.RespectRequiredConstructorParameters = shared.RespectRequiredConstructorParameters;
+            json.TypeInfoResolver = json.TypeInfoResolver!.WithAddedModifier(Api.Http.RequestText.CheckBodies);
         });
         SecretsAtRest.Register(services, configuration, dataDirectory);
         services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);

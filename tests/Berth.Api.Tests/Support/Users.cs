@@ -32,6 +32,16 @@ public static class Users
         return new TestUser(name, token.Token, server.NewClient(token.Token), server.NewHttp(token.Token));
     }
 
+    /// <summary>Creates a namespace owned by the server admin unless it exists already.</summary>
+    public static async Task CreateNamespaceIfMissingAsync(this TestServer server, string ns)
+    {
+        using var response = await server.Http.GetAsync($"/api/v1/namespaces/{ns}", TestContext.Current.CancellationToken);
+        if (response.StatusCode == System.Net.HttpStatusCode.NotFound)
+        {
+            await server.CreateNamespaceAsync(ns);
+        }
+    }
+
     /// <summary>Creates a namespace owned by the server admin.</summary>
     public static async Task CreateNamespaceAsync(this TestServer server, string ns) =>
         await server.Client.CreateNamespaceAsync(new CreateNamespaceRequest(ns), TestContext.Current.CancellationToken);

@@ -29,9 +29,11 @@ internal sealed class AccessMiddleware(RequestDelegate next)
 
         var actor = context.GetActor();
         audit.Set(actor, context.Connection.RemoteIpAddress?.ToString(), RequestId(context));
+        var ns = context.Request.RouteValues.TryGetValue("namespace", out var value) ? value as string : null;
         if (serverAdmin)
         {
-            await access.DemandAsync(actor, Permission.Read, null, context.RequestAborted);
+            // Under /namespaces/{namespace}, a caller who may not see the namespace gets the answer for one that does not exist.
+            await access.DemandAsync(actor, Permission.Read, ns, context.RequestAborted);
             if (!actor.IsAdmin || !actor.Scopes.HasFlag(TokenScopes.Admin))
             {
                 throw new RegistryException(ErrorCodes.Forbidden, "Only server administrators (with an admin-scoped token) may do this.");
@@ -40,7 +42,6 @@ internal sealed class AccessMiddleware(RequestDelegate next)
 
         if (required is not null)
         {
-            var ns = context.Request.RouteValues.TryGetValue("namespace", out var value) ? value as string : null;
             await access.DemandAsync(actor, required.Permission, ns, required.CreatesNamespace, context.RequestAborted);
         }
 

@@ -8,6 +8,7 @@ using Berth.Core.Events;
 using Berth.Server.Api.Auth;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.Options;
@@ -28,7 +29,7 @@ internal static class EventEndpoints
         return api;
     }
 
-    private static async Task<Ok<EventBatch>> Poll(HttpContext context, EventService events, long? since, string? @namespace, string? model, string[]? type, int? limit, CancellationToken cancellationToken)
+    private static async Task<Ok<EventBatch>> Poll(HttpContext context, EventService events, long? since, string? @namespace, string? model, [FromQuery] string[]? type, int? limit, CancellationToken cancellationToken)
     {
         var scope = await events.ResolveAsync(context.GetActor(), new EventQuery(since ?? 0, @namespace, model, type, limit), cancellationToken);
         return TypedResults.Ok(await events.ReadAsync(scope, since ?? 0, cancellationToken));
@@ -38,7 +39,7 @@ internal static class EventEndpoints
     /// <c>id: &lt;event id&gt;</c>, <c>event: &lt;type&gt;</c>, <c>data: &lt;event JSON&gt;</c> per event. Browsers and the CLI
     /// reconnect with Last-Event-ID and continue after it; nothing committed in between is missed.
     /// </summary>
-    private static async Task Stream(HttpContext context, EventService events, EventNotifier notifier, IOptions<EventStreamOptions> options, long? since, string? @namespace, string? model, string[]? type, CancellationToken cancellationToken)
+    private static async Task Stream(HttpContext context, EventService events, EventNotifier notifier, IOptions<EventStreamOptions> options, long? since, string? @namespace, string? model, [FromQuery] string[]? type, CancellationToken cancellationToken)
     {
         var actor = context.GetActor();
         var settings = options.Value;

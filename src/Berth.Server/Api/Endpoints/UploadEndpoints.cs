@@ -14,6 +14,7 @@ using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Net.Http.Headers;
+using Microsoft.OpenApi;
 
 namespace Berth.Server.Api.Endpoints;
 
@@ -30,16 +31,16 @@ internal static class UploadEndpoints
     public static RouteGroupBuilder MapUploads(this RouteGroupBuilder api)
     {
         var uploads = api.MapGroup("/models/{namespace}/{model}/uploads").WithTags("Uploads").TransfersBytes();
-        uploads.MapPost("/", Start).Needs(Permission.Write).WithName("StartUpload")
+        uploads.MapPost("/", Start).Needs(Permission.Write).WithName("StartUpload").AcceptsBytes(required: false)
             .WithSummary("Open an upload session, or upload a whole blob with ?digest=&size= and a body (a Content-Length other than size is refused before the body is read)")
             .ProducesProblem(StatusCodes.Status413PayloadTooLarge).ProducesProblem(StatusCodes.Status507InsufficientStorage);
         uploads.MapMethods("/{id}", [HttpMethods.Get, HttpMethods.Head], Status).Needs(Permission.Write).WithName("GetUpload")
             .WithSummary("The upload's durable offset (resume from there)");
-        uploads.MapPatch("/{id}", Append).Needs(Permission.Write).WithName("AppendUpload")
+        uploads.MapPatch("/{id}", Append).Needs(Permission.Write).WithName("AppendUpload").AcceptsBytes(required: true)
             .WithSummary("Append a chunk at Upload-Offset (or Content-Range start); an upload holds at most Registry:MaxBlobSize bytes (413)")
             .ProducesProblem(StatusCodes.Status409Conflict).ProducesProblem(StatusCodes.Status413PayloadTooLarge)
             .ProducesProblem(StatusCodes.Status507InsufficientStorage);
-        uploads.MapPut("/{id}", Finish).Needs(Permission.Write).WithName("FinishUpload")
+        uploads.MapPut("/{id}", Finish).Needs(Permission.Write).WithName("FinishUpload").AcceptsBytes(required: false)
             .WithSummary("Verify ?digest= (and ?size=) and store the blob; the body may carry a last chunk").ProducesProblem(StatusCodes.Status507InsufficientStorage);
         uploads.MapPost("/{id}/parts", PlanDirect).Needs(Permission.Write).WithName("PlanDirectUpload")
             .WithSummary("Presigned URLs to write the upload's parts straight into the object store (servers with --blobs s3://…&upload=redirect)")
@@ -50,6 +51,25 @@ internal static class UploadEndpoints
             .WithSummary("Which of these digests a push by the caller would have to upload: all but those a ready version the caller can read already holds (server administrators: all but those stored)");
         return api;
     }
+
+    /// <summary>
+    /// Documents the bytes an upload request carries. The handlers read the body themselves, so nothing else describes
+    /// it; <c>Accepts</c> metadata would also make routing refuse other content types before authentication.
+    /// </summary>
+    private static RouteHandlerBuilder AcceptsBytes(this RouteHandlerBuilder builder, bool required) =>
+        builder.AddOpenApiOperationTransformer((operation, _, _) =>
+        {
+            operation.RequestBody = new OpenApiRequestBody
+            {
+                Required = required,
+                Description = "The blob's bytes, or the chunk's (Content-Type: application/octet-stream).",
+                Content = new Dictionary<string, OpenApiMediaType>
+                {
+                    [OctetStream] = new() { Schema = new OpenApiSchema { Type = JsonSchemaType.String, Format = "binary" } },
+                },
+            };
+            return Task.CompletedTask;
+        });
 
     private static async Task<IResult> Start(HttpContext context, UploadService uploads, string @namespace, string model, string? digest, long? size, CancellationToken cancellationToken)
     {

@@ -53,6 +53,10 @@ internal sealed partial class RegistryExceptionHandler(IDatabaseErrors databaseE
                 await Problems.WriteAsync(context, jsonCode, jsonDetail);
                 return true;
 
+            case InvalidOperationException when RequestErrors.DescribeUnknownCharset(context) is { } charset:
+                await Problems.WriteAsync(context, ErrorCodes.UnsupportedMediaType, charset);
+                return true;
+
             case BlobNotFoundException e:
                 LogMissingBlob(logger, e.Digest.ToString());
                 await Problems.WriteAsync(context, ErrorCodes.StorageFailed, $"Blob {e.Digest} is recorded but missing from the blob store; an operator must restore it.");

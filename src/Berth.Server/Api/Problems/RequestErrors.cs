@@ -124,6 +124,28 @@ internal static partial class RequestErrors
         return null;
     }
 
+    /// <summary>
+    /// A request body whose Content-Type names a charset no encoding of the server answers to (<c>charset=bogus</c>): the
+    /// JSON reader throws an <see cref="InvalidOperationException"/> before reading. Null when the charset is known or absent.
+    /// </summary>
+    public static string? DescribeUnknownCharset(HttpContext context)
+    {
+        if (!Microsoft.Net.Http.Headers.MediaTypeHeaderValue.TryParse(context.Request.ContentType, out var type) || type.Charset.Value is not { Length: > 0 } charset)
+        {
+            return null;
+        }
+
+        try
+        {
+            _ = System.Text.Encoding.GetEncoding(charset.Trim('"'));
+            return null;
+        }
+        catch (Exception e) when (e is ArgumentException or NotSupportedException)
+        {
+            return $"The body's charset '{Shown(charset)}' is not one the server reads; send JSON in UTF-8 ('Content-Type: application/json').";
+        }
+    }
+
     /// <summary>Whether <paramref name="value"/> reads as <paramref name="type"/> the way the binder reads it; null for types not known here.</summary>
     private static bool? Parses(Type type, string value)
     {
