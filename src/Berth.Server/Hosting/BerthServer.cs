@@ -5,6 +5,7 @@ using Berth.Core.Events;
 using Berth.Core.Webhooks;
 using Berth.Core.Auth;
 using Berth.Core.Blobs;
+using Berth.Core.Common;
 using Berth.Core.Configuration;
 using Berth.Core.Data;
 using Berth.Core.Diagnostics;
@@ -19,9 +20,14 @@ using Berth.Server.Api;
 using Berth.Server.Api.Auth;
 using Berth.Server.Api.Problems;
 using Berth.Server.Api.OpenApi;
+using Berth.Server.Api.RateLimiting;
+using Berth.Server.Hosting.Secrets;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Json;
@@ -55,13 +61,15 @@ public static class BerthServer
         configure?.Invoke(builder.Configuration);
 
         var dataDirectory = Path.GetFullPath(builder.Configuration[ServerSettings.DataKey] is { Length: > 0 } d ? d : ServerSettings.DefaultData);
-        Directory.CreateDirectory(dataDirectory);
         builder.Configuration.AddJsonFile(Path.Combine(dataDirectory, "berth.json"), optional: true, reloadOnChange: false);
         builder.Configuration.AddEnvironmentVariables(ServerSettings.EnvironmentPrefix);
         builder.Configuration.AddCommandLine(args, ServerSettings.SwitchMappings.ToDictionary());
         configure?.Invoke(builder.Configuration);
 
-        builder.WebHost.UseUrls((builder.Configuration[ServerSettings.UrlsKey] is { Length: > 0 } u ? u : ServerSettings.DefaultUrls).Split(';', StringSplitOptions.RemoveEmptyEntries));
+        // A taken port stops start-up here, before the data folder (or an administrator) is created.
+        var urls = ListenAddresses.Check(builder.Configuration[ServerSettings.UrlsKey] is { Length: > 0 } u ? u : ServerSettings.DefaultUrls);
+        PrivateFiles.CreateDirectory(dataDirectory);
+        builder.WebHost.UseUrls([.. urls]);
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             kestrel.AddServerHeader = false;
@@ -109,8 +117,30 @@ public static class BerthServer
     /// <exception cref="StartupException">A setting is wrong (the message names it), e.g. the database cannot be reached.</exception>
     public static async Task StartAsync(WebApplication app, CancellationToken cancellationToken = default)
     {
-        await app.Services.GetRequiredService<StartupTasks>().StartAsync(cancellationToken);
-        await app.StartAsync(cancellationToken);
+        var tokenFile = await app.Services.GetRequiredService<StartupTasks>().StartAsync(cancellationToken);
+        try
+        {
+            await app.StartAsync(cancellationToken);
+        }
+        catch (IOException e) when (e.InnerException is AddressInUseException || e.Message.StartsWith("Failed to bind", StringComparison.Ordinal))
+        {
+            // Taken since it was checked at build time.
+            throw new StartupException($"{ListenAddresses.Setting}: {e.Message.TrimEnd('.')}; stop the other server or choose another address.", e);
+        }
+
+        if (tokenFile is not null)
+        {
+            // To the console, never through the logger; and the path only: a token is never printed or logged.
+            var addresses = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses ?? [];
+            Console.Out.WriteLine($"""
+
+                Berth is set up. The administrator's API token is in {tokenFile} (readable only by you).
+                Log in with:
+
+                    berth login {ListenAddresses.LoginUrl(addresses)} --token "$(cat {ShellQuote(tokenFile)})"
+
+                """);
+        }
 
         // Start-up (building the EF model, migrating, compiling the first queries) allocates tens of MB that are
         // garbage once it is done. One aggressive collection hands that memory back to the OS instead of leaving
@@ -124,6 +154,12 @@ public static class BerthServer
         await StartAsync(app, cancellationToken);
         await app.WaitForShutdownAsync(cancellationToken);
     }
+
+    /// <summary>A path as one POSIX shell word.</summary>
+    private static string ShellQuote(string path) =>
+        path.All(c => char.IsAsciiLetterOrDigit(c) || c is '/' or '.' or '-' or '_' or '+' or ':' or '@' or '%')
+            ? path
+            : "'" + path.Replace("'", "'\\''", StringComparison.Ordinal) + "'";
 
     private static void AddServices(IServiceCollection services, IConfiguration configuration, string dataDirectory)
     {
@@ -171,6 +207,8 @@ public static class BerthServer
         services.AddScoped<NamespaceService>();
         services.AddScoped<ModelService>();
         services.AddScoped<VersionService>();
+        services.AddScoped<NamespaceUsage>();
+        services.AddScoped<BlobPresence>();
         services.AddScoped<LifecycleService>();
         services.AddScoped<UploadService>();
         services.AddScoped<SearchService>();
@@ -209,13 +247,12 @@ public static class BerthServer
             json.RespectNullableAnnotations = shared.RespectNullableAnnotations;
             json.RespectRequiredConstructorParameters = shared.RespectRequiredConstructorParameters;
         });
-        // Keys in the database with a fixed application name: every replica shares one key ring (the default
-        // name is the content root, which differs between installations).
-        services.AddDataProtection().SetApplicationName("berth").PersistKeysToDbContext<RegistryDbContext>();
+        SecretsAtRest.Register(services, configuration, dataDirectory);
         services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
         services.AddProblemDetails(o => o.CustomizeProblemDetails = c => c.ProblemDetails.Extensions.Remove("traceId"));
         services.AddExceptionHandler<RegistryExceptionHandler>();
         services.AddBerthAuthentication(configuration);
+        services.AddBerthRateLimits();
         services.AddBerthOpenApi();
     }
 }

@@ -1,5 +1,6 @@
 using Berth.Core.Auth;
 using Berth.Core.Data;
+using Berth.Server.Hosting.Secrets;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -9,30 +10,34 @@ namespace Berth.Server.Hosting;
 /// <summary>
 /// Runs before the server starts (and so before it accepts requests): checks that the blob store answers, applies migrations, and on first start creates the
 /// administrator. Its token is the operator's (<see cref="BootstrapOptions"/>), or else a random one written to
-/// <c>&lt;data&gt;/admin-token</c> (mode 0600) and printed once.
+/// <c>&lt;data&gt;/admin-token</c> (mode 0600), whose path (never the token) <see cref="BerthServer"/> prints once it listens.
 /// </summary>
 internal sealed partial class StartupTasks(IServiceScopeFactory scopes, IServiceProvider services, IOptions<BootstrapOptions> bootstrap, DataDirectory data, MetadataDatabase database, BlobStorage blobs, ILogger<StartupTasks> logger)
 {
-    public async Task StartAsync(CancellationToken cancellationToken)
+    /// <returns>The file holding the administrator's new token, on the first start without an operator's token; else null.</returns>
+    public async Task<string?> StartAsync(CancellationToken cancellationToken)
     {
         var configured = await ReadConfiguredTokenAsync(cancellationToken);
+        var secrets = services.GetRequiredService<SecretsAtRest>();
+        secrets.SecureFiles();
         await using var scope = scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<RegistryDbContext>();
         await blobs.CheckAsync(services, cancellationToken);
         await database.MigrateAsync(db, cancellationToken);
+        await secrets.ProtectAsync(db, cancellationToken);
         LogDatabase(logger, database.Description);
         LogBlobs(logger, blobs.Description);
 
         var secret = await scope.ServiceProvider.GetRequiredService<Bootstrapper>().EnsureAdministratorAsync(configured, cancellationToken);
         if (secret is null)
         {
-            return;
+            return null;
         }
 
         if (configured is not null)
         {
             LogBootstrappedWithConfiguredToken(logger);
-            return;
+            return null;
         }
 
         var path = Path.Combine(data.Path, ServerSettings.AdminTokenFile);
@@ -48,17 +53,8 @@ internal sealed partial class StartupTasks(IServiceScopeFactory scopes, IService
             await writer.WriteLineAsync(secret);
         }
 
-        // Printed to the console directly, never through the logger: logs must not contain tokens.
-        Console.Out.WriteLine($"""
-
-            Berth is set up. The administrator's API token (shown once; also saved to {path}):
-
-                {secret}
-
-            Log in with:  berth login <server url> --token {secret}
-
-            """);
         LogBootstrapped(logger, path);
+        return path;
     }
 
     /// <summary>The operator's token for the administrator, if configured; a malformed one stops start-up naming the setting.</summary>

@@ -35,5 +35,9 @@ public static class ActorExtensions
         return Actor.Anonymous;
     }
 
+    /// <summary>The caller whose credentials were accepted, or null (anonymous, or refused credentials); never throws.</summary>
+    internal static Actor? AuthenticatedActor(this HttpContext context) =>
+        context.Items.TryGetValue(ActorKey, out var actor) && actor is Actor known ? known : null;
+
     internal static void SetActor(this HttpContext context, Actor actor) => context.Items[ActorKey] = actor;
 }
