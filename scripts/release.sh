@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # Builds the release executables of Berth: for each platform one file, `berth-<version>-<rid>` (`.exe` on
 # Windows), which is the whole of Berth (server and command line) with the .NET runtime inside: it runs on a
-# machine without .NET (self-contained, single-file; SQLite's native library is inside too and extracted once,
-# on first use, under $DOTNET_BUNDLE_EXTRACT_BASE_DIR, default ~/.net). Beside them, SHA256SUMS lists the SHA-256 of
+# machine without .NET (self-contained, single-file; SQLite's native library is inside too and is extracted at the
+# first start, under $DOTNET_BUNDLE_EXTRACT_BASE_DIR, default ~/.net). Beside them, SHA256SUMS lists the SHA-256 of
 # every berth-<version>-* file in the folder, for `sha256sum -c --ignore-missing SHA256SUMS`.
 # Every platform is built from this machine (the .NET SDK cross-publishes self-contained single files); it needs
 # the .NET SDK (global.json) and the NuGet feed for the platforms' runtime packs, the first time.
 # The publish properties are in src/Berth.Cli/Berth.Cli.csproj (BerthReleaseRid); these builds restore and compile
-# berth in artifacts/release-build/, apart from the everyday build, and reuse the libraries' everyday build.
+# berth in artifacts/release-build/, apart from the everyday build, and reuse the libraries' everyday build. The
+# first build of a platform takes about two minutes of CPU (most of it ReadyToRun compilation); docs/deploy.md
+# ("Binaries") has the measurements.
 #
 # Usage: scripts/release.sh [--version X] [--rid RID]... [--output DIR]
 #   --version  the version printed by `berth --version` and put in the file names (default: <Version> of
@@ -21,7 +23,7 @@ set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 all_rids="linux-x64 linux-arm64 osx-x64 osx-arm64 win-x64"
 
-usage() { sed -n '12,19s/^# \{0,1\}//p' "${BASH_SOURCE[0]}" >&2; }
+usage() { sed -n '/^# Usage:/,/^[^#]/s/^# \{0,1\}//p' "${BASH_SOURCE[0]}" >&2; }
 
 version="" rids="" output=""
 while [ $# -gt 0 ]; do
@@ -67,13 +69,14 @@ for rid in $rids; do
   case "$rid" in win-*) exe=berth.exe ;; esac
   name="berth-$version-$rid${exe#berth}"
   echo "==> $name"
+  started=$SECONDS
   # No build servers: nothing is left running after the script (it is also run by a test).
   if dotnet publish "$root/src/Berth.Cli/Berth.Cli.csproj" -c Release -nologo -clp:ErrorsOnly --disable-build-servers \
     "-p:BerthReleaseRid=$rid" "-p:Version=$version" -o "$staging/$rid"; then
     cp "$staging/$rid/$exe" "$output/$name.tmp"
     chmod 0755 "$output/$name.tmp"
     mv -f "$output/$name.tmp" "$output/$name"
-    echo "    $(du -h "$output/$name" | cut -f1) $output/$name"
+    echo "    $(du -h "$output/$name" | cut -f1) $output/$name ($((SECONDS - started)) s)"
   else
     failed="$failed $rid"
   fi
