@@ -47,23 +47,23 @@ public sealed class ReleaseBinaryTests
 
             // One file and its checksum, which sha256sum verifies.
             var file = $"berth-{version}-{rid}";
-            Assert.Equal([file, "SHA256SUMS"], Directory.GetFileSystemEntries(output).Select(Path.GetFileName).Order(StringComparer.Ordinal));
+            Assert.Equal(["SHA256SUMS", file], Directory.GetFileSystemEntries(output).Select(Path.GetFileName).Order(StringComparer.Ordinal));
             var sums = await RunAsync(new ProcessStartInfo("sha256sum", ["-c", "SHA256SUMS"]) { WorkingDirectory = output }, ProcessRunner.Timeout, cancellationToken);
             Assert.True(sums.ExitCode == 0, $"sha256sum -c: {sums.Stdout}{sums.Stderr}");
             Assert.Equal($"{file}: OK\n", sums.Stdout);
             var berth = Path.Combine(output, file);
 
-            // --version, with nothing of .NET in the environment; SQLite's native library is extracted under ~/.net,
-            // or under DOTNET_BUNDLE_EXTRACT_BASE_DIR.
+            // --version, with nothing of .NET in the environment; SQLite's native library is extracted under
+            // ~/.net/<file name>/, or under DOTNET_BUNDLE_EXTRACT_BASE_DIR/<file name>/.
             var home = Directory.CreateDirectory(Path.Combine(work, "home")).FullName;
             var shown = await RunAsync(Clean(berth, home, ["--version"]), ProcessRunner.Timeout, cancellationToken);
             Assert.True(shown.ExitCode == 0 && shown.Stderr.Length == 0, $"berth --version exited with {shown.ExitCode}: {shown.Stderr}");
             Assert.Equal(version + "\n", shown.Stdout);
-            Assert.Contains(Directory.EnumerateFiles(Path.Combine(home, ".net", "berth"), "*", SearchOption.AllDirectories), f => Path.GetFileName(f).Contains("e_sqlite3", StringComparison.Ordinal));
+            Assert.Contains(Directory.EnumerateFiles(Path.Combine(home, ".net", file), "*", SearchOption.AllDirectories), f => Path.GetFileName(f).Contains("e_sqlite3", StringComparison.Ordinal));
             var extractBase = Path.Combine(work, "extract");
             var elsewhere = await RunAsync(Clean(berth, home, ["--version"], $"DOTNET_BUNDLE_EXTRACT_BASE_DIR={extractBase}"), ProcessRunner.Timeout, cancellationToken);
             Assert.True(elsewhere.ExitCode == 0, $"berth --version exited with {elsewhere.ExitCode}: {elsewhere.Stderr}");
-            Assert.Contains(Directory.EnumerateFiles(Path.Combine(extractBase, "berth"), "*", SearchOption.AllDirectories), f => Path.GetFileName(f).Contains("e_sqlite3", StringComparison.Ordinal));
+            Assert.Contains(Directory.EnumerateFiles(Path.Combine(extractBase, file), "*", SearchOption.AllDirectories), f => Path.GetFileName(f).Contains("e_sqlite3", StringComparison.Ordinal));
 
             // berth serve on a free port and a fresh data folder.
             var data = Path.Combine(work, "data");
