@@ -42,6 +42,17 @@ public sealed class HistoryService(RegistryDbContext db, ModelLookup lookup)
         return new Page<HistoryEntry>(page.Items.Select(DtoMapper.ToEntry).ToList(), page.NextCursor);
     }
 
+    /// <summary>A model's history newest first (a timeline), with keyset pagination on the entry id.</summary>
+    public async Task<Page<HistoryEntry>> ListNewestAsync(string ns, string model, Paging paging, CancellationToken cancellationToken)
+    {
+        var entity = await lookup.GetModelAsync(ns, model, cancellationToken);
+        var before = paging.Parts is null ? long.MaxValue : paging.AfterId();
+        var rows = await db.History.AsNoTracking().Include(h => h.Actor).Where(h => h.ModelId == entity.Id && h.Id < before)
+            .OrderByDescending(h => h.Id).Take(paging.Limit + 1).ToListAsync(cancellationToken);
+        var page = paging.Page(rows, h => h.Id);
+        return new Page<HistoryEntry>(page.Items.Select(DtoMapper.ToEntry).ToList(), page.NextCursor);
+    }
+
     /// <summary>Which versions were in <paramref name="stage"/> (or which version <paramref name="alias"/> named) at <paramref name="at"/>.</summary>
     public async Task<HoldersInfo> HoldersAsync(string ns, string model, DateTimeOffset at, string? stage, string? alias, CancellationToken cancellationToken)
     {

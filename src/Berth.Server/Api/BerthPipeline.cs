@@ -7,6 +7,7 @@ using Berth.Server.Api.Idempotency;
 using Berth.Server.Api.OpenApi;
 using Berth.Server.Api.Problems;
 using Berth.Server.Hosting;
+using Berth.Web.Hosting;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
@@ -24,6 +25,11 @@ public static class BerthPipeline
         app.UseStatusCodePages(async status =>
         {
             var context = status.HttpContext;
+            if (await WebUi.TryWriteStatusPageAsync(context))
+            {
+                return;
+            }
+
             var (code, detail) = context.Response.StatusCode switch
             {
                 StatusCodes.Status400BadRequest => (ErrorCodes.InvalidRequest, "The request is malformed."),
@@ -44,6 +50,8 @@ public static class BerthPipeline
         app.UseAuthentication();
         app.UseMiddleware<AccessMiddleware>();
         app.UseMiddleware<IdempotencyMiddleware>();
+        app.UseBerthWebHeaders();
+        app.UseAntiforgery();
 
         app.MapGet("/healthz", () => Results.Text("ok\n")).ExcludeFromDescription();
         app.MapGet("/readyz", ReadyAsync).ExcludeFromDescription();
@@ -65,6 +73,9 @@ public static class BerthPipeline
         api.MapEvents();
         api.MapWebhooks();
         api.MapDeployments();
+
+        // The web UI: every other path (docs/ui.md).
+        app.MapBerthWeb();
         return app;
     }
 

@@ -19,6 +19,7 @@ using Berth.Server.Api;
 using Berth.Server.Api.Auth;
 using Berth.Server.Api.Problems;
 using Berth.Server.Api.OpenApi;
+using Berth.Web.Hosting;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.Hosting;
@@ -174,6 +175,8 @@ public static class BerthServer
         services.AddScoped<LifecycleService>();
         services.AddScoped<UploadService>();
         services.AddScoped<SearchService>();
+        services.AddScoped<ModelCatalog>();
+        services.AddScoped<ActivityFeed>();
         services.AddScoped<HistoryService>();
         services.AddScoped<StagePolicies>();
         services.AddScoped<GateCheck>();
@@ -214,6 +217,8 @@ public static class BerthServer
         services.AddDataProtection().SetApplicationName("berth").PersistKeysToDbContext<RegistryDbContext>();
         services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
         services.AddProblemDetails(o => o.CustomizeProblemDetails = c => c.ProblemDetails.Extensions.Remove("traceId"));
+        // The web UI (before the API's exception handler: on a page, an error is a page).
+        services.AddBerthWeb(ActorExtensions.PeekActor);
         services.AddExceptionHandler<RegistryExceptionHandler>();
         services.AddBerthAuthentication(configuration);
         services.AddBerthOpenApi();

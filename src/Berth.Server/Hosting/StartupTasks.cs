@@ -23,42 +23,58 @@ internal sealed partial class StartupTasks(IServiceScopeFactory scopes, IService
         LogDatabase(logger, database.Description);
         LogBlobs(logger, blobs.Description);
 
-        var secret = await scope.ServiceProvider.GetRequiredService<Bootstrapper>().EnsureAdministratorAsync(configured, cancellationToken);
-        if (secret is null)
+        var first = await scope.ServiceProvider.GetRequiredService<Bootstrapper>().EnsureAdministratorAsync(configured, cancellationToken);
+        if (first is null)
         {
             return;
         }
 
+        // The one-time password of the web UI is never printed: the banner names its file.
+        var passwordPath = Path.Combine(data.Path, ServerSettings.AdminPasswordFile);
+        await WriteSecretFileAsync(passwordPath, first.Password, cancellationToken);
         if (configured is not null)
         {
             LogBootstrappedWithConfiguredToken(logger);
+            Console.Out.WriteLine($"""
+
+                Berth is set up. Sign in to the web UI as 'admin' with the one-time password in {passwordPath}
+                (you choose a new password at the first sign-in).
+
+                """);
             return;
         }
 
         var path = Path.Combine(data.Path, ServerSettings.AdminTokenFile);
-        var options = new FileStreamOptions { Mode = FileMode.Create, Access = FileAccess.Write };
-        if (!OperatingSystem.IsWindows())
-        {
-            options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
-        }
-
-        await using (var file = new FileStream(path, options))
-        await using (var writer = new StreamWriter(file))
-        {
-            await writer.WriteLineAsync(secret);
-        }
+        await WriteSecretFileAsync(path, first.Token, cancellationToken);
 
         // Printed to the console directly, never through the logger: logs must not contain tokens.
         Console.Out.WriteLine($"""
 
             Berth is set up. The administrator's API token (shown once; also saved to {path}):
 
-                {secret}
+                {first.Token}
 
-            Log in with:  berth login <server url> --token {secret}
+            Log in with:  berth login <server url> --token {first.Token}
+
+            Web UI: sign in as 'admin' with the one-time password in {passwordPath}
+            (you choose a new password at the first sign-in).
 
             """);
         LogBootstrapped(logger, path);
+    }
+
+    /// <summary>Writes a secret to a file only its owner can read (mode 0600).</summary>
+    private static async Task WriteSecretFileAsync(string path, string secret, CancellationToken cancellationToken)
+    {
+        var options = new FileStreamOptions { Mode = FileMode.Create, Access = FileAccess.Write };
+        if (!OperatingSystem.IsWindows())
+        {
+            options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+        }
+
+        await using var file = new FileStream(path, options);
+        await using var writer = new StreamWriter(file);
+        await writer.WriteLineAsync(secret.AsMemory(), cancellationToken);
     }
 
     /// <summary>The operator's token for the administrator, if configured; a malformed one stops start-up naming the setting.</summary>

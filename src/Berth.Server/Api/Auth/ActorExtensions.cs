@@ -35,5 +35,9 @@ public static class ActorExtensions
         return Actor.Anonymous;
     }
 
+    /// <summary>The authenticated caller, or <see cref="Actor.Anonymous"/>; never throws (for pages and audit context, which show a refused token as anonymous).</summary>
+    public static Actor PeekActor(this HttpContext context) =>
+        context.Items.TryGetValue(ActorKey, out var actor) && actor is Actor known ? known : Actor.Anonymous;
+
     internal static void SetActor(this HttpContext context, Actor actor) => context.Items[ActorKey] = actor;
 }

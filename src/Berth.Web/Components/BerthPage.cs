@@ -1,0 +1,82 @@
+using Berth.Contracts.Errors;
+using Berth.Core.Auth;
+using Berth.Core.Errors;
+using Berth.Web.Hosting;
+using Microsoft.AspNetCore.Components;
+using Microsoft.AspNetCore.Http;
+
+namespace Berth.Web.Components;
+
+/// <summary>
+/// The base of every page: the request, the <see cref="Viewer"/>, and one way to turn a refusal or a missing thing
+/// into the right answer. <see cref="RunAsync"/> runs the page's work; a <see cref="RegistryException"/> becomes
+/// <see cref="Problem"/> (the page shows it with <c>ErrorView</c>, with the same status the API would send), except
+/// "sign in first", which redirects an anonymous visitor to the sign-in page and back.
+/// </summary>
+public abstract class BerthPage : ComponentBase
+{
+    [CascadingParameter] public HttpContext HttpContext { get; set; } = null!;
+
+    [Inject] public Viewer Viewer { get; set; } = null!;
+
+    [Inject] public NavigationManager Navigation { get; set; } = null!;
+
+    [Inject] public Flash Flash { get; set; } = null!;
+
+    /// <summary>What went wrong, when something did; the page then shows only this.</summary>
+    protected ErrorInfo? Problem { get; private set; }
+
+    protected CancellationToken Aborted => HttpContext?.RequestAborted ?? CancellationToken.None;
+
+    /// <summary>Runs <paramref name="work"/>; returns false (with <see cref="Problem"/> set, or a redirect under way) when it was refused.</summary>
+    protected async Task<bool> RunAsync(Func<Task> work)
+    {
+        try
+        {
+            await work();
+            return true;
+        }
+        catch (RegistryException e)
+        {
+            Fail(e);
+            return false;
+        }
+    }
+
+    /// <summary>Shows the refusal as the page (status and message), or sends an anonymous visitor to sign in.</summary>
+    protected void Fail(RegistryException e)
+    {
+        if (e.Error.Status == StatusCodes.Status401Unauthorized && !Viewer.SignedIn)
+        {
+            RedirectToSignIn();
+            return;
+        }
+
+        Fail(e.Error.Status, e.Message);
+    }
+
+    protected void Fail(int status, string message)
+    {
+        Problem = new ErrorInfo(status, message, null);
+        if (HttpContext is { Response.HasStarted: false } context)
+        {
+            context.Response.StatusCode = status;
+        }
+    }
+
+    /// <summary>Demands a permission in a namespace through <see cref="AccessControl"/>; throws the same refusal the API would.</summary>
+    protected Task DemandAsync(Permission permission, string? ns) => Viewer.DemandAsync(permission, ns, Aborted);
+
+    protected void RedirectToSignIn() =>
+        Navigation.NavigateTo("/signin?return=" + Uri.EscapeDataString(LocalPath()), forceLoad: true);
+
+    /// <summary>The current path and query (for "come back here" links).</summary>
+    protected string LocalPath() => HttpContext is { } c ? c.Request.Path + c.Request.QueryString : "/";
+
+    /// <summary>POST-redirect-GET: a message for the next page, then the redirect.</summary>
+    protected void RedirectWith(string url, string message)
+    {
+        Flash.Success(message);
+        Navigation.NavigateTo(url, forceLoad: true);
+    }
+}
