@@ -57,10 +57,16 @@ public abstract class BerthPage : ComponentBase
 
     protected void Fail(int status, string message)
     {
+        if (status == StatusCodes.Status404NotFound)
+        {
+            throw new PageErrorException(new ErrorInfo(status, message, null));
+        }
+
         Problem = new ErrorInfo(status, message, null);
         if (HttpContext is { Response.HasStarted: false } context)
         {
             context.Response.StatusCode = status;
+            WebUi.KeepErrorBody(context);
         }
     }
 

@@ -19,6 +19,8 @@ public static class SecurityHeaders
         headers["Cross-Origin-Opener-Policy"] = "same-origin";
         headers["Permissions-Policy"] = "camera=(), microphone=(), geolocation=(), payment=()";
         // Pages show what the viewer may see and carry anti-forgery tokens: never stored by browsers or proxies.
-        headers.CacheControl = "no-store";
+        // (The values anti-forgery sets itself, so it has nothing to override.)
+        headers.CacheControl = "no-cache, no-store";
+        headers.Pragma = "no-cache";
     }
 }

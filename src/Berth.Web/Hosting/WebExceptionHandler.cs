@@ -21,8 +21,14 @@ internal sealed partial class WebExceptionHandler(ILogger<WebExceptionHandler> l
         }
 
         var requestId = Activity.Current?.Id ?? context.TraceIdentifier;
+        if (exception.InnerException is PageErrorException or RegistryException && exception is not (PageErrorException or RegistryException))
+        {
+            exception = exception.InnerException!;
+        }
+
         var error = exception switch
         {
+            PageErrorException e => e.Error,
             RegistryException e => new ErrorInfo(e.Error.Status, e.Message, null),
             BadHttpRequestException e => new ErrorInfo(e.StatusCode, null, null),
             _ => new ErrorInfo(StatusCodes.Status500InternalServerError, null, requestId),

@@ -95,14 +95,41 @@ public static class WebUi
         return true;
     }
 
+    /// <summary>
+    /// Renders the error page in a fresh service scope: the failed page may have initialised this request's rendering
+    /// services (navigation, headers) already.
+    /// </summary>
     internal static async Task WriteErrorPageAsync(HttpContext context, ErrorInfo error)
     {
         SecurityHeaders.Apply(context.Response.Headers);
+        context.Response.Headers.Remove("blazor-enhanced-nav");
         var result = new RazorComponentResult<App>(new Dictionary<string, object?> { [nameof(App.Error)] = error })
         {
             StatusCode = error.Status,
             ContentType = "text/html; charset=utf-8",
         };
-        await result.ExecuteAsync(context);
+        var original = context.RequestServices;
+        await using var scope = original.GetRequiredService<IServiceScopeFactory>().CreateAsyncScope();
+        context.RequestServices = scope.ServiceProvider;
+        try
+        {
+            await result.ExecuteAsync(context);
+        }
+        finally
+        {
+            context.RequestServices = original;
+        }
+    }
+
+    /// <summary>
+    /// A page that answers with an error status writes its own body (the error in the layout): the status-code pages
+    /// must leave it alone (and Blazor must not leave the body to them).
+    /// </summary>
+    public static void KeepErrorBody(HttpContext context)
+    {
+        if (context.Features.Get<IStatusCodePagesFeature>() is { } feature)
+        {
+            feature.Enabled = false;
+        }
     }
 }

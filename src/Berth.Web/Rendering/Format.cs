@@ -72,14 +72,15 @@ public static class Format
             return "";
         }
 
-        var lines = markdown.Split('\n').Select(l => l.Trim()).SkipWhile(l => l.Length == 0 || l.StartsWith('#')).TakeWhile(l => l.Length > 0);
+        var lines = markdown.Split('\n').Select(l => l.Trim().TrimStart('>', ' ')).SkipWhile(l => l.Length == 0 || l.StartsWith('#')).TakeWhile(l => l.Length > 0);
         var text = string.Join(' ', lines);
         if (text.Length == 0)
         {
             text = markdown.Trim().TrimStart('#').Trim();
         }
 
-        text = new string(text.Where(c => c is not ('*' or '_' or '`' or '>' ) && !char.IsControl(c)).ToArray());
+        // Emphasis and code marks go; everything else (including '<', '_' in names) stays as text, escaped when shown.
+        text = new string(text.Where(c => c is not ('*' or '`') && !char.IsControl(c)).ToArray());
         return text.Length <= max ? text : text[..(max - 1)].TrimEnd() + "…";
     }
 
