@@ -36,6 +36,7 @@ internal static class BerthCli
             GcCommand.Create(app),
             FsckCommand.Create(app),
             RetentionCommands.Create(app),
+            QuotaCommands.Create(app),
             WebhookCommands.Create(app),
             EventsCommand.Create(app),
             DeployCommands.Create(app),

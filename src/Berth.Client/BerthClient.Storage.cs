@@ -68,6 +68,14 @@ public sealed partial class BerthClient
     public Task<RetentionPreview> PreviewRetentionAsync(string ns, string? model = null, CancellationToken cancellationToken = default) =>
         SendAsync(HttpMethod.Get, RetentionPath(ns, model) + "/preview", null, Json.RetentionPreview, cancellationToken);
 
+    /// <summary>A namespace's storage quotas and usage.</summary>
+    public Task<QuotaInfo> GetQuotaAsync(string ns, CancellationToken cancellationToken = default) =>
+        SendAsync(HttpMethod.Get, $"{ApiPrefix}namespaces/{Segment(ns)}/quota", null, Json.QuotaInfo, cancellationToken);
+
+    /// <summary>Sets both quotas of a namespace (server administrators; null is unlimited).</summary>
+    public Task<QuotaInfo> SetQuotaAsync(string ns, SetQuotaRequest request, CancellationToken cancellationToken = default) =>
+        SendAsync(HttpMethod.Put, $"{ApiPrefix}namespaces/{Segment(ns)}/quota", request, Json.QuotaInfo, cancellationToken);
+
     private static string RetentionPath(string ns, string? model) =>
         model is null ? $"{ApiPrefix}namespaces/{Segment(ns)}/retention" : $"{ModelPath(ns, model)}/retention";
 }

@@ -264,7 +264,8 @@ public sealed partial class BerthClient
     internal static bool IsRetryable(Exception e) => e switch
     {
         HttpRequestException or IOException => true,
-        BerthProblemException p => (int)p.Status >= 500 || p.Code is "upload_offset_mismatch" or "upload_busy",
+        // A full disk on the server (507) does not clear up in seconds: report it at once.
+        BerthProblemException p => ((int)p.Status >= 500 && p.Code != "insufficient_storage") || p.Code is "upload_offset_mismatch" or "upload_busy",
         TimeoutException => true,
         _ => false,
     };

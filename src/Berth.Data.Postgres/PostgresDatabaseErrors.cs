@@ -22,6 +22,10 @@ public sealed class PostgresDatabaseErrors : IDatabaseErrors
         _ => false,
     });
 
+    /// <summary>53100 disk_full: the database server's disk is full (the database lives on another machine than Berth's blobs).</summary>
+    public bool IsStorageFull(Exception exception) =>
+        Chain(exception).Any(e => e is PostgresException { SqlState: PostgresErrorCodes.DiskFull });
+
     public bool IsSerializationFailure(Exception exception) =>
         Chain(exception).Any(e => e is PostgresException { SqlState: PostgresErrorCodes.SerializationFailure or PostgresErrorCodes.DeadlockDetected });
 

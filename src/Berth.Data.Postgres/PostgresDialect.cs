@@ -13,4 +13,7 @@ public sealed class PostgresDialect : ISqlDialect
 
     /// <summary>A transaction-scoped advisory lock: held until commit or rollback, so a crash never leaves it behind.</summary>
     public string KeyLock => "SELECT pg_advisory_xact_lock({0})";
+
+    /// <summary>None: writers wait on the rows they need, in order, not on one lock for the whole database.</summary>
+    public TimeSpan WriterHandOff => TimeSpan.Zero;
 }

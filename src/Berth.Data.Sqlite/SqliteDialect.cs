@@ -13,4 +13,7 @@ public sealed class SqliteDialect : ISqlDialect
 
     /// <summary>Nothing, for the same reason: the transaction already holds the one write lock.</summary>
     public string KeyLock => "";
+
+    /// <summary>Longer than the longest sleep of SQLite's busy handler (100 ms), so a waiting writer wakes up within it.</summary>
+    public TimeSpan WriterHandOff => TimeSpan.FromMilliseconds(120);
 }

@@ -83,6 +83,42 @@ public sealed class DirectUploadTests : IAsyncLifetime
         Assert.Equal("upload_not_found", gone.Code);
     }
 
+    /// <summary>Knowing another namespace's digest is not enough on the direct path either: the parts must hash to it.</summary>
+    [Fact]
+    public async Task AnotherNamespacesDigestNeedsItsBytesWrittenToTheBucketBeforeACommit()
+    {
+        await using var server = await StartAsync();
+        var secret = Random((6 * MiB) + 5, seed: 6);
+        var digest = Digest.FromHash(System.Security.Cryptography.SHA256.HashData(secret));
+        await server.CreateNamespaceAsync("victim");
+        var owner = await server.Client.StartUploadAsync("victim", "private", Ct);
+        await PutPartsAsync((await server.Client.PlanDirectUploadAsync(owner.Location, secret.Length, Ct))!, secret);
+        await server.Client.FinishUploadAsync(owner.Location, digest, secret.Length, Ct);
+        var declaredByOwner = await server.Client.CreateVersionAsync("victim", "private", new CreateVersionRequest([new FileEntry("secret.bin", secret.Length, digest.ToString())]), cancellationToken: Ct);
+        await server.Client.CommitVersionAsync("victim", "private", declaredByOwner.Version.Number, Ct);
+
+        using var attacker = await server.AddUserAsync("mallory");
+        var declared = await attacker.Client.CreateVersionAsync("mallory", "stolen", new CreateVersionRequest([new FileEntry("secret.bin", secret.Length, digest.ToString())]), cancellationToken: Ct);
+        Assert.Equal([digest.ToString()], declared.MissingBlobs);
+
+        var forged = await attacker.Client.StartUploadAsync("mallory", "stolen", Ct);
+        await PutPartsAsync((await attacker.Client.PlanDirectUploadAsync(forged.Location, secret.Length, Ct))!, Random(secret.Length, seed: 7));
+        var mismatch = await Assert.ThrowsAsync<BerthProblemException>(() => attacker.Client.FinishUploadAsync(forged.Location, digest, secret.Length, Ct));
+        Assert.Equal("digest_mismatch", mismatch.Code);
+        var missing = await Assert.ThrowsAsync<BerthProblemException>(() => attacker.Client.CommitVersionAsync("mallory", "stolen", declared.Version.Number, Ct));
+        Assert.Equal("blobs_missing", missing.Code);
+
+        // The real bytes, written straight to the bucket: verified, the stored copy kept, and the version commits.
+        var honest = await attacker.Client.StartUploadAsync("mallory", "stolen", Ct);
+        await PutPartsAsync((await attacker.Client.PlanDirectUploadAsync(honest.Location, secret.Length, Ct))!, secret);
+        await attacker.Client.FinishUploadAsync(honest.Location, digest, secret.Length, Ct);
+        var ready = await attacker.Client.CommitVersionAsync("mallory", "stolen", declared.Version.Number, Ct);
+        Assert.Equal(VersionStates.Ready, ready.State);
+        var keys = (await TestS3.ListAsync(_prefix, Ct)).Select(o => o.Key).ToList();
+        Assert.Equal([$"{_prefix}/blobs/sha256/{digest.Hex[..2]}/{digest.Hex}"], keys);
+        Assert.Empty(await MultipartUploadsAsync());
+    }
+
     [Fact]
     public async Task AnInterruptedDirectUploadResumesWithThePartsAlreadyThere()
     {

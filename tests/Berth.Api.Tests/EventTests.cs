@@ -109,7 +109,7 @@ public sealed class EventTests(EventTests.World world) : IClassFixture<EventTest
         await Server.PushSmallAsync(ns, "fraud");
 
         var refused = await Assert.ThrowsAsync<BerthProblemException>(() => world.Outsider.Client.ListEventsAsync(ns: ns, cancellationToken: Ct));
-        Assert.Equal(HttpStatusCode.Forbidden, refused.Status);
+        Assert.Equal((HttpStatusCode.NotFound, "namespace_not_found"), (refused.Status, refused.Code));
         var everything = await world.Outsider.Client.ListEventsAsync(limit: 1000, cancellationToken: Ct);
         Assert.DoesNotContain(everything.Items, e => e.Namespace == ns);
         Assert.Contains((await world.Writer.Client.ListEventsAsync(ns: ns, cancellationToken: Ct)).Items, e => e.Namespace == ns);
@@ -262,7 +262,7 @@ public sealed class EventTests(EventTests.World world) : IClassFixture<EventTest
         Assert.Equal(code, (await response.Content.ReadFromJsonAsync<ProblemBody>(Ct))!.Code);
         Assert.Empty(await Admin.ListDeploymentsAsync(ns, "fraud", cancellationToken: Ct).ToListAsync(Ct));
 
-        var reader = await Assert.ThrowsAsync<BerthProblemException>(() => world.Outsider.Client.RecordDeploymentAsync(Versions.Ref(ns, "fraud", 1), new RecordDeploymentRequest("prod", "live"), Ct));
-        Assert.Equal(HttpStatusCode.Forbidden, reader.Status);
+        var outsider = await Assert.ThrowsAsync<BerthProblemException>(() => world.Outsider.Client.RecordDeploymentAsync(Versions.Ref(ns, "fraud", 1), new RecordDeploymentRequest("prod", "live"), Ct));
+        Assert.Equal((HttpStatusCode.NotFound, "namespace_not_found"), (outsider.Status, outsider.Code));
     }
 }

@@ -3,6 +3,7 @@ using Berth.Client.Transfers;
 using Berth.Contracts.Dtos;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Time.Testing;
 
 namespace Berth.Api.Tests;
 
@@ -28,6 +29,44 @@ public sealed class LoggingTests
         {
             Assert.DoesNotContain(logs.Lines, line => line.Contains(secret[6..], StringComparison.Ordinal));
         }
+    }
+
+    [Fact]
+    public async Task AFloodOfBadTokensWritesOneLinePerReasonAndLaterCountsWhatItLeftOut()
+    {
+        var logs = new CapturingLoggerProvider();
+        var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        await using var server = await TestServer.StartAsync(services =>
+        {
+            services.AddSingleton<TimeProvider>(clock);
+            // The server's own log levels, as an operator has them by default.
+            services.AddLogging(b => b.AddProvider(logs));
+        }, "--RateLimits:Enabled=false");
+        var before = logs.Lines.Count;
+
+        const int Flood = 300;
+        using var bad = server.NewHttp("berth_aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa");
+        using var malformed = server.NewHttp("not-a-token");
+        await Parallel.ForAsync(0, Flood, new ParallelOptions { MaxDegreeOfParallelism = 8, CancellationToken = Ct }, async (i, ct) =>
+        {
+            using var response = await (i % 2 == 0 ? bad : malformed).GetAsync("/api/v1/namespaces", ct);
+            Assert.Equal(System.Net.HttpStatusCode.Unauthorized, response.StatusCode);
+        });
+
+        var flood = logs.Lines.Skip(before).ToList();
+        Assert.True(flood.Count <= 4, $"{flood.Count} lines for {Flood} refused requests:\n{string.Join('\n', flood.Take(10))}");
+        Assert.Single(flood, l => l.Contains("(token_invalid:", StringComparison.Ordinal));
+        Assert.Single(flood, l => l.Contains("(token_malformed:", StringComparison.Ordinal));
+
+        // The next refusal after the interval is logged, with the count of those that were not.
+        clock.Advance(TimeSpan.FromSeconds(61));
+        using (var again = await bad.GetAsync("/api/v1/namespaces", Ct))
+        {
+            Assert.Equal(System.Net.HttpStatusCode.Unauthorized, again.StatusCode);
+        }
+
+        var later = logs.Lines.Skip(before + flood.Count).Where(l => l.Contains("(token_invalid:", StringComparison.Ordinal)).ToList();
+        Assert.Contains($"; {Flood / 2 - 1} more refusals for this reason since the last such line were not logged", Assert.Single(later), StringComparison.Ordinal);
     }
 
     [Fact]

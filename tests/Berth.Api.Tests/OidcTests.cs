@@ -169,8 +169,8 @@ public sealed class OidcTests(OidcFixture fixture) : IClassFixture<OidcFixture>
 
         using var moved = Server.NewClient(Provider.Mint(subject, "marie", groups: ["unmapped-group"]));
         var refused = await Assert.ThrowsAsync<BerthProblemException>(() => moved.CreateModelAsync("oidc-ml", new CreateModelRequest("no-group"), Ct));
-        Assert.Equal(HttpStatusCode.Forbidden, refused.Status);
-        Assert.Equal("forbidden", refused.Code);
+        Assert.Equal(HttpStatusCode.NotFound, refused.Status);
+        Assert.Equal("namespace_not_found", refused.Code);
         Assert.Empty((await Server.Client.GetTeamAsync("ml-writers", Ct)).Members);
 
         var audit = await Server.Client.ListAuditAsync(cancellationToken: Ct).ToListAsync(Ct);

@@ -35,7 +35,7 @@ public sealed class PostgresRestartTests
     {
         await using var postgres = await ThrowawayPostgres.StartAsync(Ct);
         await using var database = await TestDatabase.CreateOnAsync(postgres.ConnectionString, Ct);
-        await using var server = await TestServer.StartOnAsync(database);
+        await using var server = await TestServer.StartOnAsync(database, "--Webhooks:AllowedNetworks:0=127.0.0.1/32"); // the receiver's address
         await using var receiver = await WebhookReceiver.StartAsync();
         var admin = server.Client;
 

@@ -210,8 +210,9 @@ public sealed class PromotionTests(PromotionTests.World world) : IClassFixture<P
         Assert.Equal((HttpStatusCode.Forbidden, "self_approval"), (self.Status, self.Code));
         var reader = await Assert.ThrowsAsync<BerthProblemException>(() => world.Reader.Client.ApproveRequestAsync(opened.Id, cancellationToken: Ct));
         Assert.Equal((HttpStatusCode.Forbidden, "forbidden"), (reader.Status, reader.Code));
+        // An approver of another namespace may not even see the request: it is as if it did not exist.
         var stranger = await Assert.ThrowsAsync<BerthProblemException>(() => world.Stranger.Client.ApproveRequestAsync(opened.Id, cancellationToken: Ct));
-        Assert.Equal((HttpStatusCode.Forbidden, "forbidden"), (stranger.Status, stranger.Code));
+        Assert.Equal((HttpStatusCode.NotFound, "request_not_found"), (stranger.Status, stranger.Code));
 
         var first = await world.Bob.Client.ApproveRequestAsync(opened.Id, "reviewed eval report", Ct);
         Assert.Equal((RequestStates.Open, 1), (first.State, first.Approvals));
@@ -275,7 +276,7 @@ public sealed class PromotionTests(PromotionTests.World world) : IClassFixture<P
 
         var opened = (await world.Alice.Client.ChangeStageAsync(Ref(ns, "fraud", 1), "production", cancellationToken: Ct)).Request!;
         Assert.DoesNotContain(await world.Stranger.Client.ListRequestsAsync(cancellationToken: Ct).ToListAsync(Ct), r => r.Id == opened.Id);
-        Assert.Equal("forbidden", (await Assert.ThrowsAsync<BerthProblemException>(() => world.Stranger.Client.GetRequestAsync(opened.Id, Ct))).Code);
+        Assert.Equal("request_not_found", (await Assert.ThrowsAsync<BerthProblemException>(() => world.Stranger.Client.GetRequestAsync(opened.Id, Ct))).Code);
         Assert.Contains(await world.Reader.Client.ListRequestsAsync(cancellationToken: Ct).ToListAsync(Ct), r => r.Id == opened.Id);
     }
 

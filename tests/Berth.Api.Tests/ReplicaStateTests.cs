@@ -77,8 +77,10 @@ public sealed class ReplicaStateTests
         var dataA = TempFolder.Create("berth-replica");
         var dataB = TestDatabase.IsPostgres ? TempFolder.Create("berth-replica") : dataA;
         await using var database = await TestDatabase.CreateAsync(dataA, Ct);
-        await using var a = await StartAsync(dataA, database, "--admin-token-file", await WriteTokenAsync());
-        await using var b = await StartAsync(dataB, database, "--admin-token-file", await WriteTokenAsync());
+        // The keys are encrypted at rest with a key file: every replica gets the same one (here, the first one's).
+        var keyFile = "--DataProtection:KeyFile=" + Path.Combine(dataA, "data-protection.key");
+        await using var a = await StartAsync(dataA, database, "--admin-token-file", await WriteTokenAsync(), keyFile);
+        await using var b = await StartAsync(dataB, database, "--admin-token-file", await WriteTokenAsync(), keyFile);
         try
         {
             var protectedByA = a.Services.GetRequiredService<IDataProtectionProvider>().CreateProtector("replica-test").Protect("across replicas");

@@ -30,6 +30,7 @@ public sealed class SearchTests(ServerFixture fixture) : IClassFixture<ServerFix
             {
                 Metrics = new Dictionary<string, double> { ["auc"] = auc },
                 Tags = new Dictionary<string, string> { ["team"] = team },
+                AllowUnchanged = true, // the same files with other metrics: a version each
             }, cancellationToken: Ct);
     }
 

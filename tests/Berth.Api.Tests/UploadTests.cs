@@ -211,6 +211,117 @@ public sealed class UploadTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.OK, status.StatusCode);
     }
 
+    [Fact]
+    public async Task AOneRequestUploadWhoseContentLengthIsNotItsSizeIsRefusedBeforeTheBodyIsSent()
+    {
+        var digest = ModelFolder.Sha256(ModelFolder.Bytes(1, 12));
+        await using var raw = await RawHttp.StartAsync(_server, "POST", $"/api/v1/models/acme/early/uploads?digest={digest}&size=1",
+            ["Content-Type: application/octet-stream", $"Content-Length: {200L * 1024 * 1024}"], Ct);
+        await raw.SendAsync(ModelFolder.Bytes(64 * 1024, 12), Ct);
+
+        // 64 KiB of the announced 200 MiB: the answer must come without the rest.
+        var (status, body) = await raw.ReadResponseAsync(TimeSpan.FromSeconds(30), Ct);
+        Assert.Equal(400, status);
+        Assert.Contains("\"size_mismatch\"", body, StringComparison.Ordinal);
+        await AssertNoUploadsLeftAsync();
+    }
+
+    [Fact]
+    public async Task AChunkedOneRequestUploadStopsReadingOneBytePastItsSize()
+    {
+        var digest = ModelFolder.Sha256(ModelFolder.Bytes(10, 13));
+        await using var raw = await RawHttp.StartAsync(_server, "POST", $"/api/v1/models/acme/chunked/uploads?digest={digest}&size=10",
+            ["Content-Type: application/octet-stream", "Transfer-Encoding: chunked"], Ct);
+        await raw.SendChunkAsync(ModelFolder.Bytes(4096, 13), Ct);
+
+        // The chunked body never ends: the server answers after the eleventh byte.
+        var (status, body) = await raw.ReadResponseAsync(TimeSpan.FromSeconds(30), Ct);
+        Assert.Equal(400, status);
+        Assert.Contains("\"size_mismatch\"", body, StringComparison.Ordinal);
+        Assert.Contains("\"actual\":11", body, StringComparison.Ordinal);
+        await AssertNoUploadsLeftAsync();
+    }
+
+    [Fact]
+    public async Task AnAbortedOneRequestUploadIsDeletedAtOnce()
+    {
+        var digest = ModelFolder.Sha256(ModelFolder.Bytes(10_000_000, 14));
+        var raw = await RawHttp.StartAsync(_server, "POST", $"/api/v1/models/acme/aborted/uploads?digest={digest}&size=10000000",
+            ["Content-Type: application/octet-stream", "Content-Length: 10000000"], Ct);
+        await raw.SendAsync(ModelFolder.Bytes(1_000_000, 14), Ct);
+        await WaitUntilAsync(async () => await UploadSessionCountAsync() == 1, "the upload to start");
+        raw.Abort();
+
+        // The server notices the broken connection by itself; nothing may stay for the 24 hours of a resumable session.
+        await WaitUntilAsync(async () => await UploadSessionCountAsync() == 0 && !UploadFolders().Any(), "the aborted upload to be deleted");
+        await raw.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task AnUploadSessionNeverHoldsMoreThanTheLargestBlob()
+    {
+        await using var server = await TestServer.StartAsync("--Registry:MaxBlobSize", "100000");
+        using var started = await server.Http.PostAsync("/api/v1/models/acme/capped/uploads", null, Ct);
+        var upload = await started.ReadAsync(BerthJsonContext.Default.UploadInfo);
+
+        // Announced: refused before any byte is read.
+        await using (var raw = await RawHttp.StartAsync(server, "PATCH", upload.Location,
+                         ["Content-Type: application/octet-stream", "Upload-Offset: 0", "Content-Length: 100001"], Ct))
+        {
+            var (status, body) = await raw.ReadResponseAsync(TimeSpan.FromSeconds(30), Ct);
+            Assert.Equal(413, status);
+            Assert.Contains("\"body_too_large\"", body, StringComparison.Ordinal);
+        }
+
+        // Chunked: cut off at the limit; what came before stays, so the offset says where the session stands.
+        await using (var raw = await RawHttp.StartAsync(server, "PATCH", upload.Location,
+                         ["Content-Type: application/octet-stream", "Upload-Offset: 0", "Transfer-Encoding: chunked"], Ct))
+        {
+            for (var i = 0; i < 30; i++)
+            {
+                await raw.SendChunkAsync(ModelFolder.Bytes(4096, 15 + i), Ct);
+            }
+
+            var (status, body) = await raw.ReadResponseAsync(TimeSpan.FromSeconds(30), Ct);
+            Assert.Equal(413, status);
+            Assert.Contains("\"body_too_large\"", body, StringComparison.Ordinal);
+        }
+
+        using var state = await server.Http.GetAsync(upload.Location, Ct);
+        Assert.True((await state.ReadAsync(BerthJsonContext.Default.UploadInfo)).Offset <= 100_000);
+
+        // A declared file over the limit is refused at declaration, before anything is uploaded.
+        using var declared = await server.Http.SendJsonAsync(HttpMethod.Post, "/api/v1/models/acme/capped/versions",
+            Support.Http.CreateVersionJson(ModelFolder.Sha256(ModelFolder.Bytes(1, 1)), 100_001), Ct);
+        var problem = await declared.AssertProblemAsync(HttpStatusCode.BadRequest, "file_too_large");
+        Assert.Equal(100_000, problem.GetProperty("limit").GetInt64());
+    }
+
+    private async Task<int> UploadSessionCountAsync()
+    {
+        await using var scope = _server.Services.CreateAsyncScope();
+        return await scope.ServiceProvider.GetRequiredService<RegistryDbContext>().UploadSessions.CountAsync(Ct);
+    }
+
+    private IEnumerable<string> UploadFolders() => Directory.EnumerateDirectories(Path.Combine(_server.DataDirectory, "store", "uploads"));
+
+    private async Task AssertNoUploadsLeftAsync()
+    {
+        Assert.Equal(0, await UploadSessionCountAsync());
+        Assert.Empty(UploadFolders());
+    }
+
+    /// <summary>Polls for something the server does in the background of a request (no fixed sleep), up to 30 s.</summary>
+    private static async Task WaitUntilAsync(Func<Task<bool>> condition, string what)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        while (!await condition())
+        {
+            Assert.True(DateTime.UtcNow < deadline, $"Timed out waiting for {what}.");
+            await Task.Delay(50, Ct);
+        }
+    }
+
     private async Task<UploadInfo> StartAsync(string model)
     {
         using var response = await Http.PostAsync($"/api/v1/models/acme/{model}/uploads", null, Ct);

@@ -165,7 +165,7 @@ public sealed class UserTests(ServerFixture fixture) : IClassFixture<ServerFixtu
         Assert.Equal("m", (await erin.Client.GetModelAsync("roles", "m", Ct)).Name);
 
         await Admin.RemoveMemberAsync("roles", user: "erin-roles", cancellationToken: Ct);
-        Assert.Equal("forbidden", (await Assert.ThrowsAsync<BerthProblemException>(() => erin.Client.GetModelAsync("roles", "m", Ct))).Code);
+        Assert.Equal("namespace_not_found", (await Assert.ThrowsAsync<BerthProblemException>(() => erin.Client.GetModelAsync("roles", "m", Ct))).Code);
         Assert.DoesNotContain(await erin.Client.ListNamespacesAsync(Ct).ToListAsync(Ct), n => n.Name == "roles");
     }
 

@@ -13,6 +13,9 @@ namespace Berth.Api.Tests;
 public sealed class ValidationTests(ServerFixture fixture) : IClassFixture<ServerFixture>
 {
     private const string SomeDigest = "sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
+    private const string OneFile = "{\"path\":\"a\",\"size\":1,\"digest\":\"" + SomeDigest + "\"}";
+    private const string HugeFile = "{\"path\":\"a\",\"size\":9223372036854775807,\"digest\":\"" + SomeDigest + "\"}";
+    private const string HugeFile2 = "{\"path\":\"b\",\"size\":9223372036854775807,\"digest\":\"" + SomeDigest + "\"}";
     private TestServer Server => fixture.Server;
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
@@ -90,6 +93,48 @@ public sealed class ValidationTests(ServerFixture fixture) : IClassFixture<Serve
         }
     }
 
+    /// <summary>The names of the security review: each set would lose or mangle files on macOS or Windows.</summary>
+    [Theory]
+    [InlineData("caf\u00E9", "cafe\u0301")]
+    [InlineData("\u212A", "k")]
+    [InlineData("a.", "a")]
+    [InlineData("a ", "a")]
+    [InlineData("stra\u00DFe", "STRASSE")]
+    [InlineData("CON")]
+    [InlineData("NUL")]
+    [InlineData("aux.txt")]
+    [InlineData("notes\u202Etxt.exe")]
+    public async Task PathsThatWouldNotMaterialiseAlikeOnLinuxMacOsAndWindowsAreRejectedNamingThem(params string[] paths)
+    {
+        var model = "portable-" + Guid.NewGuid().ToString("N")[..8];
+        var files = paths.Select((p, i) => new Dictionary<string, object> { ["path"] = p, ["size"] = 1, ["digest"] = SomeDigest }).ToList();
+        using var response = await Server.Http.SendJsonAsync(HttpMethod.Post, $"/api/v1/models/acme/{model}/versions",
+            System.Text.Json.JsonSerializer.Serialize(new Dictionary<string, object> { ["files"] = files }), Ct);
+        var problem = await response.AssertProblemAsync(HttpStatusCode.BadRequest, "invalid_path");
+        var named = problem.GetProperty("paths").EnumerateArray().Select(p => p.GetString()).ToList();
+        Assert.NotEmpty(named);
+        Assert.All(named, p => Assert.Contains(p, paths));
+        await AssertNoVersionsAsync(model);
+    }
+
+    [Fact]
+    public async Task SizesThatOverflowWhenAddedUpAreA400()
+    {
+        await using var server = await TestServer.StartAsync("--Registry:MaxBlobSize", long.MaxValue.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        using var response = await server.Http.SendJsonAsync(HttpMethod.Post, "/api/v1/models/acme/overflow/versions", $$"""{"files":[{{HugeFile}},{{HugeFile2}}]}""", Ct);
+        await response.AssertProblemAsync(HttpStatusCode.BadRequest, "invalid_request");
+    }
+
+    [Fact]
+    public async Task AVersionWithMoreFilesThanTheServerAllowsIsRefused()
+    {
+        await using var server = await TestServer.StartAsync("--Registry:MaxFilesPerVersion", "2");
+        var files = string.Join(',', Enumerable.Range(0, 3).Select(i => $$"""{"path":"f{{i}}","size":1,"digest":"{{SomeDigest}}"}"""));
+        using var response = await server.Http.SendJsonAsync(HttpMethod.Post, "/api/v1/models/acme/many/versions", $$"""{"files":[{{files}}]}""", Ct);
+        var problem = await response.AssertProblemAsync(HttpStatusCode.BadRequest, "too_many_files");
+        Assert.Equal(2, problem.GetProperty("limit").GetInt32());
+    }
+
     [Theory]
     [InlineData("latest")]
     [InlineData("production")]
@@ -159,12 +204,14 @@ public sealed class ValidationTests(ServerFixture fixture) : IClassFixture<Serve
     }
 
     [Theory]
-    [InlineData("{\"version\":\"1.2\",\"files\":[]}", "invalid_version")]
-    [InlineData("{\"version\":\"1.2.0+build\",\"files\":[]}", "invalid_version")]
-    [InlineData("{\"files\":[],\"metrics\":{\"bad name!\":1}}", "invalid_metadata")]
-    [InlineData("{\"files\":[],\"tags\":{\"k\":\"" + "\\u0001" + "\"}}", "invalid_metadata")]
-    [InlineData("{\"files\":[],\"lineage\":{\"gitCommit\":\"not-a-commit\"}}", "invalid_metadata")]
-    [InlineData("{\"files\":[],\"lineage\":{\"parents\":[\"acme/nope:1\"]}}", "model_not_found")]
+    [InlineData("{\"version\":\"1.2\",\"files\":[" + OneFile + "]}", "invalid_version")]
+    [InlineData("{\"version\":\"1.2.0+build\",\"files\":[" + OneFile + "]}", "invalid_version")]
+    [InlineData("{\"files\":[" + OneFile + "],\"metrics\":{\"bad name!\":1}}", "invalid_metadata")]
+    [InlineData("{\"files\":[" + OneFile + "],\"tags\":{\"k\":\"" + "\\u0001" + "\"}}", "invalid_metadata")]
+    [InlineData("{\"files\":[" + OneFile + "],\"lineage\":{\"gitCommit\":\"not-a-commit\"}}", "invalid_metadata")]
+    [InlineData("{\"files\":[" + OneFile + "],\"lineage\":{\"parents\":[\"acme/nope:1\"]}}", "model_not_found")]
+    [InlineData("{\"files\":[]}", "empty_version")]
+    [InlineData("{\"files\":[" + HugeFile + "," + HugeFile2 + "]}", "file_too_large")]
     [InlineData("{\"files\":[{\"path\":\"a\",\"size\":-1,\"digest\":\"" + SomeDigest + "\"}]}", "invalid_request")]
     [InlineData("{\"files\":[{\"path\":\"a\",\"size\":1,\"digest\":\"md5:abc\"}]}", "invalid_digest")]
     public async Task InvalidVersionMetadataIsRejected(string json, string code)

@@ -22,9 +22,13 @@ public sealed class WebhookTests(WebhookTests.World world) : IClassFixture<Webho
     private BerthClient Admin => Server.Client;
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
-    /// <summary>Fast retries and short timeouts, so the tests see several attempts in a few seconds.</summary>
+    /// <summary>
+    /// Fast retries and short timeouts, so the tests see several attempts in a few seconds; the receivers listen on
+    /// 127.0.0.1, which webhooks may call only when the operator permits it.
+    /// </summary>
     public static string[] Settings =>
     [
+        "--Webhooks:AllowedNetworks:0=127.0.0.1/32",
         $"--Webhooks:RetryDelay={RetryDelay}",
         "--Webhooks:MaxRetryDelay=00:00:05",
         $"--Webhooks:Timeout={AttemptTimeout}",
@@ -168,7 +172,8 @@ public sealed class WebhookTests(WebhookTests.World world) : IClassFixture<Webho
         // The healthy receiver was served while the first attempt to the hanging one was still open.
         Assert.True(served.At < attempts[0].StartedAt.AddMilliseconds(attempts[0].DurationMs), "the healthy receiver waited for the hanging one");
         Assert.Null(attempts[0].Status);
-        Assert.Contains("timed out", attempts[0].Error, StringComparison.Ordinal);
+        Assert.Equal(DeliveryErrors.Timeout, attempts[0].Error);
+        Assert.Contains("timed out", attempts[0].Detail, StringComparison.Ordinal);
         Assert.InRange(attempts[0].DurationMs, AttemptTimeout.TotalMilliseconds * 0.9, AttemptTimeout.TotalMilliseconds * 5);
         Assert.Equal(200, attempts[1].Status);
     }
@@ -248,6 +253,59 @@ public sealed class WebhookTests(WebhookTests.World world) : IClassFixture<Webho
         Assert.Equal("conflict", refused.Code);
     }
 
+    [Fact]
+    public async Task OnlyServerAdministratorsSeeTheReceiversAnswerAndTheErrorsMessage()
+    {
+        var ns = await world.NamespaceAsync();
+        using var nsAdmin = await Server.AddUserAsync(ns + "-admin", ns, Roles.Admin);
+        await using var receiver = await WebhookReceiver.StartAsync();
+        receiver.Respond = _ => Task.FromResult(500);
+        var hook = await nsAdmin.Client.CreateWebhookAsync(ns, new CreateWebhookRequest(receiver.Url, Secret), Ct);
+
+        // The receiver answered with a body: the namespace admin sees the status and latency, not the body.
+        var mine = await nsAdmin.Client.TestWebhookAsync(hook.Id, Ct);
+        var seen = Assert.Single(mine.Attempts!);
+        Assert.Equal((500, (string?)null, (string?)null, (string?)null), (seen.Status, seen.Error, seen.Response, seen.Detail));
+        Assert.True(seen.DurationMs > 0);
+        Assert.Null(Assert.Single((await nsAdmin.Client.GetDeliveryAsync(mine.Id, Ct)).Attempts!).Response);
+        Assert.StartsWith("received", Assert.Single((await Admin.GetDeliveryAsync(mine.Id, Ct)).Attempts!).Response, StringComparison.Ordinal);
+        Assert.StartsWith("received", Assert.Single((await Admin.TestWebhookAsync(hook.Id, Ct)).Attempts!).Response, StringComparison.Ordinal);
+
+        // Nothing listens: a category, never the socket's words (which would make webhooks a port scanner).
+        await nsAdmin.Client.UpdateWebhookAsync(hook.Id, new UpdateWebhookRequest(Url: $"http://127.0.0.1:{FreePort()}/hook"), Ct);
+        var closed = await nsAdmin.Client.TestWebhookAsync(hook.Id, Ct);
+        var refused = Assert.Single(closed.Attempts!);
+        Assert.Equal(((int?)null, DeliveryErrors.ConnectionRefused, (string?)null, (string?)null), (refused.Status, refused.Error, refused.Detail, refused.Response));
+        var detail = Assert.Single((await Admin.GetDeliveryAsync(closed.Id, Ct)).Attempts!).Detail;
+        Assert.Contains("refused", detail, StringComparison.OrdinalIgnoreCase);
+    }
+
+    [Fact]
+    public async Task RedirectsAreNotFollowed()
+    {
+        var ns = await world.NamespaceAsync();
+        await using var target = await WebhookReceiver.StartAsync();
+        await using var redirecting = await WebhookReceiver.StartAsync();
+        redirecting.Respond = context =>
+        {
+            context.Response.Headers.Location = target.Url;
+            return Task.FromResult(307);
+        };
+        var hook = await Admin.CreateWebhookAsync(ns, new CreateWebhookRequest(redirecting.Url, Secret), Ct);
+
+        var ping = await Admin.TestWebhookAsync(hook.Id, Ct);
+        Assert.Equal((DeliveryStates.Failed, 307), (ping.State, ping.LastStatus));
+        Assert.Single(redirecting.Calls);
+        Assert.Empty(target.Calls);
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
     [Theory]
     [InlineData("http://169.254.169.254/latest/meta-data/", "forbidden_address")]
     [InlineData("http://[fe80::1]/hook", "forbidden_address")]
@@ -307,13 +365,20 @@ public sealed class WebhookTests(WebhookTests.World world) : IClassFixture<Webho
     }
 
     [Fact]
-    public async Task AnAllowListRefusesEverythingOutsideIt()
+    public async Task AnOperatorCanRestrictWebhooksToItsOwnNetworks()
     {
-        await using var server = await TestServer.StartAsync("--Webhooks:AllowedNetworks:0=10.0.0.0/8");
+        // The most specific network decides: everything is denied but 10.0.0.0/8, of which 10.9.0.0/16 is denied again.
+        // Link-local addresses (cloud metadata) stay refused even when listed.
+        await using var server = await TestServer.StartAsync(
+            "--Webhooks:DeniedNetworks:0=0.0.0.0/0", "--Webhooks:DeniedNetworks:1=::/0", "--Webhooks:DeniedNetworks:2=10.9.0.0/16",
+            "--Webhooks:AllowedNetworks:0=10.0.0.0/8", "--Webhooks:AllowedNetworks:1=169.254.0.0/16");
         await server.CreateNamespaceAsync("acme");
-        var refused = await Assert.ThrowsAsync<BerthProblemException>(() => server.Client.CreateWebhookAsync("acme", new CreateWebhookRequest("http://127.0.0.1:9/hook", Secret), Ct));
-        Assert.Equal("forbidden_address", refused.Code);
-        Assert.Contains("10.0.0.0/8", refused.Message, StringComparison.Ordinal);
+        foreach (var url in new[] { "http://93.184.215.14/hook", "http://[2606:2800:21f:cb07:6820:80da:af6b:8b2c]/hook", "http://10.9.1.1/hook", "http://127.0.0.1:9/hook", "http://169.254.169.254/" })
+        {
+            var refused = await Assert.ThrowsAsync<BerthProblemException>(() => server.Client.CreateWebhookAsync("acme", new CreateWebhookRequest(url, Secret), Ct));
+            Assert.Equal("forbidden_address", refused.Code);
+        }
+
         var allowed = await server.Client.CreateWebhookAsync("acme", new CreateWebhookRequest("http://10.1.2.3:9/hook", Secret), Ct);
         Assert.True(allowed.Enabled);
     }

@@ -62,7 +62,7 @@ public sealed partial class AdministrationTests(ServerFixture fixture)
         (await nina.RunWithInputAsync($"{oneTime}\nninas password\n", "login", Server.Url, "--user", "adm-nina", "--password-stdin")).Succeeded();
 
         (await nina.RunAsync("push", model.Root, "adm-nina/model")).Succeeded();
-        var refused = (await nina.RunAsync("push", model.Root, "adm-ninas-team/model")).Failed(1, "(namespace_creation_forbidden)").Stderr;
+        var refused = (await nina.RunAsync("push", model.Root, "adm-ninas-team/model")).Failed(1, "(namespace_not_found)").Stderr;
         Assert.Contains("Registry:NamespaceCreation=Personal", refused, StringComparison.Ordinal);
 
         (await admin.RunAsync("push", model.Root, "adm-ninas-team/model")).Succeeded();

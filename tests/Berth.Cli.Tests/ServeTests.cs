@@ -1,11 +1,14 @@
+using System.Net;
+using System.Net.Sockets;
 using Berth.Cli.Tests.Support;
 using Berth.Testing.S3;
 
 namespace Berth.Cli.Tests;
 
 /// <summary>
-/// <c>berth serve</c> with a database or blob-store setting it cannot use stops at once: exit code 1 and one error line
-/// that names the setting and the cause, before it listens.
+/// <c>berth serve</c> with an address, database or blob-store setting it cannot use stops at once: exit code 1 and one
+/// error line that names the setting and the cause, before it listens. The first start tells where the
+/// administrator's token is and how to log in, without printing the token.
 /// </summary>
 public sealed class ServeTests
 {
@@ -111,6 +114,79 @@ public sealed class ServeTests
         var result = await user.RunAsync(Serve(user, "--admin-token-file", file));
 
         result.Failed(1, $"--admin-token-file: cannot read '{file}'");
+    }
+
+    [Theory]
+    [InlineData("127.0.0.1")]
+    [InlineData("localhost")]
+    public async Task APortInUseStopsStartUpWithOneLineNamingUrlsBeforeCreatingAnything(string host)
+    {
+        using var user = new CliUser();
+        using var taken = new TcpListener(IPAddress.Loopback, 0);
+        taken.Start();
+        var port = ((IPEndPoint)taken.LocalEndpoint).Port;
+        var data = Path.Combine(user.Root, "data");
+
+        var result = await user.RunAsync("serve", "--data", data, "--urls", $"http://{host}:{port}");
+
+        result.Failed(1, $"--urls (BERTH_URLS): cannot listen on http://{host}:{port}: address already in use");
+        Assert.Single(result.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.False(Directory.Exists(data));
+    }
+
+    [Fact]
+    public async Task APortInUseGivenByTheEnvironmentIsNamedToo()
+    {
+        using var user = new CliUser();
+        using var taken = new TcpListener(IPAddress.Loopback, 0);
+        taken.Start();
+        var port = ((IPEndPoint)taken.LocalEndpoint).Port;
+        var data = Path.Combine(user.Root, "data");
+
+        var result = await user.RunWithAsync(new Dictionary<string, string?> { ["BERTH_URLS"] = $"http://127.0.0.1:{port}" }, "serve", "--data", data);
+
+        result.Failed(1, $"--urls (BERTH_URLS): cannot listen on http://127.0.0.1:{port}: address already in use");
+        Assert.False(Directory.Exists(data));
+    }
+
+    [Fact]
+    public async Task TheFirstStartSaysWhereTheTokenAndTheWebPasswordAreAndHowToLogInAtTheRealAddressButNeverPrintsEither()
+    {
+        using var user = new CliUser();
+        var data = Path.Combine(user.Root, "data");
+        var url = $"http://127.0.0.1:{ServerProcess.FreePort()}";
+        await using var server = user.Start("serve", "--data", data, "--urls", url, "--no-fsync");
+
+        var lines = new List<string>();
+        string? login = null;
+        while (login is null || !lines[^1].Contains("Web UI:", StringComparison.Ordinal))
+        {
+            var line = await server.ReadLineAsync();
+            lines.Add(line);
+            login ??= line.Contains("berth login", StringComparison.Ordinal) ? line.Trim() : null;
+        }
+
+        var passwordFile = Path.Combine(data, "admin-password");
+        Assert.Equal($"Web UI: open {url}/ and sign in as 'admin' with the one-time password in {passwordFile}", lines[^1].Trim());
+        var password = (await File.ReadAllTextAsync(passwordFile, TestContext.Current.CancellationToken)).Trim();
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(passwordFile));
+
+        var tokenFile = Path.Combine(data, "admin-token");
+        Assert.Equal($"berth login {url} --token \"$(cat {tokenFile})\"", login);
+        Assert.Contains(lines, l => l.Contains($"The administrator's API token is in {tokenFile}", StringComparison.Ordinal));
+        var token = (await File.ReadAllTextAsync(tokenFile, TestContext.Current.CancellationToken)).Trim();
+        Assert.StartsWith("berth_", token, StringComparison.Ordinal);
+        Assert.DoesNotContain(lines, l => l.Contains(token[6..], StringComparison.Ordinal));
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(tokenFile));
+
+        // The address printed is the one to log in at.
+        var shell = await user.RunAsync("login", url, "--token", token);
+        shell.Succeeded();
+        await server.InterruptAsync();
+        var (exit, stdout, stderr) = await server.WaitForExitAsync();
+        Assert.Equal(0, exit);
+        Assert.DoesNotContain(stdout.Concat(stderr), l => l.Contains(token[6..], StringComparison.Ordinal));
+        Assert.DoesNotContain(lines.Concat(stdout).Concat(stderr), l => l.Contains(password, StringComparison.Ordinal));
     }
 
     private static string[] Serve(CliUser user, params string[] more) =>

@@ -22,6 +22,7 @@ public sealed class WebhookRecoveryTests
             ["BERTH_Webhooks__MaxAttempts"] = "20",
             ["BERTH_Webhooks__PollInterval"] = "00:00:00.050",
             ["BERTH_Webhooks__Timeout"] = "00:00:02",
+            ["BERTH_Webhooks__AllowedNetworks__0"] = "127.0.0.1/32", // the receiver's address
         };
         await using var receiver = await WebhookReceiver.StartAsync();
         var up = false;

@@ -85,6 +85,11 @@ public sealed class WebhookTests(ServerFixture fixture)
     [InlineData("ftp://127.0.0.1/hook", "(invalid_webhook_url)")]
     [InlineData("http://169.254.169.254/latest/meta-data/", "(forbidden_address)")]
     [InlineData("http://[fe80::1]/hook", "(forbidden_address)")]
+    [InlineData("http://[::1]:9/hook", "(forbidden_address)")]
+    [InlineData("http://localhost:9/hook", "(forbidden_address)")]
+    [InlineData("http://0x7f000002/hook", "(forbidden_address)")]
+    [InlineData("http://10.0.0.1/hook", "(forbidden_address)")]
+    [InlineData("http://[::ffff:192.168.0.1]/hook", "(forbidden_address)")]
     public async Task TheServerRefusesBadUrlsWithItsCode(string url, string code)
     {
         using var user = await CliUser.WithVersionAsync(Server, "wh-urls/fraud");
@@ -161,6 +166,37 @@ public sealed class WebhookTests(ServerFixture fixture)
         // A receiver that is not there: no status, the connection error instead.
         var gone = (await user.RunAsync("webhook", "add", "wh-ping", "--url", $"http://127.0.0.1:{ServerProcess.FreePort()}/hook", "--json")).Succeeded().Json.GetProperty("id").GetInt64();
         (await user.RunAsync("webhook", "test", Id(gone))).Failed(1, "failed: no answer after ");
+    }
+
+    [Fact]
+    public async Task ANamespaceAdminSeesTheStatusAndErrorCategoryButNotTheReceiversAnswer()
+    {
+        using var admin = await CliUser.WithVersionAsync(Server, "wh-nsadmin/fraud");
+        (await admin.RunAsync("user", "add", "wh-nina")).Succeeded();
+        (await admin.RunAsync("member", "add", "wh-nsadmin", "wh-nina", "admin")).Succeeded();
+        var token = (await admin.RunAsync("token", "create", "--user", "wh-nina", "--name", "hooks", "--json")).Succeeded().Json.GetProperty("token").GetString()!;
+        using var nina = new CliUser();
+        nina.Environment["BERTH_URL"] = Server.Url;
+        nina.Environment["BERTH_TOKEN"] = token;
+        await using var receiver = await WebhookReceiver.StartAsync();
+        receiver.Respond = _ => Task.FromResult(500);
+        var id = (await nina.RunAsync("webhook", "add", "wh-nsadmin", "--url", receiver.Url, "--json")).Succeeded().Json.GetProperty("id").GetInt64();
+
+        // The receiver's answer ("received N bytes") reaches server administrators only.
+        var failed = await nina.RunAsync("webhook", "test", Id(id));
+        failed.Failed(1, $"The ping to webhook #{id} failed: 500 in ");
+        Assert.DoesNotContain("received", failed.Stderr, StringComparison.Ordinal);
+        (await admin.RunAsync("webhook", "test", Id(id))).Failed(1, "received ");
+        var delivery = (await nina.RunAsync("webhook", "deliveries", Id(id), "--json")).Succeeded().Json[0].GetProperty("id").GetInt64();
+        Assert.DoesNotContain("received", (await nina.RunAsync("webhook", "delivery", Id(delivery))).Succeeded().Stdout, StringComparison.Ordinal);
+        Assert.Contains("received", (await admin.RunAsync("webhook", "delivery", Id(delivery))).Succeeded().Stdout, StringComparison.Ordinal);
+
+        // Nothing listening: the category, not the socket's message.
+        var closed = (await nina.RunAsync("webhook", "add", "wh-nsadmin", "--url", $"http://127.0.0.1:{ServerProcess.FreePort()}/hook", "--json")).Succeeded().Json.GetProperty("id").GetInt64();
+        var refused = await nina.RunAsync("webhook", "test", Id(closed));
+        refused.Failed(1, ": connection_refused (a receiver must answer 2xx).");
+        Assert.DoesNotContain("Connection refused", refused.Stderr, StringComparison.Ordinal); // the socket's words
+        (await admin.RunAsync("webhook", "test", Id(closed))).Failed(1, ": connection_refused (");
     }
 
     [Fact]

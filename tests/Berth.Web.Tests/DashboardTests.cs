@@ -86,9 +86,12 @@ public sealed class DashboardTests(BrowserFixture browser, CatalogFixture catalo
         await using var ui = await SignedInAsync(nameof(AReaderSeesOnlyTheNamespacesTheyMayRead), "rita");
         await ui.VisitAsync("/", "dashboard-reader");
         Assert.Equal(["acme/churn", "acme/fraud-detector"], await ModelNamesAsync(ui.Page));
-        await ui.VisitAsync("/research", "namespace-forbidden", 403);
-        await Assertions.Expect(ui.Page.GetByRole(AriaRole.Heading, new() { Name = "Not allowed" })).ToBeVisibleAsync();
-        await Assertions.Expect(ui.Page.Locator(".error-message")).ToContainTextAsync("the reader role or higher");
+        // A namespace the viewer may not read answers exactly like one that does not exist (as in the API).
+        await ui.VisitAsync("/research", "namespace-hidden", 404);
+        await Assertions.Expect(ui.Page.GetByRole(AriaRole.Heading, new() { Name = "Not found" })).ToBeVisibleAsync();
+        await Assertions.Expect(ui.Page.Locator(".error-message")).ToContainTextAsync("Namespace 'research' does not exist, or you have no role in it.");
+        await ui.VisitAsync("/research/xss-card", "model-hidden", 404);
+        await Assertions.Expect(ui.Page.Locator(".error-message")).ToContainTextAsync("Namespace 'research' does not exist, or you have no role in it.");
     }
 
     [Fact]

@@ -7,7 +7,8 @@ namespace Berth.Cli.Commands;
 
 /// <summary>
 /// <c>berth webhook deliveries|delivery|redeliver</c>: each event on its way to a webhook, with every attempt
-/// (status, latency, the receiver's answer), and sending one again.
+/// (status, latency, the error's category; the receiver's answer and the error's message for server administrators),
+/// and sending one again.
 /// </summary>
 internal static class DeliveryCommands
 {
@@ -56,7 +57,7 @@ internal static class DeliveryCommands
     private static Command Show(CliApp app)
     {
         var id = DeliveryArgument();
-        var command = new Command("delivery", "Show one delivery with every attempt: time, latency, status or error, and the receiver's answer.") { id };
+        var command = new Command("delivery", "Show one delivery with every attempt: time, latency, status or error, and (to server administrators) the receiver's answer.") { id };
         app.SetAction(command, async (context, parse, cancellationToken) =>
         {
             var delivery = await context.Client.GetDeliveryAsync(parse.GetValue(id), cancellationToken);
@@ -83,7 +84,7 @@ internal static class DeliveryCommands
                         TextFormat.Time(a.StartedAt),
                         TextFormat.Milliseconds(a.DurationMs),
                         a.Status is { } status ? Number(status) + (a.Error is { } e ? $" ({e})" : "") : "error: " + (a.Error ?? "no answer"),
-                        TextFormat.Excerpt(a.Response),
+                        TextFormat.Excerpt(a.Response ?? a.Detail),
                     ]),
                     indent: 2);
             }

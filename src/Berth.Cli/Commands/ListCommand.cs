@@ -60,9 +60,18 @@ internal static class ListCommand
             return;
         }
 
+        // Usage against the quota where there is one: "1.2 GiB / 100 GiB", "12 / 10000".
         context.Output.Table(
-            ["NAMESPACE", "MODELS", "CREATED", "DESCRIPTION"],
-            namespaces.Select(n => (IReadOnlyList<string>)[n.Name, Number(n.ModelCount), TextFormat.ShortTime(n.CreatedAt), TextFormat.Summary(n.Description)]));
+            ["NAMESPACE", "MODELS", "VERSIONS", "USED", "CREATED", "DESCRIPTION"],
+            namespaces.Select(n => (IReadOnlyList<string>)
+            [
+                n.Name,
+                Number(n.ModelCount),
+                n.UsedVersions.ToString(CultureInfo.InvariantCulture) + (n.MaxVersions is { } v ? " / " + v.ToString(CultureInfo.InvariantCulture) : ""),
+                TextFormat.Bytes(n.UsedBytes) + (n.MaxBytes is { } b ? " / " + TextFormat.Bytes(b) : ""),
+                TextFormat.ShortTime(n.CreatedAt),
+                TextFormat.Summary(n.Description),
+            ]));
     }
 
     private static async Task ModelsAsync(CliContext context, string ns, CancellationToken cancellationToken)

@@ -183,7 +183,7 @@ internal static class WebhookCommands
     private static Command Test(CliApp app)
     {
         var id = IdArgument();
-        var command = new Command("test", "Send a ping event to a webhook now and show the answer; exits 1 unless the receiver answers 2xx.") { id };
+        var command = new Command("test", "Send a ping event to a webhook now and show the status and latency (and to server administrators the answer); exits 1 unless the receiver answers 2xx.") { id };
         app.SetAction(command, async (context, parse, cancellationToken) =>
         {
             var delivery = await context.Client.TestWebhookAsync(parse.GetValue(id), cancellationToken);
@@ -205,7 +205,8 @@ internal static class WebhookCommands
                 return ExitCodes.Success;
             }
 
-            var details = attempt.Error ?? TextFormat.Excerpt(attempt.Response);
+            // The error's message and the receiver's answer come only to server administrators; others see the category.
+            var details = attempt.Error is { } error ? error + (attempt.Detail is { } detail ? $" ({detail})" : "") : TextFormat.Excerpt(attempt.Response);
             Output.Error($"The ping to webhook #{Number(delivery.WebhookId)} failed: {answer}{(details.Length > 0 ? ": " + details : "")} (a receiver must answer 2xx).");
             return ExitCodes.Failure;
         });

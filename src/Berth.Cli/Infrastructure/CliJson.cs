@@ -14,6 +14,7 @@ namespace Berth.Cli.Infrastructure;
 [JsonSerializable(typeof(WhoAmI))]
 [JsonSerializable(typeof(GcReport))]
 [JsonSerializable(typeof(RetentionPolicyInfo))]
+[JsonSerializable(typeof(QuotaInfo))]
 [JsonSerializable(typeof(RetentionPreview))]
 [JsonSerializable(typeof(FsckLine))]
 [JsonSerializable(typeof(FsckReport))]

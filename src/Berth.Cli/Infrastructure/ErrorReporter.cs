@@ -56,6 +56,7 @@ internal static class ErrorReporter
                         $"log in with 'berth login <server url> --user <name>' or '--token <token>', or set {CliContext.TokenVariable}.",
                     "user_disabled" => "a server administrator can enable the user again with 'berth user enable <name>'.",
                     "forbidden" => "your token lacks the permission or scope for this; 'berth whoami' shows who you are.",
+                    "insufficient_storage" => "the server's disk is full. Once its operator has freed space, run the command again (a push resumes where it stopped).",
                     _ => null,
                 };
                 return ExitCodes.Failure;

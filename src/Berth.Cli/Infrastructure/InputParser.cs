@@ -133,6 +133,42 @@ internal static partial class InputParser
         throw new UsageException($"{option} takes an age such as 90d, 12h, 30m or 2w; got '{text}'.");
     }
 
+    /// <summary>
+    /// A byte count: a whole number with an optional unit, binary (KiB, MiB, GiB, TiB, PiB) or decimal (KB, MB, GB, TB, PB),
+    /// e.g. 100GiB, 500MB, 1048576.
+    /// </summary>
+    public static long Bytes(string text, string option)
+    {
+        var match = ByteCount().Match(text.Trim());
+        if (match.Success && long.TryParse(match.Groups[1].Value, NumberStyles.None, CultureInfo.InvariantCulture, out var count))
+        {
+            var unit = match.Groups[2].Value.ToUpperInvariant();
+            var factor = unit switch
+            {
+                "" or "B" => 1L,
+                "KB" => 1000L,
+                "MB" => 1000L * 1000,
+                "GB" => 1000L * 1000 * 1000,
+                "TB" => 1000L * 1000 * 1000 * 1000,
+                "PB" => 1000L * 1000 * 1000 * 1000 * 1000,
+                "KIB" => 1L << 10,
+                "MIB" => 1L << 20,
+                "GIB" => 1L << 30,
+                "TIB" => 1L << 40,
+                _ => 1L << 50,
+            };
+            if (count <= long.MaxValue / factor)
+            {
+                return count * factor;
+            }
+        }
+
+        throw new UsageException($"{option} takes a size such as 100GiB, 500MB or 1048576 (bytes); got '{text}'.");
+    }
+
+    [GeneratedRegex("^([0-9]{1,19}) ?((?:[KMGTP]i?)?B)?$", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]
+    private static partial Regex ByteCount();
+
     public static DateTimeOffset? OptionalTime(string? text, string option) => text is null ? null : Time(text, option);
 
     /// <summary>A namespace role: reader, writer, approver or admin.</summary>

@@ -15,7 +15,7 @@ public static class LocalTree
         if (File.Exists(full))
         {
             var info = Resolve(new FileInfo(full));
-            return [new LocalFile(Path.GetFileName(full), full, info.Length, info.LastWriteTimeUtc)];
+            return [new LocalFile(FilePaths.Normalize(Path.GetFileName(full)), full, info.Length, info.LastWriteTimeUtc)];
         }
 
         if (!Directory.Exists(full))
@@ -45,7 +45,8 @@ public static class LocalTree
 
         foreach (var entry in directory.EnumerateFileSystemInfos())
         {
-            var path = prefix + entry.Name;
+            // NFC, as the server requires: macOS may hand out decomposed names; the file is still opened by its own name.
+            var path = prefix + FilePaths.Normalize(entry.Name);
             switch (entry)
             {
                 case DirectoryInfo child when child.Name != ".git":

@@ -93,8 +93,43 @@ public static class DeliveryStates
     public const string Failed = "failed";
 }
 
-/// <summary>One attempt to deliver an event: the receiver's status (null when no response came), or the error.</summary>
-public sealed record DeliveryAttemptInfo(int Number, DateTimeOffset StartedAt, double DurationMs, int? Status, string? Error, string? Response);
+/// <summary>
+/// One attempt to deliver an event: the receiver's status (null when no response came), or the error's category
+/// (<see cref="DeliveryErrors"/>). <c>Response</c> (the first KiB of the receiver's answer) and <c>Detail</c> (the error
+/// message) are shown only to server administrators: the receiver may be a service the namespace admin could not
+/// otherwise read.
+/// </summary>
+public sealed record DeliveryAttemptInfo(int Number, DateTimeOffset StartedAt, double DurationMs, int? Status, string? Error, string? Response, string? Detail = null);
+
+/// <summary>Why an attempt got no answer: the <c>error</c> of <see cref="DeliveryAttemptInfo"/>.</summary>
+public static class DeliveryErrors
+{
+    /// <summary>The host resolves to an address webhooks may not call (loopback, private, link-local …).</summary>
+    public const string AddressRefused = "address_refused";
+
+    /// <summary>The host name does not resolve.</summary>
+    public const string DnsFailure = "dns_failure";
+
+    /// <summary>Nothing listens on the port (the connection was refused).</summary>
+    public const string ConnectionRefused = "connection_refused";
+
+    /// <summary>The connection could not be made or broke (unreachable network, reset).</summary>
+    public const string ConnectionFailed = "connection_failed";
+
+    /// <summary>No answer within the attempt's timeout.</summary>
+    public const string Timeout = "timeout";
+
+    /// <summary>The TLS handshake failed (untrusted or mismatched certificate, protocol).</summary>
+    public const string TlsFailure = "tls_failure";
+
+    /// <summary>The receiver's answer was not valid HTTP, or ended early.</summary>
+    public const string HttpError = "http_error";
+
+    /// <summary>The server could not decrypt the webhook's signing secret (its data-protection keys are missing).</summary>
+    public const string SecretUnavailable = "secret_unavailable";
+
+    public static IReadOnlyList<string> All { get; } = [AddressRefused, DnsFailure, ConnectionRefused, ConnectionFailed, Timeout, TlsFailure, HttpError, SecretUnavailable];
+}
 
 /// <summary>
 /// One event on its way to one webhook: pending (waiting for its next attempt), succeeded, or failed (out of

@@ -28,6 +28,9 @@ public static class ErrorCodes
     public static readonly ErrorCode ForbiddenAddress = new("forbidden_address", 400, "The webhook URL points at an address the server may not call");
     public static readonly ErrorCode InvalidDeployment = new("invalid_deployment", 400, "The environment, status or endpoint of a deployment record is invalid");
     public static readonly ErrorCode TokenExpiryTooLate = new("token_expiry_too_late", 400, "The token would outlive the token that creates it, or the longest lifetime allowed");
+    public static readonly ErrorCode EmptyVersion = new("empty_version", 400, "A version must list at least one file");
+    public static readonly ErrorCode TooManyFiles = new("too_many_files", 400, "The version lists more files than the server allows");
+    public static readonly ErrorCode FileTooLarge = new("file_too_large", 400, "A declared file is larger than the server allows");
     public static readonly ErrorCode WeakPassword = new("weak_password", 400, "The new password is too short or too long");
 
     // 401 / 403
@@ -76,6 +79,7 @@ public static class ErrorCodes
     public static readonly ErrorCode DirectUploadUnavailable = new("direct_upload_unavailable", 409, "This server takes upload bytes only through itself");
     public static readonly ErrorCode DigestMismatch = new("digest_mismatch", 400, "The uploaded bytes do not match the declared digest");
     public static readonly ErrorCode SizeMismatch = new("size_mismatch", 400, "The uploaded bytes do not match the declared size");
+    public static readonly ErrorCode QuotaExceeded = new("quota_exceeded", 409, "The push would exceed the namespace's storage quota");
     public static readonly ErrorCode Conflict = new("conflict", 409, "The change conflicts with the current state");
     public static readonly ErrorCode UserExists = new("user_exists", 409, "A user with this name already exists");
     public static readonly ErrorCode TeamExists = new("team_exists", 409, "A team with this name already exists");
@@ -95,11 +99,13 @@ public static class ErrorCodes
     public static readonly ErrorCode IdempotencyInProgress = new("idempotency_in_progress", 409, "A request with this Idempotency-Key is still being processed");
     public static readonly ErrorCode MethodNotAllowed = new("method_not_allowed", 405, "The method is not allowed on this resource");
     public static readonly ErrorCode TooManyAttempts = new("too_many_attempts", 429, "Too many failed sign-ins; wait before trying again");
+    public static readonly ErrorCode RateLimited = new("rate_limited", 429, "Too many requests; wait before trying again");
 
     // 5xx
     public static readonly ErrorCode Internal = new("internal_error", 500, "The server failed; the request id identifies it in the logs");
     public static readonly ErrorCode Unavailable = new("service_unavailable", 503, "A backing store is unavailable; retry later");
     public static readonly ErrorCode StorageFailed = new("storage_failed", 503, "The blob store failed");
+    public static readonly ErrorCode InsufficientStorage = new("insufficient_storage", 507, "The server's storage is full");
 
     /// <summary>All codes by their string, for clients that map a problem back to its definition.</summary>
     public static FrozenDictionary<string, ErrorCode> All { get; } = typeof(ErrorCodes)

@@ -28,6 +28,8 @@ namespace Berth.Contracts.Json;
 [JsonSerializable(typeof(CreateTokenRequest))]
 [JsonSerializable(typeof(CreatedToken))]
 [JsonSerializable(typeof(NamespaceInfo))]
+[JsonSerializable(typeof(QuotaInfo))]
+[JsonSerializable(typeof(SetQuotaRequest))]
 [JsonSerializable(typeof(Page<NamespaceInfo>))]
 [JsonSerializable(typeof(CreateNamespaceRequest))]
 [JsonSerializable(typeof(ModelInfo))]

@@ -24,10 +24,19 @@ public static class NamespaceCreationPolicy
         {
             NamespaceCreation.Users when actor.IsUser => null,
             NamespaceCreation.Personal when actor.IsUser && string.Equals(name, actor.Name, StringComparison.Ordinal) => null,
-            NamespaceCreation.Personal => Refuse($"Namespace '{name}' does not exist, and this server lets users create only their personal namespace, named as their user name ('{actor.Name}') (setting Registry:NamespaceCreation=Personal): ask a server administrator to create '{name}' and give you a role in it."),
-            _ => Refuse($"Namespace '{name}' does not exist, and on this server only server administrators create namespaces (setting Registry:NamespaceCreation=Admins): ask one to create '{name}' and give you a role in it."),
+            _ => Refuse($"You may not create namespace '{name}': {Lower(Rule(setting, actor))}. Ask a server administrator to create '{name}' and give you a role in it."),
         };
     }
+
+    /// <summary>
+    /// The server's rule, for an actor it refuses, in words that do not say whether any namespace exists (it is also
+    /// the hint of the 404 for a namespace the actor may not see).
+    /// </summary>
+    public static string Rule(NamespaceCreation setting, Actor actor) => setting == NamespaceCreation.Personal
+        ? $"This server lets users create only their personal namespace, named as their user name ('{actor.Name}') (setting Registry:NamespaceCreation=Personal)"
+        : "Only server administrators may create namespaces on this server (setting Registry:NamespaceCreation=Admins)";
+
+    private static string Lower(string sentence) => char.ToLowerInvariant(sentence[0]) + sentence[1..];
 
     private static RegistryException Refuse(string message) =>
         new(ErrorCodes.NamespaceCreationForbidden, message, new Dictionary<string, object?> { ["setting"] = "Registry:NamespaceCreation" });

@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using Berth.Contracts.Naming;
+using Berth.Core.Common;
 using Berth.Interop;
 using Microsoft.Extensions.Options;
 
@@ -19,8 +20,9 @@ public sealed class FileSystemBlobStore : IBlobStore
     {
         _paths = new BlobPaths(options.Value.Root);
         _fsync = options.Value.Fsync;
-        Directory.CreateDirectory(_paths.BlobsRoot);
-        Directory.CreateDirectory(_paths.UploadsRoot);
+        // Private (0700 folders, 0600 files): other local users read neither models nor uploads.
+        PrivateFiles.CreateDirectory(_paths.BlobsRoot);
+        PrivateFiles.CreateDirectory(_paths.UploadsRoot);
     }
 
     public string Name => "filesystem";
@@ -106,7 +108,7 @@ public sealed class FileSystemBlobStore : IBlobStore
 
     public Task<IBlobUploadWriter> OpenUploadWriterAsync(UploadId id, long? offset, CancellationToken cancellationToken)
     {
-        Directory.CreateDirectory(_paths.UploadDirectory(id));
+        PrivateFiles.CreateDirectory(_paths.UploadDirectory(id));
         FileStream stream;
         try
         {
@@ -117,7 +119,7 @@ public sealed class FileSystemBlobStore : IBlobStore
                 Access = FileAccess.ReadWrite,
                 Share = FileShare.None,
                 BufferSize = 0,
-            });
+            }.Private());
         }
         catch (IOException e) when (e is not FileNotFoundException and not DirectoryNotFoundException)
         {
@@ -180,6 +182,7 @@ public sealed class FileSystemBlobStore : IBlobStore
     private sealed class Writer(FileSystemBlobStore store, UploadId id, FileStream stream) : IBlobUploadWriter
     {
         private readonly WritebackWindow? _window = store._fsync ? new WritebackWindow(stream.SafeFileHandle, stream.Length) : null;
+        private readonly long _start = stream.Length;
         private long _length = stream.Length;
         private bool _committed;
 
@@ -190,7 +193,19 @@ public sealed class FileSystemBlobStore : IBlobStore
         public async ValueTask WriteAsync(ReadOnlyMemory<byte> data, CancellationToken cancellationToken)
         {
             ObjectDisposedException.ThrowIf(_committed, this);
-            await RandomAccess.WriteAsync(stream.SafeFileHandle, data, _length, cancellationToken);
+            try
+            {
+                await RandomAccess.WriteAsync(stream.SafeFileHandle, data, _length, cancellationToken);
+            }
+            catch (IOException e) when (DiskFull.Is(e))
+            {
+                // The disk is full: give back what this writer added, so that a failed request does not keep it full
+                // (the database may share the disk). Bytes acknowledged before stay: the upload resumes from there.
+                RandomAccess.SetLength(stream.SafeFileHandle, _start);
+                _length = _start;
+                throw;
+            }
+
             _length += data.Length;
 
             // Let the disk work while the rest arrives, and recycle the cache of what is on disk already.
@@ -224,7 +239,7 @@ public sealed class FileSystemBlobStore : IBlobStore
             else
             {
                 var directory = store._paths.BlobDirectory(digest);
-                Directory.CreateDirectory(directory);
+                PrivateFiles.CreateDirectory(directory);
                 try
                 {
                     File.Move(source, target, overwrite: false);

@@ -32,13 +32,27 @@ public sealed class RegistryOptions
     [Range(typeof(TimeSpan), "00:01:00", "30.00:00:00")]
     public TimeSpan IdempotencyTtl { get; set; } = TimeSpan.FromHours(24);
 
-    /// <summary>The largest single file accepted, in bytes.</summary>
+    /// <summary>
+    /// The largest single file accepted, in bytes: a declared file larger than this is refused, and an upload session
+    /// never holds more (a body that would pass it is refused before it is read when its length is known).
+    /// </summary>
     [Range(1L, long.MaxValue)]
-    public long MaxBlobSize { get; set; } = 5L * 1024 * 1024 * 1024 * 1024;
+    public long MaxBlobSize { get; set; } = 1L * 1024 * 1024 * 1024 * 1024;
 
     /// <summary>The most files one version may hold.</summary>
     [Range(1, 1_000_000)]
     public int MaxFilesPerVersion { get; set; } = 100_000;
+
+    /// <summary>
+    /// The storage quota a new namespace gets, in logical bytes (the declared sizes of the files of its pending and ready
+    /// versions); unset: unlimited. Server administrators change a namespace's quota with <c>berth quota set</c>.
+    /// </summary>
+    [Range(0L, long.MaxValue)]
+    public long? DefaultMaxBytes { get; set; }
+
+    /// <summary>The version quota a new namespace gets (its pending and ready versions); unset: unlimited.</summary>
+    [Range(0L, long.MaxValue)]
+    public long? DefaultMaxVersions { get; set; }
 
     /// <summary>
     /// Garbage collection keeps an unreferenced blob until it is this old and no push has used it for this

@@ -35,15 +35,16 @@ public sealed class WebhookOptions
     public TimeSpan PollInterval { get; set; } = TimeSpan.FromSeconds(1);
 
     /// <summary>
-    /// Networks webhooks may call (CIDR, e.g. <c>10.0.0.0/8</c>). Empty: any address except the denied ones. A URL's
-    /// host is checked when the webhook is saved and every resolved address again when connecting.
+    /// Networks webhooks may call although they are refused by default (CIDR or single addresses, e.g. <c>10.0.0.0/8</c>,
+    /// <c>127.0.0.1</c>): loopback, private (RFC 1918), carrier-grade NAT, unique-local and reserved ranges. Where an
+    /// address is in networks of this list and of <see cref="DeniedNetworks"/>, the most specific network decides (denied
+    /// wins a tie), so <c>DeniedNetworks=0.0.0.0/0,::/0</c> with <c>AllowedNetworks=10.0.0.0/8</c> restricts webhooks to
+    /// 10.0.0.0/8. Link-local addresses (cloud metadata services), unspecified, multicast and broadcast addresses stay
+    /// refused whatever is listed. See docs/events.md.
     /// </summary>
     public List<string> AllowedNetworks { get; set; } = [];
 
-    /// <summary>
-    /// Networks webhooks may never call, on top of the built-in list: link-local (which holds cloud metadata services,
-    /// 169.254.169.254), unspecified, multicast and broadcast addresses.
-    /// </summary>
+    /// <summary>Networks webhooks may never call, on top of the built-in rules (see <see cref="AllowedNetworks"/>).</summary>
     public List<string> DeniedNetworks { get; set; } = [];
 
     /// <summary>Whether the worker runs in this process (turn off on replicas that should only serve requests).</summary>

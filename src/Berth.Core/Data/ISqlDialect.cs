@@ -19,4 +19,11 @@ public interface ISqlDialect
     /// Empty where a write transaction already excludes every other writer (SQLite).
     /// </summary>
     string KeyLock { get; }
+
+    /// <summary>
+    /// How long work that writes in many short transactions in a row (a large declaration) pauses between them, so that
+    /// other writers get their turn: zero where writers queue on row locks (PostgreSQL); on SQLite a writer waiting for
+    /// the one write lock retries every 100 ms at most, and without a pause that long it could keep missing its turn.
+    /// </summary>
+    TimeSpan WriterHandOff { get; }
 }

@@ -24,6 +24,7 @@ public sealed class RetentionService(
     StagePolicies policies,
     VersionService versions,
     LifecycleService lifecycle,
+    NamespaceUsage usage,
     AuditTrail audit,
     TimeProvider clock)
 {
@@ -200,7 +201,10 @@ public sealed class RetentionService(
     private async Task<bool> DeleteIfStillExpiredAsync(Decision decision, CancellationToken cancellationToken) =>
         await db.InTransactionWithRetryAsync(async ct =>
         {
-            // The model's lock orders this against alias moves, stage changes and deployment records of the model.
+            // The namespace's usage lock first, as every change of usage takes it (NamespaceUsage); then the model's, which
+            // orders this against alias moves, stage changes and deployment records of the model.
+            var namespaceId = await db.Models.Where(m => m.Id == decision.ModelId).Select(m => m.NamespaceId).SingleAsync(ct);
+            await usage.LockAsync(namespaceId, ct);
             await lifecycle.LockModelAsync(decision.ModelId, ct);
             var version = await db.Versions.Include(v => v.Model).ThenInclude(m => m.Namespace).SingleAsync(v => v.Id == decision.VersionId, ct);
             var protectedNow = version.State != VersionState.Ready

@@ -55,7 +55,7 @@ public sealed class RequestService(
     public async Task<RequestInfo> GetAsync(Actor actor, long id, CancellationToken cancellationToken)
     {
         var request = await LoadAsync(id, cancellationToken);
-        await access.DemandAsync(actor, Permission.Read, request.Model.Namespace.Name, cancellationToken);
+        await access.DemandAsync(actor, Permission.Read, request.Model.Namespace.Name, () => NotFound(id), cancellationToken);
         return ToInfo(request);
     }
 
@@ -72,11 +72,11 @@ public sealed class RequestService(
         var ns = snapshot.Model.Namespace.Name;
         if (snapshot.RequesterId != actor.UserId)
         {
-            await access.DemandAsync(actor, Permission.Admin, ns, cancellationToken);
+            await access.DemandAsync(actor, Permission.Admin, ns, () => NotFound(id), cancellationToken);
         }
         else
         {
-            await access.DemandAsync(actor, Permission.Write, ns, cancellationToken);
+            await access.DemandAsync(actor, Permission.Write, ns, () => NotFound(id), cancellationToken);
         }
 
         await db.InTransactionWithRetryAsync(async ct =>
@@ -96,7 +96,7 @@ public sealed class RequestService(
         CheckComment(comment);
         var snapshot = await LoadAsync(id, cancellationToken);
         var ns = snapshot.Model.Namespace.Name;
-        await access.DemandAsync(actor, Permission.Approve, ns, cancellationToken);
+        await access.DemandAsync(actor, Permission.Approve, ns, () => NotFound(id), cancellationToken);
         if (snapshot.RequesterId == actor.UserId)
         {
             Fail.With(ErrorCodes.SelfApproval, $"You opened request #{id}; another approver must review it.");
@@ -187,8 +187,10 @@ public sealed class RequestService(
             .AsSplitQuery();
 
     private async Task<TransitionRequest> LoadAsync(long id, CancellationToken cancellationToken) =>
-        await Requests().FirstOrDefaultAsync(r => r.Id == id, cancellationToken)
-        ?? throw Fail.Error(ErrorCodes.RequestNotFound, $"There is no request #{id}.");
+        await Requests().FirstOrDefaultAsync(r => r.Id == id, cancellationToken) ?? throw NotFound(id);
+
+    /// <summary>The answer for a request that does not exist, and for one in a namespace the caller may not see.</summary>
+    private static RegistryException NotFound(long id) => Fail.Error(ErrorCodes.RequestNotFound, $"There is no request #{id}.");
 
     private static void EnsureOpen(TransitionRequest request)
     {

@@ -3,6 +3,7 @@ using Berth.Core.Configuration;
 using Berth.Core.Data;
 using Berth.Core.Data.Entities;
 using Berth.Core.Errors;
+using Microsoft.AspNetCore.DataProtection;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 
@@ -12,11 +13,14 @@ namespace Berth.Core.Idempotency;
 /// Remembers the outcome of creating calls sent with an <c>Idempotency-Key</c>: the first request
 /// claims the key, later ones with the same key and the same request get the stored response, a
 /// different request with the same key is refused, and a retry while the first is still running
-/// gets 409. Outcomes of server errors are not kept, so those can be retried.
+/// gets 409. Outcomes of server errors are not kept, so those can be retried. Stored response bodies are encrypted
+/// with the data-protection keys: some carry secrets (a new token, a one-time password).
 /// </summary>
-public sealed class IdempotencyStore(RegistryDbContext db, IOptions<RegistryOptions> options, TimeProvider clock)
+public sealed class IdempotencyStore(RegistryDbContext db, IOptions<RegistryOptions> options, TimeProvider clock, IDataProtectionProvider protection)
 {
     public const int MaxKeyLength = 255;
+
+    private readonly IDataProtector _protector = protection.CreateProtector("Berth.Idempotency.Response.v1");
 
     /// <summary>Claims the key. Returns null when this request is the first, else the stored record to replay.</summary>
     public async Task<IdempotencyRecord?> BeginAsync(long userId, string key, string requestHash, CancellationToken cancellationToken)
@@ -74,7 +78,25 @@ public sealed class IdempotencyStore(RegistryDbContext db, IOptions<RegistryOpti
                 .SetProperty(r => r.ContentType, contentType)
                 .SetProperty(r => r.Location, location)
                 .SetProperty(r => r.ETag, etag)
-                .SetProperty(r => r.Body, body), cancellationToken);
+                .SetProperty(r => r.Body, body.Length == 0 ? body : _protector.Protect(body)), cancellationToken);
+    }
+
+    /// <summary>The stored response's body, decrypted (a JSON body an older Berth stored in plain text is replayed as it is).</summary>
+    public byte[] Body(IdempotencyRecord record)
+    {
+        if (record.Body is not { Length: > 0 } body)
+        {
+            return [];
+        }
+
+        try
+        {
+            return _protector.Unprotect(body);
+        }
+        catch (System.Security.Cryptography.CryptographicException) when (body[0] == (byte)'{')
+        {
+            return body;
+        }
     }
 
     /// <summary>Forgets a claim whose request failed on the server's side, so the client can retry it.</summary>

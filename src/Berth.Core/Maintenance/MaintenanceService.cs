@@ -7,6 +7,7 @@ using Berth.Core.Data;
 using Berth.Core.Data.Entities;
 using Berth.Core.Diagnostics;
 using Berth.Core.Gc;
+using Berth.Core.Registry;
 using Berth.Core.Uploads;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
@@ -79,10 +80,19 @@ public sealed partial class MaintenanceService(
         var pendingCutoff = now - options.Value.PendingVersionTtl;
         var audit = scope.ServiceProvider.GetRequiredService<AuditTrail>();
         var events = scope.ServiceProvider.GetRequiredService<EventLog>();
-        var failed = await db.InTransactionWithRetryAsync(async ct =>
+        var usage = scope.ServiceProvider.GetRequiredService<NamespaceUsage>();
+        var spaces = await db.Versions.Where(v => v.State == VersionState.Pending && v.CreatedAt <= pendingCutoff)
+            .Select(v => v.Model.NamespaceId).Distinct().OrderBy(id => id).ToListAsync(cancellationToken);
+        var failed = spaces.Count == 0 ? 0 : await db.InTransactionWithRetryAsync(async ct =>
         {
+            // The usage locks first (in one order, so two replicas never wait on each other), then the versions they release.
+            foreach (var space in spaces)
+            {
+                await usage.LockAsync(space, ct);
+            }
+
             var abandoned = await db.Versions.Include(v => v.Model).ThenInclude(m => m.Namespace)
-                .Where(v => v.State == VersionState.Pending && v.CreatedAt <= pendingCutoff).ToListAsync(ct);
+                .Where(v => v.State == VersionState.Pending && v.CreatedAt <= pendingCutoff && spaces.Contains(v.Model.NamespaceId)).ToListAsync(ct);
             foreach (var version in abandoned)
             {
                 audit.Record("version.fail", version.Model.Namespace.Name, $"{version.Model.Namespace.Name}/{version.Model.Name}:{version.Number}",
@@ -95,6 +105,11 @@ public sealed partial class MaintenanceService(
             }
 
             await db.SaveChangesAsync(ct);
+            foreach (var space in abandoned.Where(v => v.Model.DeletedAt is null).GroupBy(v => v.Model.NamespaceId))
+            {
+                await usage.AddAsync(space.Key, -space.Sum(v => v.TotalSize), -space.LongCount(), ct);
+            }
+
             return abandoned.Count;
         }, cancellationToken);
 

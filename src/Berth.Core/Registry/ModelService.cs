@@ -12,7 +12,7 @@ using Microsoft.EntityFrameworkCore;
 
 namespace Berth.Core.Registry;
 
-public sealed class ModelService(RegistryDbContext db, ModelLookup lookup, NamespaceService namespaces, LifecycleService lifecycle, AuditTrail audit, EventLog events, TimeProvider clock)
+public sealed class ModelService(RegistryDbContext db, ModelLookup lookup, NamespaceService namespaces, NamespaceUsage usage, LifecycleService lifecycle, AuditTrail audit, EventLog events, TimeProvider clock)
 {
     public async Task<Page<ModelInfo>> ListAsync(string ns, Paging paging, CancellationToken cancellationToken)
     {
@@ -112,9 +112,12 @@ public sealed class ModelService(RegistryDbContext db, ModelLookup lookup, Names
     /// </summary>
     public async Task DeleteAsync(Actor actor, string ns, string model, CancellationToken cancellationToken)
     {
-        var id = (await lookup.GetModelAsync(ns, model, cancellationToken)).Id;
+        var found = await lookup.GetModelAsync(ns, model, cancellationToken);
+        var id = found.Id;
         await db.InTransactionWithRetryAsync(async ct =>
         {
+            // The usage lock first, then the versions it releases (NamespaceUsage).
+            await usage.LockAsync(found.NamespaceId, ct);
             var entity = await db.Models.Include(m => m.Namespace).SingleAsync(m => m.Id == id, ct);
             if (entity.DeletedAt is not null)
             {
@@ -123,11 +126,18 @@ public sealed class ModelService(RegistryDbContext db, ModelLookup lookup, Names
 
             var data = new Dictionary<string, object?> { ["versions"] = await db.Versions.CountAsync(v => v.ModelId == id && v.State == VersionState.Ready, ct) };
             await lifecycle.CancelOpenRequestsAsync(actor, entity, null, "the model was deleted", ct);
+            var released = await db.Versions.Where(v => v.ModelId == id && (v.State == VersionState.Pending || v.State == VersionState.Ready))
+                .GroupBy(v => v.ModelId).Select(g => new { Bytes = g.Sum(v => v.TotalSize), Count = g.LongCount() }).FirstOrDefaultAsync(ct);
             entity.DeletedAt = clock.GetUtcNow().UtcDateTime;
             entity.Revision++;
             audit.Record("model.delete", ns, $"{ns}/{model}", data);
             events.Publish(EventTypes.ModelDeleted, EventSubject.Of(entity), data: data);
             await db.SaveChangesAsync(ct);
+            if (released is not null)
+            {
+                await usage.AddAsync(found.NamespaceId, -released.Bytes, -released.Count, ct);
+            }
+
             return true;
         }, cancellationToken);
     }

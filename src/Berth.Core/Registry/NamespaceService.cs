@@ -4,16 +4,18 @@ using Berth.Contracts.Naming;
 using Berth.Core.Audit;
 using Berth.Core.Auth;
 using Berth.Core.Common;
+using Berth.Core.Configuration;
 using Berth.Core.Data;
 using Berth.Core.Data.Entities;
 using Berth.Core.Errors;
 using Berth.Core.Events;
 using Berth.Core.Governance;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
 
 namespace Berth.Core.Registry;
 
-public sealed class NamespaceService(RegistryDbContext db, AccessControl access, StagePolicies policies, LifecycleService lifecycle, AuditTrail audit, EventLog events, TimeProvider clock)
+public sealed class NamespaceService(RegistryDbContext db, AccessControl access, StagePolicies policies, LifecycleService lifecycle, AuditTrail audit, EventLog events, IOptions<RegistryOptions> options, TimeProvider clock)
 {
     /// <summary>Namespaces the actor can read, by name.</summary>
     public async Task<Page<NamespaceInfo>> ListAsync(Actor actor, Paging paging, CancellationToken cancellationToken)
@@ -105,7 +107,15 @@ public sealed class NamespaceService(RegistryDbContext db, AccessControl access,
         Fail.If(Names.CheckNewNamespace(name), ErrorCodes.InvalidName);
         access.DemandNamespaceCreation(actor, name);
         var now = clock.GetUtcNow().UtcDateTime;
-        var space = new RegistryNamespace { Name = name, Description = description, CreatedAt = now, CreatedById = actor.UserId };
+        var space = new RegistryNamespace
+        {
+            Name = name,
+            Description = description,
+            CreatedAt = now,
+            CreatedById = actor.UserId,
+            MaxBytes = options.Value.DefaultMaxBytes,
+            MaxVersions = options.Value.DefaultMaxVersions,
+        };
         db.Namespaces.Add(space);
         await db.SaveChangesAsync(cancellationToken);
         foreach (var rule in StagePolicies.Defaults(space.Id, null))
@@ -139,6 +149,47 @@ public sealed class NamespaceService(RegistryDbContext db, AccessControl access,
         }
     }
 
+    /// <summary>The namespace's quotas and usage.</summary>
+    public async Task<QuotaInfo> GetQuotaAsync(string name, CancellationToken cancellationToken)
+    {
+        Fail.If(Names.CheckNamespace(name), ErrorCodes.InvalidName);
+        return await db.Namespaces.AsNoTracking().Where(n => n.Name == name && n.DeletedAt == null)
+            .Select(n => new QuotaInfo(n.Name, n.MaxBytes, n.MaxVersions, n.UsedBytes, n.VersionCount))
+            .FirstOrDefaultAsync(cancellationToken)
+            ?? throw Fail.Error(ErrorCodes.NamespaceNotFound, $"Namespace '{name}' does not exist.");
+    }
+
+    /// <summary>
+    /// Sets both quotas of a namespace (null: unlimited). A quota below the current usage is allowed: the namespace keeps
+    /// what it holds, and pushes are refused until enough is deleted.
+    /// </summary>
+    public async Task<QuotaInfo> SetQuotaAsync(string name, SetQuotaRequest request, CancellationToken cancellationToken)
+    {
+        Fail.If(Names.CheckNamespace(name), ErrorCodes.InvalidName);
+        if (request.MaxBytes is < 0 || request.MaxVersions is < 0)
+        {
+            Fail.With(ErrorCodes.InvalidRequest, "Quotas cannot be negative; leave a quota out (null) for unlimited.");
+        }
+
+        await db.InTransactionWithRetryAsync(async ct =>
+        {
+            var space = await db.Namespaces.FirstOrDefaultAsync(n => n.Name == name && n.DeletedAt == null, ct)
+                ?? throw Fail.Error(ErrorCodes.NamespaceNotFound, $"Namespace '{name}' does not exist.");
+            var before = new Dictionary<string, object?> { ["maxBytes"] = space.MaxBytes, ["maxVersions"] = space.MaxVersions };
+            space.MaxBytes = request.MaxBytes;
+            space.MaxVersions = request.MaxVersions;
+            audit.Record("namespace.quota", name, $"namespace {name}", new Dictionary<string, object?>
+            {
+                ["before"] = before,
+                ["after"] = new Dictionary<string, object?> { ["maxBytes"] = request.MaxBytes, ["maxVersions"] = request.MaxVersions },
+            });
+            await db.SaveChangesAsync(ct);
+            return true;
+        }, cancellationToken);
+        return await GetQuotaAsync(name, cancellationToken);
+    }
+
     private async Task<NamespaceInfo> ToInfoAsync(RegistryNamespace n, int models, CancellationToken cancellationToken) =>
-        new(n.Name, n.Description, DtoMapper.Utc(n.CreatedAt), models, await policies.StageNamesAsync(n.Id, null, cancellationToken));
+        new(n.Name, n.Description, DtoMapper.Utc(n.CreatedAt), models, await policies.StageNamesAsync(n.Id, null, cancellationToken),
+            n.UsedBytes, n.VersionCount, n.MaxBytes, n.MaxVersions);
 }

@@ -3,11 +3,16 @@ using Berth.Contracts.Dtos;
 using Berth.Contracts.Errors;
 using Berth.Contracts.Manifests;
 using Berth.Contracts.Naming;
+using Berth.Core.Configuration;
 using Berth.Core.Errors;
 
 namespace Berth.Core.Registry;
 
-/// <summary>Checks everything in a <see cref="CreateVersionRequest"/> that does not need the database.</summary>
+/// <summary>
+/// Checks everything in a <see cref="CreateVersionRequest"/> that does not need the database, against the server's
+/// limits: at least one file and at most <see cref="RegistryOptions.MaxFilesPerVersion"/>, each of at most
+/// <see cref="RegistryOptions.MaxBlobSize"/> bytes, paths that materialise alike everywhere (<see cref="FilePaths.Validate"/>).
+/// </summary>
 internal static partial class VersionRequestValidator
 {
     public const int MaxEntries = 1000;
@@ -22,26 +27,37 @@ internal static partial class VersionRequestValidator
     [GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}/[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}$", RegexOptions.CultureInvariant)]
     private static partial Regex MediaType();
 
-    public static void Validate(CreateVersionRequest request, int maxFiles, IReadOnlyList<string> stages)
+    public static void Validate(CreateVersionRequest request, RegistryOptions limits, IReadOnlyList<string> stages)
     {
         if (request.Files is null)
         {
-            Fail.With(ErrorCodes.InvalidRequest, "A version needs a 'files' list (it may be empty).");
+            Fail.With(ErrorCodes.InvalidRequest, "A version needs a 'files' list.");
         }
 
-        if (request.Files.Count > maxFiles)
+        if (request.Files.Count == 0)
         {
-            Fail.With(ErrorCodes.InvalidRequest, $"A version may hold at most {maxFiles} files; this one lists {request.Files.Count}.");
+            Fail.With(ErrorCodes.EmptyVersion, "A version needs at least one file; this one lists none.");
         }
 
+        if (request.Files.Count > limits.MaxFilesPerVersion)
+        {
+            Fail.With(ErrorCodes.TooManyFiles, $"A version may hold at most {limits.MaxFilesPerVersion} files on this server; this one lists {request.Files.Count}.",
+                new Dictionary<string, object?> { ["limit"] = limits.MaxFilesPerVersion, ["files"] = request.Files.Count });
+        }
+
+        if (request.Files.Any(f => f is null))
+        {
+            Fail.With(ErrorCodes.InvalidRequest, "The files list contains null.");
+        }
+
+        if (FilePaths.Validate(request.Files.Select(f => f.Path)) is { } problem)
+        {
+            Fail.With(ErrorCodes.InvalidPath, problem.Message, new Dictionary<string, object?> { ["paths"] = problem.Paths });
+        }
+
+        var total = 0L;
         foreach (var file in request.Files)
         {
-            if (file is null)
-            {
-                Fail.With(ErrorCodes.InvalidRequest, "The files list contains null.");
-            }
-
-            Fail.If(FilePaths.Check(file.Path), ErrorCodes.InvalidPath);
             if (!Digest.TryParse(file.Digest, out _))
             {
                 Fail.With(ErrorCodes.InvalidDigest, $"File '{file.Path}' has digest '{Names.Show(file.Digest)}': expected sha256: followed by 64 lowercase hex characters.");
@@ -52,13 +68,24 @@ internal static partial class VersionRequestValidator
                 Fail.With(ErrorCodes.InvalidRequest, $"File '{file.Path}' has a negative size.");
             }
 
+            if (file.Size > limits.MaxBlobSize)
+            {
+                Fail.With(ErrorCodes.FileTooLarge, $"File '{file.Path}' has {file.Size} bytes; this server takes files of at most {limits.MaxBlobSize} bytes.",
+                    new Dictionary<string, object?> { ["limit"] = limits.MaxBlobSize, ["paths"] = new[] { file.Path } });
+            }
+
+            // Sizes are each at most MaxBlobSize, but their sum may still leave the range of a 64-bit count.
+            if (total > long.MaxValue - file.Size)
+            {
+                Fail.With(ErrorCodes.InvalidRequest, $"The files of this version add up to more than {long.MaxValue} bytes.");
+            }
+
+            total += file.Size;
             if (file.MediaType is not null && (file.MediaType.Length > MaxMediaTypeLength || !MediaType().IsMatch(file.MediaType)))
             {
                 Fail.With(ErrorCodes.InvalidRequest, $"File '{file.Path}' has an invalid media type '{Names.Show(file.MediaType)}' (expected type/subtype).");
             }
         }
-
-        Fail.If(FilePaths.CheckSet(request.Files.Select(f => f.Path)), ErrorCodes.InvalidPath);
 
         if (request.Version is not null)
         {

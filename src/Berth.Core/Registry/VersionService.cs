@@ -1,3 +1,4 @@
+using System.Text;
 using Berth.Contracts.Dtos;
 using Berth.Contracts.Errors;
 using Berth.Contracts.Manifests;
@@ -26,32 +27,50 @@ public sealed class VersionService(
     ModelService models,
     LifecycleService lifecycle,
     StagePolicies policies,
+    BlobPresence presence,
+    NamespaceUsage namespaceUsage,
     AuditTrail audit,
     EventLog events,
     IOptions<RegistryOptions> options,
     TimeProvider clock)
 {
+    /// <summary>File rows written per transaction while a version is declared: other writes wait for one batch at most.</summary>
+    internal const int FileBatchSize = 2000;
+
     /// <summary>
-    /// Declares a version. Creates the namespace and model on first push. Answers with the pending
-    /// version and the digests the server does not hold yet. Repeating the same push (same semantic
-    /// version, same files, same user) while it is pending resumes it instead of failing.
+    /// Declares a version. Creates the namespace and model on first push. Answers with the pending version and the
+    /// digests the caller must upload: those that do not count as present for it (<see cref="BlobPresence"/>).
+    /// Repeating the same push (same semantic version, same files, same user) while it is pending resumes it instead of
+    /// failing, also when the first declaration broke off half-way.
     /// </summary>
+    /// <remarks>
+    /// The version row is written in one short transaction (which also checks and charges the namespace's quota, under
+    /// its row lock), then its files in batches of <see cref="FileBatchSize"/>, each its own transaction: a declaration of
+    /// 100,000 files never holds the database's write lock for more than one batch. Until every batch is written, the
+    /// version cannot be committed (its file count is short); a repeated declaration writes the rest.
+    /// </remarks>
     public async Task<CreateVersionResponse> CreateAsync(Actor actor, string ns, string model, CreateVersionRequest request, CancellationToken cancellationToken)
     {
         ModelLookup.ValidateNames(ns, model);
         var existingSpace = await db.Namespaces.AsNoTracking().FirstOrDefaultAsync(n => n.Name == ns, cancellationToken);
         var existingModel = existingSpace is null ? null : await db.Models.AsNoTracking().Where(m => m.NamespaceId == existingSpace.Id && m.Name == model).Select(m => (long?)m.Id).FirstOrDefaultAsync(cancellationToken);
         var stages = existingSpace is null ? Names.DefaultStages : await policies.StageNamesAsync(existingSpace.Id, existingModel, cancellationToken);
-        VersionRequestValidator.Validate(request, options.Value.MaxFilesPerVersion, stages);
+        VersionRequestValidator.Validate(request, options.Value, stages);
 
         var files = request.Files;
         var manifest = VersionManifest.Serialize(files);
         var manifestDigest = Digest.Compute(manifest).ToString();
         var semver = request.Version is null ? null : (SemanticVersion.TryParse(request.Version, out var parsed) ? parsed.ToString() : null);
         var parents = await ResolveParentsAsync(ns, request.Lineage?.Parents, cancellationToken);
+        var digests = files.Select(f => f.Digest).Distinct(StringComparer.Ordinal).ToList();
+        var present = await presence.PresentAsync(actor, digests, cancellationToken);
+        var totalSize = files.Sum(f => f.Size);
 
-        var versionId = await db.InTransactionWithRetryAsync(async ct =>
+        var (versionId, resumed) = await db.InTransactionWithRetryAsync(async ct =>
         {
+            // The namespace's row lock first: it orders this transaction with every other that changes the namespace's usage.
+            var space = await models.EnsureNamespaceAsync(actor, ns, ct);
+            var usage = await namespaceUsage.LockAsync(space.Id, ct);
             var entity = await models.EnsureModelAsync(actor, ns, model, ct);
             await lifecycle.EnsureNotProtectedAsync(entity, request.Aliases ?? [], ct);
             if (semver is not null)
@@ -62,7 +81,7 @@ public sealed class VersionService(
                     .FirstOrDefaultAsync(ct);
                 if (clash is { State: VersionState.Pending } && clash.ManifestDigest == manifestDigest && clash.CreatedById == actor.UserId)
                 {
-                    return clash.Id;
+                    return (clash.Id, true);
                 }
 
                 if (clash is not null)
@@ -72,6 +91,7 @@ public sealed class VersionService(
                 }
             }
 
+            NamespaceUsage.Check(ns, usage, totalSize);
             await db.Models.Where(m => m.Id == entity.Id)
                 .ExecuteUpdateAsync(s => s.SetProperty(m => m.LastVersionNumber, m => m.LastVersionNumber + 1), ct);
             var number = await db.Models.Where(m => m.Id == entity.Id).Select(m => m.LastVersionNumber).SingleAsync(ct);
@@ -85,7 +105,7 @@ public sealed class VersionService(
                 Manifest = manifest,
                 State = VersionState.Pending,
                 Description = string.IsNullOrEmpty(request.Description) ? null : request.Description,
-                TotalSize = files.Sum(f => f.Size),
+                TotalSize = totalSize,
                 FileCount = files.Count,
                 CreatedAt = now,
                 CreatedById = actor.UserId,
@@ -94,7 +114,6 @@ public sealed class VersionService(
                 GitRepository = request.Lineage?.GitRepository,
                 GitCommit = request.Lineage?.GitCommit?.ToLowerInvariant(),
                 PendingAliases = request.Aliases is { Count: > 0 } aliases ? string.Join(',', aliases.Distinct(StringComparer.Ordinal)) : null,
-                Files = files.Select(f => new VersionFile { Path = f.Path, Size = f.Size, Digest = f.Digest, MediaType = f.MediaType }).ToList(),
                 Metrics = (request.Metrics ?? new Dictionary<string, double>()).Select(m => new VersionMetric { Name = m.Key, Value = m.Value }).ToList(),
                 Params = (request.Params ?? new Dictionary<string, string>()).Select(p => new VersionParam { Name = p.Key, Value = p.Value }).ToList(),
                 Tags = (request.Tags ?? new Dictionary<string, string>()).Select(t => new VersionTag { Key = t.Key, Value = t.Value }).ToList(),
@@ -108,28 +127,117 @@ public sealed class VersionService(
                 ["semver"] = semver,
                 ["digest"] = manifestDigest,
                 ["files"] = files.Count,
-                ["bytes"] = version.TotalSize,
+                ["bytes"] = totalSize,
             });
             events.Publish(EventTypes.VersionCreated, EventSubject.Of(entity), number, data: new Dictionary<string, object?>
             {
                 ["semver"] = semver,
                 ["digest"] = manifestDigest,
                 ["files"] = files.Count,
-                ["bytes"] = version.TotalSize,
+                ["bytes"] = totalSize,
             });
             await db.SaveChangesAsync(ct);
-            await TouchBlobsAsync(version.Files.Select(f => f.Digest).Distinct(StringComparer.Ordinal).ToList(), now, ct);
-            return version.Id;
+            await namespaceUsage.AddAsync(space.Id, totalSize, 1, ct);
+            return (version.Id, false);
         }, cancellationToken);
+        db.ChangeTracker.Clear();
 
-        var missing = await FindMissingBlobsAsync(files.Select(f => f.Digest), cancellationToken);
+        await WriteFilesAsync(versionId, files, present, resumed, cancellationToken);
+        IReadOnlyList<string> missing = resumed
+            ? await StillNeededAsync(versionId, present, cancellationToken)
+            : digests.Where(d => !present.Contains(d)).ToList();
         var info = await GetByIdAsync(versionId, withFiles: false, cancellationToken);
         return new CreateVersionResponse(info, missing);
     }
 
     /// <summary>
-    /// Makes a pending version ready after checking that every file's blob is stored with the declared
-    /// size, and applies the aliases requested at push time. Committing a ready version again is a no-op.
+    /// Writes the version's file rows, <see cref="FileBatchSize"/> per transaction, each batch as one multi-row
+    /// <c>INSERT</c> (rows already there, from a declaration that broke off, stay); a file whose blob does not count as
+    /// present for the declaring caller waits for its upload (<see cref="VersionFile.NeedsUpload"/>). Each batch also
+    /// records that the push uses its blobs (see <see cref="TouchBlobsAsync"/>).
+    /// </summary>
+    private async Task WriteFilesAsync(long versionId, IReadOnlyList<FileEntry> files, HashSet<string> present, bool resumed, CancellationToken cancellationToken)
+    {
+        if (resumed && await db.VersionFiles.CountAsync(f => f.VersionId == versionId, cancellationToken) == files.Count)
+        {
+            return;
+        }
+
+        var first = true;
+        foreach (var batch in files.Chunk(FileBatchSize))
+        {
+            if (!first && db.Dialect.WriterHandOff > TimeSpan.Zero)
+            {
+                await Task.Delay(db.Dialect.WriterHandOff, cancellationToken);
+            }
+
+            first = false;
+            // Statements of a hundred rows: SQLite finds a named parameter by a linear search, so thousands in one statement
+            // would cost more than the statements.
+            var statements = batch.Chunk(RowsPerStatement).Select(rows => InsertFiles(versionId, rows, present)).ToList();
+            await db.InTransactionWithRetryAsync(async ct =>
+            {
+                foreach (var (text, values) in statements)
+                {
+                    await db.Database.ExecuteSqlRawAsync(text, values, ct);
+                }
+
+                await TouchBlobsAsync(batch.Select(f => f.Digest).Distinct(StringComparer.Ordinal).ToList(), clock.GetUtcNow().UtcDateTime, ct);
+                return true;
+            }, cancellationToken);
+        }
+    }
+
+    private const int RowsPerStatement = 100;
+
+    /// <summary>
+    /// One multi-row <c>INSERT</c> of file rows (rows already there stay). Identifiers and numbers are the server's own;
+    /// paths, digests and media types go as parameters.
+    /// </summary>
+    private static (string Text, List<object> Values) InsertFiles(long versionId, FileEntry[] rows, HashSet<string> present)
+    {
+        var sql = new StringBuilder("INSERT INTO \"version_files\" (\"version_id\", \"size\", \"needs_upload\", \"path\", \"digest\", \"media_type\") VALUES ");
+        var values = new List<object>(rows.Length * 3);
+        for (var i = 0; i < rows.Length; i++)
+        {
+            var file = rows[i];
+            sql.Append(i == 0 ? "(" : ", (").Append(versionId).Append(", ").Append(file.Size).Append(present.Contains(file.Digest) ? ", FALSE, " : ", TRUE, ");
+            Parameter(sql, values, file.Path).Append(", ");
+            Parameter(sql, values, file.Digest).Append(", ");
+            (file.MediaType is null ? sql.Append("NULL") : Parameter(sql, values, file.MediaType)).Append(')');
+        }
+
+        return (sql.Append(" ON CONFLICT DO NOTHING").ToString(), values);
+    }
+
+    private static StringBuilder Parameter(StringBuilder sql, List<object> values, string value)
+    {
+        sql.Append('{').Append(values.Count).Append('}');
+        values.Add(value);
+        return sql;
+    }
+
+    /// <summary>
+    /// For a resumed declaration: the digests the version still waits for, after forgetting those that count as present
+    /// for the caller by now (e.g. another version with them became ready meanwhile).
+    /// </summary>
+    private async Task<IReadOnlyList<string>> StillNeededAsync(long versionId, HashSet<string> present, CancellationToken cancellationToken)
+    {
+        if (present.Count > 0)
+        {
+            var known = present.ToList();
+            await db.VersionFiles.Where(f => f.VersionId == versionId && f.NeedsUpload && known.Contains(f.Digest))
+                .ExecuteUpdateAsync(s => s.SetProperty(f => f.NeedsUpload, false), cancellationToken);
+        }
+
+        return await db.VersionFiles.AsNoTracking().Where(f => f.VersionId == versionId && f.NeedsUpload)
+            .Select(f => f.Digest).Distinct().ToListAsync(cancellationToken);
+    }
+
+    /// <summary>
+    /// Makes a pending version ready after checking that every file's blob was uploaded for it or could be read by its
+    /// declarer (<see cref="VersionFile.NeedsUpload"/>) and is stored with the declared size, and applies the aliases
+    /// requested at push time. Committing a ready version again is a no-op.
     /// </summary>
     public async Task<VersionInfo> CommitAsync(Actor actor, string ns, string model, string selector, CancellationToken cancellationToken)
     {
@@ -138,7 +246,7 @@ public sealed class VersionService(
         var id = await lookup.ResolveIdAsync(entity, parsed, allowAnyState: true, cancellationToken);
         for (var attempt = 1; ; attempt++)
         {
-            var version = await db.Versions.Include(v => v.Files).FirstAsync(v => v.Id == id, cancellationToken);
+            var version = await db.Versions.FirstAsync(v => v.Id == id, cancellationToken);
             if (version.State == VersionState.Ready)
             {
                 return await GetByIdAsync(id, withFiles: false, cancellationToken);
@@ -149,23 +257,7 @@ public sealed class VersionService(
                 Fail.With(ErrorCodes.VersionNotPending, $"Version {ns}/{model}:{version.Number} is {DtoMapper.StateName(version.State)}; push it again.");
             }
 
-            var digests = version.Files.Select(f => f.Digest).Distinct(StringComparer.Ordinal).ToList();
-            var stored = await StoredSizesAsync(digests, cancellationToken);
-            var missing = digests.Where(d => !stored.ContainsKey(d)).ToList();
-            if (missing.Count > 0)
-            {
-                Fail.With(ErrorCodes.BlobsMissing, $"{missing.Count} of {digests.Count} blobs have not been uploaded; upload them and commit again.",
-                    new Dictionary<string, object?> { ["missing"] = missing });
-            }
-
-            var wrong = version.Files.Where(f => stored[f.Digest] != f.Size).ToList();
-            if (wrong.Count > 0)
-            {
-                var first = wrong[0];
-                Fail.With(ErrorCodes.SizeMismatch, $"File '{first.Path}' was declared with {first.Size} bytes but blob {first.Digest} has {stored[first.Digest]}; push again with the right size.",
-                    new Dictionary<string, object?> { ["paths"] = wrong.Select(f => f.Path).ToList() });
-            }
-
+            await CheckFilesAsync(ns, model, version, cancellationToken);
             try
             {
                 await db.InTransactionWithRetryAsync(async ct =>
@@ -204,6 +296,42 @@ public sealed class VersionService(
                 // Another commit of the same version won; the next round sees it ready.
                 db.ChangeTracker.Clear();
             }
+        }
+    }
+
+    /// <summary>
+    /// What a commit needs, checked by the database a set at a time: every file row written (the declaration finished),
+    /// no file still waiting for its upload, every blob stored (and not being collected) with the declared size.
+    /// </summary>
+    private async Task CheckFilesAsync(string ns, string model, ModelVersion version, CancellationToken cancellationToken)
+    {
+        var id = version.Id;
+        var written = await db.VersionFiles.CountAsync(f => f.VersionId == id, cancellationToken);
+        if (written != version.FileCount)
+        {
+            Fail.With(ErrorCodes.Conflict, $"The declaration of {ns}/{model}:{version.Number} broke off after {written} of its {version.FileCount} files; declare the version again (the same push) to finish it, then commit.");
+        }
+
+        var missing = await db.VersionFiles.AsNoTracking()
+            .Where(f => f.VersionId == id && (f.NeedsUpload || !db.Blobs.Any(b => b.Digest == f.Digest && b.DeletingAt == null)))
+            .Select(f => f.Digest).Distinct().ToListAsync(cancellationToken);
+        if (missing.Count > 0)
+        {
+            var total = await db.VersionFiles.Where(f => f.VersionId == id).Select(f => f.Digest).Distinct().CountAsync(cancellationToken);
+            Fail.With(ErrorCodes.BlobsMissing, $"{missing.Count} of {total} blobs have not been uploaded for this version; upload them and commit again.",
+                new Dictionary<string, object?> { ["missing"] = missing });
+        }
+
+        var wrong = await db.VersionFiles.AsNoTracking()
+            .Where(f => f.VersionId == id)
+            .Join(db.Blobs, f => f.Digest, b => b.Digest, (f, b) => new { f.Path, f.Size, f.Digest, Stored = b.Size })
+            .Where(r => r.Stored != r.Size)
+            .OrderBy(r => r.Path).Take(FilePaths.MaxListedPaths).ToListAsync(cancellationToken);
+        if (wrong.Count > 0)
+        {
+            var first = wrong[0];
+            Fail.With(ErrorCodes.SizeMismatch, $"File '{first.Path}' was declared with {first.Size} bytes but blob {first.Digest} has {first.Stored}; push again with the right size.",
+                new Dictionary<string, object?> { ["paths"] = wrong.Select(f => f.Path).ToList() });
         }
     }
 
@@ -312,6 +440,13 @@ public sealed class VersionService(
         var id = await lookup.ResolveIdAsync(entity, parsed, allowAnyState: true, cancellationToken);
         await db.InTransactionWithRetryAsync(async ct =>
         {
+            // The usage lock first, then the states it depends on: a model deleted meanwhile already released its versions.
+            await namespaceUsage.LockAsync(entity.NamespaceId, ct);
+            if (!await db.Models.AnyAsync(m => m.Id == entity.Id && m.DeletedAt == null, ct))
+            {
+                Fail.With(ErrorCodes.ModelNotFound, $"Model '{ns}/{model}' does not exist.");
+            }
+
             var version = await db.Versions.SingleAsync(v => v.Id == id, ct);
             var what = $"Version {ns}/{model}:{version.Number}";
             Revisions.Check(expectedRevision, version.Revision, what);
@@ -323,10 +458,13 @@ public sealed class VersionService(
 
     /// <summary>
     /// Soft-deletes a tracked version in the caller's transaction: removes its aliases, cancels its open requests,
-    /// records history, audit and event, and saves. <paramref name="model"/> carries its namespace.
+    /// records history, audit and event, saves, and releases the version's share of its namespace's usage. The caller
+    /// holds the namespace's usage lock (<see cref="NamespaceUsage.LockAsync"/>) and read <paramref name="model"/> under it
+    /// (a model deleted meanwhile released its versions already); <paramref name="model"/> carries its namespace.
     /// </summary>
     internal async Task SoftDeleteAsync(Actor actor, RegisteredModel model, ModelVersion version, CancellationToken cancellationToken)
     {
+        var counted = model.DeletedAt is null && version.State is VersionState.Pending or VersionState.Ready;
         var ns = model.Namespace.Name;
         var now = clock.GetUtcNow().UtcDateTime;
         await lifecycle.RemoveAliasesOfAsync(actor, model, version, cancellationToken);
@@ -347,6 +485,10 @@ public sealed class VersionService(
         audit.Record("version.delete", ns, $"{ns}/{model.Name}:{version.Number}", new Dictionary<string, object?> { ["stage"] = version.Stage, ["digest"] = version.ManifestDigest });
         events.Publish(EventTypes.VersionDeleted, EventSubject.Of(model), version.Number, data: new Dictionary<string, object?> { ["stage"] = version.Stage, ["digest"] = version.ManifestDigest });
         await db.SaveChangesAsync(cancellationToken);
+        if (counted)
+        {
+            await namespaceUsage.AddAsync(model.NamespaceId, -version.TotalSize, -1, cancellationToken);
+        }
     }
 
     /// <summary>The canonical manifest of a ready version, with its digest.</summary>
@@ -442,12 +584,12 @@ public sealed class VersionService(
         "A server administrator restores it from a backup and runs 'berth fsck' again.",
         new Dictionary<string, object?> { ["digest"] = digest, ["path"] = path });
 
-    /// <summary>Which of these digests the registry does not hold.</summary>
-    public async Task<IReadOnlyList<string>> FindMissingBlobsAsync(IEnumerable<string> digests, CancellationToken cancellationToken)
+    /// <summary>Which of these digests the caller would have to upload: those that do not count as present for it (<see cref="BlobPresence"/>).</summary>
+    public async Task<IReadOnlyList<string>> FindMissingBlobsAsync(Actor actor, IEnumerable<string> digests, CancellationToken cancellationToken)
     {
         var wanted = digests.Distinct(StringComparer.Ordinal).ToList();
-        var stored = await StoredSizesAsync(wanted, cancellationToken);
-        return wanted.Where(d => !stored.ContainsKey(d)).ToList();
+        var present = await presence.PresentAsync(actor, wanted, cancellationToken);
+        return wanted.Where(d => !present.Contains(d)).ToList();
     }
 
     /// <summary>
@@ -457,27 +599,8 @@ public sealed class VersionService(
     /// </summary>
     private async Task TouchBlobsAsync(IReadOnlyList<string> digests, DateTime now, CancellationToken cancellationToken)
     {
-        foreach (var chunk in digests.Order(StringComparer.Ordinal).Chunk(500))
-        {
-            await db.Blobs.Where(b => chunk.Contains(b.Digest) && b.DeletingAt == null)
-                .ExecuteUpdateAsync(s => s.SetProperty(b => b.LastUsedAt, now), cancellationToken);
-        }
-    }
-
-    /// <summary>Sizes of the stored blobs among these digests; blobs being garbage-collected count as absent.</summary>
-    private async Task<Dictionary<string, long>> StoredSizesAsync(IReadOnlyList<string> digests, CancellationToken cancellationToken)
-    {
-        var result = new Dictionary<string, long>(StringComparer.Ordinal);
-        foreach (var chunk in digests.Chunk(500))
-        {
-            var rows = await db.Blobs.AsNoTracking().Where(b => chunk.Contains(b.Digest) && b.DeletingAt == null).Select(b => new { b.Digest, b.Size }).ToListAsync(cancellationToken);
-            foreach (var row in rows)
-            {
-                result[row.Digest] = row.Size;
-            }
-        }
-
-        return result;
+        await db.Blobs.Where(b => digests.Contains(b.Digest) && b.DeletingAt == null)
+            .ExecuteUpdateAsync(s => s.SetProperty(b => b.LastUsedAt, now), cancellationToken);
     }
 
     private async Task<List<long>> ResolveParentsAsync(string ns, IReadOnlyList<string>? parents, CancellationToken cancellationToken)

@@ -31,6 +31,7 @@ public sealed class UploadService(
     IBlobStore store,
     UploadHashCache hashes,
     UploadLeases leases,
+    BlobPresence presence,
     BerthMeter meter,
     IOptions<RegistryOptions> options,
     TimeProvider clock)
@@ -70,7 +71,11 @@ public sealed class UploadService(
     /// Appends <paramref name="body"/> at <paramref name="offset"/> (null: at the end) and returns the new
     /// offset. What was received before a broken connection stays, so the client resumes from there.
     /// </summary>
-    public async Task<long> AppendAsync(string ns, string model, string id, long? offset, Stream body, CancellationToken cancellationToken)
+    /// <remarks>
+    /// An upload holds at most <see cref="RegistryOptions.MaxBlobSize"/> bytes: a body whose <paramref name="contentLength"/>
+    /// would pass that is refused before it is read, and one of unknown length is cut off there (what came before stays).
+    /// </remarks>
+    public async Task<long> AppendAsync(string ns, string model, string id, long? offset, Stream body, long? contentLength, CancellationToken cancellationToken)
     {
         var (_, uploadId) = await FindAsync(ns, model, id, cancellationToken);
         await using var lease = await ClaimAsync(ns, model, id, uploadId, cancellationToken);
@@ -78,10 +83,21 @@ public sealed class UploadService(
         try
         {
             await using var writer = await OpenWriterAsync(uploadId, offset, appending: true, writing.Token);
+            var max = options.Value.MaxBlobSize;
+            if (contentLength is { } announced && announced > max - writer.Length)
+            {
+                throw TooLarge(writer.Length, announced);
+            }
+
             var hash = await ResumeHashAsync(writer, writing.Token);
-            await AppendCoreAsync(writer, hash, body, lease, writing.Token);
+            var fits = await AppendCoreAsync(writer, hash, body, lease, max, writing.Token);
             hashes.Put(id, hash, writer.Length);
             await TouchAsync(id, cancellationToken);
+            if (!fits)
+            {
+                throw TooLarge(writer.Length, null);
+            }
+
             return writer.Length;
         }
         catch (OperationCanceledException) when (lease.IsLost && !cancellationToken.IsCancellationRequested)
@@ -119,10 +135,10 @@ public sealed class UploadService(
     /// Appends an optional last chunk, verifies size and digest, and moves the bytes into the blob
     /// store. On a mismatch the upload is deleted and nothing becomes visible.
     /// </summary>
-    public Task<BlobInfo> FinishAsync(string ns, string model, string id, string? digestText, long? size, long? offset, Stream? body, CancellationToken cancellationToken) =>
-        FinishAsync(ns, model, id, digestText, size, offset, body, claim: true, cancellationToken);
+    public Task<BlobInfo> FinishAsync(string ns, string model, string id, string? digestText, long? size, long? offset, Stream? body, long? contentLength, CancellationToken cancellationToken) =>
+        FinishAsync(ns, model, id, digestText, size, offset, body, contentLength, claim: true, cancellationToken);
 
-    private async Task<BlobInfo> FinishAsync(string ns, string model, string id, string? digestText, long? size, long? offset, Stream? body, bool claim, CancellationToken cancellationToken)
+    private async Task<BlobInfo> FinishAsync(string ns, string model, string id, string? digestText, long? size, long? offset, Stream? body, long? contentLength, bool claim, CancellationToken cancellationToken)
     {
         if (!Digest.TryParse(digestText, out var expected))
         {
@@ -134,7 +150,7 @@ public sealed class UploadService(
         using var writing = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, lease?.Lost ?? CancellationToken.None);
         try
         {
-            return await FinishCoreAsync(id, uploadId, expected, size, offset, body, lease, writing.Token);
+            return await FinishCoreAsync(ns, model, id, uploadId, expected, size, offset, body, contentLength, lease, writing.Token);
         }
         catch (OperationCanceledException) when (lease is { IsLost: true } && !cancellationToken.IsCancellationRequested)
         {
@@ -142,37 +158,49 @@ public sealed class UploadService(
         }
     }
 
-    private async Task<BlobInfo> FinishCoreAsync(string id, UploadId uploadId, Digest expected, long? size, long? offset, Stream? body, HeldLease? lease, CancellationToken cancellationToken)
+    private async Task<BlobInfo> FinishCoreAsync(string ns, string model, string id, UploadId uploadId, Digest expected, long? size, long? offset, Stream? body, long? contentLength, HeldLease? lease, CancellationToken cancellationToken)
     {
         long length;
         BlobPutResult result;
+        var max = options.Value.MaxBlobSize;
         await using (var writer = await OpenWriterAsync(uploadId, offset, appending: body is not null, cancellationToken))
         {
-            // Without a last chunk the size is known before anything is read: a wrong one needs no hashing.
-            if (body is null && size is { } early && early != writer.Length)
+            // Known before anything is read: a wrong size needs no hashing, and a body that cannot fit is not received.
+            if (size is { } early && (body is null ? early != writer.Length : contentLength is { } announced && announced != early - writer.Length))
             {
-                await RejectAsync(writer, size, null, expected, cancellationToken);
+                await RejectAsync(writer, size, null, expected, cancellationToken, announced: body is null ? null : writer.Length + contentLength);
+            }
+
+            if (body is not null && size is null && contentLength is { } announcedLength && announcedLength > max - writer.Length)
+            {
+                throw TooLarge(writer.Length, announcedLength);
             }
 
             Digest actual;
             var hash = await ResumeHashAsync(writer, cancellationToken);
             using (hash)
             {
-                if (body is not null)
+                // Reading stops one byte past the declared size (or the largest blob): the rest of a body that is too long is never received.
+                if (body is not null && !await AppendCoreAsync(writer, hash, body, lease, Math.Min(size ?? max, max), cancellationToken))
                 {
-                    await AppendCoreAsync(writer, hash, body, lease, cancellationToken);
+                    if (size is { } declared && declared <= max)
+                    {
+                        await RejectAsync(writer, size, null, expected, cancellationToken, announced: declared + 1);
+                    }
+
+                    throw TooLarge(writer.Length, null);
                 }
 
                 actual = Digest.FromHash(hash.GetHashAndReset());
             }
 
             length = writer.Length;
-            if ((size is { } declared && declared != length) || actual != expected)
+            if ((size is { } declaredSize && declaredSize != length) || actual != expected)
             {
                 await RejectAsync(writer, size, actual, expected, cancellationToken);
             }
 
-            result = await StoreBlobAsync(writer, expected, length, cancellationToken);
+            result = await StoreBlobAsync(writer, ns, model, expected, length, cancellationToken);
         }
 
         await db.UploadSessions.Where(s => s.Id == id).ExecuteDeleteAsync(cancellationToken);
@@ -181,22 +209,32 @@ public sealed class UploadService(
         return new BlobInfo(expected.ToString(), length);
     }
 
-    /// <summary>Discards an upload whose size or digest is not the declared one and throws the error that says which.</summary>
-    private async Task RejectAsync(IBlobUploadWriter writer, long? size, Digest? actual, Digest expected, CancellationToken cancellationToken)
+    /// <summary>
+    /// Discards an upload whose size or digest is not the declared one and throws the error that says which.
+    /// <paramref name="announced"/>: the length the upload would have had, when it was refused before (all of) the body was read.
+    /// </summary>
+    private async Task RejectAsync(IBlobUploadWriter writer, long? size, Digest? actual, Digest expected, CancellationToken cancellationToken, long? announced = null)
     {
-        var length = writer.Length;
+        var length = announced ?? writer.Length;
         await writer.DisposeAsync();
         await DiscardAsync(writer.Id, cancellationToken);
         meter.UploadRejected();
         if (size is { } s && s != length)
         {
-            throw Fail.Error(ErrorCodes.SizeMismatch, $"The upload holds {length} bytes, not the declared {s}; it was discarded.",
+            var holds = announced is null ? $"The upload holds {length} bytes" : length > s ? $"The upload would hold more than {s} bytes ({length} or more)" : $"The upload would hold {length} bytes";
+            throw Fail.Error(ErrorCodes.SizeMismatch, $"{holds}, not the declared {s}; it was discarded{(announced is null ? "" : " without reading the rest of the body")}.",
                 new Dictionary<string, object?> { ["expected"] = s, ["actual"] = length });
         }
 
         throw Fail.Error(ErrorCodes.DigestMismatch, $"The uploaded bytes hash to {actual}, not the declared {expected}; the upload was discarded.",
             new Dictionary<string, object?> { ["expected"] = expected.ToString(), ["actual"] = actual.ToString() });
     }
+
+    private RegistryException TooLarge(long held, long? announced) =>
+        Fail.Error(ErrorCodes.BodyTooLarge, announced is { } more
+            ? $"A blob may be at most {options.Value.MaxBlobSize} bytes; this upload holds {held} and the request brings {more} more. Nothing of it was read."
+            : $"A blob may be at most {options.Value.MaxBlobSize} bytes; the upload stopped there ({held} bytes are kept).",
+            new Dictionary<string, object?> { ["limit"] = options.Value.MaxBlobSize, ["offset"] = held });
 
     public async Task CancelAsync(string ns, string model, string id, CancellationToken cancellationToken)
     {
@@ -205,22 +243,46 @@ public sealed class UploadService(
         await DiscardAsync(uploadId, cancellationToken);
     }
 
-    /// <summary>A whole blob in one request: create, append and finish.</summary>
-    public async Task<BlobInfo> PutAsync(Actor actor, string ns, string model, string? digest, long? size, Stream body, CancellationToken cancellationToken)
+    /// <summary>
+    /// A whole blob in one request: create, append and finish. A body whose length is known and is not <paramref name="size"/>
+    /// is refused before anything is read; reading stops one byte past the size. The session exists only while the request
+    /// runs: whatever ends it early (a mismatch, a broken or aborted connection) deletes it and its bytes at once.
+    /// </summary>
+    public async Task<BlobInfo> PutAsync(Actor actor, string ns, string model, string? digest, long? size, Stream body, long? contentLength, CancellationToken cancellationToken)
     {
         if (!Digest.TryParse(digest, out _))
         {
             throw Fail.Error(ErrorCodes.InvalidDigest, $"A one-request upload needs ?digest=sha256:<64 hex>; got '{Names.Show(digest)}'.");
         }
 
+        if (size is < 0)
+        {
+            throw Fail.Error(ErrorCodes.InvalidRequest, $"size cannot be negative; got {size}.");
+        }
+
+        var max = options.Value.MaxBlobSize;
+        if ((size ?? contentLength) is { } known && known > max)
+        {
+            throw Fail.Error(ErrorCodes.BodyTooLarge, $"A blob may be at most {max} bytes; this one has {known}. Nothing of it was read.",
+                new Dictionary<string, object?> { ["limit"] = max });
+        }
+
+        if (size is { } declared && contentLength is { } announced && announced != declared)
+        {
+            meter.UploadRejected();
+            throw Fail.Error(ErrorCodes.SizeMismatch, $"The body has {announced} bytes (Content-Length), not the declared {declared}; nothing of it was read.",
+                new Dictionary<string, object?> { ["expected"] = declared, ["actual"] = announced });
+        }
+
         var session = await CreateAsync(actor, ns, model, cancellationToken);
         try
         {
             // Nobody else knows this session's id yet, so no other request can write to it: no lease needed.
-            return await FinishAsync(ns, model, session.Id, digest, size, 0, body, claim: false, cancellationToken);
+            return await FinishAsync(ns, model, session.Id, digest, size, 0, body, contentLength, claim: false, cancellationToken);
         }
-        catch (Exception) when (!cancellationToken.IsCancellationRequested)
+        catch (Exception)
         {
+            // Also when the client went away: a one-request upload cannot be resumed, so its bytes are of no use.
             if (UploadId.TryParse(session.Id, out var id))
             {
                 await DiscardAsync(id, CancellationToken.None);
@@ -236,7 +298,7 @@ public sealed class UploadService(
     /// under the same lock, so it never deletes bytes this upload has just placed or re-used. Bytes placed
     /// without a row (a crash in between) are harmless garbage that the next collection removes.
     /// </summary>
-    private async Task<BlobPutResult> StoreBlobAsync(IBlobUploadWriter writer, Digest digest, long size, CancellationToken cancellationToken)
+    private async Task<BlobPutResult> StoreBlobAsync(IBlobUploadWriter writer, string ns, string model, Digest digest, long size, CancellationToken cancellationToken)
     {
         var key = digest.ToString();
         var now = clock.GetUtcNow().UtcDateTime;
@@ -251,6 +313,8 @@ public sealed class UploadService(
             await db.SaveChangesAsync(cancellationToken);
         }
 
+        // The bytes were uploaded into this model: its pending versions that list them need not wait for them any longer.
+        await presence.MarkUploadedAsync(ns, model, key, cancellationToken);
         await transaction.CommitAsync(cancellationToken);
         return result;
     }
@@ -439,39 +503,44 @@ public sealed class UploadService(
 
     /// <summary>
     /// Streams <paramref name="body"/> into the upload with two buffers: while one is hashed and written,
-    /// the next is read from the network, so receive, hash and disk write overlap. On failure the bytes
+    /// the next is read from the network, so receive, hash and disk write overlap. Reads no further than one byte past
+    /// <paramref name="limit"/> (the most the upload may hold) and answers false when the body went past it (the bytes
+    /// before stay written, the rest is not read). On failure the bytes
     /// written so far are made durable (the client resumes after them) and the hash state is dropped, unless the
     /// request lost its writer lease: then another request may be writing already, and this one writes nothing more.
     /// </summary>
-    private async Task AppendCoreAsync(IBlobUploadWriter writer, IncrementalHash hash, Stream body, HeldLease? lease, CancellationToken cancellationToken)
+    private async Task<bool> AppendCoreAsync(IBlobUploadWriter writer, IncrementalHash hash, Stream body, HeldLease? lease, long limit, CancellationToken cancellationToken)
     {
         var size = options.Value.UploadBufferSize;
-        var max = options.Value.MaxBlobSize;
         var first = ArrayPool<byte>.Shared.Rent(size);
         var second = ArrayPool<byte>.Shared.Rent(size);
         var pending = Task.CompletedTask;
+        var room = limit - writer.Length;
         var received = 0L;
+        var fits = true;
         try
         {
             var current = first;
             while (true)
             {
-                var read = await body.ReadAtLeastAsync(current.AsMemory(0, size), size, throwOnEndOfStream: false, cancellationToken);
+                var want = (int)Math.Clamp(room - received + 1, 1, size);
+                var read = await body.ReadAtLeastAsync(current.AsMemory(0, want), want, throwOnEndOfStream: false, cancellationToken);
                 await pending;
                 if (read == 0)
                 {
                     break;
                 }
 
-                received += read;
-                if (writer.Length + read > max)
+                if (received + read > room)
                 {
-                    throw Fail.Error(ErrorCodes.BodyTooLarge, $"A blob may be at most {max} bytes.");
+                    fits = false;
+                    break;
                 }
 
+                received += read;
                 pending = HashAndWriteAsync(writer, hash, current.AsMemory(0, read), cancellationToken);
                 current = ReferenceEquals(current, first) ? second : first;
-                if (read < size)
+                if (read < want)
                 {
                     break;
                 }
@@ -479,6 +548,7 @@ public sealed class UploadService(
 
             await pending;
             await writer.FlushAsync(cancellationToken);
+            return fits;
         }
         catch
         {

@@ -1,85 +1,147 @@
 using System.Net;
 using System.Net.Sockets;
+using Berth.Contracts.Dtos;
 using Berth.Core.Configuration;
 using Microsoft.Extensions.Options;
 
 namespace Berth.Core.Webhooks;
 
+/// <summary>Why an address may not be called.</summary>
+/// <param name="Kind">What the network is, e.g. "loopback".</param>
+/// <param name="Always">True for the networks no setting opens (link-local, metadata, unspecified, multicast).</param>
+public sealed record AddressRefusal(IPAddress Address, IPNetwork Network, string Kind, bool Always)
+{
+    public const string DeniedKind = "denied by Webhooks:DeniedNetworks";
+}
+
 /// <summary>
-/// Which addresses webhooks may call. Link-local networks (cloud metadata services live there), unspecified,
-/// multicast and broadcast addresses are always refused; operators add their own denials, or restrict calls to an
-/// allow-list. Checked on the URL when a webhook is saved, and on every address actually connected to, so a DNS
-/// name that later resolves somewhere forbidden is refused too.
+/// Which addresses webhooks may call, so that a namespace admin cannot make the server call (and read) services only
+/// it can reach. In order:
+/// <list type="number">
+/// <item>never: link-local (cloud metadata services), unspecified, multicast and broadcast addresses;</item>
+/// <item>the operator's lists: when an address is in networks of <c>Webhooks:AllowedNetworks</c> or
+/// <c>Webhooks:DeniedNetworks</c>, the most specific of them decides (denied wins a tie);</item>
+/// <item>otherwise loopback, private (RFC 1918), carrier-grade NAT, unique-local, site-local and the reserved ranges are
+/// refused, and every other address is allowed.</item>
+/// </list>
+/// An IPv6 address that carries an IPv4 address (NAT64, 6to4, Teredo, IPv4-compatible) is allowed only if the IPv4 address
+/// is too; an IPv4-mapped address is its IPv4 address. Hosts are read as browsers and resolvers read them
+/// (<see cref="WebhookHost"/>), resolved once, and the call connects to exactly the addresses that were checked.
 /// </summary>
 public sealed class AddressPolicy
 {
-    private static readonly IPNetwork[] BuiltIn =
-    [
-        IPNetwork.Parse("169.254.0.0/16"), // IPv4 link-local, incl. 169.254.169.254 (AWS, GCP, Azure metadata)
-        IPNetwork.Parse("fe80::/10"), // IPv6 link-local
-        IPNetwork.Parse("fd00:ec2::254/128"), // AWS IPv6 metadata
-        IPNetwork.Parse("100.100.100.200/32"), // Alibaba Cloud metadata
-        IPNetwork.Parse("0.0.0.0/8"),
-        IPNetwork.Parse("::/128"),
-        IPNetwork.Parse("224.0.0.0/4"), // multicast
-        IPNetwork.Parse("ff00::/8"),
-        IPNetwork.Parse("255.255.255.255/32"),
-    ];
-
-    private readonly IPNetwork[] _denied;
-    private readonly IPNetwork[] _allowed;
+    private readonly (IPNetwork Network, bool Allow)[] _rules;
 
     public AddressPolicy(IOptions<WebhookOptions> options)
     {
-        _denied = [.. BuiltIn, .. options.Value.DeniedNetworks.Select(Parse)];
-        _allowed = [.. options.Value.AllowedNetworks.Select(Parse)];
+        _rules = [.. options.Value.AllowedNetworks.Select(n => (Parse(n), true)), .. options.Value.DeniedNetworks.Select(n => (Parse(n), false))];
     }
 
     /// <summary>Null when the address may be called; otherwise why not.</summary>
-    public string? Check(IPAddress address)
+    public AddressRefusal? Check(IPAddress address)
     {
         if (address.IsIPv4MappedToIPv6)
         {
             address = address.MapToIPv4();
         }
 
-        foreach (var denied in _denied)
+        if (CheckOne(address) is { } refusal)
         {
-            if (denied.Contains(address))
-            {
-                return $"{address} is in {denied}, which webhooks may not call";
-            }
+            return refusal;
         }
 
-        if (_allowed.Length > 0 && !_allowed.Any(n => n.Contains(address)))
+        foreach (var embedded in SpecialNetworks.Embedded(address))
         {
-            return $"{address} is not in the networks webhooks may call ({string.Join(", ", _allowed)})";
+            if (CheckOne(embedded) is { } inner)
+            {
+                return inner;
+            }
         }
 
         return null;
     }
 
-    /// <summary>Resolves a host and checks every address it names; null when all may be called.</summary>
-    public async Task<string?> CheckHostAsync(string host, CancellationToken cancellationToken)
+    /// <summary>
+    /// The addresses to call for a host: resolved once, every one checked (one refused address refuses the host, so a
+    /// DNS answer cannot mix a forbidden address in).
+    /// </summary>
+    /// <exception cref="WebhookAddressException">The host does not resolve or names an address webhooks may not call.</exception>
+    public async Task<IReadOnlyList<IPAddress>> ResolveAsync(WebhookHost host, CancellationToken cancellationToken)
     {
-        IPAddress[] addresses;
-        if (IPAddress.TryParse(host.Trim('[', ']'), out var literal))
+        IReadOnlyList<IPAddress> addresses;
+        try
         {
-            addresses = [literal];
+            addresses = await host.ResolveAsync(cancellationToken);
         }
-        else
+        catch (SocketException e)
         {
-            try
+            throw new WebhookAddressException(DeliveryErrors.DnsFailure, $"the host '{host}' does not resolve", $"the host '{host}' does not resolve: {e.SocketErrorCode}");
+        }
+
+        if (addresses.Count == 0)
+        {
+            throw new WebhookAddressException(DeliveryErrors.DnsFailure, $"the host '{host}' does not resolve", $"the host '{host}' resolves to no address");
+        }
+
+        foreach (var address in addresses)
+        {
+            if (Check(address) is { } refusal)
             {
-                addresses = await Dns.GetHostAddressesAsync(host, cancellationToken);
-            }
-            catch (SocketException e)
-            {
-                return $"the host '{host}' does not resolve ({e.SocketErrorCode})";
+                throw new WebhookAddressException(DeliveryErrors.AddressRefused, Describe(host, refusal), $"{host} resolves to {address}: {Explain(refusal)}");
             }
         }
 
-        return addresses.Select(Check).FirstOrDefault(r => r is not null);
+        return addresses;
+    }
+
+    /// <summary>
+    /// For the namespace admin: a literal address is named with its range; for a DNS name only the kind of range it
+    /// resolves to is told, not the address (which would map the server's internal DNS for whoever asks).
+    /// </summary>
+    private static string Describe(WebhookHost host, AddressRefusal refusal) => host.IsLiteral
+        ? $"{host} is {Explain(refusal)}"
+        : $"{host} resolves to an address webhooks may not call ({Kind(refusal)})";
+
+    private static string Explain(AddressRefusal refusal) =>
+        $"{(refusal.Kind == AddressRefusal.DeniedKind ? "in" : "an address in")} {refusal.Network} ({refusal.Kind}), which webhooks may not call"
+        + (refusal.Always || refusal.Kind == AddressRefusal.DeniedKind ? "" : " unless the server's Webhooks:AllowedNetworks permits it");
+
+    private static string Kind(AddressRefusal refusal) => refusal.Kind == AddressRefusal.DeniedKind ? refusal.Kind : refusal.Kind + " " + refusal.Network;
+
+    private AddressRefusal? CheckOne(IPAddress address)
+    {
+        foreach (var (network, kind) in SpecialNetworks.Never)
+        {
+            if (network.Contains(address))
+            {
+                return new AddressRefusal(address, network, kind, Always: true);
+            }
+        }
+
+        (IPNetwork Network, bool Allow)? decisive = null;
+        foreach (var rule in _rules)
+        {
+            if (rule.Network.Contains(address) && (decisive is not { } best || rule.Network.PrefixLength > best.Network.PrefixLength
+                || (rule.Network.PrefixLength == best.Network.PrefixLength && !rule.Allow)))
+            {
+                decisive = rule;
+            }
+        }
+
+        if (decisive is { } chosen)
+        {
+            return chosen.Allow ? null : new AddressRefusal(address, chosen.Network, AddressRefusal.DeniedKind, Always: false);
+        }
+
+        foreach (var (network, kind) in SpecialNetworks.RefusedByDefault)
+        {
+            if (network.Contains(address))
+            {
+                return new AddressRefusal(address, network, kind, Always: false);
+            }
+        }
+
+        return null;
     }
 
     private static IPNetwork Parse(string cidr) =>

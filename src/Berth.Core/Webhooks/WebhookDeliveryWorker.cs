@@ -210,7 +210,7 @@ public sealed partial class WebhookDeliveryWorker(
             _outcomes.Writer.TryWrite((delivery, result));
             if (!result.Succeeded)
             {
-                LogAttempt(logger, delivery.Id, delivery.Webhook.Url, result.Status, result.Error);
+                LogAttempt(logger, delivery.Id, delivery.Webhook.Url, result.Status, result.Error, result.Detail);
             }
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
@@ -344,8 +344,8 @@ public sealed partial class WebhookDeliveryWorker(
     [LoggerMessage(EventId = 5002, Level = LogLevel.Error, Message = "Webhook delivery {DeliveryId} could not be attempted")]
     private static partial void LogAttemptFailed(ILogger logger, long deliveryId, Exception exception);
 
-    [LoggerMessage(EventId = 5003, Level = LogLevel.Information, Message = "Webhook delivery {DeliveryId} to {Url} failed: status {Status}, {Error}")]
-    private static partial void LogAttempt(ILogger logger, long deliveryId, string url, int? status, string? error);
+    [LoggerMessage(EventId = 5003, Level = LogLevel.Information, Message = "Webhook delivery {DeliveryId} to {Url} failed: status {Status}, {Error}: {Detail}")]
+    private static partial void LogAttempt(ILogger logger, long deliveryId, string url, int? status, string? error, string? detail);
 
     [LoggerMessage(EventId = 5005, Level = LogLevel.Error, Message = "Recording {Count} webhook attempts failed; their deliveries are attempted again when their leases run out")]
     private static partial void LogRecordFailed(ILogger logger, int count, Exception exception);

@@ -2,6 +2,8 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Sockets;
+using System.Security.Authentication;
+using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using Berth.Contracts.Dtos;
@@ -13,8 +15,11 @@ using Microsoft.Extensions.Options;
 
 namespace Berth.Core.Webhooks;
 
-/// <summary>The outcome of one attempt: the receiver's status (2xx is success) or why there was none.</summary>
-public sealed record AttemptResult(DateTime StartedAt, double DurationMs, int? Status, string? Error, string? Response)
+/// <summary>
+/// The outcome of one attempt: the receiver's status (2xx is success), or why there was none: <paramref name="Error"/>
+/// is one of <see cref="DeliveryErrors"/>, <paramref name="Detail"/> the message (server administrators only).
+/// </summary>
+public sealed record AttemptResult(DateTime StartedAt, double DurationMs, int? Status, string? Error, string? Response, string? Detail = null)
 {
     public bool Succeeded => Status is >= 200 and < 300;
 
@@ -26,25 +31,31 @@ public sealed record AttemptResult(DateTime StartedAt, double DurationMs, int? S
         DurationMs = DurationMs,
         Status = Status,
         Error = Error,
+        Detail = Detail,
         Response = Response,
     };
 }
 
 /// <summary>
-/// Makes webhook calls: a signed JSON POST with a timeout, no redirects followed, and every address checked
-/// against <see cref="AddressPolicy"/> as it is connected to (a DNS answer cannot smuggle a forbidden address in).
+/// Makes webhook calls: a signed JSON POST with a timeout, no proxy, no redirects followed (a 3xx is a failed attempt),
+/// and a connection only to addresses <see cref="AddressPolicy"/> allows: the host is resolved once per connection,
+/// every address checked, and the socket connects to exactly those (a DNS answer that changes between the check and
+/// the connection cannot smuggle a forbidden address in).
 /// </summary>
 public sealed class WebhookSender : IDisposable
 {
     public const int ResponseExcerptLength = 1024;
+    private const int MaxDetailLength = 1000;
     private readonly HttpClient _client;
     private readonly AddressPolicy _policy;
+    private readonly WebhookSecrets _secrets;
     private readonly WebhookOptions _options;
     private readonly TimeProvider _clock;
 
-    public WebhookSender(AddressPolicy policy, IOptions<WebhookOptions> options, TimeProvider clock)
+    public WebhookSender(AddressPolicy policy, WebhookSecrets secrets, IOptions<WebhookOptions> options, TimeProvider clock)
     {
         _policy = policy;
+        _secrets = secrets;
         _options = options.Value;
         _clock = clock;
         var handler = new SocketsHttpHandler
@@ -67,6 +78,16 @@ public sealed class WebhookSender : IDisposable
         var body = Body(info);
         var started = _clock.GetUtcNow();
         var watch = Stopwatch.StartNew();
+        string secret;
+        try
+        {
+            secret = _secrets.Reveal(hook);
+        }
+        catch (CryptographicException e)
+        {
+            return new AttemptResult(started.UtcDateTime, 0, null, DeliveryErrors.SecretUnavailable, null, Truncate($"the signing secret cannot be decrypted: {e.Message}"));
+        }
+
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(_options.Timeout);
         try
@@ -76,18 +97,18 @@ public sealed class WebhookSender : IDisposable
             request.Headers.Add("Berth-Event", info.Type);
             request.Headers.Add("Berth-Event-Id", info.Id.ToString(System.Globalization.CultureInfo.InvariantCulture));
             request.Headers.Add("Berth-Delivery", deliveryId.ToString(System.Globalization.CultureInfo.InvariantCulture));
-            request.Headers.Add(WebhookSignature.Header, WebhookSignature.Create(hook.Secret, started, body));
+            request.Headers.Add(WebhookSignature.Header, WebhookSignature.Create(secret, started, body));
             using var response = await _client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, timeout.Token);
             var excerpt = await ExcerptAsync(response, timeout.Token);
             return new AttemptResult(started.UtcDateTime, watch.Elapsed.TotalMilliseconds, (int)response.StatusCode, null, excerpt);
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
-            return new AttemptResult(started.UtcDateTime, watch.Elapsed.TotalMilliseconds, null, $"timed out after {_options.Timeout.TotalSeconds:0.###} s", null);
+            return new AttemptResult(started.UtcDateTime, watch.Elapsed.TotalMilliseconds, null, DeliveryErrors.Timeout, null, $"timed out after {_options.Timeout.TotalSeconds:0.###} s");
         }
         catch (HttpRequestException e)
         {
-            return new AttemptResult(started.UtcDateTime, watch.Elapsed.TotalMilliseconds, null, Describe(e), null);
+            return new AttemptResult(started.UtcDateTime, watch.Elapsed.TotalMilliseconds, null, Categorize(e), null, Truncate(Describe(e)));
         }
     }
 
@@ -113,28 +134,55 @@ public sealed class WebhookSender : IDisposable
         return text.Length > 0 && char.IsHighSurrogate(text[^1]) ? text[..^1] : text;
     }
 
-    private static string Describe(HttpRequestException e)
+    /// <summary>The category a namespace admin sees: what went wrong, never the socket's words (no port scanner).</summary>
+    internal static string Categorize(HttpRequestException e)
     {
-        var message = e.InnerException is { } inner and not HttpRequestException ? $"{e.Message} ({inner.Message})" : e.Message;
-        return message.Length > 1000 ? message[..1000] : message;
-    }
-
-    private async ValueTask<Stream> ConnectAsync(SocketsHttpConnectionContext context, CancellationToken cancellationToken)
-    {
-        var host = context.DnsEndPoint.Host;
-        var addresses = IPAddress.TryParse(host.Trim('[', ']'), out var literal) ? [literal] : await Dns.GetHostAddressesAsync(host, cancellationToken);
-        foreach (var address in addresses)
+        for (Exception? inner = e; inner is not null; inner = inner.InnerException)
         {
-            if (_policy.Check(address) is { } refusal)
+            switch (inner)
             {
-                throw new HttpRequestException($"refused to connect to {host}: {refusal}");
+                case WebhookAddressException refused:
+                    return refused.Category;
+                case AuthenticationException:
+                    return DeliveryErrors.TlsFailure;
+                case SocketException socket:
+                    return socket.SocketErrorCode switch
+                    {
+                        SocketError.ConnectionRefused => DeliveryErrors.ConnectionRefused,
+                        SocketError.TimedOut => DeliveryErrors.Timeout,
+                        SocketError.HostNotFound or SocketError.NoData or SocketError.TryAgain => DeliveryErrors.DnsFailure,
+                        _ => DeliveryErrors.ConnectionFailed,
+                    };
             }
         }
 
+        return e.HttpRequestError switch
+        {
+            HttpRequestError.NameResolutionError => DeliveryErrors.DnsFailure,
+            HttpRequestError.ConnectionError => DeliveryErrors.ConnectionFailed,
+            HttpRequestError.SecureConnectionError => DeliveryErrors.TlsFailure,
+            _ => DeliveryErrors.HttpError,
+        };
+    }
+
+    private static string Describe(HttpRequestException e)
+    {
+        var message = e.InnerException is { } inner and not HttpRequestException ? $"{e.Message} ({inner.Message})" : e.Message;
+        return message;
+    }
+
+    private static string Truncate(string message) => message.Length > MaxDetailLength ? message[..MaxDetailLength] : message;
+
+    private async ValueTask<Stream> ConnectAsync(SocketsHttpConnectionContext context, CancellationToken cancellationToken)
+    {
+        var host = WebhookHost.Parse(context.DnsEndPoint.Host)
+            ?? throw new WebhookAddressException(DeliveryErrors.AddressRefused, $"'{context.DnsEndPoint.Host}' is not a valid host", $"'{context.DnsEndPoint.Host}' is not a valid host");
+        var addresses = await _policy.ResolveAsync(host, cancellationToken);
         var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
         try
         {
-            await socket.ConnectAsync(addresses, context.DnsEndPoint.Port, cancellationToken);
+            // Exactly the addresses that were checked: no second lookup.
+            await socket.ConnectAsync([.. addresses], context.DnsEndPoint.Port, cancellationToken);
             return new NetworkStream(socket, ownsSocket: true);
         }
         catch

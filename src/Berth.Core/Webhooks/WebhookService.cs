@@ -24,6 +24,7 @@ public sealed class WebhookService(
     AccessControl access,
     AddressPolicy addresses,
     WebhookSender sender,
+    WebhookSecrets secrets,
     EventNotifier notifier,
     AuditTrail audit,
     TimeProvider clock)
@@ -49,7 +50,7 @@ public sealed class WebhookService(
             Events = events,
             ModelId = modelId,
             Description = request.Description,
-            Secret = secret,
+            ProtectedSecret = secrets.Protect(secret),
             Enabled = true,
             CreatedAt = clock.GetUtcNow().UtcDateTime,
             CreatedById = actor.UserId,
@@ -96,7 +97,12 @@ public sealed class WebhookService(
             var before = Describe(hook);
             hook.Url = url ?? hook.Url;
             hook.Events = events ?? hook.Events;
-            hook.Secret = request.Secret ?? hook.Secret;
+            if (request.Secret is not null)
+            {
+                hook.ProtectedSecret = secrets.Protect(request.Secret);
+                hook.LegacySecret = null;
+            }
+
             if (request.Model is not null)
             {
                 hook.ModelId = request.Model.Length == 0 ? null : await ModelIdAsync(hook.Namespace, request.Model, ct);
@@ -158,23 +164,23 @@ public sealed class WebhookService(
 
         var rows = await query.OrderByDescending(d => d.Id).Take(paging.Limit + 1).ToListAsync(cancellationToken);
         var page = paging.Page(rows, d => d.Id);
-        return new Page<DeliveryInfo>(page.Items.Select(d => ToInfo(d, null)).ToList(), page.NextCursor);
+        return new Page<DeliveryInfo>(page.Items.Select(d => ToInfo(d, null, actor.IsAdmin)).ToList(), page.NextCursor);
     }
 
     public async Task<DeliveryInfo> GetDeliveryAsync(Actor actor, long deliveryId, CancellationToken cancellationToken)
     {
         var delivery = await db.WebhookDeliveries.AsNoTracking().Include(d => d.Attempts).FirstOrDefaultAsync(d => d.Id == deliveryId, cancellationToken)
-            ?? throw Fail.Error(ErrorCodes.DeliveryNotFound, $"There is no delivery #{deliveryId}.");
-        await LoadAsync(actor, delivery.WebhookId, tracking: false, cancellationToken);
-        return ToInfo(delivery, delivery.Attempts);
+            ?? throw NoDelivery(deliveryId);
+        await LoadAsync(actor, delivery.WebhookId, tracking: false, cancellationToken, () => NoDelivery(deliveryId));
+        return ToInfo(delivery, delivery.Attempts, actor.IsAdmin);
     }
 
     /// <summary>Queues the same event for the same webhook again, as a new delivery with its own attempts.</summary>
     public async Task<DeliveryInfo> RedeliverAsync(Actor actor, long deliveryId, CancellationToken cancellationToken)
     {
         var original = await db.WebhookDeliveries.AsNoTracking().FirstOrDefaultAsync(d => d.Id == deliveryId, cancellationToken)
-            ?? throw Fail.Error(ErrorCodes.DeliveryNotFound, $"There is no delivery #{deliveryId}.");
-        var hook = await LoadAsync(actor, original.WebhookId, tracking: false, cancellationToken);
+            ?? throw NoDelivery(deliveryId);
+        var hook = await LoadAsync(actor, original.WebhookId, tracking: false, cancellationToken, () => NoDelivery(deliveryId));
         if (original.EventId is null)
         {
             Fail.With(ErrorCodes.Conflict, $"Delivery #{deliveryId} is a test ping; send a new one with 'berth webhook test {hook.Id}'.");
@@ -199,10 +205,13 @@ public sealed class WebhookService(
             return true;
         }, cancellationToken);
         notifier.Pulse();
-        return ToInfo(copy, null);
+        return ToInfo(copy, null, actor.IsAdmin);
     }
 
-    /// <summary>Sends a <c>ping</c> event now, once, and answers with the attempt (kept with the webhook's deliveries).</summary>
+    /// <summary>
+    /// Sends a <c>ping</c> event now, once, and answers with the attempt (kept with the webhook's deliveries): its status,
+    /// latency and error category; the receiver's answer and the error's message only to server administrators.
+    /// </summary>
     public async Task<DeliveryInfo> TestAsync(Actor actor, long id, CancellationToken cancellationToken)
     {
         var hook = await LoadAsync(actor, id, tracking: false, cancellationToken);
@@ -219,20 +228,26 @@ public sealed class WebhookService(
         delivery.State = attempt.Succeeded ? DeliveryStates.Succeeded : DeliveryStates.Failed;
         delivery.CompletedAt = clock.GetUtcNow().UtcDateTime;
         await db.SaveChangesAsync(cancellationToken);
-        return ToInfo(delivery, delivery.Attempts);
+        return ToInfo(delivery, delivery.Attempts, actor.IsAdmin);
     }
 
     private IQueryable<Webhook> Query() => db.Webhooks.AsNoTracking().Include(w => w.Namespace).Include(w => w.Model).Include(w => w.CreatedBy);
 
     /// <summary>Loads a webhook and demands the admin role in its namespace (404 first, so ids do not leak across namespaces only by status).</summary>
-    private async Task<Webhook> LoadAsync(Actor actor, long id, bool tracking, CancellationToken cancellationToken)
+    /// <summary>
+    /// The webhook, for a namespace admin. A caller who may not see its namespace gets <paramref name="hidden"/>
+    /// (default: the answer for a webhook id that does not exist), so ids never reveal namespaces.
+    /// </summary>
+    private async Task<Webhook> LoadAsync(Actor actor, long id, bool tracking, CancellationToken cancellationToken, Func<RegistryException>? hidden = null)
     {
+        hidden ??= () => Fail.Error(ErrorCodes.WebhookNotFound, $"There is no webhook #{id}.");
         var query = tracking ? db.Webhooks.Include(w => w.Namespace).Include(w => w.Model).Include(w => w.CreatedBy) : Query();
-        var hook = await query.FirstOrDefaultAsync(w => w.Id == id, cancellationToken)
-            ?? throw Fail.Error(ErrorCodes.WebhookNotFound, $"There is no webhook #{id}.");
-        await access.DemandAsync(actor, Permission.Admin, hook.Namespace.Name, cancellationToken);
+        var hook = await query.FirstOrDefaultAsync(w => w.Id == id, cancellationToken) ?? throw hidden();
+        await access.DemandAsync(actor, Permission.Admin, hook.Namespace.Name, hidden, cancellationToken);
         return hook;
     }
+
+    private static RegistryException NoDelivery(long deliveryId) => Fail.Error(ErrorCodes.DeliveryNotFound, $"There is no delivery #{deliveryId}.");
 
     private async Task<string> ValidateUrlAsync(string? text, CancellationToken cancellationToken)
     {
@@ -247,9 +262,18 @@ public sealed class WebhookService(
             Fail.With(ErrorCodes.InvalidWebhookUrl, "A webhook URL may not carry a user name or password; receivers authenticate calls with the signature.");
         }
 
-        if (await addresses.CheckHostAsync(uri.IdnHost, cancellationToken) is { } refusal)
+        if (WebhookHost.Parse(uri.IdnHost) is not { } host)
         {
-            Fail.With(ErrorCodes.ForbiddenAddress, $"Webhooks may not call {uri.Host}: {refusal}.");
+            throw Fail.Error(ErrorCodes.InvalidWebhookUrl, $"'{Names.Show(uri.Host)}' looks like an IP address but is not one.");
+        }
+
+        try
+        {
+            await addresses.ResolveAsync(host, cancellationToken);
+        }
+        catch (WebhookAddressException e)
+        {
+            Fail.With(ErrorCodes.ForbiddenAddress, $"Webhooks may not call {Names.Show(uri.Host)}: {e.PublicMessage}.");
         }
 
         return uri.AbsoluteUri;
@@ -320,7 +344,12 @@ public sealed class WebhookService(
         DtoMapper.Utc(w.CreatedAt),
         w.CreatedBy.Name);
 
-    public static DeliveryInfo ToInfo(WebhookDelivery d, IEnumerable<WebhookAttempt>? attempts) => new(
+    /// <param name="revealed">
+    /// True for server administrators: attempts carry the receiver's answer and the error's message. Others see the
+    /// status, latency and error category only, so a webhook cannot read a service that only the server can reach, nor
+    /// learn about the server's network from the socket's messages.
+    /// </param>
+    public static DeliveryInfo ToInfo(WebhookDelivery d, IEnumerable<WebhookAttempt>? attempts, bool revealed) => new(
         d.Id,
         d.WebhookId,
         d.EventId,
@@ -332,5 +361,6 @@ public sealed class WebhookService(
         DtoMapper.Utc(d.CompletedAt),
         d.LastStatus,
         d.RedeliveryOf,
-        attempts?.OrderBy(a => a.Number).Select(a => new DeliveryAttemptInfo(a.Number, DtoMapper.Utc(a.StartedAt), a.DurationMs, a.Status, a.Error, a.Response)).ToList());
+        attempts?.OrderBy(a => a.Number).Select(a => new DeliveryAttemptInfo(
+            a.Number, DtoMapper.Utc(a.StartedAt), a.DurationMs, a.Status, a.Error, revealed ? a.Response : null, revealed ? a.Detail : null)).ToList());
 }

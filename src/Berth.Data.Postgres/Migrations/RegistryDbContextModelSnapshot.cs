@@ -953,12 +953,28 @@ namespace Berth.Data.Postgres.Migrations
                         .HasColumnName("description")
                         .UseCollation("C");
 
+                    b.Property<long?>("MaxBytes")
+                        .HasColumnType("bigint")
+                        .HasColumnName("max_bytes");
+
+                    b.Property<long?>("MaxVersions")
+                        .HasColumnType("bigint")
+                        .HasColumnName("max_versions");
+
                     b.Property<string>("Name")
                         .IsRequired()
                         .HasMaxLength(64)
                         .HasColumnType("character varying(64)")
                         .HasColumnName("name")
                         .UseCollation("C");
+
+                    b.Property<long>("UsedBytes")
+                        .HasColumnType("bigint")
+                        .HasColumnName("used_bytes");
+
+                    b.Property<long>("VersionCount")
+                        .HasColumnType("bigint")
+                        .HasColumnName("version_count");
 
                     b.HasKey("Id")
                         .HasName("pk_namespaces");
@@ -1606,6 +1622,10 @@ namespace Berth.Data.Postgres.Migrations
                         .HasColumnName("media_type")
                         .UseCollation("C");
 
+                    b.Property<bool>("NeedsUpload")
+                        .HasColumnType("boolean")
+                        .HasColumnName("needs_upload");
+
                     b.Property<long>("Size")
                         .HasColumnType("bigint")
                         .HasColumnName("size");
@@ -1615,6 +1635,10 @@ namespace Berth.Data.Postgres.Migrations
 
                     b.HasIndex("Digest")
                         .HasDatabaseName("ix_version_files_digest");
+
+                    b.HasIndex("VersionId", "Digest")
+                        .HasDatabaseName("ix_version_files_needs_upload")
+                        .HasFilter("needs_upload");
 
                     b.ToTable("version_files", (string)null);
                 });
@@ -1764,6 +1788,12 @@ namespace Berth.Data.Postgres.Migrations
                         .HasColumnName("events")
                         .UseCollation("C");
 
+                    b.Property<string>("LegacySecret")
+                        .HasMaxLength(256)
+                        .HasColumnType("character varying(256)")
+                        .HasColumnName("secret")
+                        .UseCollation("C");
+
                     b.Property<long?>("ModelId")
                         .HasColumnType("bigint")
                         .HasColumnName("model_id");
@@ -1772,17 +1802,16 @@ namespace Berth.Data.Postgres.Migrations
                         .HasColumnType("bigint")
                         .HasColumnName("namespace_id");
 
+                    b.Property<string>("ProtectedSecret")
+                        .HasMaxLength(2048)
+                        .HasColumnType("character varying(2048)")
+                        .HasColumnName("protected_secret")
+                        .UseCollation("C");
+
                     b.Property<long>("Revision")
                         .IsConcurrencyToken()
                         .HasColumnType("bigint")
                         .HasColumnName("revision");
-
-                    b.Property<string>("Secret")
-                        .IsRequired()
-                        .HasMaxLength(256)
-                        .HasColumnType("character varying(256)")
-                        .HasColumnName("secret")
-                        .UseCollation("C");
 
                     b.Property<string>("Url")
                         .IsRequired()
@@ -1818,6 +1847,12 @@ namespace Berth.Data.Postgres.Migrations
                     b.Property<long>("DeliveryId")
                         .HasColumnType("bigint")
                         .HasColumnName("delivery_id");
+
+                    b.Property<string>("Detail")
+                        .HasMaxLength(1024)
+                        .HasColumnType("character varying(1024)")
+                        .HasColumnName("detail")
+                        .UseCollation("C");
 
                     b.Property<double>("DurationMs")
                         .HasColumnType("double precision")

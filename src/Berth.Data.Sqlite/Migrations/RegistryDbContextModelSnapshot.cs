@@ -875,11 +875,27 @@ namespace Berth.Data.Sqlite.Migrations
                         .HasColumnType("TEXT")
                         .HasColumnName("description");
 
+                    b.Property<long?>("MaxBytes")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("max_bytes");
+
+                    b.Property<long?>("MaxVersions")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("max_versions");
+
                     b.Property<string>("Name")
                         .IsRequired()
                         .HasMaxLength(64)
                         .HasColumnType("TEXT")
                         .HasColumnName("name");
+
+                    b.Property<long>("UsedBytes")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("used_bytes");
+
+                    b.Property<long>("VersionCount")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("version_count");
 
                     b.HasKey("Id")
                         .HasName("pk_namespaces");
@@ -1482,6 +1498,10 @@ namespace Berth.Data.Sqlite.Migrations
                         .HasColumnType("TEXT")
                         .HasColumnName("media_type");
 
+                    b.Property<bool>("NeedsUpload")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("needs_upload");
+
                     b.Property<long>("Size")
                         .HasColumnType("INTEGER")
                         .HasColumnName("size");
@@ -1491,6 +1511,10 @@ namespace Berth.Data.Sqlite.Migrations
 
                     b.HasIndex("Digest")
                         .HasDatabaseName("ix_version_files_digest");
+
+                    b.HasIndex("VersionId", "Digest")
+                        .HasDatabaseName("ix_version_files_needs_upload")
+                        .HasFilter("needs_upload");
 
                     b.ToTable("version_files", (string)null);
                 });
@@ -1630,6 +1654,11 @@ namespace Berth.Data.Sqlite.Migrations
                         .HasColumnType("TEXT")
                         .HasColumnName("events");
 
+                    b.Property<string>("LegacySecret")
+                        .HasMaxLength(256)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("secret");
+
                     b.Property<long?>("ModelId")
                         .HasColumnType("INTEGER")
                         .HasColumnName("model_id");
@@ -1638,16 +1667,15 @@ namespace Berth.Data.Sqlite.Migrations
                         .HasColumnType("INTEGER")
                         .HasColumnName("namespace_id");
 
+                    b.Property<string>("ProtectedSecret")
+                        .HasMaxLength(2048)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("protected_secret");
+
                     b.Property<long>("Revision")
                         .IsConcurrencyToken()
                         .HasColumnType("INTEGER")
                         .HasColumnName("revision");
-
-                    b.Property<string>("Secret")
-                        .IsRequired()
-                        .HasMaxLength(256)
-                        .HasColumnType("TEXT")
-                        .HasColumnName("secret");
 
                     b.Property<string>("Url")
                         .IsRequired()
@@ -1680,6 +1708,11 @@ namespace Berth.Data.Sqlite.Migrations
                     b.Property<long>("DeliveryId")
                         .HasColumnType("INTEGER")
                         .HasColumnName("delivery_id");
+
+                    b.Property<string>("Detail")
+                        .HasMaxLength(1024)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("detail");
 
                     b.Property<double>("DurationMs")
                         .HasColumnType("REAL")

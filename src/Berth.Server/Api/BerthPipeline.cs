@@ -1,8 +1,10 @@
 using Berth.Contracts.Errors;
+using Berth.Contracts.Naming;
 using Berth.Core.Blobs;
 using Berth.Core.Data;
 using Berth.Server.Api.Auth;
 using Berth.Server.Api.Endpoints;
+using Berth.Server.Api.Http;
 using Berth.Server.Api.Idempotency;
 using Berth.Server.Api.OpenApi;
 using Berth.Server.Api.Problems;
@@ -10,6 +12,7 @@ using Berth.Server.Hosting;
 using Berth.Web.Hosting;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.RateLimiting;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 using Prometheus;
@@ -21,6 +24,7 @@ public static class BerthPipeline
 {
     public static WebApplication UseBerth(this WebApplication app)
     {
+        app.UseMiddleware<ResponseHeadersMiddleware>();
         app.UseExceptionHandler();
         app.UseStatusCodePages(async status =>
         {
@@ -32,30 +36,34 @@ public static class BerthPipeline
 
             var (code, detail) = context.Response.StatusCode switch
             {
-                StatusCodes.Status400BadRequest => (ErrorCodes.InvalidRequest, "The request is malformed."),
+                StatusCodes.Status400BadRequest => (ErrorCodes.InvalidRequest, RequestErrors.DescribeUnboundParameter(context) ?? "The request is malformed."),
                 StatusCodes.Status404NotFound => (ErrorCodes.NotFound, $"There is no resource at {context.Request.Path}."),
-                StatusCodes.Status405MethodNotAllowed => (ErrorCodes.MethodNotAllowed, $"{context.Request.Method} is not allowed on {context.Request.Path}."),
+                StatusCodes.Status405MethodNotAllowed => (ErrorCodes.MethodNotAllowed, $"{Names.Show(context.Request.Method)} is not allowed on {context.Request.Path}."),
+                StatusCodes.Status412PreconditionFailed => (ErrorCodes.PreconditionFailed, "The resource does not match the request's If-Match or If-Unmodified-Since."),
                 StatusCodes.Status413PayloadTooLarge => (ErrorCodes.BodyTooLarge, "The request body is too large."),
                 StatusCodes.Status415UnsupportedMediaType => (ErrorCodes.UnsupportedMediaType, $"This endpoint expects 'Content-Type: application/json', not '{context.Request.ContentType}'."),
+                StatusCodes.Status416RangeNotSatisfiable => (ErrorCodes.RangeNotSatisfiable, $"The requested range is outside the file ({context.Response.Headers.ContentRange})."),
                 _ => (null, null),
             };
-            if (code is not null && !HttpMethods.IsHead(context.Request.Method))
+            if (code is not null)
             {
                 await Problems.Problems.WriteAsync(context, code, detail!);
             }
         });
         var metrics = app.Services.GetRequiredService<PrometheusMetrics>();
         app.UseRouting();
-        app.UseHttpMetrics(options => options.SetMetricFactory(metrics.Factory));
+        app.UseBoundedHttpMetrics(metrics.Factory);
         app.UseAuthentication();
+        app.UseRateLimiter();
         app.UseMiddleware<AccessMiddleware>();
         app.UseMiddleware<IdempotencyMiddleware>();
         app.UseBerthWebHeaders();
         app.UseAntiforgery();
 
-        app.MapGet("/healthz", () => Results.Text("ok\n")).ExcludeFromDescription();
-        app.MapGet("/readyz", ReadyAsync).ExcludeFromDescription();
-        app.MapMetrics("/metrics", metrics.Registry);
+        // Probes and scrapes are never throttled.
+        app.MapGet("/healthz", () => Results.Text("ok\n")).ExcludeFromDescription().DisableRateLimiting();
+        app.MapGet("/readyz", ReadyAsync).ExcludeFromDescription().DisableRateLimiting();
+        app.MapMetrics("/metrics", metrics.Registry).DisableRateLimiting();
         app.MapBerthOpenApi();
 
         var api = app.MapGroup("/api/v1").WithStandardProblems();
@@ -68,6 +76,7 @@ public static class BerthPipeline
         api.MapAdmin();
         api.MapGc();
         api.MapRetention();
+        api.MapQuotas();
         api.MapGovernance();
         api.MapAudit();
         api.MapEvents();

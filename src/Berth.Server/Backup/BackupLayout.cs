@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Berth.Contracts.Naming;
 using Berth.Core.Blobs;
+using Berth.Core.Common;
 using Microsoft.Data.Sqlite;
 
 namespace Berth.Server.Backup;
@@ -11,7 +12,9 @@ namespace Berth.Server.Backup;
 /// &lt;dir&gt;/berth.db                      the SQLite snapshot: one self-contained file (no WAL)
 /// &lt;dir&gt;/blobs/sha256/&lt;2 hex&gt;/&lt;hex&gt;   the blobs the snapshot records, laid out like the store
 /// &lt;dir&gt;/backup.json                   format, time, source and counts of the snapshot
-/// &lt;dir&gt;/berth.json, admin-token       copies of the data folder's settings and bootstrap token, when it has them
+/// &lt;dir&gt;/berth.json, admin-token,      copies of the data folder's settings, bootstrap token and the key that
+///   data-protection.key                 encrypts the data-protection keys, when it has them (a restored database is
+///                                       unusable without that key)
 /// </code>
 /// Only the columns of <c>blobs</c> that every schema version has are read, so a newer Berth restores an older backup
 /// (the server migrates the database when it starts).
@@ -22,8 +25,8 @@ internal sealed class BackupLayout(string root)
     public const string DatabaseFile = "berth.db";
     public const string ManifestFile = "backup.json";
 
-    /// <summary>Files of a data folder that are copied beside the snapshot (settings and the bootstrap token).</summary>
-    public static readonly IReadOnlyList<string> ExtraFiles = ["berth.json", "admin-token"];
+    /// <summary>Files of a data folder that are copied beside the snapshot (settings, the bootstrap token, the key file).</summary>
+    public static readonly IReadOnlyList<string> ExtraFiles = ["berth.json", Hosting.ServerSettings.AdminTokenFile, Hosting.Secrets.KeyProtectionOptions.DefaultKeyFileName];
 
     public string Root { get; } = Path.GetFullPath(root);
 
@@ -94,7 +97,7 @@ internal sealed class BackupLayout(string root)
         }
 
         File.Move(partial, Manifest, overwrite: true);
-        FilePermissions.Restrict(Manifest);
+        PrivateFiles.Restrict(Manifest);
     }
 
     /// <summary>The manifest, or null when the folder holds no (complete) backup.</summary>

@@ -1,5 +1,6 @@
 using Berth.Contracts.Naming;
 using Berth.Core.Backup;
+using Berth.Core.Common;
 using Berth.Core.Data;
 using Berth.Core.Gc;
 using Berth.Core.Leases;
@@ -7,8 +8,8 @@ using Berth.Data.Sqlite;
 using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Logging;
 
 namespace Berth.Server.Backup;
 
@@ -51,7 +52,7 @@ public static class DataFolderBackup
             throw new BackupException($"The backup folder {layout.Root} and the data folder {source.DataDirectory} (blobs in {source.Blobs.Root}) must not contain each other.");
         }
 
-        FilePermissions.CreateDirectory(layout.Root);
+        PrivateFiles.CreateDirectory(layout.Root);
         await using var writing = OpenLock(Path.Combine(layout.Root, LockFile), $"Another 'berth backup' is writing to {layout.Root} right now.");
         if (await layout.ReadManifestAsync(cancellationToken) is null &&
             Directory.EnumerateFileSystemEntries(layout.Root).Any(e => !string.Equals(Path.GetFileName(e), LockFile, StringComparison.Ordinal)))
@@ -91,7 +92,7 @@ public static class DataFolderBackup
 
             var versions = await BackupLayout.CountReadyVersionsAsync(partial, ct);
             File.Move(partial, layout.Database, overwrite: true);
-            FilePermissions.Restrict(layout.Database);
+            PrivateFiles.Restrict(layout.Database);
             await layout.WriteManifestAsync(new BackupManifest(createdAt, source.DataDirectory, versions, result.Blobs, result.Bytes), ct);
             foreach (var name in BackupLayout.ExtraFiles)
             {
@@ -99,7 +100,7 @@ public static class DataFolderBackup
                 if (File.Exists(file))
                 {
                     File.Copy(file, Path.Combine(layout.Root, name), overwrite: true);
-                    FilePermissions.Restrict(Path.Combine(layout.Root, name));
+                    PrivateFiles.Restrict(Path.Combine(layout.Root, name));
                 }
             }
 
@@ -193,7 +194,7 @@ public static class DataFolderBackup
             using var file = new FileStream(target, FileMode.Open, FileAccess.ReadWrite);
             file.Flush(flushToDisk: true);
         }, cancellationToken);
-        FilePermissions.Restrict(target);
+        PrivateFiles.Restrict(target);
     }
 
     /// <summary>Deletes the backup's blobs that its snapshot no longer records (and temporary files a crash left).</summary>

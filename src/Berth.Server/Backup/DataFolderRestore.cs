@@ -1,4 +1,5 @@
 using Berth.Core.Backup;
+using Berth.Core.Common;
 using Microsoft.Data.Sqlite;
 
 namespace Berth.Server.Backup;
@@ -38,7 +39,7 @@ public static class DataFolderRestore
                 "restore into a new or empty folder, or add --force to replace the database and blobs in it.");
         }
 
-        FilePermissions.CreateDirectory(data);
+        PrivateFiles.CreateDirectory(data);
         await using var restoring = DataFolderBackup.OpenLock(Path.Combine(data, "restore.lock"), $"Another 'berth restore' is writing to {data} right now.");
         if (force)
         {
@@ -82,7 +83,7 @@ public static class DataFolderRestore
             if (File.Exists(file))
             {
                 File.Copy(file, Path.Combine(data, name), overwrite: true);
-                FilePermissions.Restrict(Path.Combine(data, name));
+                PrivateFiles.Restrict(Path.Combine(data, name));
             }
         }
 
@@ -98,7 +99,7 @@ public static class DataFolderRestore
     {
         var partial = database + ".partial";
         File.Copy(snapshot, partial, overwrite: true);
-        FilePermissions.Restrict(partial);
+        PrivateFiles.Restrict(partial);
         await using (var connection = new SqliteConnection(BackupLayout.ConnectionString(partial, SqliteOpenMode.ReadWrite)))
         {
             await connection.OpenAsync(cancellationToken);

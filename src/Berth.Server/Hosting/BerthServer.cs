@@ -1,3 +1,4 @@
+using System.Text;
 using System.Text.Json.Serialization.Metadata;
 using Berth.Contracts.Json;
 using Berth.Core.Audit;
@@ -5,6 +6,7 @@ using Berth.Core.Events;
 using Berth.Core.Webhooks;
 using Berth.Core.Auth;
 using Berth.Core.Blobs;
+using Berth.Core.Common;
 using Berth.Core.Configuration;
 using Berth.Core.Data;
 using Berth.Core.Diagnostics;
@@ -19,10 +21,15 @@ using Berth.Server.Api;
 using Berth.Server.Api.Auth;
 using Berth.Server.Api.Problems;
 using Berth.Server.Api.OpenApi;
+using Berth.Server.Api.RateLimiting;
+using Berth.Server.Hosting.Secrets;
 using Berth.Web.Hosting;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Json;
@@ -56,13 +63,15 @@ public static class BerthServer
         configure?.Invoke(builder.Configuration);
 
         var dataDirectory = Path.GetFullPath(builder.Configuration[ServerSettings.DataKey] is { Length: > 0 } d ? d : ServerSettings.DefaultData);
-        Directory.CreateDirectory(dataDirectory);
         builder.Configuration.AddJsonFile(Path.Combine(dataDirectory, "berth.json"), optional: true, reloadOnChange: false);
         builder.Configuration.AddEnvironmentVariables(ServerSettings.EnvironmentPrefix);
         builder.Configuration.AddCommandLine(args, ServerSettings.SwitchMappings.ToDictionary());
         configure?.Invoke(builder.Configuration);
 
-        builder.WebHost.UseUrls((builder.Configuration[ServerSettings.UrlsKey] is { Length: > 0 } u ? u : ServerSettings.DefaultUrls).Split(';', StringSplitOptions.RemoveEmptyEntries));
+        // A taken port stops start-up here, before the data folder (or an administrator) is created.
+        var urls = ListenAddresses.Check(builder.Configuration[ServerSettings.UrlsKey] is { Length: > 0 } u ? u : ServerSettings.DefaultUrls);
+        PrivateFiles.CreateDirectory(dataDirectory);
+        builder.WebHost.UseUrls([.. urls]);
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             kestrel.AddServerHeader = false;
@@ -110,8 +119,44 @@ public static class BerthServer
     /// <exception cref="StartupException">A setting is wrong (the message names it), e.g. the database cannot be reached.</exception>
     public static async Task StartAsync(WebApplication app, CancellationToken cancellationToken = default)
     {
-        await app.Services.GetRequiredService<StartupTasks>().StartAsync(cancellationToken);
-        await app.StartAsync(cancellationToken);
+        var firstStart = await app.Services.GetRequiredService<StartupTasks>().StartAsync(cancellationToken);
+        try
+        {
+            await app.StartAsync(cancellationToken);
+        }
+        catch (IOException e) when (e.InnerException is AddressInUseException || e.Message.StartsWith("Failed to bind", StringComparison.Ordinal))
+        {
+            // Taken since it was checked at build time.
+            throw new StartupException($"{ListenAddresses.Setting}: {e.Message.TrimEnd('.')}; stop the other server or choose another address.", e);
+        }
+
+        if (firstStart is not null)
+        {
+            // To the console, never through the logger; and the paths only: a secret is never printed or logged.
+            var addresses = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses ?? [];
+            var url = ListenAddresses.LoginUrl(addresses);
+            var message = new StringBuilder().AppendLine().Append("Berth is set up.");
+            if (firstStart.TokenFile is { } tokenFile)
+            {
+                message.AppendLine($"""
+                     The administrator's API token is in {tokenFile} (readable only by you).
+                    Log in with:
+
+                        berth login {url} --token "$(cat {ShellQuote(tokenFile)})"
+
+                    """);
+            }
+            else
+            {
+                message.AppendLine();
+            }
+
+            message.AppendLine($"""
+                Web UI: open {url}/ and sign in as 'admin' with the one-time password in {firstStart.PasswordFile}
+                (readable only by you); you choose your own password at the first sign-in.
+                """);
+            Console.Out.WriteLine(message.ToString());
+        }
 
         // Start-up (building the EF model, migrating, compiling the first queries) allocates tens of MB that are
         // garbage once it is done. One aggressive collection hands that memory back to the OS instead of leaving
@@ -125,6 +170,12 @@ public static class BerthServer
         await StartAsync(app, cancellationToken);
         await app.WaitForShutdownAsync(cancellationToken);
     }
+
+    /// <summary>A path as one POSIX shell word.</summary>
+    private static string ShellQuote(string path) =>
+        path.All(c => char.IsAsciiLetterOrDigit(c) || c is '/' or '.' or '-' or '_' or '+' or ':' or '@' or '%')
+            ? path
+            : "'" + path.Replace("'", "'\\''", StringComparison.Ordinal) + "'";
 
     private static void AddServices(IServiceCollection services, IConfiguration configuration, string dataDirectory)
     {
@@ -172,6 +223,8 @@ public static class BerthServer
         services.AddScoped<NamespaceService>();
         services.AddScoped<ModelService>();
         services.AddScoped<VersionService>();
+        services.AddScoped<NamespaceUsage>();
+        services.AddScoped<BlobPresence>();
         services.AddScoped<LifecycleService>();
         services.AddScoped<UploadService>();
         services.AddScoped<SearchService>();
@@ -212,15 +265,14 @@ public static class BerthServer
             json.RespectNullableAnnotations = shared.RespectNullableAnnotations;
             json.RespectRequiredConstructorParameters = shared.RespectRequiredConstructorParameters;
         });
-        // Keys in the database with a fixed application name: every replica shares one key ring (the default
-        // name is the content root, which differs between installations).
-        services.AddDataProtection().SetApplicationName("berth").PersistKeysToDbContext<RegistryDbContext>();
+        SecretsAtRest.Register(services, configuration, dataDirectory);
         services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
         services.AddProblemDetails(o => o.CustomizeProblemDetails = c => c.ProblemDetails.Extensions.Remove("traceId"));
         // The web UI (before the API's exception handler: on a page, an error is a page).
         services.AddBerthWeb(ActorExtensions.PeekActor);
         services.AddExceptionHandler<RegistryExceptionHandler>();
         services.AddBerthAuthentication(configuration);
+        services.AddBerthRateLimits();
         services.AddBerthOpenApi();
     }
 }

@@ -3,6 +3,7 @@ using Berth.Core.Data;
 using Berth.Core.Diagnostics;
 using Berth.Data.Postgres;
 using Berth.Data.Sqlite;
+using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -25,6 +26,9 @@ internal sealed class MetadataDatabase
     public bool IsPostgres { get; }
 
     public string ConnectionString { get; }
+
+    /// <summary>The SQLite database file; null on PostgreSQL.</summary>
+    public string? SqliteFile => IsPostgres ? null : new Microsoft.Data.Sqlite.SqliteConnectionStringBuilder(ConnectionString).DataSource;
 
     /// <summary>For logs and messages: the engine and where it is, never a password.</summary>
     public string Description => IsPostgres
@@ -59,6 +63,24 @@ internal sealed class MetadataDatabase
         {
             services.AddSqliteRegistry(ConnectionString);
         }
+    }
+
+    /// <summary>
+    /// Rewrites the tables that hold secrets (webhooks, data-protection keys) so that the old versions of changed rows
+    /// are gone from the database's files: SQLite rebuilds the whole file (<c>VACUUM</c>) and empties its WAL;
+    /// PostgreSQL rewrites the two tables (<c>VACUUM FULL</c>; its WAL archive and backups keep what they kept). Once,
+    /// at the start-up that encrypted what an older Berth stored in plain text.
+    /// </summary>
+    public async Task CompactSecretTablesAsync(RegistryDbContext db, CancellationToken cancellationToken)
+    {
+        if (IsPostgres)
+        {
+            await db.Database.ExecuteSqlRawAsync("VACUUM FULL webhooks, data_protection_keys", cancellationToken);
+            return;
+        }
+
+        await db.Database.ExecuteSqlRawAsync("VACUUM", cancellationToken);
+        await db.Database.ExecuteSqlRawAsync("PRAGMA wal_checkpoint(TRUNCATE)", cancellationToken);
     }
 
     /// <summary>Brings the schema up to date.</summary>

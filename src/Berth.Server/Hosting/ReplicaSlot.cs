@@ -1,3 +1,4 @@
+using Berth.Core.Common;
 using Berth.Core.Uploads;
 
 namespace Berth.Server.Hosting;
@@ -29,8 +30,9 @@ internal sealed class ReplicaSlot : IDisposable
             FileStream file;
             try
             {
-                Directory.CreateDirectory(dataDirectory);
-                file = new FileStream(Path.Combine(dataDirectory, $"replica-{slot}.lock"), FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+                PrivateFiles.CreateDirectory(dataDirectory);
+                file = new FileStream(Path.Combine(dataDirectory, $"replica-{slot}.lock"),
+                    new FileStreamOptions { Mode = FileMode.OpenOrCreate, Access = FileAccess.ReadWrite, Share = FileShare.None }.Private());
             }
             catch (IOException)
             {

@@ -1,5 +1,6 @@
 using Berth.Core.Auth;
 using Berth.Core.Data;
+using Berth.Server.Hosting.Secrets;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -9,58 +10,44 @@ namespace Berth.Server.Hosting;
 /// <summary>
 /// Runs before the server starts (and so before it accepts requests): checks that the blob store answers, applies migrations, and on first start creates the
 /// administrator. Its token is the operator's (<see cref="BootstrapOptions"/>), or else a random one written to
-/// <c>&lt;data&gt;/admin-token</c> (mode 0600) and printed once.
+/// <c>&lt;data&gt;/admin-token</c> (mode 0600), and a one-time password for the web UI in <c>&lt;data&gt;/admin-password</c>
+/// (mode 0600); <see cref="BerthServer"/> prints their paths (never the secrets) once it listens.
 /// </summary>
 internal sealed partial class StartupTasks(IServiceScopeFactory scopes, IServiceProvider services, IOptions<BootstrapOptions> bootstrap, DataDirectory data, MetadataDatabase database, BlobStorage blobs, ILogger<StartupTasks> logger)
 {
-    public async Task StartAsync(CancellationToken cancellationToken)
+    /// <returns>On the first start, the files holding the administrator's secrets; else null.</returns>
+    public async Task<FirstStart?> StartAsync(CancellationToken cancellationToken)
     {
         var configured = await ReadConfiguredTokenAsync(cancellationToken);
+        var secrets = services.GetRequiredService<SecretsAtRest>();
+        secrets.SecureFiles();
         await using var scope = scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<RegistryDbContext>();
         await blobs.CheckAsync(services, cancellationToken);
         await database.MigrateAsync(db, cancellationToken);
+        await secrets.ProtectAsync(db, cancellationToken);
         LogDatabase(logger, database.Description);
         LogBlobs(logger, blobs.Description);
 
         var first = await scope.ServiceProvider.GetRequiredService<Bootstrapper>().EnsureAdministratorAsync(configured, cancellationToken);
         if (first is null)
         {
-            return;
+            return null;
         }
 
-        // The one-time password of the web UI is never printed: the banner names its file.
+        // The web UI's one-time password, like the token, is never printed or logged: the banner names its file.
         var passwordPath = Path.Combine(data.Path, ServerSettings.AdminPasswordFile);
         await WriteSecretFileAsync(passwordPath, first.Password, cancellationToken);
         if (configured is not null)
         {
             LogBootstrappedWithConfiguredToken(logger);
-            Console.Out.WriteLine($"""
-
-                Berth is set up. Sign in to the web UI as 'admin' with the one-time password in {passwordPath}
-                (you choose a new password at the first sign-in).
-
-                """);
-            return;
+            return new FirstStart(null, passwordPath);
         }
 
         var path = Path.Combine(data.Path, ServerSettings.AdminTokenFile);
         await WriteSecretFileAsync(path, first.Token, cancellationToken);
-
-        // Printed to the console directly, never through the logger: logs must not contain tokens.
-        Console.Out.WriteLine($"""
-
-            Berth is set up. The administrator's API token (shown once; also saved to {path}):
-
-                {first.Token}
-
-            Log in with:  berth login <server url> --token {first.Token}
-
-            Web UI: sign in as 'admin' with the one-time password in {passwordPath}
-            (you choose a new password at the first sign-in).
-
-            """);
         LogBootstrapped(logger, path);
+        return new FirstStart(path, passwordPath);
     }
 
     /// <summary>Writes a secret to a file only its owner can read (mode 0600).</summary>
@@ -123,3 +110,6 @@ internal sealed partial class StartupTasks(IServiceScopeFactory scopes, IService
     [LoggerMessage(EventId = 1004, Level = LogLevel.Warning, Message = "First start: created the administrator with the configured token")]
     private static partial void LogBootstrappedWithConfiguredToken(ILogger logger);
 }
+
+/// <summary>The first start's secret files: the administrator's token (null when the operator gave it) and one-time password.</summary>
+internal sealed record FirstStart(string? TokenFile, string PasswordFile);

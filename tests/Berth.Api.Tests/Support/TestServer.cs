@@ -15,8 +15,8 @@ namespace Berth.Api.Tests.Support;
 /// </summary>
 public sealed class TestServer : IAsyncDisposable
 {
-    private readonly bool _ownsData;
-    private readonly bool _ownsDatabase;
+    private bool _ownsData;
+    private bool _ownsDatabase;
 
     private TestServer(WebApplication app, string data, TestDatabase database, Uri address, string token, bool ownsData, bool ownsDatabase)
     {
@@ -52,6 +52,10 @@ public sealed class TestServer : IAsyncDisposable
     public static Task<TestServer> StartReplicaAsync(TestServer first, params string[] extraArgs) =>
         StartAsync(null, first, null, extraArgs);
 
+    /// <summary>A server whose data folder is <paramref name="data"/> (it may not exist yet), which it owns (and deletes).</summary>
+    public static Task<TestServer> StartInAsync(string data, Action<IServiceCollection>? services, params string[] extraArgs) =>
+        StartAsync(services, null, null, extraArgs, data);
+
     /// <summary>A server on a database the caller owns (and disposes), e.g. on a PostgreSQL server of the test's own.</summary>
     public static Task<TestServer> StartOnAsync(TestDatabase database, params string[] extraArgs) =>
         StartAsync(null, null, database, extraArgs);
@@ -60,12 +64,34 @@ public sealed class TestServer : IAsyncDisposable
     public static Task<TestServer> StartReplicaAsync(TestServer first, Action<IServiceCollection>? services, params string[] extraArgs) =>
         StartAsync(services, first, null, extraArgs);
 
+    /// <summary>
+    /// Stops this server and starts another on its data folder and database, with <paramref name="extraArgs"/> instead of
+    /// this one's; the new server owns (and disposes) what this one owned.
+    /// </summary>
+    public Task<TestServer> RestartAsync(Action<IServiceCollection>? services, params string[] extraArgs) => RestartAsync(services, null, extraArgs);
+
+    /// <summary>As <see cref="RestartAsync(Action{IServiceCollection}?, string[])"/>, doing <paramref name="whileStopped"/> between the two.</summary>
+    public async Task<TestServer> RestartAsync(Action<IServiceCollection>? services, Func<Task>? whileStopped, params string[] extraArgs)
+    {
+        var (ownsData, ownsDatabase) = (_ownsData, _ownsDatabase);
+        (_ownsData, _ownsDatabase) = (false, false);
+        await DisposeAsync();
+        if (whileStopped is not null)
+        {
+            await whileStopped();
+        }
+
+        var restarted = await StartAsync(services, this, null, extraArgs);
+        (restarted._ownsData, restarted._ownsDatabase) = (ownsData, ownsDatabase);
+        return restarted;
+    }
+
     private static Task<TestServer> StartAsync(Action<IServiceCollection>? services, TestServer? first, string[] extraArgs) =>
         StartAsync(services, first, null, extraArgs);
 
-    private static async Task<TestServer> StartAsync(Action<IServiceCollection>? services, TestServer? first, TestDatabase? given, string[] extraArgs)
+    private static async Task<TestServer> StartAsync(Action<IServiceCollection>? services, TestServer? first, TestDatabase? given, string[] extraArgs, string? folder = null)
     {
-        var data = first?.DataDirectory ?? TempFolder.Create("berth-server");
+        var data = first?.DataDirectory ?? folder ?? TempFolder.Create("berth-server");
         var database = first?.Database ?? given ?? await TestDatabase.CreateAsync(data, CancellationToken.None);
         string[] args = ["--data", data, "--urls", "http://127.0.0.1:0", .. database.ServerArgs, .. extraArgs];
         var app = BerthServer.Build(args, services: services);

@@ -7,7 +7,9 @@ public sealed class ServerFixture : IAsyncLifetime
 
     public ServerProcess Server => _server ?? throw new InvalidOperationException("The server has not started.");
 
-    public async ValueTask InitializeAsync() => _server = await ServerProcess.StartAsync(TestContext.Current.CancellationToken);
+    /// <summary>Webhook tests call receivers on 127.0.0.1, which webhooks may call only when the operator permits it.</summary>
+    public async ValueTask InitializeAsync() => _server = await ServerProcess.StartAsync(fsync: false, TestContext.Current.CancellationToken,
+        new Dictionary<string, string> { ["BERTH_Webhooks__AllowedNetworks__0"] = "127.0.0.1/32" });
 
     public async ValueTask DisposeAsync()
     {

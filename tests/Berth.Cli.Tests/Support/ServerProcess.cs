@@ -65,6 +65,16 @@ public sealed class ServerProcess : IAsyncDisposable
         return StartAsync(data, TestDatabase.Sqlite(data), null, fsync: false, environment, cancellationToken);
     }
 
+    /// <summary>
+    /// A server over the (empty) folder <paramref name="dataDirectory"/>, for a test that prepared it (a small file system of its
+    /// own) and removes it; disposing deletes what the server wrote there.
+    /// </summary>
+    public static Task<ServerProcess> StartInAsync(string dataDirectory, CancellationToken cancellationToken, IReadOnlyDictionary<string, string>? environment = null) =>
+        StartAsync(dataDirectory, null, null, fsync: true, environment, cancellationToken);
+
+    /// <summary>True while the process runs (it was neither killed nor restarted, nor did it stop by itself).</summary>
+    public bool IsRunning => !_process.HasExited;
+
     /// <summary>Starts this server again, on its data folder, database, address and settings (after <see cref="KillAsync"/>).</summary>
     public Task<ServerProcess> RestartAsync(CancellationToken cancellationToken) => StartAsync(DataDirectory, Database, Url, _fsync, _environment, cancellationToken);
 
@@ -120,7 +130,8 @@ public sealed class ServerProcess : IAsyncDisposable
     /// <summary>
     /// Another replica of <paramref name="first"/>: a second <c>berth serve</c> process on its own port over the same
     /// database. On PostgreSQL it gets a data folder of its own; on SQLite the database lives in the data folder, so
-    /// the two share it. Give both the same blob store (<c>BERTH_BLOBS</c> in <paramref name="environment"/>).
+    /// the two share it, and a folder of its own gets the first one's key file (as every replica of a deployment must).
+    /// Give both the same blob store (<c>BERTH_BLOBS</c> in <paramref name="environment"/>).
     /// Disposing it leaves the database (and a shared folder) to <paramref name="first"/>.
     /// </summary>
     public static async Task<ServerProcess> StartReplicaAsync(ServerProcess first, IReadOnlyDictionary<string, string>? environment, CancellationToken cancellationToken)
@@ -130,6 +141,11 @@ public sealed class ServerProcess : IAsyncDisposable
         var url = $"http://127.0.0.1:{FreePort()}";
         string[] args = ["serve", "--data", data, "--urls", url, .. first.Database.ServerArgs, .. first._fsync ? Array.Empty<string>() : ["--no-fsync"]];
         var info = BerthExecutable.StartInfo(args);
+        if (ownFolder)
+        {
+            info.Environment["BERTH_DataProtection__KeyFile"] = Path.Combine(first.DataDirectory, "data-protection.key");
+        }
+
         foreach (var (name, value) in environment ?? new Dictionary<string, string>())
         {
             info.Environment[name] = value;

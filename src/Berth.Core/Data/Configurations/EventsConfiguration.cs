@@ -37,7 +37,8 @@ internal sealed class EventsConfiguration :
         builder.Property(w => w.Url).HasMaxLength(2048);
         builder.Property(w => w.Events).HasMaxLength(2048);
         builder.Property(w => w.Description).HasMaxLength(1024);
-        builder.Property(w => w.Secret).HasMaxLength(256);
+        builder.Property(w => w.ProtectedSecret).HasMaxLength(2048);
+        builder.Property(w => w.LegacySecret).HasColumnName("secret").HasMaxLength(256);
         builder.Property(w => w.DisabledReason).HasMaxLength(1024);
         builder.Property(w => w.Revision).IsConcurrencyToken();
         builder.HasIndex(w => new { w.NamespaceId, w.Enabled });
@@ -64,6 +65,7 @@ internal sealed class EventsConfiguration :
     {
         builder.ToTable("webhook_attempts");
         builder.Property(a => a.Error).HasMaxLength(1024);
+        builder.Property(a => a.Detail).HasMaxLength(1024);
         builder.Property(a => a.Response).HasMaxLength(2048);
         builder.HasIndex(a => new { a.DeliveryId, a.Number }).IsUnique();
     }

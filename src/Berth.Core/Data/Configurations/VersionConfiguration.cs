@@ -50,6 +50,9 @@ internal sealed class VersionConfiguration :
         builder.Property(f => f.Digest).HasMaxLength(71);
         builder.Property(f => f.MediaType).HasMaxLength(255);
         builder.HasIndex(f => f.Digest);
+
+        // Only the files still waiting for their bytes: what commit and the end of an upload look for.
+        builder.HasIndex(f => new { f.VersionId, f.Digest }).HasFilter("needs_upload").HasDatabaseName("ix_version_files_needs_upload");
     }
 
     public void Configure(EntityTypeBuilder<VersionMetric> builder)

@@ -15,8 +15,17 @@ public sealed class Webhook
     public RegisteredModel? Model { get; set; }
     public string? Description { get; set; }
 
-    /// <summary>The HMAC key for signatures. Kept as given: the server needs it to sign, and never returns it.</summary>
-    public required string Secret { get; set; }
+    /// <summary>
+    /// The HMAC key for signatures, encrypted with the server's data-protection keys (<c>WebhookSecrets</c>): the server
+    /// needs it to sign, so it cannot be a hash; it is never returned.
+    /// </summary>
+    public string? ProtectedSecret { get; set; }
+
+    /// <summary>
+    /// A secret an older Berth kept in plain text (column <c>secret</c>); start-up encrypts it into
+    /// <see cref="ProtectedSecret"/> and clears it.
+    /// </summary>
+    public string? LegacySecret { get; set; }
 
     public bool Enabled { get; set; }
     public string? DisabledReason { get; set; }
@@ -65,6 +74,13 @@ public sealed class WebhookAttempt
     public DateTime StartedAt { get; set; }
     public double DurationMs { get; set; }
     public int? Status { get; set; }
+
+    /// <summary>Why there was no answer: one of <c>DeliveryErrors</c> (shown to namespace admins).</summary>
     public string? Error { get; set; }
+
+    /// <summary>The error's message (server administrators only: it may describe the server's network).</summary>
+    public string? Detail { get; set; }
+
+    /// <summary>The first KiB of the receiver's answer (server administrators only).</summary>
     public string? Response { get; set; }
 }

@@ -42,7 +42,7 @@ internal sealed class AccessMiddleware(RequestDelegate next)
         if (required is not null)
         {
             var ns = context.Request.RouteValues.TryGetValue("namespace", out var value) ? value as string : null;
-            await access.DemandAsync(actor, required.Permission, ns, context.RequestAborted);
+            await access.DemandAsync(actor, required.Permission, ns, required.CreatesNamespace, context.RequestAborted);
         }
 
         await next(context);

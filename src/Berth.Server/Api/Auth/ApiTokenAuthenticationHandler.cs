@@ -4,7 +4,7 @@ using Berth.Contracts.Errors;
 using Berth.Core.Auth;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using Microsoft.Net.Http.Headers;
 
@@ -13,11 +13,13 @@ namespace Berth.Server.Api.Auth;
 /// <summary>
 /// Authenticates <c>Authorization: Bearer berth_…</c>. No header means anonymous (what anonymous may
 /// do is decided by <see cref="AccessControl"/>); a header with a bad token fails with a specific code.
+/// The base handler's own log line for every failed authentication is switched off (it gets no logger):
+/// refusals are logged by <see cref="AuthenticationFailureLog"/>, a few lines however many arrive.
 /// </summary>
 internal sealed class ApiTokenAuthenticationHandler(
     IOptionsMonitor<ApiTokenAuthenticationOptions> options,
-    ILoggerFactory logger,
-    UrlEncoder encoder) : AuthenticationHandler<ApiTokenAuthenticationOptions>(options, logger, encoder)
+    AuthenticationFailureLog failures,
+    UrlEncoder encoder) : AuthenticationHandler<ApiTokenAuthenticationOptions>(options, NullLoggerFactory.Instance, encoder)
 {
     public const string SchemeName = "BerthToken";
 
@@ -50,6 +52,7 @@ internal sealed class ApiTokenAuthenticationHandler(
 
     private AuthenticateResult Failed(AuthenticationOutcome outcome)
     {
+        failures.Refused(outcome.Failure?.Code ?? "unknown", outcome.Message ?? "", Context.Connection.RemoteIpAddress?.ToString());
         Context.Items[typeof(AuthenticationOutcome)] = outcome;
         return AuthenticateResult.Fail(outcome.Message ?? "Authentication failed.");
     }

@@ -25,6 +25,7 @@ internal static class BerthAuthentication
     {
         services.AddOptions<OidcOptions>().BindConfiguration(OidcOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
         var oidc = configuration.GetSection(OidcOptions.SectionName).Get<OidcOptions>() ?? new OidcOptions();
+        services.AddSingleton<AuthenticationFailureLog>();
 
         var authentication = services.AddAuthentication(SchemeName)
             .AddPolicyScheme(SchemeName, null, o => o.ForwardDefaultSelector = context =>

@@ -18,7 +18,7 @@ namespace Berth.Server.Api.Auth;
 /// a refused one leaves an <see cref="AuthenticationOutcome"/> with a stable code, answered like a refused
 /// API token when the endpoint needs a caller.
 /// </summary>
-internal sealed partial class OidcBearerEvents(IOptions<OidcOptions> options, ILogger<OidcBearerEvents> logger) : JwtBearerEvents
+internal sealed partial class OidcBearerEvents(IOptions<OidcOptions> options, AuthenticationFailureLog failures, ILogger<OidcBearerEvents> logger) : JwtBearerEvents
 {
     public override async Task TokenValidated(TokenValidatedContext context)
     {
@@ -98,7 +98,7 @@ internal sealed partial class OidcBearerEvents(IOptions<OidcOptions> options, IL
             return;
         }
 
-        LogRefused(logger, outcome.Failure!.Code, context.Exception.Message);
+        failures.Refused(outcome.Failure!.Code, outcome.Message ?? outcome.Failure.Title, context.HttpContext.Connection.RemoteIpAddress?.ToString());
         Refuse(context, outcome);
     }
 
@@ -136,9 +136,6 @@ internal sealed partial class OidcBearerEvents(IOptions<OidcOptions> options, IL
         context.HttpContext.Items[typeof(AuthenticationOutcome)] = outcome;
         context.Fail(outcome.Message ?? "Authentication failed.");
     }
-
-    [LoggerMessage(EventId = 4002, Level = LogLevel.Information, Message = "OIDC token refused ({Code}): {Reason}")]
-    private static partial void LogRefused(ILogger logger, string code, string reason);
 
     [LoggerMessage(EventId = 4003, Level = LogLevel.Warning, Message = "The identity provider {Issuer} could not be reached for its keys")]
     private static partial void LogProviderUnreachable(ILogger logger, Exception exception, string? issuer);

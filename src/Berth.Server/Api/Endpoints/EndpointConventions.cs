@@ -10,8 +10,9 @@ namespace Berth.Server.Api.Endpoints;
 internal static class EndpointConventions
 {
     /// <summary>The permission this endpoint needs in the namespace of its route (see <see cref="AccessMiddleware"/>).</summary>
-    public static TBuilder Needs<TBuilder>(this TBuilder builder, Permission permission) where TBuilder : IEndpointConventionBuilder =>
-        builder.WithMetadata(new RequiredPermission(permission));
+    /// <param name="createsNamespace">The endpoint creates the namespace on first use (a push).</param>
+    public static TBuilder Needs<TBuilder>(this TBuilder builder, Permission permission, bool createsNamespace = false) where TBuilder : IEndpointConventionBuilder =>
+        builder.WithMetadata(new RequiredPermission(permission, createsNamespace));
 
     /// <summary>Only server administrators may call this endpoint.</summary>
     public static TBuilder NeedsServerAdmin<TBuilder>(this TBuilder builder) where TBuilder : IEndpointConventionBuilder =>
@@ -27,5 +28,6 @@ internal static class EndpointConventions
             .ProducesProblem(StatusCodes.Status400BadRequest)
             .ProducesProblem(StatusCodes.Status401Unauthorized)
             .ProducesProblem(StatusCodes.Status403Forbidden)
-            .ProducesProblem(StatusCodes.Status404NotFound);
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .ProducesProblem(StatusCodes.Status429TooManyRequests);
 }

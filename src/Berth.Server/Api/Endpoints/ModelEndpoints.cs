@@ -27,7 +27,7 @@ internal static class ModelEndpoints
 
         var models = api.MapGroup("/models/{namespace}").WithTags("Models");
         models.MapGet("/", ListModels).Needs(Permission.Read).WithName("ListModels").WithSummary("Models of a namespace, by name");
-        models.MapPost("/", CreateModel).Needs(Permission.Write).Idempotent().WithName("CreateModel").WithSummary("Create a model (pushing a version also creates it)");
+        models.MapPost("/", CreateModel).Needs(Permission.Write, createsNamespace: true).Idempotent().WithName("CreateModel").WithSummary("Create a model (pushing a version also creates it)");
         models.MapGet("/{model}", GetModel).Needs(Permission.Read).WithName("GetModel").WithSummary("A model with its aliases and stage holders");
         models.MapPatch("/{model}", UpdateModel).Needs(Permission.Write).WithName("UpdateModel").WithSummary("Change a model's description and tags (If-Match supported)");
         models.MapDelete("/{model}", DeleteModel).Needs(Permission.Admin).WithName("DeleteModel")

@@ -7,6 +7,7 @@ using Berth.Core.Errors;
 using Berth.Core.Uploads;
 using Berth.Core.Registry;
 using Berth.Server.Api.Auth;
+using Berth.Server.Api.RateLimiting;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
@@ -28,22 +29,25 @@ internal static class UploadEndpoints
 
     public static RouteGroupBuilder MapUploads(this RouteGroupBuilder api)
     {
-        var uploads = api.MapGroup("/models/{namespace}/{model}/uploads").WithTags("Uploads");
+        var uploads = api.MapGroup("/models/{namespace}/{model}/uploads").WithTags("Uploads").TransfersBytes();
         uploads.MapPost("/", Start).Needs(Permission.Write).WithName("StartUpload")
-            .WithSummary("Open an upload session, or upload a whole blob with ?digest=&size= and a body");
+            .WithSummary("Open an upload session, or upload a whole blob with ?digest=&size= and a body (a Content-Length other than size is refused before the body is read)")
+            .ProducesProblem(StatusCodes.Status413PayloadTooLarge).ProducesProblem(StatusCodes.Status507InsufficientStorage);
         uploads.MapMethods("/{id}", [HttpMethods.Get, HttpMethods.Head], Status).Needs(Permission.Write).WithName("GetUpload")
             .WithSummary("The upload's durable offset (resume from there)");
         uploads.MapPatch("/{id}", Append).Needs(Permission.Write).WithName("AppendUpload")
-            .WithSummary("Append a chunk at Upload-Offset (or Content-Range start)").ProducesProblem(StatusCodes.Status409Conflict);
+            .WithSummary("Append a chunk at Upload-Offset (or Content-Range start); an upload holds at most Registry:MaxBlobSize bytes (413)")
+            .ProducesProblem(StatusCodes.Status409Conflict).ProducesProblem(StatusCodes.Status413PayloadTooLarge)
+            .ProducesProblem(StatusCodes.Status507InsufficientStorage);
         uploads.MapPut("/{id}", Finish).Needs(Permission.Write).WithName("FinishUpload")
-            .WithSummary("Verify ?digest= (and ?size=) and store the blob; the body may carry a last chunk");
+            .WithSummary("Verify ?digest= (and ?size=) and store the blob; the body may carry a last chunk").ProducesProblem(StatusCodes.Status507InsufficientStorage);
         uploads.MapPost("/{id}/parts", PlanDirect).Needs(Permission.Write).WithName("PlanDirectUpload")
             .WithSummary("Presigned URLs to write the upload's parts straight into the object store (servers with --blobs s3://…&upload=redirect)")
             .ProducesProblem(StatusCodes.Status409Conflict);
         uploads.MapDelete("/{id}", Cancel).Needs(Permission.Write).WithName("CancelUpload").WithSummary("Cancel an upload and discard its data");
 
         api.MapPost("/blobs/check", Check).Needs(Permission.Write).WithTags("Uploads").WithName("CheckBlobs")
-            .WithSummary("Which of these digests the server does not hold yet");
+            .WithSummary("Which of these digests a push by the caller would have to upload: all but those a ready version the caller can read already holds (server administrators: all but those stored)");
         return api;
     }
 
@@ -54,7 +58,7 @@ internal static class UploadEndpoints
         {
             RequireOctetStream(context.Request);
             AllowLargeBody(context);
-            var blob = await uploads.PutAsync(actor, @namespace, model, digest, size, context.Request.Body, cancellationToken);
+            var blob = await uploads.PutAsync(actor, @namespace, model, digest, size, context.Request.Body, context.Request.ContentLength, cancellationToken);
             return TypedResults.Created($"/api/v1/blobs/{blob.Digest}", blob);
         }
 
@@ -76,7 +80,7 @@ internal static class UploadEndpoints
         RequireOctetStream(context.Request);
         var offset = ReadOffset(context.Request);
         AllowLargeBody(context);
-        var length = await uploads.AppendAsync(@namespace, model, id, offset, context.Request.Body, cancellationToken);
+        var length = await uploads.AppendAsync(@namespace, model, id, offset, context.Request.Body, context.Request.ContentLength, cancellationToken);
         var (session, _) = await uploads.GetAsync(@namespace, model, id, cancellationToken);
         SetOffset(context.Response, length);
         return TypedResults.Ok(ToInfo(session, length));
@@ -93,7 +97,7 @@ internal static class UploadEndpoints
             AllowLargeBody(context);
         }
 
-        var blob = await uploads.FinishAsync(@namespace, model, id, digest, size, offset, hasBody ? context.Request.Body : null, cancellationToken);
+        var blob = await uploads.FinishAsync(@namespace, model, id, digest, size, offset, hasBody ? context.Request.Body : null, context.Request.ContentLength, cancellationToken);
         return TypedResults.Created($"/api/v1/blobs/{blob.Digest}", blob);
     }
 
@@ -112,7 +116,7 @@ internal static class UploadEndpoints
         return TypedResults.NoContent();
     }
 
-    private static async Task<Ok<BlobCheckResponse>> Check(VersionService versions, BlobCheckRequest request, CancellationToken cancellationToken)
+    private static async Task<Ok<BlobCheckResponse>> Check(HttpContext context, VersionService versions, BlobCheckRequest request, CancellationToken cancellationToken)
     {
         if (request.Digests is null || request.Digests.Count > 10_000)
         {
@@ -127,7 +131,7 @@ internal static class UploadEndpoints
             }
         }
 
-        return TypedResults.Ok(new BlobCheckResponse(await versions.FindMissingBlobsAsync(request.Digests, cancellationToken)));
+        return TypedResults.Ok(new BlobCheckResponse(await versions.FindMissingBlobsAsync(context.GetActor(), request.Digests, cancellationToken)));
     }
 
     /// <summary>The chunk's start offset: Upload-Offset, or the start of Content-Range ('bytes 0-99/*' or '0-99'); null appends at the end.</summary>

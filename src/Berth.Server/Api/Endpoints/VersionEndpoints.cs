@@ -10,6 +10,7 @@ using Berth.Core.Governance;
 using Berth.Core.Registry;
 using Berth.Server.Api.Auth;
 using Berth.Server.Api.Http;
+using Berth.Server.Api.RateLimiting;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -29,8 +30,8 @@ internal static class VersionEndpoints
         var versions = api.MapGroup("/models/{namespace}/{model}/versions").WithTags("Versions");
         versions.MapGet("/", List).Needs(Permission.Read).WithName("ListVersions")
             .WithSummary("Versions of a model, newest first (ready ones; state=all for every state)");
-        versions.MapPost("/", Create).Needs(Permission.Write).Idempotent().WithName("CreateVersion")
-            .WithSummary("Declare a version: answers with the pending version and the blobs to upload")
+        versions.MapPost("/", Create).Needs(Permission.Write, createsNamespace: true).Idempotent().WithName("CreateVersion")
+            .WithSummary("Declare a version: answers with the pending version and the blobs the caller must upload (all but those a ready version it can read already holds); 400 for paths that would not materialise alike on Linux, macOS and Windows, 409 quota_exceeded over the namespace's quota")
             .ProducesProblem(StatusCodes.Status409Conflict);
         versions.MapGet("/{selector}", Get).Needs(Permission.Read).WithName("GetVersion")
             .WithSummary("A version by number, semantic version, alias, stage, 'latest' or manifest digest")
@@ -40,17 +41,20 @@ internal static class VersionEndpoints
         versions.MapDelete("/{selector}", Delete).Needs(Permission.Admin).WithName("DeleteVersion")
             .WithSummary("Soft-delete a version: gone from pulls and listings, kept in history");
         versions.MapPost("/{selector}/commit", Commit).Needs(Permission.Write).WithName("CommitVersion")
-            .WithSummary("Make a pending version ready once all its blobs are uploaded").ProducesProblem(StatusCodes.Status409Conflict);
+            .WithSummary("Make a pending version ready once every blob it lists is stored and was present for its declarer or uploaded into its model (409 blobs_missing otherwise)").ProducesProblem(StatusCodes.Status409Conflict);
         versions.MapPut("/{selector}/stage", ChangeStage).Needs(Permission.Write).WithName("ChangeStage")
             .WithSummary("Move a version to a stage, with a comment (200); a protected stage opens a request instead (202); a failed gate is 409 gate_failed")
             .Produces<TransitionResult>(StatusCodes.Status200OK).Produces<TransitionResult>(StatusCodes.Status202Accepted).ProducesProblem(StatusCodes.Status409Conflict);
         versions.MapGet("/{selector}/manifest", Manifest).Needs(Permission.Read).WithName("GetManifest")
             .WithSummary("The canonical manifest (files, sizes, digests); its SHA-256 is the version's digest");
         versions.MapGet("/{selector}/files", ListFiles).Needs(Permission.Read).WithName("ListFiles").WithSummary("The files of a version");
-        versions.MapMethods("/{selector}/files/{**path}", [HttpMethods.Get, HttpMethods.Head], Download).Needs(Permission.Read).WithName("DownloadFile")
-            .WithSummary("Download one file (Range, ETag and digest headers)");
-        versions.MapGet("/{selector}/archive", Archive).Needs(Permission.Read).WithName("DownloadArchive")
-            .WithSummary("The whole version as one tar stream");
+        versions.MapMethods("/{selector}/files/{**path}", [HttpMethods.Get, HttpMethods.Head], Download).Needs(Permission.Read).TransfersBytes().WithName("DownloadFile")
+            .WithSummary("Download one file (Range, ETag and digest headers), always as an application/octet-stream attachment")
+            .Produces(StatusCodes.Status200OK, contentType: UserContent.ContentType).Produces(StatusCodes.Status206PartialContent, contentType: UserContent.ContentType)
+            .ProducesProblem(StatusCodes.Status416RangeNotSatisfiable);
+        versions.MapGet("/{selector}/archive", Archive).Needs(Permission.Read).TransfersBytes().WithName("DownloadArchive")
+            .WithSummary("The whole version as one tar stream (an application/octet-stream attachment)")
+            .Produces(StatusCodes.Status200OK, contentType: UserContent.ContentType);
         return api;
     }
 
@@ -125,9 +129,11 @@ internal static class VersionEndpoints
 
     private static async Task<IResult> Download(HttpContext context, VersionService service, IBlobStore store, BerthMeter meter, string @namespace, string model, string selector, string path, CancellationToken cancellationToken)
     {
+        path = EncodedPath.Decode(context, path);
         var (file, _) = await service.GetFileAsync(@namespace, model, selector, path, cancellationToken);
         var digest = Digest.Parse(file.Digest);
         DigestHeaders.Set(context.Response, digest);
+        UserContent.SetAttachment(context.Response, path[(path.LastIndexOf('/') + 1)..], file.MediaType);
         // A presigned URL is signed for GET only: HEAD is answered here.
         if (HttpMethods.IsGet(context.Request.Method) &&
             await store.GetDownloadUriAsync(digest, DirectDownloadLifetime, cancellationToken) is { } direct)
@@ -137,20 +143,21 @@ internal static class VersionEndpoints
             return Results.Redirect(direct.ToString(), permanent: false, preserveMethod: true);
         }
 
+        var entityTag = $"\"{file.Digest}\"";
+        Ranges.RejectUnsatisfiable(context.Request, file.Size, entityTag);
         var stream = await store.OpenReadAsync(digest, 0, cancellationToken);
         return Results.Stream(
             new CountingReadStream(stream, meter),
-            file.MediaType ?? "application/octet-stream",
-            fileDownloadName: path[(path.LastIndexOf('/') + 1)..],
-            entityTag: new EntityTagHeaderValue($"\"{file.Digest}\""),
+            UserContent.ContentType,
+            entityTag: new EntityTagHeaderValue(entityTag),
             enableRangeProcessing: true);
     }
 
     private static async Task Archive(HttpContext context, VersionService service, IBlobStore store, BerthMeter meter, string @namespace, string model, string selector, CancellationToken cancellationToken)
     {
         var (number, created, files) = await service.GetAllFilesAsync(@namespace, model, selector, cancellationToken);
-        context.Response.ContentType = "application/x-tar";
-        context.Response.Headers.ContentDisposition = new ContentDispositionHeaderValue("attachment") { FileName = $"{model}-{number}.tar" }.ToString();
+        context.Response.ContentType = UserContent.ContentType;
+        UserContent.SetAttachment(context.Response, $"{model}-{number}.tar", UserContent.TarMediaType);
         await using var tar = new TarWriter(context.Response.Body, TarEntryFormat.Pax, leaveOpen: true);
         foreach (var file in files)
         {

@@ -35,7 +35,7 @@ internal sealed class IdempotencyMiddleware(RequestDelegate next)
             if (stored.ContentType is not null) context.Response.ContentType = stored.ContentType;
             if (stored.Location is not null) context.Response.Headers.Location = stored.Location;
             if (stored.ETag is not null) context.Response.Headers.ETag = stored.ETag;
-            if (stored.Body is { Length: > 0 } body) await context.Response.Body.WriteAsync(body, context.RequestAborted);
+            if (store.Body(stored) is { Length: > 0 } body) await context.Response.Body.WriteAsync(body, context.RequestAborted);
             return;
         }
 

@@ -11,7 +11,8 @@ namespace Berth.Server.Api.Problems;
 
 /// <summary>
 /// The one mapping from exceptions to responses: domain errors keep their code; malformed requests
-/// become 4xx with a precise code; an unreachable database is a 503; anything else is a logged 500
+/// become 4xx with a precise code; a full disk (blob folder or database) is a 507; an unreachable database is a 503;
+/// anything else is a logged 500
 /// whose request id lets an operator find it.
 /// </summary>
 internal sealed partial class RegistryExceptionHandler(IDatabaseErrors databaseErrors, ILogger<RegistryExceptionHandler> logger) : IExceptionHandler
@@ -43,17 +44,25 @@ internal sealed partial class RegistryExceptionHandler(IDatabaseErrors databaseE
                 return true;
 
             case BadHttpRequestException e:
-                var (code, detail) = Describe(e);
+                var (code, detail) = Describe(e, context);
                 await Problems.WriteAsync(context, code, detail);
                 return true;
 
             case JsonException e:
-                await Problems.WriteAsync(context, ErrorCodes.InvalidJson, JsonDetail(e));
+                var (jsonCode, jsonDetail) = RequestErrors.Describe(e, context);
+                await Problems.WriteAsync(context, jsonCode, jsonDetail);
                 return true;
 
             case BlobNotFoundException e:
                 LogMissingBlob(logger, e.Digest.ToString());
                 await Problems.WriteAsync(context, ErrorCodes.StorageFailed, $"Blob {e.Digest} is recorded but missing from the blob store; an operator must restore it.");
+                return true;
+
+            case var e when DiskFull.Is(e) || databaseErrors.IsStorageFull(e):
+                var where = DiskFull.Is(e) ? "storing the uploaded bytes" : "writing to its database";
+                LogStorageFull(logger, where, e.Message);
+                await Problems.WriteAsync(context, ErrorCodes.InsufficientStorage,
+                    $"The server ran out of disk space {where}; nothing of this request was kept. Retry once an operator has freed space (a push resumes).");
                 return true;
 
             case BlobStoreException e:
@@ -75,7 +84,7 @@ internal sealed partial class RegistryExceptionHandler(IDatabaseErrors databaseE
         }
     }
 
-    private static (ErrorCode Code, string Detail) Describe(BadHttpRequestException e)
+    private static (ErrorCode Code, string Detail) Describe(BadHttpRequestException e, HttpContext context)
     {
         if (e.StatusCode == StatusCodes.Status413PayloadTooLarge)
         {
@@ -89,25 +98,21 @@ internal sealed partial class RegistryExceptionHandler(IDatabaseErrors databaseE
 
         if (e.InnerException is JsonException json)
         {
-            return json.Message.Contains("could not be mapped", StringComparison.Ordinal)
-                ? (ErrorCodes.UnknownField, JsonDetail(json))
-                : (ErrorCodes.InvalidJson, JsonDetail(json));
+            return RequestErrors.Describe(json, context);
         }
 
-        if (e.Message.Contains("body", StringComparison.OrdinalIgnoreCase) && e.Message.Contains("not provided", StringComparison.OrdinalIgnoreCase))
+        if (e.Message.Contains("body", StringComparison.OrdinalIgnoreCase)
+            && (e.Message.Contains("not provided", StringComparison.OrdinalIgnoreCase) || e.Message.Contains("no body was provided", StringComparison.OrdinalIgnoreCase)))
         {
             return (ErrorCodes.InvalidRequest, "This endpoint needs a JSON request body.");
         }
 
-        return (ErrorCodes.InvalidRequest, e.Message);
-    }
+        if (e.Message.StartsWith("Failed to read parameter", StringComparison.Ordinal))
+        {
+            return (ErrorCodes.InvalidJson, "The request body could not be read as JSON.");
+        }
 
-    private static string JsonDetail(JsonException e)
-    {
-        var where = e.Path is { Length: > 0 } path ? $" at {path}" : "";
-        var line = e.LineNumber is { } l ? $" (line {l + 1}, byte {e.BytePositionInLine + 1})" : "";
-        var reason = e.Message.Split(" Path:", 2)[0];
-        return $"The JSON body is invalid{where}{line}: {reason}";
+        return (ErrorCodes.InvalidRequest, RequestErrors.DescribeParameter(e) ?? e.Message);
     }
 
     [LoggerMessage(EventId = 2001, Level = LogLevel.Error, Message = "Unhandled error in request {RequestId}")]
@@ -121,6 +126,9 @@ internal sealed partial class RegistryExceptionHandler(IDatabaseErrors databaseE
 
     [LoggerMessage(EventId = 2005, Level = LogLevel.Warning, Message = "{Failure}")]
     private static partial void LogStoreFailed(ILogger logger, string failure);
+
+    [LoggerMessage(EventId = 2006, Level = LogLevel.Warning, Message = "Out of disk space {Where}: {Failure}")]
+    private static partial void LogStorageFull(ILogger logger, string where, string failure);
 
     [LoggerMessage(EventId = 2004, Level = LogLevel.Warning, Message = "Request failed after the response started; connection aborted")]
     private static partial void LogAfterStart(ILogger logger, Exception exception);
