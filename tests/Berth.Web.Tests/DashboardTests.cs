@@ -35,7 +35,7 @@ public sealed class DashboardTests(BrowserFixture browser, CatalogFixture catalo
         await Assertions.Expect(activity).ToContainTextAsync("pushed");
         await Assertions.Expect(activity.Locator(".activity-stage-changed")).ToContainTextAsync("production");
         await activity.Locator(".activity-stage-changed a", new() { HasText = "version 2" }).ClickAsync();
-        Assert.EndsWith("/acme/fraud-detector#v2", ui.Page.Url, StringComparison.Ordinal);
+        Assert.EndsWith("/acme/fraud-detector/versions/2", ui.Page.Url, StringComparison.Ordinal);
     }
 
     [Fact]

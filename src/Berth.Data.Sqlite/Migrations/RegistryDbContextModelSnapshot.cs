@@ -544,6 +544,9 @@ namespace Berth.Data.Sqlite.Migrations
                     b.HasIndex("ModelId", "Id")
                         .HasDatabaseName("ix_model_history_model_id_id");
 
+                    b.HasIndex("VersionId", "Id")
+                        .HasDatabaseName("ix_model_history_version_id_id");
+
                     b.ToTable("model_history", (string)null);
                 });
 

@@ -70,6 +70,31 @@ public abstract class BerthPage : ComponentBase
         }
     }
 
+    /// <summary>
+    /// On a POST, before the page renders anything: <paramref name="demand"/> gets the posted form's name (<c>_handler</c>)
+    /// and its fields, and throws the refusal when the viewer may not use that form (<see cref="DemandAsync"/>). A refusal ends the
+    /// request with the error page and the status the API would answer (403 naming the role, 404 for what the viewer may
+    /// not see), rather than Blazor's 400 for a form the page does not show; the form's handler never runs, so a forged
+    /// post changes nothing. Forms the page does not know are left to Blazor (400).
+    /// </summary>
+    protected async Task GuardPostAsync(Func<string, IFormCollection, Task> demand)
+    {
+        if (HttpContext is not { } context || !HttpMethods.IsPost(context.Request.Method) || !context.Request.HasFormContentType)
+        {
+            return;
+        }
+
+        var form = await context.Request.ReadFormAsync(Aborted);
+        try
+        {
+            await demand(form["_handler"].ToString(), form);
+        }
+        catch (RegistryException e)
+        {
+            throw new PageErrorException(new ErrorInfo(e.Error.Status, e.Error.Status == StatusCodes.Status401Unauthorized ? null : e.Message, null));
+        }
+    }
+
     /// <summary>Demands a permission in a namespace through <see cref="AccessControl"/>; throws the same refusal the API would.</summary>
     protected Task DemandAsync(Permission permission, string? ns) => Viewer.DemandAsync(permission, ns, Aborted);
 

@@ -6,7 +6,8 @@ using Berth.Contracts.Naming;
 namespace Berth.Web.Tests.Support;
 
 /// <summary>
-/// A server with a small registry, shared by the tests of a class: acme/fraud-detector (3 versions with auc, v2 in
+/// A server with a small registry, shared by the tests of a class: acme/fraud-detector (3 versions with auc, f1, lr and
+/// epochs, files model.bin and config/params.json, v3 also tokenizer.json, a description, a tag and lineage; v2 in
 /// production, alias champion, a markdown card, tag team=risk), acme/churn (tag team=growth), research/xss-card (a card
 /// that tries script and javascript: links), and users: the admin (password <see cref="UiUsers.Password"/>), rita (reader
 /// of acme) and walt (writer of acme).
@@ -33,6 +34,9 @@ public sealed class CatalogFixture : IAsyncLifetime
         ![pixel](https://tracker.example/pixel.png) <img src=x onerror="window.__xss=4">
         """;
 
+    /// <summary>The git commit of acme/fraud-detector:3's lineage.</summary>
+    public const string FraudCommit = "0123456789abcdef0123456789abcdef01234567";
+
     private TestServer? _server;
 
     public TestServer Server => _server ?? throw new InvalidOperationException("Not started.");
@@ -44,9 +48,20 @@ public sealed class CatalogFixture : IAsyncLifetime
         await _server.SetAdminPasswordAsync();
         await _server.CreateNamespaceAsync("acme");
         await _server.CreateNamespaceAsync("research");
-        foreach (var (auc, version) in new[] { (0.91, "1.0.0"), (0.93, "1.1.0"), (0.95, "1.2.0") })
+        foreach (var (auc, version, lr) in new[] { (0.91, "1.0.0", "0.01"), (0.93, "1.1.0", "0.01"), (0.95, "1.2.0", "0.005") })
         {
-            await PushAsync("acme", "fraud-detector", new PushOptions { Version = version, Metrics = new Dictionary<string, double> { ["auc"] = auc, ["f1"] = auc - 0.1 } });
+            var latest = version == "1.2.0";
+            await PushAsync("acme", "fraud-detector", new PushOptions
+            {
+                Version = version,
+                Metrics = new Dictionary<string, double> { ["auc"] = auc, ["f1"] = auc - 0.1 },
+                Params = new Dictionary<string, string> { ["lr"] = lr, ["epochs"] = "10" },
+                Description = latest ? "Retrained on **October** data." : null,
+                Tags = latest ? new Dictionary<string, string> { ["validated"] = "true" } : null,
+                Lineage = latest
+                    ? new Lineage("run-2025-11-03", "https://git.example.com/acme/fraud", FraudCommit, [new DatasetRef("s3://data/fraud/2025-10")], ["acme/fraud-detector:2"])
+                    : null,
+            }, latest ? [("tokenizer.json", 16)] : []);
         }
 
         await _server.Client.UpdateModelAsync("acme", "fraud-detector", new UpdateModelRequest(FraudCard, new Dictionary<string, string> { ["team"] = "risk" }), cancellationToken: ct);
@@ -60,10 +75,17 @@ public sealed class CatalogFixture : IAsyncLifetime
         await _server.CreateWithPasswordAsync("walt", "acme", "writer");
     }
 
-    private async Task PushAsync(string ns, string model, PushOptions options)
+    /// <summary>Pushes model.bin (new bytes every time), config/params.json (the same bytes every time) and <paramref name="more"/>.</summary>
+    private async Task PushAsync(string ns, string model, PushOptions options, (string Path, int Size)[]? more = null)
     {
         using var folder = new ModelFolder();
         folder.Write("model.bin", 64, seed: Random.Shared.Next());
+        folder.Write("config/params.json", 32, seed: 42);
+        foreach (var (path, size) in more ?? [])
+        {
+            folder.Write(path, size, seed: 5);
+        }
+
         await Server.Client.PushAsync(folder.Root, ns, model, options, cancellationToken: TestContext.Current.CancellationToken);
     }
 

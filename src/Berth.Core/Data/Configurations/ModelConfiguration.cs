@@ -63,6 +63,8 @@ internal sealed class ModelConfiguration :
         builder.Property(h => h.Event).HasMaxLength(16);
         builder.HasIndex(h => new { h.ModelId, h.At });
         builder.HasIndex(h => new { h.ModelId, h.Id });
+        // A version's own timeline (the version page).
+        builder.HasIndex(h => new { h.VersionId, h.Id });
         builder.HasOne(h => h.Actor).WithMany().HasForeignKey(h => h.ActorId).OnDelete(DeleteBehavior.Restrict);
         builder.HasOne<RegisteredModel>().WithMany().HasForeignKey(h => h.ModelId).OnDelete(DeleteBehavior.Cascade);
     }

@@ -1,8 +1,10 @@
+using System.Globalization;
+
 namespace Berth.Web.Components.UI;
 
 /// <summary>
-/// The UI's URLs, in one place (GitHub-style and guessable: /{ns}, /{ns}/{model}, …). Pages link through here so that a
-/// new page changes one line: <see cref="Version"/> points into the model page until the version page exists.
+/// The UI's URLs, in one place (GitHub-style and guessable: /{ns}, /{ns}/{model}, /{ns}/{model}/versions/{selector}, /compare,
+/// /requests). Pages link through here, so a URL changes in one place.
 /// </summary>
 public static class Links
 {
@@ -17,14 +19,33 @@ public static class Links
         return slash < 0 ? Namespace(fullName) : Model(fullName[..slash], fullName[(slash + 1)..]);
     }
 
-    /// <summary>A version: for now its row in the model's versions table.</summary>
-    public static string Version(string ns, string model, int number) => Model(ns, model) + "#v" + number.ToString(System.Globalization.CultureInfo.InvariantCulture);
+    /// <summary>A version's page, by any selector (number, semantic version, alias, stage, latest).</summary>
+    public static string Version(string ns, string model, string selector) => Model(ns, model) + "/versions/" + Uri.EscapeDataString(selector);
+
+    public static string Version(string ns, string model, int number) => Version(ns, model, number.ToString(CultureInfo.InvariantCulture));
 
     public static string Version(string fullName, int number)
     {
         var slash = fullName.IndexOf('/', StringComparison.Ordinal);
         return slash < 0 ? Namespace(fullName) : Version(fullName[..slash], fullName[(slash + 1)..], number);
     }
+
+    /// <summary>The API's download of one file of a version (the session cookie authenticates it; it answers an attachment).</summary>
+    public static string Download(string ns, string model, int number, string path) =>
+        "/api/v1/models/" + Uri.EscapeDataString(ns) + "/" + Uri.EscapeDataString(model) + "/versions/" + number.ToString(CultureInfo.InvariantCulture)
+        + "/files/" + string.Join('/', path.Split('/').Select(Uri.EscapeDataString));
+
+    /// <summary>The comparison of versions given as references (<c>ns/model:number</c>).</summary>
+    public static string Compare(IEnumerable<string> references, IEnumerable<KeyValuePair<string, string>>? extra = null)
+    {
+        var query = references.Select(r => "v=" + Uri.EscapeDataString(r))
+            .Concat((extra ?? []).Where(p => p.Value.Length > 0).Select(p => p.Key + "=" + Uri.EscapeDataString(p.Value)))
+            .ToList();
+        return "/compare" + (query.Count == 0 ? "" : "?" + string.Join('&', query));
+    }
+
+    /// <summary>The requests inbox.</summary>
+    public const string Requests = "/requests";
 
     /// <summary>The dashboard, searching for something.</summary>
     public static string Search(string? text = null, string? ns = null, string? stage = null, string? tag = null, string? sort = null)
