@@ -30,5 +30,20 @@ public sealed class AnonymousReadTests(BrowserFixture browser) : IAsyncLifetime
         await Assertions.Expect(ui.Page.GetByRole(AriaRole.Link, new() { Name = "Sign in" })).ToBeVisibleAsync();
         await ui.VisitAsync("/open/public-model", "model-anonymous");
         Assert.Equal(0, await ui.Page.Locator("main form[method='post']").CountAsync());
+        await ui.VisitAsync("/open/public-model/versions/1", "version-anonymous");
+        await Assertions.Expect(ui.Page.Locator("table.files-table")).ToContainTextAsync("w.bin");
+        Assert.Equal(0, await ui.Page.Locator("main form[method='post']").CountAsync());
+        await ui.VisitAsync("/compare?v=open/public-model:1&v=open/public-model:latest", "compare-anonymous");
+
+        // Acting needs a person: the inbox asks to sign in, and a forged post is refused.
+        await ui.Page.GotoAsync("/requests");
+        Assert.Contains("/signin?return=%2Frequests", ui.Page.Url, StringComparison.Ordinal);
+        var token = await ui.Page.Locator("input[name='_csrf']").First.GetAttributeAsync("value");
+        var forged = await ui.Page.APIRequest.PostAsync("/open/public-model/versions/1", new()
+        {
+            Form = ui.Page.APIRequest.CreateFormData().Set("_handler", "stage").Set("_csrf", token!).Set("Stage.Target", "production"),
+        });
+        Assert.Equal(401, forged.Status);
+        Assert.Null((await _server.Client.GetVersionAsync(Berth.Contracts.Naming.ModelReference.Parse("open/public-model:1"), cancellationToken: TestContext.Current.CancellationToken)).Stage);
     }
 }

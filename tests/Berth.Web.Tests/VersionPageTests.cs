@@ -98,6 +98,11 @@ public sealed class VersionPageTests(BrowserFixture browser, CatalogFixture cata
         Assert.Equal(shown, actual);
         var expected = await catalog.Server.Client.GetVersionAsync(ModelReference.Parse("acme/fraud-detector:3"), withFiles: true, Ct);
         Assert.Equal(expected.Files!.Single(f => f.Path == "model.bin").Digest, actual);
+
+        // What the session cookie fetched is the reader's: no browser or proxy may keep it for the next person.
+        var again = await ui.Page.APIRequest.GetAsync((await row.GetByRole(AriaRole.Link, new() { Name = "Download model.bin" }).GetAttributeAsync("href"))!);
+        Assert.Equal(200, again.Status);
+        Assert.Contains("no-store", again.Headers["cache-control"], StringComparison.Ordinal);
     }
 
     [Fact]
