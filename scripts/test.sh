@@ -7,6 +7,7 @@
 # both runs: the PostgreSQL restart tests start a server of their own on either). So does a real S3 engine for the
 # S3 blob-store tests: Ceph's radosgw (scripts/radosgw-up.sh; Debian's ceph-mon, ceph-osd and radosgw packages,
 # installed with apt-get when missing and run as root). If it cannot start, the run fails: those tests never skip.
+# The web UI's browser tests need Debian's Chromium, installed with apt-get when missing.
 #
 # Usage: scripts/test.sh [--db sqlite|postgres|both] [extra dotnet test arguments, e.g. --filter-class '*UploadTests']
 #   --db   which database(s) to run the suite on (default: both)
@@ -118,7 +119,23 @@ start_postgres() {
   echo "==> PostgreSQL $("$pg_bin/postgres" -V | awk '{print $3}') on 127.0.0.1:$pg_port ($pg_locale)"
 }
 
+# ---- Chromium: the web UI's browser tests (tests/Berth.Web.Tests) drive Debian's browser -----------------
+ensure_chromium() {
+  if [ -x /usr/lib/chromium/chromium ]; then
+    return
+  fi
+  if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "==> installing Chromium (apt-get install chromium) for the web UI tests"
+    DEBIAN_FRONTEND=noninteractive apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium fonts-dejavu-core >/dev/null
+  else
+    echo "error: the web UI tests need Chromium at /usr/lib/chromium/chromium (Debian: apt-get install chromium)." >&2
+    exit 2
+  fi
+}
+
 # ---- build and test ------------------------------------------------------------------------------------
+ensure_chromium
 echo "==> building"
 dotnet build Berth.slnx -c Release -nologo -clp:ErrorsOnly
 # Both runs need the PostgreSQL binaries: besides the PostgreSQL run's shared server, some tests start and stop a

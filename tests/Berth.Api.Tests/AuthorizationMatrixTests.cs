@@ -451,6 +451,14 @@ public sealed partial class AuthorizationMatrixTests : IAsyncLifetime
         var source = _server.Services.GetRequiredService<EndpointDataSource>();
         foreach (var endpoint in source.Endpoints.OfType<RouteEndpoint>())
         {
+            // The web UI's pages and assets check access page by page (tests/Berth.Web.Tests); this matrix is the API's.
+            var raw = endpoint.RoutePattern.RawText ?? "";
+            if (endpoint.Metadata.GetMetadata<Microsoft.AspNetCore.Components.Endpoints.ComponentTypeMetadata>() is not null
+                || raw.StartsWith("/static/", StringComparison.Ordinal) || raw.StartsWith("/_framework/", StringComparison.Ordinal))
+            {
+                continue;
+            }
+
             var methods = endpoint.Metadata.GetMetadata<HttpMethodMetadata>()?.HttpMethods ?? [HttpMethods.Get];
             var pattern = endpoint.RoutePattern.RawText ?? "";
             var name = endpoint.Metadata.GetMetadata<IEndpointNameMetadata>()?.EndpointName;

@@ -150,7 +150,7 @@ public sealed class ServeTests
     }
 
     [Fact]
-    public async Task TheFirstStartSaysWhereTheTokenIsAndHowToLogInAtTheRealAddressButNeverPrintsTheToken()
+    public async Task TheFirstStartSaysWhereTheTokenAndTheWebPasswordAreAndHowToLogInAtTheRealAddressButNeverPrintsEither()
     {
         using var user = new CliUser();
         var data = Path.Combine(user.Root, "data");
@@ -159,12 +159,17 @@ public sealed class ServeTests
 
         var lines = new List<string>();
         string? login = null;
-        while (login is null)
+        while (login is null || !lines[^1].Contains("Web UI:", StringComparison.Ordinal))
         {
             var line = await server.ReadLineAsync();
             lines.Add(line);
-            login = line.Contains("berth login", StringComparison.Ordinal) ? line.Trim() : null;
+            login ??= line.Contains("berth login", StringComparison.Ordinal) ? line.Trim() : null;
         }
+
+        var passwordFile = Path.Combine(data, "admin-password");
+        Assert.Equal($"Web UI: open {url}/ and sign in as 'admin' with the one-time password in {passwordFile}", lines[^1].Trim());
+        var password = (await File.ReadAllTextAsync(passwordFile, TestContext.Current.CancellationToken)).Trim();
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(passwordFile));
 
         var tokenFile = Path.Combine(data, "admin-token");
         Assert.Equal($"berth login {url} --token \"$(cat {tokenFile})\"", login);
@@ -181,6 +186,7 @@ public sealed class ServeTests
         var (exit, stdout, stderr) = await server.WaitForExitAsync();
         Assert.Equal(0, exit);
         Assert.DoesNotContain(stdout.Concat(stderr), l => l.Contains(token[6..], StringComparison.Ordinal));
+        Assert.DoesNotContain(lines.Concat(stdout).Concat(stderr), l => l.Contains(password, StringComparison.Ordinal));
     }
 
     private static string[] Serve(CliUser user, params string[] more) =>

@@ -2,6 +2,7 @@ namespace Berth.Contracts.Dtos;
 
 public sealed record UserInfo(long Id, string Name, string? Email, string? DisplayName, bool IsAdmin);
 
+/// <summary>An API token. <c>WebSession</c>: the token behind a browser sign-in (its secret lives only in the session cookie; signing out revokes it).</summary>
 public sealed record TokenInfo(
     long Id,
     string Name,
@@ -11,7 +12,8 @@ public sealed record TokenInfo(
     DateTimeOffset CreatedAt,
     DateTimeOffset? ExpiresAt,
     DateTimeOffset? LastUsedAt,
-    DateTimeOffset? RevokedAt);
+    DateTimeOffset? RevokedAt,
+    bool WebSession = false);
 
 public sealed record WhoAmI(UserInfo User, TokenInfo? Token, bool Anonymous);
 

@@ -19,6 +19,19 @@ public static partial class Names
     public const int DescriptionMaxLength = 65536;
     public const string Latest = "latest";
 
+    /// <summary>
+    /// Namespace names that new namespaces may not take, because the web UI's or the API's routes would shadow
+    /// <c>/{namespace}</c>: the API and protocol prefixes, the operational endpoints, and every top-level page of
+    /// the UI (those that exist and those planned). Existing namespaces with such a name keep working through the API.
+    /// </summary>
+    public static readonly IReadOnlySet<string> ReservedNamespaces = new HashSet<string>(StringComparer.Ordinal)
+    {
+        "api", "v2", "static", "healthz", "readyz", "metrics",
+        "signin", "signout", "password", "compare", "requests", "audit", "settings", "search",
+        "new", "users", "teams", "namespaces", "models", "tokens", "admin", "help", "about", "docs", "error",
+        "login", "logout", "oidc", "favicon.ico", "robots.txt",
+    };
+
     /// <summary>The default ordered stage list of a namespace.</summary>
     public static readonly IReadOnlyList<string> DefaultStages = ["development", "staging", "production", "archived"];
 
@@ -41,6 +54,12 @@ public static partial class Names
         value is { Length: >= NamespaceMinLength and <= NamespaceMaxLength } && SegmentRegex().IsMatch(value)
             ? null
             : $"Invalid namespace '{Show(value)}': use {NamespaceMinLength}-{NamespaceMaxLength} lowercase letters and digits, with single '-', '_' or '.' between them (e.g. 'acme' or 'risk-team').";
+
+    /// <summary>The rule for a namespace being created: <see cref="CheckNamespace"/>, and not one of <see cref="ReservedNamespaces"/>.</summary>
+    public static string? CheckNewNamespace(string? value) =>
+        CheckNamespace(value) ?? (ReservedNamespaces.Contains(value!)
+            ? $"Invalid namespace '{value}': the name is reserved, because the web UI or the API uses /{value} (reserved: {string.Join(", ", ReservedNamespaces.Order(StringComparer.Ordinal))})."
+            : null);
 
     public static string? CheckModel(string? value) =>
         value is { Length: >= 1 and <= ModelMaxLength } && SegmentRegex().IsMatch(value)

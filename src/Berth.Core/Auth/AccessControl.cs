@@ -85,6 +85,45 @@ public sealed class AccessControl(RegistryDbContext db, IOptions<RegistryOptions
         return await Memberships(actor.UserId).Select(m => m.NamespaceId).Distinct().ToListAsync(cancellationToken);
     }
 
+    /// <summary>
+    /// The ids of the namespaces where the actor may do <paramref name="permission"/> (by its own or a team's role), or null
+    /// when it may everywhere (server administrators). Token scopes cap it as in <see cref="DemandAsync(Actor, Permission, string?, CancellationToken)"/>.
+    /// </summary>
+    public async Task<IReadOnlyCollection<long>?> NamespaceIdsWhereAsync(Actor actor, Permission permission, CancellationToken cancellationToken)
+    {
+        if (actor.IsSystem)
+        {
+            return null;
+        }
+
+        var needed = permission switch
+        {
+            Permission.Read => TokenScopes.Read,
+            Permission.Write or Permission.Approve => TokenScopes.Write,
+            _ => TokenScopes.Admin,
+        };
+        if (!actor.IsUser || !actor.Scopes.HasFlag(needed))
+        {
+            return [];
+        }
+
+        if (actor.IsAdmin)
+        {
+            return null;
+        }
+
+        var minimum = permission switch
+        {
+            Permission.Read => NamespaceRole.Reader,
+            Permission.Write => NamespaceRole.Writer,
+            Permission.Approve => NamespaceRole.Approver,
+            _ => NamespaceRole.Admin,
+        };
+        // Roles are stored as names: compared here, not in SQL.
+        var memberships = await Memberships(actor.UserId).Select(m => new { m.NamespaceId, m.Role }).ToListAsync(cancellationToken);
+        return memberships.Where(m => m.Role >= minimum).Select(m => m.NamespaceId).Distinct().ToList();
+    }
+
     /// <summary>The actor's effective role in a namespace (null: none).</summary>
     public async Task<NamespaceRole?> RoleAsync(Actor actor, string namespaceName, CancellationToken cancellationToken)
     {

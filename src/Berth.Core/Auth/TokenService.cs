@@ -21,10 +21,20 @@ public sealed class TokenService(RegistryDbContext db, AuditTrail audit, TimePro
         EF.CompileAsyncQuery((RegistryDbContext context, string hash, CancellationToken _) =>
             context.ApiTokens
                 .Where(t => t.Hash == hash)
-                .Select(t => new TokenRow(t.Id, t.UserId, t.User.Name, t.User.IsAdmin, t.User.Disabled, t.Scopes, t.ExpiresAt, t.RevokedAt, t.LastUsedAt))
+                .Select(t => new TokenRow(t.Id, t.UserId, t.User.Name, t.User.IsAdmin, t.User.Disabled, t.Scopes, t.ExpiresAt, t.RevokedAt, t.LastUsedAt, t.WebSession))
                 .FirstOrDefault()));
 
-    public async Task<AuthenticationOutcome> AuthenticateAsync(string token, CancellationToken cancellationToken)
+    public Task<AuthenticationOutcome> AuthenticateAsync(string token, CancellationToken cancellationToken) =>
+        AuthenticateAsync(token, null, cancellationToken);
+
+    /// <summary>
+    /// Checks the secret of a web session (from the session cookie): a token marked as a web session, valid as any token,
+    /// and used within <paramref name="idleTimeout"/> (its last use, recorded once a minute, is the sliding expiry).
+    /// </summary>
+    public Task<AuthenticationOutcome> AuthenticateWebSessionAsync(string token, TimeSpan idleTimeout, CancellationToken cancellationToken) =>
+        AuthenticateAsync(token, idleTimeout, cancellationToken);
+
+    private async Task<AuthenticationOutcome> AuthenticateAsync(string token, TimeSpan? webSessionIdle, CancellationToken cancellationToken)
     {
         if (!TokenSecret.IsWellFormed(token))
         {
@@ -51,6 +61,11 @@ public sealed class TokenService(RegistryDbContext db, AuditTrail audit, TimePro
         if (row.UserDisabled)
         {
             return AuthenticationOutcome.Fail(ErrorCodes.UserDisabled, $"User '{row.UserName}' is disabled.");
+        }
+
+        if (webSessionIdle is { } idle && (!row.WebSession || (row.LastUsedAt ?? DateTime.MinValue) < now - idle - LastUsedResolution))
+        {
+            return AuthenticationOutcome.Fail(ErrorCodes.TokenExpired, "The web session ended; sign in again.");
         }
 
         if (row.LastUsedAt is null || now - row.LastUsedAt.Value > LastUsedResolution)
@@ -83,7 +98,7 @@ public sealed class TokenService(RegistryDbContext db, AuditTrail audit, TimePro
     /// and is read locked, so that a revocation running at the same time either sees the new token or is seen by it.
     /// Without a token (password sign-in, OIDC), the new token is the root of its chain.
     /// </summary>
-    internal async Task<(ApiToken Token, string Secret)> CreateForAsync(Actor actor, User owner, CreateTokenRequest request, TokenScopes callerScopes, CancellationToken cancellationToken)
+    internal async Task<(ApiToken Token, string Secret)> CreateForAsync(Actor actor, User owner, CreateTokenRequest request, TokenScopes callerScopes, CancellationToken cancellationToken, bool webSession = false)
     {
         var name = request.Name?.Trim() ?? "";
         if (name.Length is 0 or > 100 || Contracts.Naming.Names.CheckTagValue("name", name) is not null)
@@ -126,15 +141,23 @@ public sealed class TokenService(RegistryDbContext db, AuditTrail audit, TimePro
             Scopes = string.Join(',', ScopeNames.Format(scopes)),
             CreatedAt = now.UtcDateTime,
             ExpiresAt = expires?.UtcDateTime,
+            WebSession = webSession,
+            LastUsedAt = webSession ? now.UtcDateTime : null,
         };
         db.ApiTokens.Add(token);
-        audit.Record("token.create", null, $"token {token.Prefix}… of {owner.Name}", new Dictionary<string, object?>
+        var details = new Dictionary<string, object?>
         {
             ["name"] = name,
             ["scopes"] = token.Scopes,
             ["expires"] = expires,
             ["parent"] = parent?.Id,
-        });
+        };
+        if (webSession)
+        {
+            details["webSession"] = true;
+        }
+
+        audit.Record("token.create", null, $"token {token.Prefix}… of {owner.Name}", details);
         await db.SaveChangesAsync(cancellationToken);
         return (token, secret);
     }
@@ -290,9 +313,10 @@ public sealed class TokenService(RegistryDbContext db, AuditTrail audit, TimePro
         Utc(token.CreatedAt),
         token.ExpiresAt is { } e ? Utc(e) : null,
         token.LastUsedAt is { } u ? Utc(u) : null,
-        token.RevokedAt is { } r ? Utc(r) : null);
+        token.RevokedAt is { } r ? Utc(r) : null,
+        token.WebSession);
 
     private static DateTimeOffset Utc(DateTime value) => new(DateTime.SpecifyKind(value, DateTimeKind.Utc));
 
-    private sealed record TokenRow(long Id, long UserId, string UserName, bool IsAdmin, bool UserDisabled, string Scopes, DateTime? ExpiresAt, DateTime? RevokedAt, DateTime? LastUsedAt);
+    private sealed record TokenRow(long Id, long UserId, string UserName, bool IsAdmin, bool UserDisabled, string Scopes, DateTime? ExpiresAt, DateTime? RevokedAt, DateTime? LastUsedAt, bool WebSession);
 }

@@ -162,7 +162,18 @@ public sealed class UserService(RegistryDbContext db, TokenService tokens, SignI
     /// session token, the root of its token chain. Unknown users, disabled users and wrong passwords get the same
     /// answer, counted and timed alike (an unknown user's password is checked against a dummy hash).
     /// </summary>
-    public async Task<SignInResponse> SignInAsync(SignInRequest request, AuditContext context, CancellationToken cancellationToken)
+    public Task<SignInResponse> SignInAsync(SignInRequest request, AuditContext context, CancellationToken cancellationToken) =>
+        SignInAsync(request, context, webSession: null, cancellationToken);
+
+    /// <summary>
+    /// A web UI sign-in: the same checks, throttling and forced password change as <see cref="SignInAsync(SignInRequest, AuditContext, CancellationToken)"/>;
+    /// the session token is marked as a web session (its secret goes only into the session cookie) and lives at most
+    /// <paramref name="lifetime"/>.
+    /// </summary>
+    public Task<SignInResponse> SignInWebAsync(string user, string password, string? newPassword, TimeSpan lifetime, AuditContext context, CancellationToken cancellationToken) =>
+        SignInAsync(new SignInRequest(user, password, newPassword, "web session"), context, lifetime, cancellationToken);
+
+    private async Task<SignInResponse> SignInAsync(SignInRequest request, AuditContext context, TimeSpan? webSession, CancellationToken cancellationToken)
     {
         var name = request.User ?? "";
         var attempt = await throttle.BeginAsync(context.ClientAddress, name, cancellationToken);
@@ -202,9 +213,12 @@ public sealed class UserService(RegistryDbContext db, TokenService tokens, SignI
 
             tracked.LastSignInAt = now;
             tracked.Revision++;
-            audit.Record("user.sign_in", null, $"user {user.Name}");
+            audit.Record("user.sign_in", null, $"user {user.Name}", webSession is null ? null : new Dictionary<string, object?> { ["via"] = "web" });
             await db.SaveChangesAsync(ct);
-            return await tokens.CreateForAsync(actor, tracked, new CreateTokenRequest(tokenName, null, request.ExpiresInDays ?? 30), TokenScopes.All, ct);
+            var tokenRequest = webSession is { } lifetime
+                ? new CreateTokenRequest(tokenName, null, ExpiresAt: clock.GetUtcNow() + lifetime)
+                : new CreateTokenRequest(tokenName, null, request.ExpiresInDays ?? 30);
+            return await tokens.CreateForAsync(actor, tracked, tokenRequest, TokenScopes.All, ct, webSession: webSession is not null);
         }, cancellationToken);
         return new SignInResponse(new UserInfo(user.Id, user.Name, user.Email, user.DisplayName, user.IsAdmin), new CreatedToken(TokenService.ToInfo(created.Token), created.Secret));
     }

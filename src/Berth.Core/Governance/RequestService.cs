@@ -27,20 +27,50 @@ public sealed class RequestService(
     AuditTrail audit,
     TimeProvider clock)
 {
-    public async Task<Page<RequestInfo>> ListAsync(Actor actor, string? ns, string? state, Paging paging, CancellationToken cancellationToken)
+    public Task<Page<RequestInfo>> ListAsync(Actor actor, string? ns, string? state, Paging paging, CancellationToken cancellationToken) =>
+        FindAsync(actor, new RequestFilter(ns, State: state), paging, cancellationToken);
+
+    /// <summary>Requests the caller may see that match <paramref name="filter"/>, oldest first (keyset on the id).</summary>
+    public async Task<Page<RequestInfo>> FindAsync(Actor actor, RequestFilter filter, Paging paging, CancellationToken cancellationToken)
     {
         var query = Requests();
-        if (ns is not null)
+        if (filter.Namespace is { } ns)
         {
             await access.DemandAsync(actor, Permission.Read, ns, cancellationToken);
             query = query.Where(r => r.Model.Namespace.Name == ns);
+            if (filter.Model is { } model)
+            {
+                query = query.Where(r => r.Model.Name == model);
+                if (filter.Version is { } number)
+                {
+                    query = query.Where(r => r.Version.Number == number);
+                }
+            }
         }
         else if (await access.ReadableNamespaceIdsAsync(actor, cancellationToken) is { } readable)
         {
             query = query.Where(r => readable.Contains(r.Model.NamespaceId));
         }
 
-        if (state is not null && state != "all")
+        if (filter.ToReview)
+        {
+            var reviewable = await access.NamespaceIdsWhereAsync(actor, Permission.Approve, cancellationToken);
+            if (reviewable is not null)
+            {
+                query = query.Where(r => reviewable.Contains(r.Model.NamespaceId));
+            }
+
+            var me = actor.UserId;
+            query = query.Where(r => r.RequesterId != me && !r.Reviews.Any(v => v.ReviewerId == me));
+        }
+
+        if (filter.Mine)
+        {
+            var me = actor.UserId;
+            query = query.Where(r => r.RequesterId == me);
+        }
+
+        if (filter.State is { } state && state != "all")
         {
             var parsed = ParseState(state);
             query = query.Where(r => r.State == parsed);

@@ -42,6 +42,23 @@ public sealed class HistoryService(RegistryDbContext db, ModelLookup lookup)
         return new Page<HistoryEntry>(page.Items.Select(DtoMapper.ToEntry).ToList(), page.NextCursor);
     }
 
+    /// <summary>
+    /// A model's history newest first (a timeline), with keyset pagination on the entry id; with <paramref name="versionId"/>,
+    /// only the entries about that version (its stage changes, aliases pointed at it, its requests, its deletion).
+    /// </summary>
+    public async Task<Page<HistoryEntry>> ListNewestAsync(string ns, string model, long? versionId, Paging paging, CancellationToken cancellationToken)
+    {
+        var entity = await lookup.GetModelAsync(ns, model, cancellationToken);
+        var before = paging.Parts is null ? long.MaxValue : paging.AfterId();
+        var query = versionId is { } id
+            ? db.History.Where(h => h.VersionId == id && h.ModelId == entity.Id)
+            : db.History.Where(h => h.ModelId == entity.Id);
+        var rows = await query.AsNoTracking().Include(h => h.Actor).Where(h => h.Id < before)
+            .OrderByDescending(h => h.Id).Take(paging.Limit + 1).ToListAsync(cancellationToken);
+        var page = paging.Page(rows, h => h.Id);
+        return new Page<HistoryEntry>(page.Items.Select(DtoMapper.ToEntry).ToList(), page.NextCursor);
+    }
+
     /// <summary>Which versions were in <paramref name="stage"/> (or which version <paramref name="alias"/> named) at <paramref name="at"/>.</summary>
     public async Task<HoldersInfo> HoldersAsync(string ns, string model, DateTimeOffset at, string? stage, string? alias, CancellationToken cancellationToken)
     {

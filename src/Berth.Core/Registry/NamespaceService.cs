@@ -81,7 +81,7 @@ public sealed class NamespaceService(RegistryDbContext db, AccessControl access,
 
     public async Task<NamespaceInfo> CreateAsync(Actor actor, CreateNamespaceRequest request, CancellationToken cancellationToken)
     {
-        Fail.If(Names.CheckNamespace(request.Name), ErrorCodes.InvalidName);
+        Fail.If(Names.CheckNewNamespace(request.Name), ErrorCodes.InvalidName);
         CheckDescription(request.Description);
         access.DemandNamespaceCreation(actor, request.Name);
         await db.InTransactionWithRetryAsync(async ct =>
@@ -104,6 +104,7 @@ public sealed class NamespaceService(RegistryDbContext db, AccessControl access,
     /// </summary>
     internal async Task<RegistryNamespace> AddAsync(Actor actor, string name, string? description, CancellationToken cancellationToken)
     {
+        Fail.If(Names.CheckNewNamespace(name), ErrorCodes.InvalidName);
         access.DemandNamespaceCreation(actor, name);
         var now = clock.GetUtcNow().UtcDateTime;
         var space = new RegistryNamespace

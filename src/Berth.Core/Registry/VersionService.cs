@@ -363,6 +363,17 @@ public sealed class VersionService(
         return (id, number);
     }
 
+    /// <summary>
+    /// The id of version <paramref name="number"/> in any state, deleted ones included (selectors answer 410 for those; the
+    /// web UI still shows a deleted version's page, marked as deleted, with its history).
+    /// </summary>
+    public async Task<long> ResolveIncludingDeletedAsync(string ns, string model, int number, CancellationToken cancellationToken)
+    {
+        var entity = await lookup.GetModelAsync(ns, model, cancellationToken);
+        return await db.Versions.Where(v => v.ModelId == entity.Id && v.Number == number).Select(v => (long?)v.Id).FirstOrDefaultAsync(cancellationToken)
+            ?? throw Fail.Error(ErrorCodes.VersionNotFound, $"Version '{ns}/{model}:{number}' does not exist.");
+    }
+
     public async Task<VersionInfo> GetByIdAsync(long id, bool withFiles, CancellationToken cancellationToken)
     {
         var query = db.Versions.AsNoTracking().Where(v => v.Id == id).WithDetails();

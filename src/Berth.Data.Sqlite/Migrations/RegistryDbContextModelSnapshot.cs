@@ -72,6 +72,10 @@ namespace Berth.Data.Sqlite.Migrations
                         .HasColumnType("INTEGER")
                         .HasColumnName("user_id");
 
+                    b.Property<bool>("WebSession")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("web_session");
+
                     b.HasKey("Id")
                         .HasName("pk_api_tokens");
 
@@ -540,6 +544,9 @@ namespace Berth.Data.Sqlite.Migrations
                     b.HasIndex("ModelId", "Id")
                         .HasDatabaseName("ix_model_history_model_id_id");
 
+                    b.HasIndex("VersionId", "Id")
+                        .HasDatabaseName("ix_model_history_version_id_id");
+
                     b.ToTable("model_history", (string)null);
                 });
 
@@ -834,9 +841,15 @@ namespace Berth.Data.Sqlite.Migrations
                     b.HasKey("Id")
                         .HasName("pk_models");
 
+                    b.HasIndex("Name", "Id")
+                        .HasDatabaseName("ix_models_name_id");
+
                     b.HasIndex("NamespaceId", "Name")
                         .IsUnique()
                         .HasDatabaseName("ix_models_namespace_id_name");
+
+                    b.HasIndex("UpdatedAt", "Id")
+                        .HasDatabaseName("ix_models_updated_at_id");
 
                     b.ToTable("models", (string)null);
                 });

@@ -9,6 +9,7 @@ using Berth.Server.Api.Idempotency;
 using Berth.Server.Api.OpenApi;
 using Berth.Server.Api.Problems;
 using Berth.Server.Hosting;
+using Berth.Web.Hosting;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.RateLimiting;
@@ -28,6 +29,11 @@ public static class BerthPipeline
         app.UseStatusCodePages(async status =>
         {
             var context = status.HttpContext;
+            if (await WebUi.TryWriteStatusPageAsync(context))
+            {
+                return;
+            }
+
             var (code, detail) = context.Response.StatusCode switch
             {
                 StatusCodes.Status400BadRequest => (ErrorCodes.InvalidRequest, RequestErrors.DescribeUnboundParameter(context) ?? "The request is malformed."),
@@ -52,6 +58,8 @@ public static class BerthPipeline
         app.UseRateLimiter();
         app.UseMiddleware<AccessMiddleware>();
         app.UseMiddleware<IdempotencyMiddleware>();
+        app.UseBerthWebHeaders();
+        app.UseAntiforgery();
 
         // Probes and scrapes are never throttled.
         app.MapGet("/healthz", () => Results.Text("ok\n")).ExcludeFromDescription().DisableRateLimiting();
@@ -75,6 +83,9 @@ public static class BerthPipeline
         api.MapEvents();
         api.MapWebhooks();
         api.MapDeployments();
+
+        // The web UI: every other path (docs/ui.md).
+        app.MapBerthWeb();
         return app;
     }
 

@@ -1,3 +1,4 @@
+using System.Text;
 using System.Text.Json.Serialization.Metadata;
 using Berth.Contracts.Json;
 using Berth.Core.Audit;
@@ -22,6 +23,7 @@ using Berth.Server.Api.Problems;
 using Berth.Server.Api.OpenApi;
 using Berth.Server.Api.RateLimiting;
 using Berth.Server.Hosting.Secrets;
+using Berth.Web.Hosting;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.DataProtection;
@@ -117,7 +119,7 @@ public static class BerthServer
     /// <exception cref="StartupException">A setting is wrong (the message names it), e.g. the database cannot be reached.</exception>
     public static async Task StartAsync(WebApplication app, CancellationToken cancellationToken = default)
     {
-        var tokenFile = await app.Services.GetRequiredService<StartupTasks>().StartAsync(cancellationToken);
+        var firstStart = await app.Services.GetRequiredService<StartupTasks>().StartAsync(cancellationToken);
         try
         {
             await app.StartAsync(cancellationToken);
@@ -128,18 +130,32 @@ public static class BerthServer
             throw new StartupException($"{ListenAddresses.Setting}: {e.Message.TrimEnd('.')}; stop the other server or choose another address.", e);
         }
 
-        if (tokenFile is not null)
+        if (firstStart is not null)
         {
-            // To the console, never through the logger; and the path only: a token is never printed or logged.
+            // To the console, never through the logger; and the paths only: a secret is never printed or logged.
             var addresses = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses ?? [];
-            Console.Out.WriteLine($"""
+            var url = ListenAddresses.LoginUrl(addresses);
+            var message = new StringBuilder().AppendLine().Append("Berth is set up.");
+            if (firstStart.TokenFile is { } tokenFile)
+            {
+                message.AppendLine($"""
+                     The administrator's API token is in {tokenFile} (readable only by you).
+                    Log in with:
 
-                Berth is set up. The administrator's API token is in {tokenFile} (readable only by you).
-                Log in with:
+                        berth login {url} --token "$(cat {ShellQuote(tokenFile)})"
 
-                    berth login {ListenAddresses.LoginUrl(addresses)} --token "$(cat {ShellQuote(tokenFile)})"
+                    """);
+            }
+            else
+            {
+                message.AppendLine();
+            }
 
+            message.AppendLine($"""
+                Web UI: open {url}/ and sign in as 'admin' with the one-time password in {firstStart.PasswordFile}
+                (readable only by you); you choose your own password at the first sign-in.
                 """);
+            Console.Out.WriteLine(message.ToString());
         }
 
         // Start-up (building the EF model, migrating, compiling the first queries) allocates tens of MB that are
@@ -212,6 +228,8 @@ public static class BerthServer
         services.AddScoped<LifecycleService>();
         services.AddScoped<UploadService>();
         services.AddScoped<SearchService>();
+        services.AddScoped<ModelCatalog>();
+        services.AddScoped<ActivityFeed>();
         services.AddScoped<HistoryService>();
         services.AddScoped<StagePolicies>();
         services.AddScoped<GateCheck>();
@@ -251,6 +269,8 @@ public static class BerthServer
         SecretsAtRest.Register(services, configuration, dataDirectory);
         services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
         services.AddProblemDetails(o => o.CustomizeProblemDetails = c => c.ProblemDetails.Extensions.Remove("traceId"));
+        // The web UI (before the API's exception handler: on a page, an error is a page).
+        services.AddBerthWeb(ActorExtensions.PeekActor);
         services.AddExceptionHandler<RegistryExceptionHandler>();
         services.AddBerthAuthentication(configuration);
         services.AddBerthRateLimits();

@@ -20,6 +20,9 @@ public static class ServerSettings
     public const string EnvironmentPrefix = "BERTH_";
     public const string AdminTokenFile = "admin-token";
 
+    /// <summary>The administrator's one-time password for the web UI, written on first start (mode 0600).</summary>
+    public const string AdminPasswordFile = "admin-password";
+
     /// <summary>Command-line switches of <c>berth serve</c> and the configuration keys they set.</summary>
     public static IReadOnlyDictionary<string, string> SwitchMappings { get; } = new Dictionary<string, string>(StringComparer.Ordinal)
     {

@@ -10,12 +10,13 @@ namespace Berth.Server.Hosting;
 /// <summary>
 /// Runs before the server starts (and so before it accepts requests): checks that the blob store answers, applies migrations, and on first start creates the
 /// administrator. Its token is the operator's (<see cref="BootstrapOptions"/>), or else a random one written to
-/// <c>&lt;data&gt;/admin-token</c> (mode 0600), whose path (never the token) <see cref="BerthServer"/> prints once it listens.
+/// <c>&lt;data&gt;/admin-token</c> (mode 0600), and a one-time password for the web UI in <c>&lt;data&gt;/admin-password</c>
+/// (mode 0600); <see cref="BerthServer"/> prints their paths (never the secrets) once it listens.
 /// </summary>
 internal sealed partial class StartupTasks(IServiceScopeFactory scopes, IServiceProvider services, IOptions<BootstrapOptions> bootstrap, DataDirectory data, MetadataDatabase database, BlobStorage blobs, ILogger<StartupTasks> logger)
 {
-    /// <returns>The file holding the administrator's new token, on the first start without an operator's token; else null.</returns>
-    public async Task<string?> StartAsync(CancellationToken cancellationToken)
+    /// <returns>On the first start, the files holding the administrator's secrets; else null.</returns>
+    public async Task<FirstStart?> StartAsync(CancellationToken cancellationToken)
     {
         var configured = await ReadConfiguredTokenAsync(cancellationToken);
         var secrets = services.GetRequiredService<SecretsAtRest>();
@@ -28,33 +29,39 @@ internal sealed partial class StartupTasks(IServiceScopeFactory scopes, IService
         LogDatabase(logger, database.Description);
         LogBlobs(logger, blobs.Description);
 
-        var secret = await scope.ServiceProvider.GetRequiredService<Bootstrapper>().EnsureAdministratorAsync(configured, cancellationToken);
-        if (secret is null)
+        var first = await scope.ServiceProvider.GetRequiredService<Bootstrapper>().EnsureAdministratorAsync(configured, cancellationToken);
+        if (first is null)
         {
             return null;
         }
 
+        // The web UI's one-time password, like the token, is never printed or logged: the banner names its file.
+        var passwordPath = Path.Combine(data.Path, ServerSettings.AdminPasswordFile);
+        await WriteSecretFileAsync(passwordPath, first.Password, cancellationToken);
         if (configured is not null)
         {
             LogBootstrappedWithConfiguredToken(logger);
-            return null;
+            return new FirstStart(null, passwordPath);
         }
 
         var path = Path.Combine(data.Path, ServerSettings.AdminTokenFile);
+        await WriteSecretFileAsync(path, first.Token, cancellationToken);
+        LogBootstrapped(logger, path);
+        return new FirstStart(path, passwordPath);
+    }
+
+    /// <summary>Writes a secret to a file only its owner can read (mode 0600).</summary>
+    private static async Task WriteSecretFileAsync(string path, string secret, CancellationToken cancellationToken)
+    {
         var options = new FileStreamOptions { Mode = FileMode.Create, Access = FileAccess.Write };
         if (!OperatingSystem.IsWindows())
         {
             options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
         }
 
-        await using (var file = new FileStream(path, options))
-        await using (var writer = new StreamWriter(file))
-        {
-            await writer.WriteLineAsync(secret);
-        }
-
-        LogBootstrapped(logger, path);
-        return path;
+        await using var file = new FileStream(path, options);
+        await using var writer = new StreamWriter(file);
+        await writer.WriteLineAsync(secret.AsMemory(), cancellationToken);
     }
 
     /// <summary>The operator's token for the administrator, if configured; a malformed one stops start-up naming the setting.</summary>
@@ -103,3 +110,6 @@ internal sealed partial class StartupTasks(IServiceScopeFactory scopes, IService
     [LoggerMessage(EventId = 1004, Level = LogLevel.Warning, Message = "First start: created the administrator with the configured token")]
     private static partial void LogBootstrappedWithConfiguredToken(ILogger logger);
 }
+
+/// <summary>The first start's secret files: the administrator's token (null when the operator gave it) and one-time password.</summary>
+internal sealed record FirstStart(string? TokenFile, string PasswordFile);

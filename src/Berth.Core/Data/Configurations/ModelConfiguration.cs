@@ -26,6 +26,9 @@ internal sealed class ModelConfiguration :
         builder.Property(m => m.Description).HasMaxLength(65536);
         builder.Property(m => m.Revision).IsConcurrencyToken();
         builder.HasIndex(m => new { m.NamespaceId, m.Name }).IsUnique();
+        // The models dashboard's keyset orders: recently updated, and by name.
+        builder.HasIndex(m => new { m.UpdatedAt, m.Id });
+        builder.HasIndex(m => new { m.Name, m.Id });
         builder.HasOne(m => m.Namespace).WithMany(n => n.Models).HasForeignKey(m => m.NamespaceId).OnDelete(DeleteBehavior.Restrict);
         builder.HasMany(m => m.Tags).WithOne().HasForeignKey(t => t.ModelId).OnDelete(DeleteBehavior.Cascade);
         builder.HasMany(m => m.Aliases).WithOne().HasForeignKey(a => a.ModelId).OnDelete(DeleteBehavior.Cascade);
@@ -60,6 +63,8 @@ internal sealed class ModelConfiguration :
         builder.Property(h => h.Event).HasMaxLength(16);
         builder.HasIndex(h => new { h.ModelId, h.At });
         builder.HasIndex(h => new { h.ModelId, h.Id });
+        // A version's own timeline (the version page).
+        builder.HasIndex(h => new { h.VersionId, h.Id });
         builder.HasOne(h => h.Actor).WithMany().HasForeignKey(h => h.ActorId).OnDelete(DeleteBehavior.Restrict);
         builder.HasOne<RegisteredModel>().WithMany().HasForeignKey(h => h.ModelId).OnDelete(DeleteBehavior.Cascade);
     }

@@ -22,6 +22,9 @@ public sealed class ApiToken
     /// <summary>Comma-separated scopes: read, write, admin.</summary>
     public required string Scopes { get; set; }
 
+    /// <summary>The token behind a web UI sign-in: its secret is only in the browser's session cookie, and it expires after idle time.</summary>
+    public bool WebSession { get; set; }
+
     public DateTime CreatedAt { get; set; }
     public DateTime? ExpiresAt { get; set; }
     public DateTime? RevokedAt { get; set; }

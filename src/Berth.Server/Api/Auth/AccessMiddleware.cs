@@ -22,7 +22,8 @@ internal sealed class AccessMiddleware(RequestDelegate next)
         var serverAdmin = metadata?.GetMetadata<RequiredServerAdmin>() is not null;
         if (required is null && !serverAdmin)
         {
-            audit.Set(Actor.Anonymous, context.Connection.RemoteIpAddress?.ToString(), RequestId(context));
+            // Open endpoints and the web UI's pages: whoever the authentication found (the UI checks permissions itself).
+            audit.Set(context.PeekActor(), context.Connection.RemoteIpAddress?.ToString(), RequestId(context));
             await next(context);
             return;
         }

@@ -35,6 +35,9 @@ public static class ActorExtensions
         return Actor.Anonymous;
     }
 
+    /// <summary>The authenticated caller, or <see cref="Actor.Anonymous"/>; never throws (for pages and audit context, which show a refused token as anonymous).</summary>
+    public static Actor PeekActor(this HttpContext context) => context.AuthenticatedActor() ?? Actor.Anonymous;
+
     /// <summary>The caller whose credentials were accepted, or null (anonymous, or refused credentials); never throws.</summary>
     internal static Actor? AuthenticatedActor(this HttpContext context) =>
         context.Items.TryGetValue(ActorKey, out var actor) && actor is Actor known ? known : null;

@@ -29,8 +29,11 @@ internal static class BerthAuthentication
 
         var authentication = services.AddAuthentication(SchemeName)
             .AddPolicyScheme(SchemeName, null, o => o.ForwardDefaultSelector = context =>
-                oidc.Enabled && IsJwt(context) ? OidcSchemeName : ApiTokenAuthenticationHandler.SchemeName)
-            .AddScheme<ApiTokenAuthenticationOptions, ApiTokenAuthenticationHandler>(ApiTokenAuthenticationHandler.SchemeName, null);
+                oidc.Enabled && IsJwt(context) ? OidcSchemeName
+                : WebSessionAuthenticationHandler.Applies(context) ? WebSessionAuthenticationHandler.SchemeName
+                : ApiTokenAuthenticationHandler.SchemeName)
+            .AddScheme<ApiTokenAuthenticationOptions, ApiTokenAuthenticationHandler>(ApiTokenAuthenticationHandler.SchemeName, null)
+            .AddScheme<ApiTokenAuthenticationOptions, WebSessionAuthenticationHandler>(WebSessionAuthenticationHandler.SchemeName, null);
         if (!oidc.Enabled)
         {
             return services;

@@ -1,0 +1,69 @@
+using System.Globalization;
+
+namespace Berth.Web.Components.UI;
+
+/// <summary>
+/// The UI's URLs, in one place (GitHub-style and guessable: /{ns}, /{ns}/{model}, /{ns}/{model}/versions/{selector}, /compare,
+/// /requests). Pages link through here, so a URL changes in one place.
+/// </summary>
+public static class Links
+{
+    public static string Namespace(string ns) => "/" + Uri.EscapeDataString(ns);
+
+    public static string Model(string ns, string model) => "/" + Uri.EscapeDataString(ns) + "/" + Uri.EscapeDataString(model);
+
+    /// <summary><c>ns/model</c> (an event's model field) → its page.</summary>
+    public static string Model(string fullName)
+    {
+        var slash = fullName.IndexOf('/', StringComparison.Ordinal);
+        return slash < 0 ? Namespace(fullName) : Model(fullName[..slash], fullName[(slash + 1)..]);
+    }
+
+    /// <summary>A version's page, by any selector (number, semantic version, alias, stage, latest).</summary>
+    public static string Version(string ns, string model, string selector) => Model(ns, model) + "/versions/" + Uri.EscapeDataString(selector);
+
+    public static string Version(string ns, string model, int number) => Version(ns, model, number.ToString(CultureInfo.InvariantCulture));
+
+    public static string Version(string fullName, int number)
+    {
+        var slash = fullName.IndexOf('/', StringComparison.Ordinal);
+        return slash < 0 ? Namespace(fullName) : Version(fullName[..slash], fullName[(slash + 1)..], number);
+    }
+
+    /// <summary>The API's download of one file of a version (the session cookie authenticates it; it answers an attachment).</summary>
+    public static string Download(string ns, string model, int number, string path) =>
+        "/api/v1/models/" + Uri.EscapeDataString(ns) + "/" + Uri.EscapeDataString(model) + "/versions/" + number.ToString(CultureInfo.InvariantCulture)
+        + "/files/" + string.Join('/', path.Split('/').Select(Uri.EscapeDataString));
+
+    /// <summary>The comparison of versions given as references (<c>ns/model:number</c>).</summary>
+    public static string Compare(IEnumerable<string> references, IEnumerable<KeyValuePair<string, string>>? extra = null)
+    {
+        var query = references.Select(r => "v=" + Uri.EscapeDataString(r))
+            .Concat((extra ?? []).Where(p => p.Value.Length > 0).Select(p => p.Key + "=" + Uri.EscapeDataString(p.Value)))
+            .ToList();
+        return "/compare" + (query.Count == 0 ? "" : "?" + string.Join('&', query));
+    }
+
+    /// <summary>The requests inbox.</summary>
+    public const string Requests = "/requests";
+
+    /// <summary>The dashboard, searching for something.</summary>
+    public static string Search(string? text = null, string? ns = null, string? stage = null, string? tag = null, string? sort = null)
+    {
+        var query = new List<string>();
+        void Add(string key, string? value)
+        {
+            if (!string.IsNullOrEmpty(value))
+            {
+                query.Add(key + "=" + Uri.EscapeDataString(value));
+            }
+        }
+
+        Add("q", text);
+        Add("ns", ns);
+        Add("stage", stage);
+        Add("tag", tag);
+        Add("sort", sort);
+        return query.Count == 0 ? "/" : "/?" + string.Join('&', query);
+    }
+}
