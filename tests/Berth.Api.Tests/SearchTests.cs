@@ -19,14 +19,14 @@ public sealed class SearchTests(ServerFixture fixture) : IClassFixture<ServerFix
         await Push("scoring", 0.97, "risk");
 
         var found = await Server.Client.SearchAsync("metrics.auc > 0.9 and tags.team = \"risk\"", "-metrics.auc", Ct).ToListAsync(Ct);
-        Assert.Equal(["search/scoring:1", "search/fraud:1"], found.Select(v => v.Reference));
+        Assert.Equal(["finder/scoring:1", "finder/fraud:1"], found.Select(v => v.Reference));
 
         var page = await Server.Client.SearchPageAsync("name like 'f%'", "version", limit: 1, cancellationToken: Ct);
         Assert.Single(page.Items);
         Assert.NotNull(page.NextCursor);
 
         async Task Push(string name, double auc, string team) =>
-            await Server.Client.PushAsync(model.Root, "search", name, new PushOptions
+            await Server.Client.PushAsync(model.Root, "finder", name, new PushOptions
             {
                 Metrics = new Dictionary<string, double> { ["auc"] = auc },
                 Tags = new Dictionary<string, string> { ["team"] = team },

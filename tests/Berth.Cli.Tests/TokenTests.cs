@@ -24,7 +24,7 @@ public sealed class TokenTests(ServerFixture fixture)
         (await reader.RunAsync("login", Server.Url, "--token", secret)).Succeeded();
         var me = (await reader.RunAsync("whoami", "--json")).Succeeded().Json;
         Assert.Equal("reader-laptop", me.GetProperty("token").GetProperty("name").GetString());
-        (await reader.RunAsync("push", model.Root, "tokens/denied")).Failed(1, "(forbidden)");
+        (await reader.RunAsync("push", model.Root, "readonly/denied")).Failed(1, "(forbidden)");
 
         var listed = (await admin.RunAsync("token", "list", "--json")).Succeeded().Json;
         Assert.Contains(listed.EnumerateArray(), t => t.GetProperty("id").GetInt64() == id);
