@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Net;
 using System.Runtime.InteropServices;
 using System.Text;
+using System.Text.RegularExpressions;
 using System.Xml.Linq;
 using Berth.Cli.Tests.Support;
 
@@ -10,7 +11,7 @@ namespace Berth.Cli.Tests;
 /// <summary>
 /// The README's download path: scripts/release.sh builds this platform's self-contained single file and SHA256SUMS;
 /// that one file, run with an environment that names nothing of .NET (<c>env -i</c>, only PATH and HOME), prints its
-/// version, serves, pushes and pulls byte-identically, and stops cleanly on SIGTERM.
+/// version, serves (the web UI's pages and assets too), pushes and pulls byte-identically, and stops cleanly on SIGTERM.
 /// </summary>
 public sealed class ReleaseBinaryTests
 {
@@ -97,6 +98,18 @@ public sealed class ReleaseBinaryTests
                 }
 
                 ModelFolder.AssertSameTree(model.Root, pulled);
+
+                // The web UI's pages and assets are inside the file too.
+                using (var http = new HttpClient())
+                {
+                    var signIn = await http.GetStringAsync(new Uri(url + "/signin"), cancellationToken);
+                    var stylesheet = Regex.Match(signIn, "href=\"(/static/berth\\.[^\"]+\\.css)\"");
+                    Assert.True(stylesheet.Success, "The sign-in page links no stylesheet:\n" + signIn);
+                    using var css = await http.GetAsync(new Uri(url + stylesheet.Groups[1].Value), cancellationToken);
+                    Assert.Equal(HttpStatusCode.OK, css.StatusCode);
+                    Assert.Equal("text/css", css.Content.Headers.ContentType?.MediaType);
+                    Assert.True((await css.Content.ReadAsByteArrayAsync(cancellationToken)).Length > 1000, "The stylesheet is (nearly) empty.");
+                }
 
                 // SIGTERM: a clean shutdown, exit code 0.
                 using (var kill = Process.Start("kill", ["-TERM", server.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
