@@ -188,19 +188,31 @@ public sealed class SettingsTests(BrowserFixture browser, SettingsFixture world)
     }
 
     [Fact]
-    public async Task ChangingThePasswordThroughTheApiAlsoEndsTheBrowserSessions()
+    public async Task ChangingThePasswordThroughTheApiOrAnAdministratorsResetAlsoEndsTheBrowserSessions()
     {
+        const string test = nameof(ChangingThePasswordThroughTheApiOrAnAdministratorsResetAlsoEndsTheBrowserSessions);
+        const string changed = "another long passphrase";
         await Server.CreateWithPasswordAsync("paul");
-        await using var ui = await SignedInAsync(nameof(ChangingThePasswordThroughTheApiAlsoEndsTheBrowserSessions), "paul");
         var token = (await Server.Client.SignInAsync(new SignInRequest("paul", UiUsers.Password), Ct)).Session.Token;
-        using (var client = Server.NewClient(token))
+        await using (var ui = await SignedInAsync(test, "paul"))
         {
-            await client.ChangePasswordAsync(new ChangePasswordRequest(UiUsers.Password, "another long passphrase"), Ct);
+            using (var client = Server.NewClient(token))
+            {
+                await client.ChangePasswordAsync(new ChangePasswordRequest(UiUsers.Password, changed), Ct);
+            }
+
+            await ui.Page.GotoAsync("/settings");
+            Assert.Contains("/signin", ui.Page.Url, StringComparison.Ordinal);
+            Assert.Equal(HttpStatusCode.OK, await WhoAmIStatusAsync(token));
         }
 
-        await ui.Page.GotoAsync("/settings");
-        Assert.Contains("/signin", ui.Page.Url, StringComparison.Ordinal);
-        Assert.Equal(HttpStatusCode.OK, await WhoAmIStatusAsync(token));
+        await using (var ui = await SignedInAsync(test + "-reset", "paul", changed))
+        {
+            await Server.Client.ResetPasswordAsync("paul", Ct);
+            await ui.Page.GotoAsync("/settings");
+            Assert.Contains("/signin", ui.Page.Url, StringComparison.Ordinal);
+            Assert.Equal(HttpStatusCode.OK, await WhoAmIStatusAsync(token));
+        }
     }
 
     [Fact]
