@@ -229,11 +229,7 @@ public sealed class TokenService(RegistryDbContext db, AuditTrail audit, TimePro
         return paging.Page(rows.Select(ToInfo).ToList(), t => t.Id);
     }
 
-    /// <summary>
-    /// Revokes a token (the caller's own; server administrators any) and, transitively, every token it created:
-    /// each level is read locked, so a token being created from one of them at the same moment is either refused
-    /// or found here. Each revoked token gets its own audit entry.
-    /// </summary>
+    /// <summary>Revokes a token (the caller's own; server administrators any) and, transitively, every token it created (<see cref="RevokeChainAsync"/>).</summary>
     public async Task<TokenInfo> RevokeAsync(Actor actor, long tokenId, CancellationToken cancellationToken)
     {
         var token = await db.ApiTokens.AsNoTracking().FirstOrDefaultAsync(t => t.Id == tokenId, cancellationToken);
@@ -242,55 +238,84 @@ public sealed class TokenService(RegistryDbContext db, AuditTrail audit, TimePro
             throw Fail.Error(ErrorCodes.TokenNotFound, $"There is no token {tokenId} of yours.");
         }
 
-        await db.InTransactionWithRetryAsync(async ct =>
-        {
-            var now = clock.GetUtcNow().UtcDateTime;
-            var revoked = new List<(ApiToken Token, long? Because)>();
-            var root = await db.LockedRow<ApiToken>(tokenId).SingleAsync(ct);
-            if (root.RevokedAt is null)
-            {
-                root.RevokedAt = now;
-                revoked.Add((root, null));
-            }
+        await db.InTransactionWithRetryAsync(ct => RevokeChainAsync(tokenId, null, ct), cancellationToken);
+        return ToInfo(await db.ApiTokens.AsNoTracking().Include(t => t.User).SingleAsync(t => t.Id == tokenId, cancellationToken));
+    }
 
-            var level = new List<long> { root.Id };
-            while (level.Count > 0)
+    /// <summary>
+    /// Revokes the user's web sessions except <paramref name="keep"/> (with the tokens they created), inside the caller's
+    /// transaction: a password change or reset ends the other browser sessions, which were opened with the old password.
+    /// API tokens made for programs stay valid. Returns how many sessions it ended.
+    /// </summary>
+    internal async Task<int> RevokeWebSessionsAsync(long userId, long? keep, string reason, CancellationToken cancellationToken)
+    {
+        var now = clock.GetUtcNow().UtcDateTime;
+        var sessions = await db.ApiTokens.AsNoTracking()
+            .Where(t => t.UserId == userId && t.WebSession && t.RevokedAt == null && (t.ExpiresAt == null || t.ExpiresAt > now) && t.Id != (keep ?? 0))
+            .Select(t => t.Id).ToListAsync(cancellationToken);
+        foreach (var id in sessions)
+        {
+            await RevokeChainAsync(id, reason, cancellationToken);
+        }
+
+        return sessions.Count;
+    }
+
+    /// <summary>
+    /// Revokes a token and, transitively, every token it created, inside the caller's transaction: each level is read
+    /// locked, so a token being created from one of them at the same moment is either refused or found here. Each revoked
+    /// token gets its own audit entry (with <paramref name="reason"/> for the root, when given).
+    /// </summary>
+    private async Task<int> RevokeChainAsync(long tokenId, string? reason, CancellationToken ct)
+    {
+        var now = clock.GetUtcNow().UtcDateTime;
+        var revoked = new List<(ApiToken Token, long? Because)>();
+        var root = await db.LockedRow<ApiToken>(tokenId).SingleAsync(ct);
+        if (root.RevokedAt is null)
+        {
+            root.RevokedAt = now;
+            revoked.Add((root, null));
+        }
+
+        var level = new List<long> { root.Id };
+        while (level.Count > 0)
+        {
+            var next = new List<long>();
+            foreach (var parentId in level)
             {
-                var next = new List<long>();
-                foreach (var parentId in level)
+                foreach (var child in await LockedChildren(parentId).ToListAsync(ct))
                 {
-                    foreach (var child in await LockedChildren(parentId).ToListAsync(ct))
+                    next.Add(child.Id);
+                    if (child.RevokedAt is null)
                     {
-                        next.Add(child.Id);
-                        if (child.RevokedAt is null)
-                        {
-                            child.RevokedAt = now;
-                            revoked.Add((child, parentId));
-                        }
+                        child.RevokedAt = now;
+                        revoked.Add((child, parentId));
                     }
                 }
-
-                level = next;
             }
 
-            var owners = revoked.Select(r => r.Token.UserId).Distinct().ToList();
-            var names = await db.Users.Where(u => owners.Contains(u.Id)).ToDictionaryAsync(u => u.Id, u => u.Name, ct);
-            foreach (var (t, because) in revoked)
+            level = next;
+        }
+
+        var owners = revoked.Select(r => r.Token.UserId).Distinct().ToList();
+        var names = await db.Users.Where(u => owners.Contains(u.Id)).ToDictionaryAsync(u => u.Id, u => u.Name, ct);
+        foreach (var (t, because) in revoked)
+        {
+            var data = new Dictionary<string, object?> { ["name"] = t.Name };
+            if (because is { } parentId)
             {
-                var data = new Dictionary<string, object?> { ["name"] = t.Name };
-                if (because is { } parentId)
-                {
-                    data["reason"] = $"its creator, token {parentId}, was revoked";
-                }
-
-                audit.Record("token.revoke", null, $"token {t.Prefix}… of {names[t.UserId]}", data);
+                data["reason"] = $"its creator, token {parentId}, was revoked";
+            }
+            else if (reason is not null)
+            {
+                data["reason"] = reason;
             }
 
-            await db.SaveChangesAsync(ct);
-            return revoked.Count;
-        }, cancellationToken);
+            audit.Record("token.revoke", null, $"token {t.Prefix}… of {names[t.UserId]}", data);
+        }
 
-        return ToInfo(await db.ApiTokens.AsNoTracking().Include(t => t.User).SingleAsync(t => t.Id == tokenId, cancellationToken));
+        await db.SaveChangesAsync(ct);
+        return revoked.Count;
     }
 
     /// <summary>The tokens <paramref name="parentId"/> created, read locked until the transaction ends (see <see cref="DbContextExtensions.LockedRow{TEntity}"/>).</summary>

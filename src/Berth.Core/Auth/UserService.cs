@@ -111,7 +111,7 @@ public sealed class UserService(RegistryDbContext db, TokenService tokens, SignI
         return await GetAsync(name, cancellationToken);
     }
 
-    /// <summary>Gives the user a new one-time password (an administrator's reset).</summary>
+    /// <summary>Gives the user a new one-time password (an administrator's reset); the user's web sessions end.</summary>
     public async Task<CreatedUser> ResetPasswordAsync(string name, CancellationToken cancellationToken)
     {
         var password = PasswordHasher.GenerateOneTimePassword();
@@ -123,6 +123,7 @@ public sealed class UserService(RegistryDbContext db, TokenService tokens, SignI
             user.Revision++;
             audit.Record("user.password_reset", null, $"user {name}");
             await db.SaveChangesAsync(ct);
+            await tokens.RevokeWebSessionsAsync(user.Id, null, "an administrator reset the password", ct);
             return true;
         }, cancellationToken);
         return new CreatedUser(await GetAsync(name, cancellationToken), password);
@@ -130,20 +131,13 @@ public sealed class UserService(RegistryDbContext db, TokenService tokens, SignI
 
     /// <summary>
     /// Changes the caller's own password (the endpoint needs a write-scoped token). A wrong current password counts
-    /// like a failed sign-in from the caller's address (<see cref="SignInThrottler"/>).
+    /// like a failed sign-in from the caller's address (<see cref="SignInThrottler"/>). The user's other web sessions end
+    /// (they were opened with the old password; the session making the change stays); API tokens stay valid.
     /// </summary>
     public async Task ChangePasswordAsync(Actor actor, ChangePasswordRequest request, AuditContext context, CancellationToken cancellationToken)
     {
         Fail.If(PasswordHasher.CheckStrength(request.NewPassword), ErrorCodes.WeakPassword);
-        var attempt = await throttle.BeginAsync(context.ClientAddress, actor.Name, cancellationToken);
-        var hash = await db.Users.Where(u => u.Id == actor.UserId).Select(u => u.PasswordHash).SingleAsync(cancellationToken);
-        if (hash is null ? PasswordHasher.VerifyNothing(request.CurrentPassword ?? "") : !PasswordHasher.Verify(request.CurrentPassword ?? "", hash))
-        {
-            throttle.Failed(attempt, actor.Name);
-            throw Fail.Error(ErrorCodes.SignInFailed, "The current password is wrong.");
-        }
-
-        await throttle.SucceededAsync(attempt, cancellationToken);
+        await VerifyOwnPasswordAsync(actor, request.CurrentPassword, context, cancellationToken);
         await db.InTransactionWithRetryAsync(async ct =>
         {
             var user = await db.Users.SingleAsync(u => u.Id == actor.UserId, ct);
@@ -152,8 +146,43 @@ public sealed class UserService(RegistryDbContext db, TokenService tokens, SignI
             user.Revision++;
             audit.Record("user.password_change", null, $"user {user.Name}");
             await db.SaveChangesAsync(ct);
+            await tokens.RevokeWebSessionsAsync(user.Id, actor.TokenId, "the password was changed", ct);
             return true;
         }, cancellationToken);
+    }
+
+    /// <summary>
+    /// Creates an API token for the caller after checking their password again (the web UI's "confirm with your password"):
+    /// like a password sign-in, the token is the root of its own chain, so it outlives the web session that asked for it
+    /// (signing out does not revoke it) and may live up to <see cref="TokenService.MaxLifetimeDays"/> days. A wrong
+    /// password counts like a failed sign-in (<see cref="SignInThrottler"/>).
+    /// </summary>
+    public async Task<(ApiToken Token, string Secret)> CreateTokenWithPasswordAsync(Actor actor, string? password, CreateTokenRequest request, AuditContext context, CancellationToken cancellationToken)
+    {
+        if (!actor.IsUser)
+        {
+            Fail.With(ErrorCodes.TokenMissing, "Creating a token needs a signed-in user.");
+        }
+
+        await VerifyOwnPasswordAsync(actor, password, context, cancellationToken);
+        return await db.InTransactionWithRetryAsync(async ct =>
+        {
+            var owner = await db.Users.SingleAsync(u => u.Id == actor.UserId, ct);
+            return await tokens.CreateForAsync(actor with { TokenId = null }, owner, request with { User = null }, TokenScopes.All, ct);
+        }, cancellationToken);
+    }
+
+    private async Task VerifyOwnPasswordAsync(Actor actor, string? password, AuditContext context, CancellationToken cancellationToken)
+    {
+        var attempt = await throttle.BeginAsync(context.ClientAddress, actor.Name, cancellationToken);
+        var hash = await db.Users.Where(u => u.Id == actor.UserId).Select(u => u.PasswordHash).SingleAsync(cancellationToken);
+        if (hash is null ? PasswordHasher.VerifyNothing(password ?? "") : !PasswordHasher.Verify(password ?? "", hash))
+        {
+            throttle.Failed(attempt, actor.Name);
+            throw Fail.Error(ErrorCodes.SignInFailed, "The current password is wrong.");
+        }
+
+        await throttle.SucceededAsync(attempt, cancellationToken);
     }
 
     /// <summary>

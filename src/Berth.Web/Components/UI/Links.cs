@@ -47,6 +47,23 @@ public static class Links
     /// <summary>The requests inbox.</summary>
     public const string Requests = "/requests";
 
+    /// <summary>Settings: your profile and password (<c>/settings</c>), tokens, namespaces you administer, users and teams.</summary>
+    public const string Settings = "/settings";
+    public const string SettingsTokens = "/settings/tokens";
+    public const string SettingsNamespaces = "/settings/namespaces";
+    public const string SettingsUsers = "/settings/users";
+    public const string SettingsTeams = "/settings/teams";
+
+    public static string SettingsNamespace(string ns) => SettingsNamespaces + "/" + Uri.EscapeDataString(ns);
+
+    public static string SettingsModel(string ns, string model) => SettingsNamespace(ns) + "/models/" + Uri.EscapeDataString(model);
+
+    public static string SettingsWebhook(string ns, long id) => SettingsNamespace(ns) + "/webhooks/" + id.ToString(CultureInfo.InvariantCulture);
+
+    public static string SettingsUser(string user) => SettingsUsers + "/" + Uri.EscapeDataString(user);
+
+    public static string SettingsTeam(string team) => SettingsTeams + "/" + Uri.EscapeDataString(team);
+
     /// <summary>The dashboard, searching for something.</summary>
     public static string Search(string? text = null, string? ns = null, string? stage = null, string? tag = null, string? sort = null)
     {
