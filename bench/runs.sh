@@ -12,14 +12,17 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 STEPS=${STEPS:-1000000}
 RUNS_N=${RUNS_N:-10}
-bench_bin="$work/bench-bin"
-build_berth
-log "building berth-bench"
-dotnet build "$bench_root/Berth.Bench" -c Release -o "$bench_bin" -nologo -v quiet >/dev/null
+# BERTH_BIN / BENCH_BIN: folders holding an already built berth / berth-bench (skips building them).
+[ -n "${BERTH_BIN:-}" ] || build_berth
+bench_bin="${BENCH_BIN:-$work/bench-bin}"
+if [ -z "${BENCH_BIN:-}" ]; then
+  log "building berth-bench"
+  dotnet build "$bench_root/Berth.Bench" -c Release -o "$bench_bin" -nologo -v quiet >/dev/null
+fi
 
 measure() { # label [serve args]
   local label="$1"; shift
-  start_berth "$work/runs-$label" "$@" --Runs:HeartbeatTimeout 01:00:00
+  BERTH_Runs__HeartbeatTimeout=01:00:00 start_berth "$work/runs-$label" "$@"
   log "$label: berth-bench run-metrics ($STEPS steps, $RUNS_N runs)"
   "$bench_bin/berth-bench" run-metrics --url "$BERTH_URL" --token "$BERTH_TOKEN" --steps "$STEPS" --runs "$RUNS_N" \
     | sed "s/^/$label /" | tee -a "$work/runs-results.txt"

@@ -96,7 +96,8 @@ public sealed record SeriesPoint(
 
 /// <summary>
 /// A bucket of a downsampled series: the steps it covers (of the points in it), how many points, their least and
-/// greatest value that is not NaN (null when none) and the value of its last chunk or point.
+/// greatest value that is not NaN (null when none) and, when the bucket was filled point by point (zoomed-in reads),
+/// its last value (null when it was filled from chunk summaries).
 /// </summary>
 public sealed record MetricBucket(
     long FirstStep,

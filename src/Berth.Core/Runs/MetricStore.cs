@@ -201,11 +201,11 @@ public sealed class MetricStore(RegistryDbContext db, RunService runs, IOptions<
         RunService.Key("metric", key);
         CheckRange(from, to);
         var (runId, _) = await runs.FindAsync(ns, model, id, cancellationToken);
-        var chunks = await SummariesAsync(runId, key, from, to, cancellationToken);
-        var (lo, hi) = Range(chunks, from, to);
-        var raw = chunks.Sum(c => (long)c.Count) <= n;
+        var stats = await StatsAsync(runId, key, from, to, cancellationToken);
+        var (lo, hi) = Range([stats], from, to);
+        var raw = stats.Count <= n;
         var width = raw || lo is null ? (long?)null : BucketWidth(lo.Value, hi!.Value, n);
-        var series = await SeriesAsync(id, runId, key, chunks, lo, hi, width, cancellationToken);
+        var series = await SeriesAsync(id, runId, key, stats, lo, hi, width, cancellationToken);
         return new SeriesSet(lo, hi, width, [series]);
     }
 
@@ -233,24 +233,23 @@ public sealed class MetricStore(RegistryDbContext db, RunService runs, IOptions<
             RunService.Key("metric", key);
         }
 
-        var wanted = new List<(string Id, long RunId, string Key, List<ChunkSummary> Chunks)>();
+        var wanted = new List<(string Id, long RunId, string Key, SeriesStats Stats)>();
         foreach (var id in ids.Distinct(StringComparer.Ordinal))
         {
             var (runId, _) = await runs.FindAsync(ns, model, id, cancellationToken);
             foreach (var key in keys.Distinct(StringComparer.Ordinal))
             {
-                wanted.Add((id, runId, key, await SummariesAsync(runId, key, from, to, cancellationToken)));
+                wanted.Add((id, runId, key, await StatsAsync(runId, key, from, to, cancellationToken)));
             }
         }
 
-        var all = wanted.SelectMany(w => w.Chunks).ToList();
-        var (lo, hi) = Range(all, from, to);
-        var raw = wanted.All(w => w.Chunks.Sum(c => (long)c.Count) <= n);
+        var (lo, hi) = Range(wanted.Select(w => w.Stats).ToList(), from, to);
+        var raw = wanted.All(w => w.Stats.Count <= n);
         var width = raw || lo is null ? (long?)null : BucketWidth(lo.Value, hi!.Value, n);
         var result = new List<MetricSeries>();
-        foreach (var (id, runId, key, chunks) in wanted)
+        foreach (var (id, runId, key, stats) in wanted)
         {
-            result.Add(await SeriesAsync(id, runId, key, chunks, lo, hi, width, cancellationToken));
+            result.Add(await SeriesAsync(id, runId, key, stats, lo, hi, width, cancellationToken));
         }
 
         return new SeriesSet(lo, hi, width, result);
@@ -363,10 +362,28 @@ public sealed class MetricStore(RegistryDbContext db, RunService runs, IOptions<
         return (long)Math.Max(1m, Math.Ceiling(span / n));
     }
 
-    private static (long? Lo, long? Hi) Range(List<ChunkSummary> chunks, long? from, long? to) =>
-        chunks.Count == 0
+    private static (long? Lo, long? Hi) Range(List<SeriesStats> stats, long? from, long? to)
+    {
+        var present = stats.Where(s => s.Count > 0).ToList();
+        return present.Count == 0
             ? (from, to)
-            : (from ?? chunks.Min(c => c.FirstStep), to ?? chunks.Max(c => c.LastStep));
+            : (from ?? present.Min(s => s.FirstStep), to ?? present.Max(s => s.LastStep));
+    }
+
+    /// <summary>The first and last step and the point count of the chunks of a series that overlap [from, to] (one aggregate over the covering index).</summary>
+    internal sealed record SeriesStats(long FirstStep, long LastStep, long Count);
+
+    private async Task<SeriesStats> StatsAsync(long runId, string key, long? from, long? to, CancellationToken cancellationToken)
+    {
+        var lo = from ?? long.MinValue;
+        var hi = to ?? long.MaxValue;
+        var stats = await db.RunMetricChunks.AsNoTracking()
+            .Where(c => c.RunId == runId && c.Key == key && c.LastStep >= lo && c.FirstStep <= hi)
+            .GroupBy(c => c.RunId)
+            .Select(g => new SeriesStats(g.Min(c => c.FirstStep), g.Max(c => c.LastStep), g.Sum(c => (long)c.Count)))
+            .FirstOrDefaultAsync(cancellationToken);
+        return stats ?? new SeriesStats(0, 0, 0);
+    }
 
     internal sealed record ChunkSummary(long Id, long FirstStep, long LastStep, int Count, double? Min, double? Max, double? Last);
 
@@ -396,44 +413,46 @@ public sealed class MetricStore(RegistryDbContext db, RunService runs, IOptions<
         return points;
     }
 
-    private async Task<MetricSeries> SeriesAsync(string id, long runId, string key, List<ChunkSummary> chunks, long? lo, long? hi, long? width, CancellationToken cancellationToken)
+    private async Task<MetricSeries> SeriesAsync(string id, long runId, string key, SeriesStats stats, long? lo, long? hi, long? width, CancellationToken cancellationToken)
     {
-        if (lo is null || hi is null || chunks.Count == 0)
+        if (lo is null || hi is null || stats.Count == 0)
         {
             return new MetricSeries(id, key, 0, [], null);
         }
 
+        var l = lo.Value;
+        var h = hi.Value;
+        var chunks = db.RunMetricChunks.AsNoTracking().Where(c => c.RunId == runId && c.Key == key && c.LastStep >= l && c.FirstStep <= h);
         if (width is null)
         {
-            var points = await DecodeAsync(chunks.Select(c => c.Id).ToList(), cancellationToken);
-            points.RemoveAll(p => p.Step < lo || p.Step > hi);
+            var points = await DecodeAsync(await chunks.Select(c => c.Id).ToListAsync(cancellationToken), cancellationToken);
+            points.RemoveAll(p => p.Step < l || p.Step > h);
             points.Sort(MetricPoint.Compare);
             return new MetricSeries(id, key, points.Count, points.Select(p => new SeriesPoint(p.Step, p.Time, p.Value)).ToList(), null);
         }
 
         var w = width.Value;
-        var count = (int)(((decimal)hi.Value - lo.Value) / w) + 1;
+        var count = (int)(((decimal)h - l) / w) + 1;
         var buckets = new Bucket[count];
-        var wide = new List<long>();
-        foreach (var chunk in chunks)
+
+        // Chunks inside the range and narrower than a bucket count whole in the bucket of their middle step: the
+        // database aggregates their summaries per bucket from the covering index, so only buckets travel.
+        var narrow = await chunks.Where(c => c.FirstStep >= l && c.LastStep <= h && c.LastStep - c.FirstStep < w)
+            .GroupBy(c => (c.FirstStep + ((c.LastStep - c.FirstStep) / 2) - l) / w)
+            .Select(g => new { Index = g.Key, First = g.Min(c => c.FirstStep), Last = g.Max(c => c.LastStep), Count = g.Sum(c => (long)c.Count), Min = g.Min(c => c.Min), Max = g.Max(c => c.Max) })
+            .ToListAsync(cancellationToken);
+        foreach (var g in narrow)
         {
-            // A chunk inside the range and narrower than a bucket counts whole in the bucket of its middle step.
-            if (chunk.FirstStep >= lo && chunk.LastStep <= hi && chunk.LastStep - chunk.FirstStep < w)
-            {
-                var middle = chunk.FirstStep + ((chunk.LastStep - chunk.FirstStep) / 2);
-                (buckets[Index(middle)] ??= new Bucket()).Add(chunk.FirstStep, chunk.LastStep, chunk.Count, chunk.Min, chunk.Max, chunk.Last);
-            }
-            else
-            {
-                wide.Add(chunk.Id);
-            }
+            (buckets[(int)g.Index] ??= new Bucket()).Add(g.First, g.Last, g.Count, g.Min, g.Max, null);
         }
 
+        // The others (wider than a bucket, or cut by the range) are decoded and bucketed point by point.
+        var wide = await chunks.Where(c => !(c.FirstStep >= l && c.LastStep <= h && c.LastStep - c.FirstStep < w)).Select(c => c.Id).ToListAsync(cancellationToken);
         if (wide.Count > 0)
         {
             foreach (var point in await DecodeAsync(wide, cancellationToken))
             {
-                if (point.Step >= lo && point.Step <= hi)
+                if (point.Step >= l && point.Step <= h)
                 {
                     var value = double.IsNaN(point.Value) ? (double?)null : point.Value;
                     (buckets[Index(point.Step)] ??= new Bucket()).Add(point.Step, point.Step, 1, value, value, value);
@@ -444,7 +463,7 @@ public sealed class MetricStore(RegistryDbContext db, RunService runs, IOptions<
         var result = buckets.Where(b => b is not null).Select(b => new MetricBucket(b!.FirstStep, b.LastStep, b.Count, b.Min, b.Max, b.Last)).ToList();
         return new MetricSeries(id, key, result.Sum(b => b.Count), null, result);
 
-        int Index(long step) => (int)(((decimal)step - lo.Value) / w);
+        int Index(long step) => (int)(((decimal)step - l) / w);
     }
 
     private sealed class Bucket
