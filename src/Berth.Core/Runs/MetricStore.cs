@@ -42,6 +42,11 @@ public sealed class MetricStore(RegistryDbContext db, RunService runs, IOptions<
                 new Dictionary<string, object?> { ["limit"] = "Runs:MaxBatchPoints", ["max"] = limit });
         }
 
+        if (batch.Points.Any(p => p is null))
+        {
+            Fail.With(ErrorCodes.InvalidJson, "points must be point objects, not null.");
+        }
+
         if (batch.Points.Count == 0)
         {
             Fail.With(ErrorCodes.InvalidRequest, "The batch has no points.");
