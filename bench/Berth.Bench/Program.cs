@@ -32,6 +32,11 @@ if (args is ["push-load", ..])
     return await Berth.Bench.PushLoad.RunAsync(Option);
 }
 
+if (args is ["run-metrics", ..])
+{
+    return await Berth.Bench.RunMetrics.RunAsync(Option);
+}
+
 if (args is ["webhook-burst", ..])
 {
     return await Berth.Bench.WebhookBurst.RunAsync(Option);

@@ -40,6 +40,7 @@ internal static class BerthCli
             WebhookCommands.Create(app),
             EventsCommand.Create(app),
             DeployCommands.Create(app),
+            .. RunCommands.Create(app),
             ServeCommand.Create(),
             BackupCommands.Backup(app),
             BackupCommands.Restore(app),

@@ -74,6 +74,11 @@ public sealed partial class AuthorizationMatrixTests : IAsyncLifetime
         ["ListProtectedAliases"] = Level.Reader,
         ["GetRequest"] = Level.Reader,
         ["ListVersions"] = Level.Reader,
+        ["ListRuns"] = Level.Reader,
+        ["CompareRuns"] = Level.Reader,
+        ["GetRun"] = Level.Reader,
+        ["ReadMetric"] = Level.Reader,
+        ["ReadMetricPoints"] = Level.Reader,
         ["GetVersion"] = Level.Reader,
         ["GetManifest"] = Level.Reader,
         ["ListFiles"] = Level.Reader,
@@ -101,12 +106,18 @@ public sealed partial class AuthorizationMatrixTests : IAsyncLifetime
         ["CommitVersion"] = Level.Writer,
         ["ChangeStage"] = Level.Writer,
         ["RecordDeployment"] = Level.Writer,
+        ["CreateRun"] = Level.Writer,
+        ["UpdateRun"] = Level.Writer,
+        ["RunHeartbeat"] = Level.Writer,
+        ["FinishRun"] = Level.Writer,
+        ["LogMetrics"] = Level.Writer,
 
         ["ApproveRequest"] = Level.Approver,
         ["RejectRequest"] = Level.Approver,
 
         ["CancelRequest"] = Level.Admin,
         ["DeleteVersion"] = Level.Admin,
+        ["DeleteRun"] = Level.Admin,
         ["DeleteModel"] = Level.Admin,
         ["DeleteNamespace"] = Level.Admin,
         ["SetNamespaceRetention"] = Level.Admin,
@@ -342,7 +353,7 @@ public sealed partial class AuthorizationMatrixTests : IAsyncLifetime
         var different = new List<string>();
         foreach (var endpoint in Endpoints().Where(e => e.Pattern.Contains("{namespace}", StringComparison.Ordinal) && e.Method != HttpMethods.Head))
         {
-            if (endpoint.Name is "CreateVersion" or "CreateModel")
+            if (endpoint.Name is "CreateVersion" or "CreateModel" or "CreateRun")
             {
                 // A push into a free name creates the namespace (when users may create namespaces): see
                 // PushingIntoAHiddenOrMissingNamespaceWhereOnlyAdministratorsCreateOnesIsTheSame404.

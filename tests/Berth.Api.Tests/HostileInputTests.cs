@@ -81,6 +81,7 @@ public sealed partial class HostileInputTests : IAsyncLifetime
         _ids["deliveries"] = delivery.Id.ToString(System.Globalization.CultureInfo.InvariantCulture);
         _ids["uploads"] = session["id"]!.GetValue<string>();
         _ids["tokens"] = "999999";
+        _ids["runs"] = (await _server.Client.CreateRunAsync(Ns, Model, cancellationToken: Ct)).Id;
         _api = await OpenApiOperations.ReadAsync(_server.Anonymous, Ct);
         (_countSql, _tables) = CountQuery();
     }
@@ -311,7 +312,7 @@ public sealed partial class HostileInputTests : IAsyncLifetime
         "team" => deleting ? "noteam" : "crew",
         "id" => deleting ? (operation.Path.Contains("uploads", StringComparison.Ordinal) ? "ghost" : "999999")
             : _ids[operation.Path.Contains("deliveries", StringComparison.Ordinal) ? "deliveries"
-                : new[] { "requests", "webhooks", "uploads", "tokens" }.First(r => operation.Path.Contains("/" + r + "/", StringComparison.Ordinal))],
+                : new[] { "requests", "webhooks", "uploads", "tokens", "runs" }.First(r => operation.Path.Contains("/" + r + "/", StringComparison.Ordinal))],
         _ => "x",
     };
 

@@ -28,6 +28,9 @@ public static class EventTypes
     public const string PolicyChanged = "policy.changed";
     public const string MemberChanged = "member.changed";
     public const string WebhookDisabled = "webhook.disabled";
+    public const string RunStarted = "run.started";
+    public const string RunFinished = "run.finished";
+    public const string RunRegistered = "run.registered";
 
     /// <summary>Sent only by <c>berth webhook test</c>; never stored as an event.</summary>
     public const string Ping = "ping";
@@ -36,7 +39,7 @@ public static class EventTypes
     [
         NamespaceCreated, NamespaceDeleted, ModelCreated, ModelUpdated, ModelDeleted, VersionCreated, VersionReady, VersionUpdated, VersionFailed, VersionDeleted,
         StageChanged, AliasMoved, AliasRemoved, RequestOpened, RequestApproved, RequestRejected, RequestCancelled, RequestSuperseded,
-        RequestApplied, DeploymentRecorded, PolicyChanged, MemberChanged, WebhookDisabled,
+        RequestApplied, DeploymentRecorded, PolicyChanged, MemberChanged, WebhookDisabled, RunStarted, RunFinished, RunRegistered,
     ];
 }
 

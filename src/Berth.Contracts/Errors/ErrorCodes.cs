@@ -64,6 +64,7 @@ public static class ErrorCodes
     public static readonly ErrorCode DeliveryNotFound = new("delivery_not_found", 404, "The webhook delivery does not exist");
     public static readonly ErrorCode RetentionNotSet = new("retention_not_set", 404, "The namespace or model has no retention policy of its own");
     public static readonly ErrorCode StageNotFound = new("stage_not_found", 404, "The policy has no such stage");
+    public static readonly ErrorCode RunNotFound = new("run_not_found", 404, "The model has no such run");
     public static readonly ErrorCode VersionDeleted = new("version_deleted", 410, "The version was deleted");
 
     // 409 / 412 / 413 / 415 / 416 / 422 / 428
@@ -91,8 +92,10 @@ public static class ErrorCodes
     public static readonly ErrorCode BlobCorrupt = new("blob_corrupt", 409, "A file's stored bytes are missing or corrupt; the blob is quarantined");
     public static readonly ErrorCode FsckRunning = new("fsck_running", 409, "A scrub (berth fsck) is already running");
     public static readonly ErrorCode NameConflict = new("name_conflict", 409, "The name is already used by an alias or a stage");
+    public static readonly ErrorCode RunEnded = new("run_ended", 409, "The run has ended: it takes no more metrics and no other end");
     public static readonly ErrorCode PreconditionFailed = new("precondition_failed", 412, "The resource changed since you read it (If-Match)");
     public static readonly ErrorCode BodyTooLarge = new("body_too_large", 413, "The request body is too large");
+    public static readonly ErrorCode BatchTooLarge = new("batch_too_large", 413, "The metric batch has more points or bytes than the server accepts (Runs:MaxBatchPoints, Runs:MaxBatchBytes)");
     public static readonly ErrorCode UnsupportedMediaType = new("unsupported_media_type", 415, "The request body has the wrong content type");
     public static readonly ErrorCode RangeNotSatisfiable = new("range_not_satisfiable", 416, "The requested range is outside the file");
     public static readonly ErrorCode IdempotencyKeyReused = new("idempotency_key_reused", 422, "The Idempotency-Key was used for a different request");

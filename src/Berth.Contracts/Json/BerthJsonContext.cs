@@ -95,4 +95,13 @@ namespace Berth.Contracts.Json;
 [JsonSerializable(typeof(RecordDeploymentRequest))]
 [JsonSerializable(typeof(DeploymentInfo))]
 [JsonSerializable(typeof(Page<DeploymentInfo>))]
+[JsonSerializable(typeof(RunInfo))]
+[JsonSerializable(typeof(Page<RunInfo>))]
+[JsonSerializable(typeof(CreateRunRequest))]
+[JsonSerializable(typeof(UpdateRunRequest))]
+[JsonSerializable(typeof(FinishRunRequest))]
+[JsonSerializable(typeof(MetricBatch))]
+[JsonSerializable(typeof(MetricBatchResult))]
+[JsonSerializable(typeof(Page<SeriesPoint>))]
+[JsonSerializable(typeof(SeriesSet))]
 public sealed partial class BerthJsonContext : JsonSerializerContext;

@@ -67,6 +67,12 @@ public class RegistryDbContext(DbContextOptions options) : DbContext(options), I
     public DbSet<WebhookDelivery> WebhookDeliveries => Set<WebhookDelivery>();
     public DbSet<WebhookAttempt> WebhookAttempts => Set<WebhookAttempt>();
     public DbSet<Deployment> Deployments => Set<Deployment>();
+    public DbSet<Run> Runs => Set<Run>();
+    public DbSet<RunParam> RunParams => Set<RunParam>();
+    public DbSet<RunTag> RunTags => Set<RunTag>();
+    public DbSet<RunMetric> RunMetrics => Set<RunMetric>();
+    public DbSet<RunMetricChunk> RunMetricChunks => Set<RunMetricChunk>();
+    public DbSet<RunBatch> RunBatches => Set<RunBatch>();
 
     /// <summary>ASP.NET Core's data-protection key ring, shared by every replica (not kept in a data folder).</summary>
     public DbSet<DataProtectionKey> DataProtectionKeys => Set<DataProtectionKey>();

@@ -15,6 +15,7 @@ public sealed record FilterField(FilterFieldKind Kind, string? Key = null)
         FilterFieldKind.Digest => "digest",
         FilterFieldKind.Size => "size",
         FilterFieldKind.Files => "files",
+        FilterFieldKind.Status => "status",
         FilterFieldKind.Metric => "metrics." + FormatKey(Key),
         FilterFieldKind.Param => "params." + FormatKey(Key),
         _ => "tags." + FormatKey(Key),

@@ -41,4 +41,7 @@ public enum FilterFieldKind
 
     /// <summary><c>tags.&lt;key&gt;</c>: a tag (string, may be missing).</summary>
     Tag,
+
+    /// <summary><c>status</c>: a run's status (string; runs only).</summary>
+    Status,
 }

@@ -41,7 +41,7 @@ public static class FilterParser
         "yyyy-MM-dd' 'HH:mm:ss.FFFFFFFK",
     ];
 
-    public static FilterExpression Parse(string? filter)
+    public static FilterExpression Parse(string? filter, FilterScope scope = FilterScope.Versions)
     {
         if (string.IsNullOrWhiteSpace(filter))
         {
@@ -53,7 +53,7 @@ public static class FilterParser
             throw FilterErrors.At(MaxLength, $"The filter is {filter.Length} characters long; the limit is {MaxLength}");
         }
 
-        return new Parser(filter).ParseFilter();
+        return new Parser(filter, scope).ParseFilter();
     }
 
     /// <summary>Reads an ISO-8601 date or date-time (UTC unless it carries an offset).</summary>
@@ -69,7 +69,7 @@ public static class FilterParser
         return false;
     }
 
-    private sealed class Parser(string text)
+    private sealed class Parser(string text, FilterScope scope)
     {
         private readonly FilterLexer _lexer = new(text);
         private FilterToken _current;
@@ -187,13 +187,22 @@ public static class FilterParser
                 return new FilterField(_current.KeyedKind, _current.Text);
             }
 
-            const string Fields = "name, namespace, version, semver, stage, alias, created, digest, size, files, metrics.<key>, params.<key> or tags.<key>";
+            var fields = scope == FilterScope.Runs
+                ? "name, status, created, metrics.<key>, params.<key> or tags.<key>"
+                : "name, namespace, version, semver, stage, alias, created, digest, size, files, metrics.<key>, params.<key> or tags.<key>";
             if (_current.Kind != FilterTokenKind.Word || IsKeyword(_current.Text))
             {
-                throw Expected($"a condition: a field ({Fields}), 'not' or '('");
+                throw Expected($"a condition: a field ({fields}), 'not' or '('");
             }
 
-            FilterFieldKind? kind = _current.Text.ToLowerInvariant() switch
+            FilterFieldKind? kind = scope == FilterScope.Runs ? _current.Text.ToLowerInvariant() switch
+            {
+                "name" => FilterFieldKind.Name,
+                "status" => FilterFieldKind.Status,
+                "created" => FilterFieldKind.Created,
+                _ => null,
+            }
+            : _current.Text.ToLowerInvariant() switch
             {
                 "name" => FilterFieldKind.Name,
                 "namespace" => FilterFieldKind.Namespace,
@@ -209,7 +218,7 @@ public static class FilterParser
             };
             return kind is { } known
                 ? new FilterField(known)
-                : throw FilterErrors.At(_current.Position, $"Unknown field '{FilterLexer.Shorten(_current.Text)}'; expected {Fields}");
+                : throw FilterErrors.At(_current.Position, $"Unknown field '{FilterLexer.Shorten(_current.Text)}'; expected {fields}");
         }
 
         private static bool IsKeyword(string word) => word.ToLowerInvariant() is "and" or "or" or "not" or "in" or "like" or "ilike" or "is" or "null";
@@ -275,9 +284,15 @@ public static class FilterParser
                 : Expected($"an operator after '{field}' (=, !=, <, <=, >, >=, like, ilike, in, is null)");
         }
 
-        private static void CheckOperator(FilterField field, FilterOperator op, FilterToken at)
+        private void CheckOperator(FilterField field, FilterOperator op, FilterToken at)
         {
             var type = FieldType(field.Kind);
+            if (scope == FilterScope.Runs && field.Kind == FilterFieldKind.Param && op is not (FilterOperator.Like or FilterOperator.NotLike or FilterOperator.ILike or FilterOperator.NotILike))
+            {
+                // A run's param compares as a number with a number (params.lr < 0.05), as text with a string.
+                type = ValueType.Number;
+            }
+
             var allowed = type switch
             {
                 ValueType.Number or ValueType.Timestamp =>
@@ -285,7 +300,8 @@ public static class FilterParser
                 _ => !(op is FilterOperator.LessThan or FilterOperator.LessThanOrEqual or FilterOperator.GreaterThan or FilterOperator.GreaterThanOrEqual),
             };
             var nullable = field.Kind is FilterFieldKind.SemVer or FilterFieldKind.Stage or FilterFieldKind.Alias
-                or FilterFieldKind.Metric or FilterFieldKind.Param or FilterFieldKind.Tag;
+                or FilterFieldKind.Metric or FilterFieldKind.Param or FilterFieldKind.Tag
+                || (scope == FilterScope.Runs && field.Kind == FilterFieldKind.Name);
             if (op is FilterOperator.IsNull or FilterOperator.IsNotNull)
             {
                 allowed = nullable;
@@ -342,6 +358,16 @@ public static class FilterParser
         {
             var token = _current;
             var type = FieldType(field.Kind);
+            if (scope == FilterScope.Runs && field.Kind == FilterFieldKind.Param && token.Kind == FilterTokenKind.Number)
+            {
+                type = ValueType.Number;
+            }
+            else if (scope == FilterScope.Runs && field.Kind == FilterFieldKind.Param && token.Kind == FilterTokenKind.String &&
+                op is FilterOperator.LessThan or FilterOperator.LessThanOrEqual or FilterOperator.GreaterThan or FilterOperator.GreaterThanOrEqual)
+            {
+                throw FilterErrors.At(token.Position, $"{field} is ordered only against a number; found {Describe(token)}");
+            }
+
             if (token.IsWord("null"))
             {
                 throw FilterErrors.At(token.Position, $"Expected a value, found 'null'; to test for a missing value write {field} is null");

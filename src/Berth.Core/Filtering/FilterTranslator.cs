@@ -42,14 +42,73 @@ public static class FilterTranslator
         return Expression.Lambda<Func<ModelVersion, bool>>(Translate(filter, version), version);
     }
 
-    private static Expression Translate(FilterExpression node, ParameterExpression v) => node switch
+    /// <summary>
+    /// A predicate over <see cref="Run"/> for a filter parsed with <see cref="FilterScope.Runs"/>: <c>metrics.k</c> is the
+    /// series' last value (a NaN last value matches nothing), <c>params.k</c> compares as a number against a number
+    /// (params whose text is not a number do not match) and as text against a string, <c>created</c> is the start.
+    /// </summary>
+    public static Expression<Func<Run, bool>> ToRunPredicate(FilterExpression filter)
     {
-        AndExpression => Balanced(Flatten<AndExpression>(node, a => (a.Left, a.Right)).Select(n => Translate(n, v)).ToList(), Expression.AndAlso),
-        OrExpression => Balanced(Flatten<OrExpression>(node, o => (o.Left, o.Right)).Select(n => Translate(n, v)).ToList(), Expression.OrElse),
-        NotExpression not => Expression.Not(Translate(not.Operand, v)),
-        ComparisonExpression comparison => Comparison(comparison, v),
+        ArgumentNullException.ThrowIfNull(filter);
+        var run = Expression.Parameter(typeof(Run), "r");
+        return Expression.Lambda<Func<Run, bool>>(Translate(filter, run, RunComparison), run);
+    }
+
+    private static Expression Translate(FilterExpression node, ParameterExpression v) => Translate(node, v, Comparison);
+
+    private static Expression Translate(FilterExpression node, ParameterExpression v, Func<ComparisonExpression, ParameterExpression, Expression> comparison) => node switch
+    {
+        AndExpression => Balanced(Flatten<AndExpression>(node, a => (a.Left, a.Right)).Select(n => Translate(n, v, comparison)).ToList(), Expression.AndAlso),
+        OrExpression => Balanced(Flatten<OrExpression>(node, o => (o.Left, o.Right)).Select(n => Translate(n, v, comparison)).ToList(), Expression.OrElse),
+        NotExpression not => Expression.Not(Translate(not.Operand, v, comparison)),
+        ComparisonExpression c => comparison(c, v),
         _ => throw new ArgumentException($"Unknown filter node {node.GetType().Name}.", nameof(node)),
     };
+
+    private static Expression RunComparison(ComparisonExpression c, ParameterExpression r) => c.Field.Kind switch
+    {
+        FilterFieldKind.Name => Scalar(Expression.Property(r, nameof(Run.Name)), c, nullable: true),
+        FilterFieldKind.Status => Status(Expression.Property(r, nameof(Run.Status)), c),
+        FilterFieldKind.Created => Scalar(Expression.Property(r, nameof(Run.StartedAt)), c, nullable: false),
+        FilterFieldKind.Metric => KeyedNumber<RunMetric>(r, nameof(Run.Metrics), nameof(RunMetric.Key), nameof(RunMetric.Last), c),
+        FilterFieldKind.Param when c.Values.Count > 0 && c.Values[0] is NumberValue => KeyedNumber<RunParam>(r, nameof(Run.Params), nameof(RunParam.Name), nameof(RunParam.Number), c),
+        FilterFieldKind.Param => Keyed<RunParam>(r, nameof(Run.Params), nameof(RunParam.Name), nameof(RunParam.Value), c),
+        FilterFieldKind.Tag => Keyed<RunTag>(r, nameof(Run.Tags), nameof(RunTag.Key), nameof(RunTag.Value), c),
+        _ => throw new ArgumentException($"Unknown field {c.Field}.", nameof(c)),
+    };
+
+    /// <summary>A run's status, stored through a converter: compared as the enum, with =, != and [not] in.</summary>
+    private static Expression Status(Expression column, ComparisonExpression c)
+    {
+        var statuses = c.Values.Select(v => Enum.TryParse<RunStatus>(Text(v), ignoreCase: true, out var s) && Text(v) == s.ToString().ToLowerInvariant()
+            ? s
+            : throw new Errors.RegistryException(Contracts.Errors.ErrorCodes.InvalidFilter, $"Unknown status {v}; a run's status is 'running', 'finished', 'failed', 'killed' or 'crashed'.")).ToList();
+        Expression AnyOf() => statuses.Select(s => (Expression)Expression.Equal(column, Parameter(s))).Aggregate(Expression.OrElse);
+        return c.Operator switch
+        {
+            FilterOperator.Equal or FilterOperator.In => AnyOf(),
+            FilterOperator.NotEqual or FilterOperator.NotIn => Expression.Not(AnyOf()),
+            _ => throw new Errors.RegistryException(Contracts.Errors.ErrorCodes.InvalidFilter, $"status is compared with =, != or in, not '{FilterOperators.Symbol(c.Operator)}'."),
+        };
+    }
+
+    /// <summary>A keyed number that may be missing (null): <c>r.Metrics.Any(m => m.Key == key &amp;&amp; m.Last != null &amp;&amp; test((double)m.Last))</c>.</summary>
+    private static Expression KeyedNumber<TEntry>(ParameterExpression v, string collection, string keyProperty, string valueProperty, ComparisonExpression c)
+    {
+        var entry = Expression.Parameter(typeof(TEntry), "e");
+        var keyMatches = Expression.Equal(Expression.Property(entry, keyProperty), Parameter(c.Field.Key!));
+        var entries = Expression.Property(v, collection);
+        if (c.Operator is FilterOperator.IsNull or FilterOperator.IsNotNull)
+        {
+            var any = Any<TEntry>(entries, Expression.Lambda(keyMatches, entry));
+            return c.Operator == FilterOperator.IsNull ? Expression.Not(any) : any;
+        }
+
+        var value = Expression.Property(entry, valueProperty);
+        var present = Expression.NotEqual(value, Expression.Constant(null, value.Type));
+        var test = Test(Expression.Convert(value, typeof(double)), c.Operator, c.Values);
+        return Any<TEntry>(entries, Expression.Lambda(Expression.AndAlso(keyMatches, Expression.AndAlso(present, test)), entry));
+    }
 
     /// <summary>The operands of a chain of the same operator, left to right (a and b and c → [a, b, c]).</summary>
     private static List<FilterExpression> Flatten<T>(FilterExpression node, Func<T, (FilterExpression Left, FilterExpression Right)> parts)

@@ -990,6 +990,308 @@ namespace Berth.Data.Sqlite.Migrations
                     b.ToTable("retention_policies", (string)null);
                 });
 
+            modelBuilder.Entity("Berth.Core.Data.Entities.Run", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("id");
+
+                    b.Property<long>("CreatedById")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("created_by_id");
+
+                    b.Property<DateTime?>("DeletedAt")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("deleted_at");
+
+                    b.Property<DateTime?>("EndedAt")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("ended_at");
+
+                    b.Property<string>("Environment")
+                        .HasMaxLength(65536)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("environment");
+
+                    b.Property<string>("GitCommit")
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("git_commit");
+
+                    b.Property<bool?>("GitDirty")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("git_dirty");
+
+                    b.Property<string>("GitRepository")
+                        .HasMaxLength(2048)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("git_repository");
+
+                    b.Property<DateTime>("HeartbeatAt")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("heartbeat_at");
+
+                    b.Property<long>("ModelId")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("model_id");
+
+                    b.Property<string>("Name")
+                        .HasMaxLength(256)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("name");
+
+                    b.Property<string>("Note")
+                        .HasMaxLength(65536)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("note");
+
+                    b.Property<string>("ParentRunId")
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("parent_run_id");
+
+                    b.Property<string>("PublicId")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("public_id");
+
+                    b.Property<long>("Revision")
+                        .IsConcurrencyToken()
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("revision");
+
+                    b.Property<DateTime>("StartedAt")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("started_at");
+
+                    b.Property<string>("Status")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("status");
+
+                    b.HasKey("Id")
+                        .HasName("pk_runs");
+
+                    b.HasIndex("CreatedById")
+                        .HasDatabaseName("ix_runs_created_by_id");
+
+                    b.HasIndex("PublicId")
+                        .IsUnique()
+                        .HasDatabaseName("ix_runs_public_id");
+
+                    b.HasIndex("Status", "HeartbeatAt")
+                        .HasDatabaseName("ix_runs_status_heartbeat_at");
+
+                    b.HasIndex("ModelId", "StartedAt", "Id")
+                        .HasDatabaseName("ix_runs_model_id_started_at_id");
+
+                    b.ToTable("runs", (string)null);
+                });
+
+            modelBuilder.Entity("Berth.Core.Data.Entities.RunBatch", b =>
+                {
+                    b.Property<long>("RunId")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("run_id");
+
+                    b.Property<string>("BatchId")
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("batch_id");
+
+                    b.Property<int>("Points")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("points");
+
+                    b.Property<DateTime>("ReceivedAt")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("received_at");
+
+                    b.HasKey("RunId", "BatchId")
+                        .HasName("pk_run_batches");
+
+                    b.ToTable("run_batches", (string)null);
+                });
+
+            modelBuilder.Entity("Berth.Core.Data.Entities.RunDataset", b =>
+                {
+                    b.Property<long>("RunId")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("run_id");
+
+                    b.Property<int>("Ordinal")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("ordinal");
+
+                    b.Property<string>("Digest")
+                        .HasMaxLength(256)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("digest");
+
+                    b.Property<string>("Uri")
+                        .IsRequired()
+                        .HasMaxLength(2048)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("uri");
+
+                    b.HasKey("RunId", "Ordinal")
+                        .HasName("pk_run_datasets");
+
+                    b.ToTable("run_datasets", (string)null);
+                });
+
+            modelBuilder.Entity("Berth.Core.Data.Entities.RunMetric", b =>
+                {
+                    b.Property<long>("RunId")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("run_id");
+
+                    b.Property<string>("Key")
+                        .HasMaxLength(128)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("key");
+
+                    b.Property<long>("Count")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("count");
+
+                    b.Property<double?>("Last")
+                        .HasColumnType("REAL")
+                        .HasColumnName("last");
+
+                    b.Property<long>("LastStep")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("last_step");
+
+                    b.Property<long>("LastTime")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("last_time");
+
+                    b.Property<double?>("Max")
+                        .HasColumnType("REAL")
+                        .HasColumnName("max");
+
+                    b.Property<double?>("Min")
+                        .HasColumnType("REAL")
+                        .HasColumnName("min");
+
+                    b.HasKey("RunId", "Key")
+                        .HasName("pk_run_metrics");
+
+                    b.HasIndex("Key", "Last", "RunId")
+                        .HasDatabaseName("ix_run_metrics_key_last_run_id");
+
+                    b.ToTable("run_metrics", (string)null);
+                });
+
+            modelBuilder.Entity("Berth.Core.Data.Entities.RunMetricChunk", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("id");
+
+                    b.Property<int>("Count")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("count");
+
+                    b.Property<byte[]>("Data")
+                        .IsRequired()
+                        .HasColumnType("BLOB")
+                        .HasColumnName("data");
+
+                    b.Property<long>("FirstStep")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("first_step");
+
+                    b.Property<string>("Key")
+                        .IsRequired()
+                        .HasMaxLength(128)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("key");
+
+                    b.Property<double?>("Last")
+                        .HasColumnType("REAL")
+                        .HasColumnName("last");
+
+                    b.Property<long>("LastStep")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("last_step");
+
+                    b.Property<double?>("Max")
+                        .HasColumnType("REAL")
+                        .HasColumnName("max");
+
+                    b.Property<double?>("Min")
+                        .HasColumnType("REAL")
+                        .HasColumnName("min");
+
+                    b.Property<long>("RunId")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("run_id");
+
+                    b.HasKey("Id")
+                        .HasName("pk_run_metric_chunks");
+
+                    b.HasIndex("RunId", "Key", "FirstStep", "LastStep", "Count", "Min", "Max", "Last", "Id")
+                        .HasDatabaseName("ix_run_metric_chunks_summary");
+
+                    b.ToTable("run_metric_chunks", (string)null);
+                });
+
+            modelBuilder.Entity("Berth.Core.Data.Entities.RunParam", b =>
+                {
+                    b.Property<long>("RunId")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("run_id");
+
+                    b.Property<string>("Name")
+                        .HasMaxLength(128)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("name");
+
+                    b.Property<double?>("Number")
+                        .HasColumnType("REAL")
+                        .HasColumnName("number");
+
+                    b.Property<string>("Value")
+                        .IsRequired()
+                        .HasMaxLength(6000)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("value");
+
+                    b.HasKey("RunId", "Name")
+                        .HasName("pk_run_params");
+
+                    b.ToTable("run_params", (string)null);
+                });
+
+            modelBuilder.Entity("Berth.Core.Data.Entities.RunTag", b =>
+                {
+                    b.Property<long>("RunId")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("run_id");
+
+                    b.Property<string>("Key")
+                        .HasMaxLength(128)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("key");
+
+                    b.Property<string>("Value")
+                        .IsRequired()
+                        .HasMaxLength(1024)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("value");
+
+                    b.HasKey("RunId", "Key")
+                        .HasName("pk_run_tags");
+
+                    b.ToTable("run_tags", (string)null);
+                });
+
             modelBuilder.Entity("Berth.Core.Data.Entities.ScrubRun", b =>
                 {
                     b.Property<long>("Id")
@@ -2054,6 +2356,87 @@ namespace Berth.Data.Sqlite.Migrations
                         .HasConstraintName("fk_retention_policies_namespaces_namespace_id");
                 });
 
+            modelBuilder.Entity("Berth.Core.Data.Entities.Run", b =>
+                {
+                    b.HasOne("Berth.Core.Data.Entities.User", "CreatedBy")
+                        .WithMany()
+                        .HasForeignKey("CreatedById")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .IsRequired()
+                        .HasConstraintName("fk_runs_users_created_by_id");
+
+                    b.HasOne("Berth.Core.Data.Entities.RegisteredModel", "Model")
+                        .WithMany()
+                        .HasForeignKey("ModelId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_runs_models_model_id");
+
+                    b.Navigation("CreatedBy");
+
+                    b.Navigation("Model");
+                });
+
+            modelBuilder.Entity("Berth.Core.Data.Entities.RunBatch", b =>
+                {
+                    b.HasOne("Berth.Core.Data.Entities.Run", null)
+                        .WithMany()
+                        .HasForeignKey("RunId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_run_batches_runs_run_id");
+                });
+
+            modelBuilder.Entity("Berth.Core.Data.Entities.RunDataset", b =>
+                {
+                    b.HasOne("Berth.Core.Data.Entities.Run", null)
+                        .WithMany("Datasets")
+                        .HasForeignKey("RunId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_run_datasets_runs_run_id");
+                });
+
+            modelBuilder.Entity("Berth.Core.Data.Entities.RunMetric", b =>
+                {
+                    b.HasOne("Berth.Core.Data.Entities.Run", null)
+                        .WithMany("Metrics")
+                        .HasForeignKey("RunId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_run_metrics_runs_run_id");
+                });
+
+            modelBuilder.Entity("Berth.Core.Data.Entities.RunMetricChunk", b =>
+                {
+                    b.HasOne("Berth.Core.Data.Entities.Run", null)
+                        .WithMany()
+                        .HasForeignKey("RunId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_run_metric_chunks_runs_run_id");
+                });
+
+            modelBuilder.Entity("Berth.Core.Data.Entities.RunParam", b =>
+                {
+                    b.HasOne("Berth.Core.Data.Entities.Run", null)
+                        .WithMany("Params")
+                        .HasForeignKey("RunId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_run_params_runs_run_id");
+                });
+
+            modelBuilder.Entity("Berth.Core.Data.Entities.RunTag", b =>
+                {
+                    b.HasOne("Berth.Core.Data.Entities.Run", null)
+                        .WithMany("Tags")
+                        .HasForeignKey("RunId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_run_tags_runs_run_id");
+                });
+
             modelBuilder.Entity("Berth.Core.Data.Entities.StageRule", b =>
                 {
                     b.HasOne("Berth.Core.Data.Entities.RegisteredModel", null)
@@ -2286,6 +2669,17 @@ namespace Berth.Data.Sqlite.Migrations
             modelBuilder.Entity("Berth.Core.Data.Entities.RegistryNamespace", b =>
                 {
                     b.Navigation("Models");
+                });
+
+            modelBuilder.Entity("Berth.Core.Data.Entities.Run", b =>
+                {
+                    b.Navigation("Datasets");
+
+                    b.Navigation("Metrics");
+
+                    b.Navigation("Params");
+
+                    b.Navigation("Tags");
                 });
 
             modelBuilder.Entity("Berth.Core.Data.Entities.Team", b =>

@@ -71,6 +71,7 @@ public static class BerthPipeline
         api.MapAuth();
         api.MapModels();
         api.MapVersions();
+        api.MapRuns();
         api.MapAliases();
         api.MapUploads();
         api.MapSearch();

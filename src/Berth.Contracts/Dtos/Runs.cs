@@ -1,0 +1,122 @@
+using System.Text.Json.Serialization;
+
+namespace Berth.Contracts.Dtos;
+
+public static class RunStatuses
+{
+    public const string Running = "running";
+    public const string Finished = "finished";
+    public const string Failed = "failed";
+    public const string Killed = "killed";
+    public const string Crashed = "crashed";
+}
+
+/// <summary>Where a run came from: code (git repository, commit, whether the tree had uncommitted changes), data, and the run it continues.</summary>
+public sealed record RunLineage(
+    string? GitRepository = null,
+    string? GitCommit = null,
+    bool? GitDirty = null,
+    IReadOnlyList<DatasetRef>? Datasets = null,
+    string? ParentRun = null);
+
+/// <summary>
+/// The summary of one metric series: how many points, the highest step and the value there (the latest at equal
+/// steps), and the least and greatest values that are not NaN (null when every value is NaN). Values may be NaN or
+/// infinite: JSON carries them as the strings "NaN", "Infinity" and "-Infinity".
+/// </summary>
+public sealed record MetricSummary(
+    long Count,
+    long LastStep,
+    [property: JsonNumberHandling(JsonNumberHandling.AllowNamedFloatingPointLiterals)] double Last,
+    [property: JsonNumberHandling(JsonNumberHandling.AllowNamedFloatingPointLiterals)] double? Min,
+    [property: JsonNumberHandling(JsonNumberHandling.AllowNamedFloatingPointLiterals)] double? Max);
+
+/// <summary>A training run of a model. <see cref="Id"/> is short and URL-safe; <c>Metrics</c> holds each series' summary.</summary>
+public sealed record RunInfo(
+    string Id,
+    string Namespace,
+    string Model,
+    string? Name,
+    string Status,
+    DateTimeOffset StartedAt,
+    DateTimeOffset? EndedAt,
+    DateTimeOffset HeartbeatAt,
+    string CreatedBy,
+    IReadOnlyDictionary<string, string> Params,
+    IReadOnlyDictionary<string, string> Tags,
+    IReadOnlyDictionary<string, MetricSummary> Metrics,
+    string? Note,
+    RunLineage Lineage,
+    IReadOnlyDictionary<string, string>? Environment,
+    long Revision);
+
+/// <summary>Starts a run of a model (the namespace and model are created on first use, as a push does).</summary>
+public sealed record CreateRunRequest(
+    string? Name = null,
+    IReadOnlyDictionary<string, string>? Params = null,
+    IReadOnlyDictionary<string, string>? Tags = null,
+    string? Note = null,
+    RunLineage? Lineage = null,
+    IReadOnlyDictionary<string, string>? Environment = null);
+
+/// <summary>Changes a run's name and note (an empty string clears them) and its tags.</summary>
+public sealed record UpdateRunRequest(
+    string? Name = null,
+    string? Note = null,
+    IReadOnlyDictionary<string, string>? SetTags = null,
+    IReadOnlyList<string>? RemoveTags = null);
+
+/// <summary>Ends a run: finished (the default), failed or killed.</summary>
+public sealed record FinishRunRequest(string? Status = null);
+
+/// <summary>
+/// One point of a metric batch. <c>Time</c> is milliseconds since the Unix epoch (the server's clock when left
+/// out); <c>Value</c> is a JSON number or one of the strings "NaN", "Infinity", "-Infinity".
+/// </summary>
+public sealed record MetricPointInput(
+    string Key,
+    long Step,
+    [property: JsonNumberHandling(JsonNumberHandling.AllowNamedFloatingPointLiterals)] double Value,
+    long? Time = null);
+
+/// <summary>
+/// Points to add to a run's series. The same <c>BatchId</c> (1-64 characters of [A-Za-z0-9_-]) is stored once:
+/// send a batch again with the same id and nothing is added. Without an id, the SHA-256 of the points is the id.
+/// </summary>
+public sealed record MetricBatch(IReadOnlyList<MetricPointInput> Points, string? BatchId = null);
+
+/// <summary>What a batch did: how many points it stored (0 for a batch already stored) and its id.</summary>
+public sealed record MetricBatchResult(string BatchId, int Stored, bool Duplicate);
+
+/// <summary>A point of a series as stored: step, time (milliseconds since the Unix epoch), value.</summary>
+public sealed record SeriesPoint(
+    long Step,
+    long Time,
+    [property: JsonNumberHandling(JsonNumberHandling.AllowNamedFloatingPointLiterals)] double Value);
+
+/// <summary>
+/// A bucket of a downsampled series: the steps it covers (of the points in it), how many points, their least and
+/// greatest value that is not NaN (null when none) and, when the bucket was filled point by point (zoomed-in reads),
+/// its last value (null when it was filled from chunk summaries).
+/// </summary>
+public sealed record MetricBucket(
+    long FirstStep,
+    long LastStep,
+    long Count,
+    [property: JsonNumberHandling(JsonNumberHandling.AllowNamedFloatingPointLiterals)] double? Min,
+    [property: JsonNumberHandling(JsonNumberHandling.AllowNamedFloatingPointLiterals)] double? Max,
+    [property: JsonNumberHandling(JsonNumberHandling.AllowNamedFloatingPointLiterals)] double? Last);
+
+/// <summary>
+/// One series of one run over [<c>From</c>, <c>To</c>]: the points themselves when there are no more than the buckets
+/// asked for (<c>Points</c>), else min/max buckets of <c>BucketWidth</c> steps (<c>Buckets</c>; empty ones left out).
+/// </summary>
+public sealed record MetricSeries(
+    string Run,
+    string Key,
+    long Count,
+    IReadOnlyList<SeriesPoint>? Points,
+    IReadOnlyList<MetricBucket>? Buckets);
+
+/// <summary>Series read over one step range cut into the same buckets, so that bucket boundaries line up across runs.</summary>
+public sealed record SeriesSet(long? From, long? To, long? BucketWidth, IReadOnlyList<MetricSeries> Series);
