@@ -47,6 +47,9 @@ public static class Links
     /// <summary>The requests inbox.</summary>
     public const string Requests = "/requests";
 
+    /// <summary>The audit log (server administrators).</summary>
+    public const string Audit = "/audit";
+
     /// <summary>The dashboard, searching for something.</summary>
     public static string Search(string? text = null, string? ns = null, string? stage = null, string? tag = null, string? sort = null)
     {
