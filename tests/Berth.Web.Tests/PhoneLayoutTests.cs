@@ -15,7 +15,7 @@ public sealed class PhoneLayoutTests(BrowserFixture browser, CatalogFixture cata
         foreach (var path in new[]
         {
             "/", "/acme", "/acme/fraud-detector", "/acme/fraud-detector/versions/3",
-            "/compare?v=acme/churn:latest&v=acme/fraud-detector:production&v=research/xss-card:1", "/compare", "/requests", "/no/such/page",
+            "/compare?v=acme/churn:latest&v=acme/fraud-detector:production&v=research/xss-card:1", "/compare", "/requests", "/audit", "/no/such/page",
         })
         {
             await ui.Page.GotoAsync(path);

@@ -14,21 +14,40 @@ public sealed class AuditService(RegistryDbContext db)
 {
     private const int Batch = 10_000;
 
-    public async Task<Page<AuditEntryInfo>> ListAsync(DateTimeOffset? since, DateTimeOffset? until, string? ns, Paging paging, CancellationToken cancellationToken)
+    public Task<Page<AuditEntryInfo>> ListAsync(DateTimeOffset? since, DateTimeOffset? until, string? ns, Paging paging, CancellationToken cancellationToken) =>
+        ListAsync(new AuditFilter(Namespace: ns, Since: since, Until: until), paging, newestFirst: false, cancellationToken);
+
+    /// <summary>A page of the entries <paramref name="filter"/> selects, oldest or newest first (keyset-paginated by position).</summary>
+    public async Task<Page<AuditEntryInfo>> ListAsync(AuditFilter filter, Paging paging, bool newestFirst, CancellationToken cancellationToken)
     {
-        var after = paging.AfterId();
-        var rows = await Filter(since, until, ns).Where(a => a.Id > after).OrderBy(a => a.Id).Take(paging.Limit + 1).ToListAsync(cancellationToken);
+        var query = Filter(filter);
+        if (newestFirst)
+        {
+            var before = paging.Parts is null ? long.MaxValue : paging.AfterId();
+            query = query.Where(a => a.Id < before).OrderByDescending(a => a.Id);
+        }
+        else
+        {
+            var after = paging.AfterId();
+            query = query.Where(a => a.Id > after).OrderBy(a => a.Id);
+        }
+
+        var rows = await query.Take(paging.Limit + 1).ToListAsync(cancellationToken);
         var page = paging.Page(rows, a => a.Id);
         return new Page<AuditEntryInfo>(page.Items.Select(ToInfo).ToList(), page.NextCursor);
     }
 
     /// <summary>Every entry in the range, oldest first, streamed in batches.</summary>
-    public async IAsyncEnumerable<AuditEntryInfo> ExportAsync(DateTimeOffset? since, DateTimeOffset? until, string? ns, [EnumeratorCancellation] CancellationToken cancellationToken)
+    public IAsyncEnumerable<AuditEntryInfo> ExportAsync(DateTimeOffset? since, DateTimeOffset? until, string? ns, CancellationToken cancellationToken) =>
+        ExportAsync(new AuditFilter(Namespace: ns, Since: since, Until: until), cancellationToken);
+
+    /// <summary>Every entry <paramref name="filter"/> selects, oldest first, streamed in batches.</summary>
+    public async IAsyncEnumerable<AuditEntryInfo> ExportAsync(AuditFilter filter, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         var after = 0L;
         while (true)
         {
-            var rows = await Filter(since, until, ns).Where(a => a.Id > after).OrderBy(a => a.Id).Take(Batch).ToListAsync(cancellationToken);
+            var rows = await Filter(filter).Where(a => a.Id > after).OrderBy(a => a.Id).Take(Batch).ToListAsync(cancellationToken);
             foreach (var row in rows)
             {
                 yield return ToInfo(row);
@@ -112,9 +131,56 @@ public sealed class AuditService(RegistryDbContext db)
     private Task<List<AuditEntry>> BatchAsync(long after, CancellationToken cancellationToken) =>
         db.AuditLog.AsNoTracking().Where(a => a.Id > after).OrderBy(a => a.Id).Take(Batch).ToListAsync(cancellationToken);
 
-    private IQueryable<AuditEntry> Filter(DateTimeOffset? since, DateTimeOffset? until, string? ns)
+    /// <summary>The position and hash of the chain's last entry (null: the log is empty); one row, read without verifying anything.</summary>
+    public async Task<(long LastId, string LastHash)?> HeadAsync(CancellationToken cancellationToken) =>
+        await db.AuditHeads.AsNoTracking().Where(h => h.Id == AuditChainInterceptor.HeadId)
+            .Select(h => new { h.LastId, h.LastHash }).SingleOrDefaultAsync(cancellationToken) is { } head
+            ? (head.LastId, head.LastHash)
+            : null;
+
+    /// <summary>
+    /// Of the namespaces and models (<c>ns/model</c>) that entries name, those that still exist (not deleted), in two
+    /// queries whatever the number asked about.
+    /// </summary>
+    public async Task<(IReadOnlySet<string> Namespaces, IReadOnlySet<string> Models)> ExistingAsync(
+        IReadOnlyCollection<string> namespaces, IReadOnlyCollection<(string Namespace, string Model)> models, CancellationToken cancellationToken)
+    {
+        var names = namespaces.Concat(models.Select(m => m.Namespace)).Distinct(StringComparer.Ordinal).ToList();
+        var liveNamespaces = names.Count == 0
+            ? []
+            : await db.Namespaces.AsNoTracking().Where(n => names.Contains(n.Name) && n.DeletedAt == null).Select(n => n.Name).ToListAsync(cancellationToken);
+        var modelNames = models.Select(m => m.Model).Distinct(StringComparer.Ordinal).ToList();
+        var wanted = models.Where(m => liveNamespaces.Contains(m.Namespace)).Select(m => m.Namespace).Distinct(StringComparer.Ordinal).ToList();
+        var liveModels = wanted.Count == 0
+            ? []
+            : await db.Models.AsNoTracking()
+                .Where(m => wanted.Contains(m.Namespace.Name) && modelNames.Contains(m.Name) && m.DeletedAt == null)
+                .Select(m => m.Namespace.Name + "/" + m.Name).ToListAsync(cancellationToken);
+        return (liveNamespaces.ToHashSet(StringComparer.Ordinal), liveModels.ToHashSet(StringComparer.Ordinal));
+    }
+
+    private IQueryable<AuditEntry> Filter(AuditFilter filter)
     {
         var query = db.AuditLog.AsNoTracking();
+        if (!string.IsNullOrEmpty(filter.Actor))
+        {
+            query = query.Where(a => a.Actor == filter.Actor);
+        }
+
+        if (!string.IsNullOrEmpty(filter.Action))
+        {
+            if (filter.Action.Contains('.', StringComparison.Ordinal))
+            {
+                query = query.Where(a => a.Action == filter.Action);
+            }
+            else
+            {
+                var family = filter.Action + ".";
+                query = query.Where(a => a.Action.StartsWith(family));
+            }
+        }
+
+        var (since, until, ns) = (filter.Since, filter.Until, filter.Namespace);
         if (since is { } s)
         {
             var from = s.UtcDateTime;

@@ -226,30 +226,54 @@ public sealed class UserService(RegistryDbContext db, TokenService tokens, SignI
             Fail.If(PasswordHasher.CheckStrength(request.NewPassword), ErrorCodes.WeakPassword);
         }
 
+        var tokenName = string.IsNullOrWhiteSpace(request.TokenName) ? "session" : request.TokenName;
+        var created = await StartSessionAsync(user, request.NewPassword, tokenName, webSession, request.ExpiresInDays, webSession is null ? null : "web", context, cancellationToken);
+        return new SignInResponse(new UserInfo(user.Id, user.Name, user.Email, user.DisplayName, user.IsAdmin), created);
+    }
+
+    /// <summary>
+    /// A web session for a user the identity provider has just signed in (the browser's OIDC sign-in, after
+    /// <see cref="ExternalSignIn"/> linked the user): the same kind of token as a password sign-in's web session, audited as
+    /// <c>user.sign_in</c> via oidc.
+    /// </summary>
+    public async Task<CreatedToken> SignInExternalWebAsync(long userId, TimeSpan lifetime, AuditContext context, CancellationToken cancellationToken)
+    {
+        var user = await db.Users.AsNoTracking().FirstOrDefaultAsync(u => u.Id == userId, cancellationToken);
+        if (user is null or { Disabled: true })
+        {
+            throw Fail.Error(ErrorCodes.UserDisabled, "This user is disabled; ask an administrator.");
+        }
+
+        return await StartSessionAsync(user, null, "web session", lifetime, null, "oidc", context, cancellationToken);
+    }
+
+    /// <summary>Records the sign-in (and a new password) and creates the session's token, in one transaction.</summary>
+    private async Task<CreatedToken> StartSessionAsync(
+        User user, string? newPassword, string tokenName, TimeSpan? webSession, int? expiresInDays, string? via, AuditContext context, CancellationToken cancellationToken)
+    {
         var now = clock.GetUtcNow().UtcDateTime;
         var actor = new Actor(user.Id, user.Name, user.IsAdmin, null, TokenScopes.All);
         context.Set(actor, context.ClientAddress, context.RequestId);
-        var tokenName = string.IsNullOrWhiteSpace(request.TokenName) ? "session" : request.TokenName;
         var created = await db.InTransactionWithRetryAsync(async ct =>
         {
             var tracked = await db.Users.SingleAsync(u => u.Id == user.Id, ct);
-            if (request.NewPassword is not null)
+            if (newPassword is not null)
             {
-                tracked.PasswordHash = PasswordHasher.Hash(request.NewPassword);
+                tracked.PasswordHash = PasswordHasher.Hash(newPassword);
                 tracked.MustChangePassword = false;
                 audit.Record("user.password_change", null, $"user {user.Name}");
             }
 
             tracked.LastSignInAt = now;
             tracked.Revision++;
-            audit.Record("user.sign_in", null, $"user {user.Name}", webSession is null ? null : new Dictionary<string, object?> { ["via"] = "web" });
+            audit.Record("user.sign_in", null, $"user {user.Name}", via is null ? null : new Dictionary<string, object?> { ["via"] = via });
             await db.SaveChangesAsync(ct);
             var tokenRequest = webSession is { } lifetime
                 ? new CreateTokenRequest(tokenName, null, ExpiresAt: clock.GetUtcNow() + lifetime)
-                : new CreateTokenRequest(tokenName, null, request.ExpiresInDays ?? 30);
+                : new CreateTokenRequest(tokenName, null, expiresInDays ?? 30);
             return await tokens.CreateForAsync(actor, tracked, tokenRequest, TokenScopes.All, ct, webSession: webSession is not null);
         }, cancellationToken);
-        return new SignInResponse(new UserInfo(user.Id, user.Name, user.Email, user.DisplayName, user.IsAdmin), new CreatedToken(TokenService.ToInfo(created.Token), created.Secret));
+        return new CreatedToken(TokenService.ToInfo(created.Token), created.Secret);
     }
 
     public async Task<User> FindAsync(string name, CancellationToken cancellationToken)

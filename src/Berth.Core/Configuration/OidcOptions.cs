@@ -58,7 +58,38 @@ public sealed class OidcOptions : IValidatableObject
     [Range(typeof(TimeSpan), "00:00:01", "1.00:00:00")]
     public TimeSpan KeyRefreshInterval { get; set; } = TimeSpan.FromMinutes(5);
 
+    /// <summary>Offer "Sign in with …" on the web UI's sign-in page (the authorization-code flow with PKCE).</summary>
+    public bool WebSignIn { get; set; } = true;
+
+    /// <summary>The client id of the browser sign-in (default: <see cref="Audience"/>); ID tokens must carry it in <c>aud</c>.</summary>
+    public string? ClientId { get; set; }
+
+    /// <summary>The client secret for the token endpoint, for a confidential client (none: a public client, PKCE only).</summary>
+    public string? ClientSecret { get; set; }
+
+    /// <summary>The provider's name on the sign-in button (default: the issuer's host).</summary>
+    public string? ProviderName { get; set; }
+
+    /// <summary>The scopes asked for at sign-in (<c>openid</c> is always asked for).</summary>
+    [Required]
+    public string Scopes { get; set; } = "openid profile email";
+
+    /// <summary>Where the provider sends the browser back (default: <c>/oidc/callback</c> on the address the browser used).</summary>
+    public string? RedirectUri { get; set; }
+
     public bool Enabled => !string.IsNullOrWhiteSpace(Issuer);
+
+    /// <summary>The browser sign-in is offered: OIDC on and <see cref="WebSignIn"/>.</summary>
+    public bool WebSignInEnabled => Enabled && WebSignIn;
+
+    /// <summary>The client id of the browser sign-in.</summary>
+    public string? EffectiveClientId => string.IsNullOrWhiteSpace(ClientId) ? Audience : ClientId;
+
+    /// <summary>The name on the sign-in button.</summary>
+    public string SignInName =>
+        !string.IsNullOrWhiteSpace(ProviderName) ? ProviderName
+        : Uri.TryCreate(Issuer, UriKind.Absolute, out var issuer) ? issuer.Host
+        : "single sign-on";
 
     public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
     {
@@ -77,7 +108,7 @@ public sealed class OidcOptions : IValidatableObject
             yield return new ValidationResult("Oidc:Audience is required when Oidc:Issuer is set (the client id tokens are issued for).", [nameof(Audience)]);
         }
 
-        foreach (var (name, value) in new[] { (nameof(MetadataAddress), MetadataAddress), (nameof(JwksUrl), JwksUrl) })
+        foreach (var (name, value) in new[] { (nameof(MetadataAddress), MetadataAddress), (nameof(JwksUrl), JwksUrl), (nameof(RedirectUri), RedirectUri) })
         {
             if (value is not null && !IsHttpUri(value))
             {

@@ -1,6 +1,7 @@
 using Berth.Contracts.Errors;
 using Berth.Contracts.Naming;
 using Berth.Core.Blobs;
+using Berth.Core.Configuration;
 using Berth.Core.Data;
 using Berth.Server.Api.Auth;
 using Berth.Server.Api.Endpoints;
@@ -14,6 +15,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.RateLimiting;
 using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Prometheus;
 
@@ -86,6 +88,7 @@ public static class BerthPipeline
         api.MapDeployments();
 
         // The web UI: every other path (docs/ui.md).
+        OidcWebSignIn.MapOidcWebSignIn(app, app.Configuration.GetSection(OidcOptions.SectionName).Get<OidcOptions>() ?? new OidcOptions());
         app.MapBerthWeb();
         return app;
     }

@@ -1,4 +1,6 @@
+using Berth.Contracts.Errors;
 using Berth.Core.Auth;
+using Berth.Core.Errors;
 using Microsoft.AspNetCore.Http;
 
 namespace Berth.Web.Hosting;
@@ -21,6 +23,24 @@ public sealed class Viewer(IHttpContextAccessor http, ViewerSource source, Acces
     public bool SignedIn => Actor.IsUser;
 
     public bool IsServerAdmin => Actor.IsUser && Actor.IsAdmin;
+
+    /// <summary>
+    /// Throws the API's refusal unless the viewer is a server administrator (with the admin scope every web session has):
+    /// "sign in first" for anonymous visitors, 403 naming the role for everyone else.
+    /// </summary>
+    public void DemandServerAdmin(string what)
+    {
+        var actor = Actor;
+        if (!actor.IsUser)
+        {
+            throw new RegistryException(ErrorCodes.TokenMissing, "Sign in first.");
+        }
+
+        if (!actor.IsAdmin || !actor.Scopes.HasFlag(TokenScopes.Admin))
+        {
+            throw new RegistryException(ErrorCodes.Forbidden, $"Only server administrators may {what}; '{actor.Name}' is not one.");
+        }
+    }
 
     public Task<bool> CanAsync(Permission permission, string? ns, CancellationToken cancellationToken) =>
         access.CanAsync(Actor, permission, ns, cancellationToken);

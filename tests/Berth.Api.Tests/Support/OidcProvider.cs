@@ -14,9 +14,10 @@ namespace Berth.Api.Tests.Support;
 
 /// <summary>
 /// A stand-in identity provider on 127.0.0.1: serves a discovery document and a JWKS of its RSA keys,
-/// and mints tokens the way a real provider would (or with whatever flaw a test asks for).
+/// and mints tokens the way a real provider would (or with whatever flaw a test asks for). It also signs browsers in with
+/// the authorization-code flow (OidcProvider.Authorization.cs).
 /// </summary>
-public sealed class OidcProvider : IAsyncDisposable
+public sealed partial class OidcProvider : IAsyncDisposable
 {
     public const string Audience = "berth";
 
@@ -59,9 +60,14 @@ public sealed class OidcProvider : IAsyncDisposable
         {
             ["issuer"] = provider!.Issuer,
             ["jwks_uri"] = provider.JwksUrl,
+            ["authorization_endpoint"] = provider.Issuer + "/authorize",
+            ["token_endpoint"] = provider.Issuer + "/token",
+            ["code_challenge_methods_supported"] = new[] { "S256" },
             ["id_token_signing_alg_values_supported"] = new[] { "RS256" },
         }), "application/json"));
         app.MapGet("/jwks", () => Results.Text(provider!.Jwks(), "application/json"));
+        app.MapGet("/authorize", (HttpContext context) => provider!.Authorize(context));
+        app.MapPost("/token", (HttpRequest request) => provider!.RedeemAsync(request.HttpContext));
         await app.StartAsync();
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First().TrimEnd('/');
         provider = new OidcProvider(app, address, NewKey());
@@ -94,9 +100,11 @@ public sealed class OidcProvider : IAsyncDisposable
         string? issuer = null,
         string? audience = null,
         DateTime? expires = null,
-        DateTime? issuedAt = null)
+        DateTime? issuedAt = null,
+        string? nonce = null)
     {
         var claims = new Dictionary<string, object> { ["sub"] = subject };
+        if (nonce is not null) claims["nonce"] = nonce;
         if (userName is not null) claims["preferred_username"] = userName;
         if (email is not null) claims["email"] = email;
         if (name is not null) claims["name"] = name;

@@ -40,6 +40,7 @@ internal static class BerthAuthentication
         }
 
         services.AddSingleton<OidcBearerEvents>();
+        services.AddSingleton<OidcWebSignIn>();
         authentication.AddJwtBearer(OidcSchemeName, _ => { });
         services.AddOptions<JwtBearerOptions>(OidcSchemeName).Configure<IOptions<OidcOptions>>((jwt, options) => Configure(jwt, options.Value));
         return services;

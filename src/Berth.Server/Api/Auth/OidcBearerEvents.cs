@@ -23,25 +23,11 @@ internal sealed partial class OidcBearerEvents(IOptions<OidcOptions> options, Au
     public override async Task TokenValidated(TokenValidatedContext context)
     {
         var http = context.HttpContext;
-        var oidc = options.Value;
-        var principal = context.Principal!;
-        string? Claim(string type) => principal.FindFirst(type)?.Value is { Length: > 0 } value ? value : null;
-
-        if (Claim(JwtRegisteredClaimNames.Sub) is not { } subject)
+        if (OidcClaims.Identity(context.Principal!, context.SecurityToken, options.Value) is not { } identity)
         {
             Refuse(context, AuthenticationOutcome.Fail(ErrorCodes.TokenInvalid, "The identity provider's token has no 'sub' claim."));
             return;
         }
-
-        var token = context.SecurityToken as JsonWebToken;
-        var identity = new ExternalIdentity(
-            context.SecurityToken.Issuer,
-            subject,
-            Claim(oidc.UserNameClaim),
-            Claim(oidc.EmailClaim),
-            Claim(oidc.DisplayNameClaim),
-            principal.FindAll(oidc.GroupsClaim).Select(c => c.Value).Where(g => g.Length > 0).ToList(),
-            token is { IssuedAt: var issued } && issued != DateTime.MinValue ? new DateTimeOffset(issued, TimeSpan.Zero) : null);
 
         // Changes made at sign-in (a new user, team memberships) are audited with this request's address and id.
         http.RequestServices.GetRequiredService<AuditContext>().Set(Actor.System, http.Connection.RemoteIpAddress?.ToString(), AccessMiddleware.RequestId(http));

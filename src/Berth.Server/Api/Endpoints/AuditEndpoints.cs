@@ -16,21 +16,21 @@ internal static class AuditEndpoints
     public static RouteGroupBuilder MapAudit(this RouteGroupBuilder api)
     {
         var audit = api.MapGroup("/audit").WithTags("Audit").NeedsServerAdmin();
-        audit.MapGet("/", List).WithName("ListAudit").WithSummary("Audit entries, oldest first (since/until/namespace filters)");
+        audit.MapGet("/", List).WithName("ListAudit").WithSummary("Audit entries, oldest first (since/until/namespace/actor/action filters)");
         audit.MapGet("/export", Export).WithName("ExportAudit").WithSummary("Audit entries as JSON lines (application/x-ndjson), streamed");
         audit.MapPost("/verify", Verify).WithName("VerifyAudit").WithSummary("Recompute the hash chain; names the first broken entry");
         return api;
     }
 
-    private static async Task<Ok<Page<AuditEntryInfo>>> List(AuditService audit, DateTimeOffset? since, DateTimeOffset? until, string? @namespace, int? limit, string? cursor, CancellationToken cancellationToken) =>
-        TypedResults.Ok(await audit.ListAsync(since, until, @namespace, new Paging(limit, cursor), cancellationToken));
+    private static async Task<Ok<Page<AuditEntryInfo>>> List(AuditService audit, DateTimeOffset? since, DateTimeOffset? until, string? @namespace, string? actor, string? action, int? limit, string? cursor, CancellationToken cancellationToken) =>
+        TypedResults.Ok(await audit.ListAsync(new AuditFilter(actor, action, @namespace, since, until), new Paging(limit, cursor), newestFirst: false, cancellationToken));
 
-    private static async Task Export(HttpContext context, AuditService audit, DateTimeOffset? since, DateTimeOffset? until, string? @namespace, CancellationToken cancellationToken)
+    private static async Task Export(HttpContext context, AuditService audit, DateTimeOffset? since, DateTimeOffset? until, string? @namespace, string? actor, string? action, CancellationToken cancellationToken)
     {
         context.Response.ContentType = "application/x-ndjson";
         var body = context.Response.Body;
         var newline = "\n"u8.ToArray();
-        await foreach (var entry in audit.ExportAsync(since, until, @namespace, cancellationToken))
+        await foreach (var entry in audit.ExportAsync(new AuditFilter(actor, action, @namespace, since, until), cancellationToken))
         {
             await JsonSerializer.SerializeAsync(body, entry, BerthJsonContext.Default.AuditEntryInfo, cancellationToken);
             await body.WriteAsync(newline, cancellationToken);

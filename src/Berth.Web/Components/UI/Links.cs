@@ -63,6 +63,8 @@ public static class Links
     public static string SettingsUser(string user) => SettingsUsers + "/" + Uri.EscapeDataString(user);
 
     public static string SettingsTeam(string team) => SettingsTeams + "/" + Uri.EscapeDataString(team);
+    /// <summary>The audit log (server administrators).</summary>
+    public const string Audit = "/audit";
 
     /// <summary>The dashboard, searching for something.</summary>
     public static string Search(string? text = null, string? ns = null, string? stage = null, string? tag = null, string? sort = null)
