@@ -65,6 +65,11 @@ public sealed class HttpResponseTests : IAsyncLifetime
             (_reader.Http, HttpMethod.Patch, files, Support.Http.Json("""{"description":"x"}"""), HttpStatusCode.Forbidden, "forbidden"),
             (_server.Http, HttpMethod.Get, $"{files}/versions/1/files/nope.bin", null, HttpStatusCode.NotFound, "file_not_found"),
             (_server.Http, HttpMethod.Get, "/api/v1/no-such-route", null, HttpStatusCode.NotFound, "not_found"),
+            // Paths shaped like the web UI's pages (/{ns}/{model}, /{ns}/{model}/versions/{selector}) are still the API's.
+            (_server.Http, HttpMethod.Get, "/api/v1", null, HttpStatusCode.NotFound, "not_found"),
+            (_server.Http, HttpMethod.Get, "/api/v1/requests/..", null, HttpStatusCode.NotFound, "not_found"),
+            (_server.Http, HttpMethod.Get, "/healthz/x/versions/1", null, HttpStatusCode.NotFound, "not_found"),
+            (_server.Http, HttpMethod.Get, "/static/berth/x", null, HttpStatusCode.NotFound, "not_found"),
             (_server.Http, HttpMethod.Delete, "/api/v1/search", null, HttpStatusCode.MethodNotAllowed, "method_not_allowed"),
             (_server.Http, HttpMethod.Post, "/api/v1/namespaces", Support.Http.Json($$"""{"name":"{{Ns}}"}"""), HttpStatusCode.Conflict, "namespace_exists"),
             (_server.Http, HttpMethod.Post, $"{files}/versions", new StringContent("{}", Encoding.UTF8, "text/plain"), HttpStatusCode.UnsupportedMediaType, "unsupported_media_type"),

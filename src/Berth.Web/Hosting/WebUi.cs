@@ -6,7 +6,9 @@ using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Routing;
+using Microsoft.AspNetCore.Routing.Matching;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 
 namespace Berth.Web.Hosting;
 
@@ -40,6 +42,7 @@ public static class WebUi
         services.AddSingleton<SessionCookie>();
         services.AddSingleton<MarkdownRenderer>();
         services.AddScoped<Flash>();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<MatcherPolicy, PagePathMatcherPolicy>());
         // Before the API's handler: on a page, an error is a page.
         services.AddExceptionHandler<WebExceptionHandler>();
         return services;
