@@ -78,7 +78,7 @@ public sealed class ReleaseBinaryTests
             server.StandardInput.Close();
             try
             {
-                Assert.True(await WaitUntilHealthyAsync(server, url, cancellationToken), $"berth serve did not answer GET /healthz with 200 at {url}:\n{Text(log)}");
+                Assert.True(await ServerProcess.WaitUntilHealthyAsync(server, url, cancellationToken, ServerDeadline), $"berth serve did not answer GET /healthz with 200 at {url}:\n{Text(log)}");
 
                 // The process runs on the .NET inside the file: it maps nothing of the .NET installed on this machine.
                 var maps = await File.ReadAllLinesAsync($"/proc/{server.Id}/maps", cancellationToken);
@@ -200,44 +200,6 @@ public sealed class ReleaseBinaryTests
         }
 
         return (process.ExitCode, await stdout, await stderr);
-    }
-
-    private static async Task<bool> WaitUntilHealthyAsync(Process process, string url, CancellationToken cancellationToken)
-    {
-        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
-        var elapsed = Stopwatch.StartNew();
-        while (elapsed.Elapsed < ServerDeadline && !process.HasExited)
-        {
-            try
-            {
-                using var response = await http.GetAsync(new Uri(url + "/healthz"), cancellationToken);
-                if (response.StatusCode == HttpStatusCode.OK)
-                {
-                    return true;
-                }
-            }
-            catch (HttpRequestException)
-            {
-                // Not listening yet.
-            }
-            catch (TaskCanceledException) when (!cancellationToken.IsCancellationRequested)
-            {
-                // A slow first answer: ask again.
-            }
-
-            // Ask again soon, or stop at once when the process ends.
-            using var poll = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-            poll.CancelAfter(TimeSpan.FromMilliseconds(100));
-            try
-            {
-                await process.WaitForExitAsync(poll.Token);
-            }
-            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
-            {
-            }
-        }
-
-        return false;
     }
 
     private static void Append(StringBuilder log, string? line)

@@ -39,6 +39,25 @@ public sealed record Paging
 
     public string? AfterString() => Parts?[0];
 
+    /// <summary>
+    /// The sort value (null for a missing one) and id of the last row of the previous page of a list sorted by
+    /// <paramref name="sort"/>, whose page cursors are <c>Encode(sort, value, id)</c>; null on the first page.
+    /// </summary>
+    public (string? Value, long Id)? AfterSorted(string sort)
+    {
+        if (Parts is not { } parts)
+        {
+            return null;
+        }
+
+        if (parts.Count != 3 || parts[0] != sort)
+        {
+            throw new RegistryException(ErrorCodes.InvalidCursor, "The cursor belongs to another sort order; start again without a cursor.");
+        }
+
+        return (IsNull(parts[1]) ? null : parts[1], ParseLong(parts[2]));
+    }
+
     /// <summary>Trims a fetched list of up to Limit+1 rows to a page and encodes the cursor of its last item.</summary>
     public Page<T> Page<T>(IReadOnlyList<T> rows, Func<T, object> key) => Page(rows, item => [key(item)]);
 

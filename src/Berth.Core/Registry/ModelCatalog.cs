@@ -106,7 +106,7 @@ public sealed class ModelCatalog(RegistryDbContext db, AccessControl access)
         }
 
         var sort = CatalogSort.Parse(query.Sort);
-        var after = After(paging, sort);
+        var after = paging.AfterSorted(sort.ToString());
         var take = paging.Limit + 1;
         List<(long Id, object? Key)> keys;
         switch (sort.Field)
@@ -165,21 +165,6 @@ public sealed class ModelCatalog(RegistryDbContext db, AccessControl access)
         var key = equals < 0 ? tag : tag[..equals].Trim();
         Fail.If(Names.CheckKey("tag", key), ErrorCodes.InvalidRequest);
         return (key, equals < 0 ? null : tag[(equals + 1)..].Trim());
-    }
-
-    private static (string? Value, long Id)? After(Paging paging, CatalogSort sort)
-    {
-        if (paging.Parts is not { } parts)
-        {
-            return null;
-        }
-
-        if (parts.Count != 3 || parts[0] != sort.ToString())
-        {
-            throw new RegistryException(ErrorCodes.InvalidCursor, "The cursor belongs to another sort order; start again without a cursor.");
-        }
-
-        return (Paging.IsNull(parts[1]) ? null : parts[1], Paging.ParseLong(parts[2]));
     }
 
     private static IQueryable<RegisteredModel> ByUpdated(IQueryable<RegisteredModel> models, bool descending, (string? Value, long Id)? after)

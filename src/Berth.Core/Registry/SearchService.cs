@@ -38,7 +38,7 @@ public sealed class SearchService(RegistryDbContext db, AccessControl access)
         // Two steps: the ids of the page (one query that the database can answer from its indexes, stopping
         // after limit + 1 rows), then the details of just those versions. Loading the details with the sorted,
         // filtered query itself would repeat that query once per related table (split queries).
-        var after = After(paging, order);
+        var after = paging.AfterSorted(order.ToString());
         var take = paging.Limit + 1;
         var ids = order.Field switch
         {
@@ -61,22 +61,6 @@ public sealed class SearchService(RegistryDbContext db, AccessControl access)
         SortField.Name => v.Model.Name,
         _ => v.Metrics.FirstOrDefault(m => m.Name == order.MetricKey)?.Value,
     };
-
-    /// <summary>The sort value (null for a missing metric) and id of the last row of the previous page.</summary>
-    private static (string? Value, long Id)? After(Paging paging, SearchSort order)
-    {
-        if (paging.Parts is not { } parts)
-        {
-            return null;
-        }
-
-        if (parts.Count != 3 || parts[0] != order.ToString())
-        {
-            throw new RegistryException(ErrorCodes.InvalidCursor, "The cursor belongs to another sort order; start again without a cursor.");
-        }
-
-        return (Paging.IsNull(parts[1]) ? null : parts[1], Paging.ParseLong(parts[2]));
-    }
 
     private static IQueryable<ModelVersion> ByCreated(IQueryable<ModelVersion> query, bool descending, (string? Value, long Id)? after)
     {

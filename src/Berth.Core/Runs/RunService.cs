@@ -113,7 +113,7 @@ public sealed class RunService(RegistryDbContext db, ModelService models, AuditT
             query = query.Where(FilterTranslator.ToRunPredicate(FilterParser.Parse(filter, FilterScope.Runs)));
         }
 
-        var after = After(paging, order);
+        var after = paging.AfterSorted(order.ToString());
         var take = paging.Limit + 1;
         List<long> ids;
         if (order.Field == SortField.Created)
@@ -148,21 +148,6 @@ public sealed class RunService(RegistryDbContext db, ModelService models, AuditT
     private static object? SortValue(Run r, SearchSort order) => order.Field == SortField.Created
         ? r.StartedAt.Ticks
         : r.Metrics.FirstOrDefault(m => m.Key == order.MetricKey)?.Last;
-
-    private static (string? Value, long Id)? After(Paging paging, SearchSort order)
-    {
-        if (paging.Parts is not { } parts)
-        {
-            return null;
-        }
-
-        if (parts.Count != 3 || parts[0] != order.ToString())
-        {
-            throw new RegistryException(ErrorCodes.InvalidCursor, "The cursor belongs to another sort order; start again without a cursor.");
-        }
-
-        return (Paging.IsNull(parts[1]) ? null : parts[1], Paging.ParseLong(parts[2]));
-    }
 
     /// <summary>By a metric's last value (the (key, last, run) index); runs without it, or whose last value is NaN, follow in id order.</summary>
     private async Task<List<long>> ByMetricAsync(IQueryable<Run> query, string key, bool descending, (string? Value, long Id)? after, int take, CancellationToken cancellationToken)

@@ -217,11 +217,12 @@ public sealed class ServerProcess : IAsyncDisposable
         }
     }
 
-    private static async Task<bool> WaitUntilHealthyAsync(Process process, string url, CancellationToken cancellationToken)
+    /// <summary>Waits until <paramref name="url"/>/healthz answers 200 (true), the process ends or the deadline (90 s unless given) passes (false).</summary>
+    internal static async Task<bool> WaitUntilHealthyAsync(Process process, string url, CancellationToken cancellationToken, TimeSpan? within = null)
     {
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
         var deadline = Stopwatch.StartNew();
-        while (deadline.Elapsed < StartupDeadline)
+        while (deadline.Elapsed < (within ?? StartupDeadline))
         {
             if (process.HasExited)
             {
