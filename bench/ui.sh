@@ -10,6 +10,7 @@
 #   POSTGRES="Host=…;Database=<empty db>;…" bench/ui.sh   on an empty PostgreSQL database instead
 #   MODELS=10000 BIG_VERSIONS=1000 REQUESTS=50 bench/ui.sh   smaller and quicker
 #   BERTH_BIN=<folder with berth> bench/ui.sh         use an existing build instead of publishing one
+#   KEEP_DATA=1 bench/ui.sh                           measure again on the data a previous run seeded (same sizes)
 set -euo pipefail
 export BENCH_WORK="${BENCH_WORK:-/tmp/berth-ui-bench}"
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -31,11 +32,11 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 if [ -n "${BERTH_BIN:-}" ]; then bin="$BERTH_BIN"; else build_berth; fi
-log "building berth-bench (Release)"
-dotnet build "$bench_root/Berth.Bench" -c Release -o "$bench_bin" -nologo -v quiet -clp:ErrorsOnly >/dev/null
 
 dir="$work/data-ui"
-rm -rf "$dir" "$dir.log"
+# KEEP_DATA=1 reuses the data folder (and database) a previous run seeded: no first start, no seeding.
+reuse=0
+if [ "${KEEP_DATA:-0}" = 1 ] && [ -f "$dir/admin-token" ]; then reuse=1; else rm -rf "$dir" "$dir.log"; fi
 db_args=() seed_db="$dir" label=SQLite
 if [ -n "${POSTGRES:-}" ]; then db_args=(--db "$POSTGRES") seed_db="$POSTGRES" label=PostgreSQL; fi
 
@@ -47,12 +48,19 @@ serve() {
   wait_http "$url/readyz" 120
 }
 
-log "$label: first start (migrations, administrator)"
-serve; kill "$pid"; wait "$pid" 2>/dev/null || true; pid=""
-log "$label: seeding $MODELS models, $VERSIONS versions ($BIG_VERSIONS in scale-000/big)"
-s=$(now)
-"$bench_bin/berth-bench" seed --db "$seed_db" --models "$MODELS" --versions "$VERSIONS" --big-model-versions "$BIG_VERSIONS" --namespaces "$NAMESPACES" >&2
-seed_s=$(elapsed "$s" "$(now)")
+seed_note="The data was seeded by an earlier run (KEEP_DATA=1)."
+if [ "$reuse" = 0 ]; then
+  log "$label: first start (migrations, administrator)"
+  serve; kill "$pid"; wait "$pid" 2>/dev/null || true; pid=""
+  log "building berth-bench (Release)"
+  dotnet build "$bench_root/Berth.Bench" -c Release -o "$bench_bin" -nologo -v quiet -clp:ErrorsOnly >/dev/null
+  log "$label: seeding $MODELS models, $VERSIONS versions ($BIG_VERSIONS in scale-000/big)"
+  s=$(now)
+  "$bench_bin/berth-bench" seed --db "$seed_db" --models "$MODELS" --versions "$VERSIONS" --big-model-versions "$BIG_VERSIONS" --namespaces "$NAMESPACES" >&2
+  seed_note="Seeding took $(elapsed "$s" "$(now)") s."
+else
+  log "$label: reusing the data seeded in $dir (KEEP_DATA=1)"
+fi
 serve
 token=$(cat "$dir/admin-token")
 auth=(-H "Authorization: Bearer $token")
@@ -108,7 +116,7 @@ machine="$(nproc) cores ($(awk -F: '/model name/ { print $2; exit }' /proc/cpuin
 {
   echo "## Web UI on $label: $MODELS models, scale-000/big with $BIG_VERSIONS versions"
   echo
-  echo "Machine: $machine. Seeding took $seed_s s. Each page: $WARMUP warm-up requests, then $REQUESTS sequential GETs"
+  echo "Machine: $machine. $seed_note Each page: $WARMUP warm-up requests, then $REQUESTS sequential GETs"
   echo "(curl, 127.0.0.1, administrator token); times to the last byte in ms; bytes: the page's HTML as sent to a browser that"
   echo "accepts Brotli and gzip (the server compresses its static assets, not its pages)."
   echo

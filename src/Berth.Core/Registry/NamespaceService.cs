@@ -40,6 +40,21 @@ public sealed class NamespaceService(RegistryDbContext db, AccessControl access,
         return new Page<NamespaceInfo>(infos, page.NextCursor);
     }
 
+    /// <summary>
+    /// The first <paramref name="limit"/> names of the namespaces the actor can read, in order: for pickers, without
+    /// the per-namespace model counts and stage rules <see cref="ListAsync"/> reads for each one.
+    /// </summary>
+    public async Task<IReadOnlyList<string>> NamesAsync(Actor actor, int limit, CancellationToken cancellationToken)
+    {
+        var query = db.Namespaces.AsNoTracking().Where(n => n.DeletedAt == null);
+        if (await access.ReadableNamespaceIdsAsync(actor, cancellationToken) is { } readable)
+        {
+            query = query.Where(n => readable.Contains(n.Id));
+        }
+
+        return await query.OrderBy(n => n.Name).Take(limit).Select(n => n.Name).ToListAsync(cancellationToken);
+    }
+
     public async Task<NamespaceInfo> GetAsync(string name, CancellationToken cancellationToken)
     {
         Fail.If(Names.CheckNamespace(name), ErrorCodes.InvalidName);

@@ -765,6 +765,9 @@ namespace Berth.Data.Postgres.Migrations
                     b.HasIndex("ModelId", "Stage", "StageChangedAt")
                         .HasDatabaseName("ix_versions_model_id_stage_stage_changed_at");
 
+                    b.HasIndex("ModelId", "State", "Number")
+                        .HasDatabaseName("ix_versions_model_id_state_number");
+
                     b.ToTable("versions", (string)null);
                 });
 

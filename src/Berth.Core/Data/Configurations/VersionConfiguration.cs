@@ -29,6 +29,9 @@ internal sealed class VersionConfiguration :
         builder.HasIndex(v => new { v.ModelId, v.Number }).IsUnique();
         builder.HasIndex(v => new { v.ModelId, v.SemVer }).IsUnique();
         builder.HasIndex(v => new { v.ModelId, v.Stage, v.StageChangedAt });
+        // The catalog's per-model counts and latest versions (model_id IN page, state = ready): without it SQLite
+        // plans these over (state, created_at) and scans every version.
+        builder.HasIndex(v => new { v.ModelId, v.State, v.Number });
         builder.HasIndex(v => new { v.ModelId, v.ManifestDigest });
         builder.HasIndex(v => new { v.State, v.CreatedAt });
 

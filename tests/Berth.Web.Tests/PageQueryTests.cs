@@ -1,0 +1,165 @@
+using System.Collections.Concurrent;
+using System.Data.Common;
+using System.Diagnostics;
+using Berth.Api.Tests.Support;
+using Berth.Client.Transfers;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Diagnostics;
+
+namespace Berth.Web.Tests;
+
+/// <summary>
+/// What the model lists ask the database: a bounded number of queries whatever the number of namespaces, and (on
+/// SQLite, whose planner has no statistics to go by) the per-model details of a page read through the models' versions,
+/// not by walking every version by its state.
+/// </summary>
+public sealed class PageQueryTests
+{
+    private const int NamespaceCount = 40;
+
+    [Fact]
+    public async Task TheDashboardReadsItsNamespacePickerInOneQueryNotOnePerNamespace()
+    {
+        using var commands = new CommandRecorder();
+        await using var server = await StartWithNamespacesAsync();
+        commands.Watch(server);
+
+        var html = await server.Http.GetStringAsync("/", TestContext.Current.CancellationToken);
+
+        Assert.Contains($"<option value=\"ns-{NamespaceCount - 1:00}\">", html, StringComparison.Ordinal);
+        Assert.Contains("href=\"/ns-00/model\"", html, StringComparison.Ordinal);
+        Assert.NotEmpty(commands.Texts);
+        Assert.True(commands.Texts.Count < NamespaceCount, $"the dashboard ran {commands.Texts.Count} queries for {NamespaceCount} namespaces");
+    }
+
+    [Theory]
+    [InlineData("/")]
+    [InlineData("/?q=metrics.auc+%3E%3D+0.5+and+stage+%3D+%27production%27")]
+    [InlineData("/ns-00")]
+    [InlineData("/ns-00/model")]
+    public async Task TheVersionCountsAndLatestVersionsOfAListedPageAreReadByModelNotByWalkingEveryVersion(string path)
+    {
+        using var commands = new CommandRecorder();
+        await using var server = await StartWithNamespacesAsync();
+        commands.Watch(server);
+
+        await server.Http.GetStringAsync(path, TestContext.Current.CancellationToken);
+
+        var overVersions = commands.Executed.Where(c => c.Text.Contains("FROM \"versions\" AS \"v\"", StringComparison.Ordinal) &&
+                                                        c.Text.Contains("\"v\".\"model_id\" IN (", StringComparison.Ordinal)).ToList();
+        if (TestDatabase.IsPostgres)
+        {
+            return; // PostgreSQL plans from statistics, which a tiny test database does not have: its plans say nothing here.
+        }
+
+        Assert.NotEmpty(overVersions);
+
+        await using var connection = server.Database.CreateConnection();
+        await connection.OpenAsync(TestContext.Current.CancellationToken);
+        foreach (var (text, parameters) in overVersions)
+        {
+            await using var explain = connection.CreateCommand();
+            explain.CommandText = "EXPLAIN QUERY PLAN " + text;
+            foreach (var (name, value) in parameters)
+            {
+                var p = explain.CreateParameter();
+                p.ParameterName = name;
+                p.Value = value;
+                explain.Parameters.Add(p);
+            }
+
+            var plan = new List<string>();
+            await using (var reader = await explain.ExecuteReaderAsync(TestContext.Current.CancellationToken))
+            {
+                while (await reader.ReadAsync(TestContext.Current.CancellationToken))
+                {
+                    plan.Add(reader.GetString(3));
+                }
+            }
+
+            Assert.False(plan.Any(l => l.Contains("ix_versions_state_created_at", StringComparison.Ordinal) || l.StartsWith("SCAN v ", StringComparison.Ordinal) || l == "SCAN v"),
+                $"{text}\nis planned as\n{string.Join('\n', plan)}");
+        }
+    }
+
+    /// <summary>A server with <see cref="NamespaceCount"/> namespaces, ns-00/model's one version in production with auc 0.9.</summary>
+    private static async Task<TestServer> StartWithNamespacesAsync()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var server = await TestServer.StartAsync();
+        for (var i = 0; i < NamespaceCount; i++)
+        {
+            await server.CreateNamespaceAsync($"ns-{i:00}");
+        }
+
+        using var folder = new ModelFolder();
+        folder.Write("model.bin", 64, seed: 1);
+        await server.Client.PushAsync(folder.Root, "ns-00", "model", new PushOptions { Metrics = new Dictionary<string, double> { ["auc"] = 0.9 } }, cancellationToken: ct);
+        await server.Client.ChangeStageAsync(Berth.Contracts.Naming.ModelReference.Parse("ns-00/model:1"), "production", "test", cancellationToken: ct);
+        return server;
+    }
+
+    /// <summary>
+    /// The commands EF Core runs on the watched server's database from <see cref="Watch"/> on. Subscribed before the server
+    /// starts: EF Core caches for a while whether anyone listens. Its diagnostic events are process-wide: filtered by connection.
+    /// </summary>
+    private sealed class CommandRecorder : IObserver<DiagnosticListener>, IObserver<KeyValuePair<string, object?>>, IDisposable
+    {
+        private readonly IDisposable _all;
+        private (string DataSource, string Database)? _watched;
+        private readonly ConcurrentQueue<IDisposable> _subscriptions = new();
+        private readonly ConcurrentQueue<(string Text, IReadOnlyList<(string Name, object Value)> Parameters)> _executed = new();
+
+        public CommandRecorder() => _all = DiagnosticListener.AllListeners.Subscribe(this);
+
+        public void Watch(TestServer server)
+        {
+            using var connection = server.Database.CreateConnection();
+            _watched = (Path.GetFullPath(connection.DataSource), connection.Database);
+            _executed.Clear();
+        }
+
+        public IReadOnlyList<(string Text, IReadOnlyList<(string Name, object Value)> Parameters)> Executed => _executed.ToList();
+
+        public IReadOnlyList<string> Texts => _executed.Select(c => c.Text).ToList();
+
+        public void OnNext(DiagnosticListener listener)
+        {
+            if (listener.Name == DbLoggerCategory.Name)
+            {
+                _subscriptions.Enqueue(listener.Subscribe(this));
+            }
+        }
+
+        public void OnNext(KeyValuePair<string, object?> value)
+        {
+            if (value.Key == RelationalEventId.CommandExecuted.Name && value.Value is CommandExecutedEventData { Command: var command } &&
+                command.Connection is { } connection && Same(connection))
+            {
+                _executed.Enqueue((command.CommandText, command.Parameters.Cast<DbParameter>().Select(p => (p.ParameterName, p.Value ?? DBNull.Value)).ToList()));
+            }
+        }
+
+        // PostgreSQL: each test server has a database of its own; SQLite: a file of its own.
+        private bool Same(DbConnection connection) => TestDatabase.IsPostgres
+            ? _watched?.Database == connection.Database
+            : _watched == (Path.GetFullPath(connection.DataSource), connection.Database);
+
+        public void OnCompleted()
+        {
+        }
+
+        public void OnError(Exception error)
+        {
+        }
+
+        public void Dispose()
+        {
+            _all.Dispose();
+            while (_subscriptions.TryDequeue(out var subscription))
+            {
+                subscription.Dispose();
+            }
+        }
+    }
+}
