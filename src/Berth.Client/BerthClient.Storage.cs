@@ -28,9 +28,10 @@ public sealed partial class BerthClient
         request.Headers.Accept.ParseAdd("application/x-ndjson");
         using var response = await SendStreamingAsync(request, cancellationToken).ConfigureAwait(false);
         using var reader = new StreamReader(await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false), Encoding.UTF8);
+        var reported = false;
         while (await reader.ReadLineAsync(cancellationToken).ConfigureAwait(false) is { } text)
         {
-            if (text.Length == 0)
+            if (text.Length == 0 || reported)
             {
                 continue;
             }
@@ -44,10 +45,14 @@ public sealed partial class BerthClient
             }
 
             yield return line;
-            if (line.Type == FsckLine.ReportType)
-            {
-                yield break;
-            }
+            // The report is the last line, but the scrub is over (its lease released) only when the answer ends: read
+            // to the end, so a scrub started right after this one returns is not refused as still running.
+            reported = line.Type == FsckLine.ReportType;
+        }
+
+        if (reported)
+        {
+            yield break;
         }
 
         throw new IOException("The scrub's answer ended before its report: the connection broke or the server stopped. Run it again.");

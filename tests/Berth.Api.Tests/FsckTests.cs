@@ -125,6 +125,91 @@ public sealed class FsckTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task AScrubIsOverWhenItsEnumerationEndsSoTheNextOneIsNotRefused()
+    {
+        // The report is the last line, but the server releases the scrub's lease after writing it: a client that stopped
+        // at the report returned while the scrub still held it, and a scrub started right away was refused (CI saw it).
+        await using var server = await TestServer.StartAsync();
+        var answers = new AnswerWatch();
+        using var client = new BerthClient(new BerthClientOptions { BaseUri = server.Address, Token = server.AdminToken }, answers);
+        for (var i = 0; i < 3; i++)
+        {
+            await foreach (var line in client.RunFsckAsync(cancellationToken: Ct))
+            {
+                Assert.Equal(0, answers.Ended);
+            }
+
+            Assert.Equal(1, answers.Ended);
+            answers.Ended = 0;
+        }
+    }
+
+    /// <summary>Counts the answers read to their end.</summary>
+    private sealed class AnswerWatch() : DelegatingHandler(new SocketsHttpHandler())
+    {
+        public int Ended;
+
+        protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+        {
+            var response = await base.SendAsync(request, cancellationToken);
+            var body = await response.Content.ReadAsStreamAsync(cancellationToken);
+            var content = new StreamContent(new EndWatch(body, () => Ended++));
+            foreach (var header in response.Content.Headers)
+            {
+                content.Headers.TryAddWithoutValidation(header.Key, header.Value);
+            }
+
+            response.Content = content;
+            return response;
+        }
+    }
+
+    private sealed class EndWatch(Stream inner, Action ended) : Stream
+    {
+        private bool _ended;
+
+        public override bool CanRead => true;
+        public override bool CanSeek => false;
+        public override bool CanWrite => false;
+        public override long Length => throw new NotSupportedException();
+        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+
+        public override int Read(byte[] buffer, int offset, int count) => Seen(inner.Read(buffer, offset, count));
+
+        public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) =>
+            Seen(await inner.ReadAsync(buffer, cancellationToken));
+
+        public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+            ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+
+        public override void Flush() { }
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+        public override void SetLength(long value) => throw new NotSupportedException();
+        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+
+        protected override void Dispose(bool disposing)
+        {
+            if (disposing)
+            {
+                inner.Dispose();
+            }
+
+            base.Dispose(disposing);
+        }
+
+        private int Seen(int read)
+        {
+            if (read == 0 && !_ended)
+            {
+                _ended = true;
+                ended();
+            }
+
+            return read;
+        }
+    }
+
+    [Fact]
     public async Task TheScrubReadsNoFasterThanItsRate()
     {
         await using var server = await TestServer.StartAsync(services =>
