@@ -159,14 +159,29 @@ def test_points_are_stored_once_when_an_answer_is_lost(server: Server, ns: str) 
     try:
         with berth.Client(proxy.url, token=server.token) as via_proxy:
             with via_proxy.start_run(f"{ns}/fraud", options=FAST) as run:
-                proxy.drop_answers = 1                # the next batch reaches the server; its answer does not come back
+                # The next batch reaches the server but its answer does not come back, twice: once to the transport's
+                # own resend on a fresh connection, once more so that the session has to send the batch again.
+                proxy.drop_answers = 2
                 for step in range(3000):
                     run.log({"loss": step * 0.5}, step=step)
                 assert run.flush(60)
-            assert proxy.answers_dropped == 1 and run.duplicate_batches == 1 and run.sent_points == 3000
+            assert proxy.answers_dropped == 2 and run.duplicate_batches == 1 and run.sent_points == 3000
+            assert run.last_error is None
             assert via_proxy.run_series(run.ref, "loss").count == 3000
     finally:
         proxy.close()
+
+
+def test_identical_points_of_two_sessions_are_both_stored(client: berth.Client, ns: str) -> None:
+    # Each batch has an id of its own (not one derived from its points): two workers logging the same value at the
+    # same step and millisecond into one run both keep their point.
+    with client.start_run(f"{ns}/fraud", options=FAST) as run:
+        with client.attach_run(run.ref, options=FAST) as worker:
+            for session in (run, worker):
+                session.log({"loss": 0.5}, step=7, time=1_765_000_000.0)
+                assert session.flush(60)
+    assert [(p.step, p.value) for p in client.run_points(run.ref, "loss")] == [(7, 0.5), (7, 0.5)]
+    assert run.duplicate_batches == 0 and worker.duplicate_batches == 0
 
 
 def test_the_buffer_is_bounded_and_counts_dropped_points_while_the_server_is_unreachable(server: Server, ns: str) -> None:
