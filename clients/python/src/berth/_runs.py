@@ -73,7 +73,7 @@ class RunSessionOptions:
         batch_points: the most points in one batch. The server refuses larger ones (``Runs:MaxBatchPoints``,
             10,000 by default; ``Runs:MaxBatchBytes``, 4 MiB, which 10,000 points of the longest keys stay under). A
             server configured lower answers ``batch_too_large``; the session then halves the batch and keeps going.
-        max_buffered_points: the most points held in memory, waiting or being sent (about 100 bytes each). When the
+        max_buffered_points: the most points held in memory, waiting or being sent (about 170 bytes each). When the
             server has been unreachable long enough to fill it, new points are dropped — :meth:`RunSession.log` never
             blocks and memory never grows — and counted in :attr:`RunSession.dropped_points`.
         retry_delay: seconds before the first retry of a batch that failed for a reason that may pass (no connection,
