@@ -114,6 +114,29 @@ def test_finish_ends_the_run_as_told_once(client: berth.Client, ns: str) -> None
         run.finish("crashed")
 
 
+def test_a_quiet_run_sends_heartbeats(client: berth.Client, ns: str) -> None:
+    options = berth.RunSessionOptions(flush_interval=0.05, heartbeat_interval=0.2)
+    with client.start_run(f"{ns}/fraud", options=options) as run:
+        started = run.info.heartbeat_at
+        assert started is not None
+        wait_for(lambda: (client.get_run(run.ref).heartbeat_at or started) > started, "a heartbeat")
+        assert run.last_error is None and run.sent_points == 0
+
+
+def test_a_forked_child_exiting_leaves_the_parents_run_alone(client: berth.Client, ns: str) -> None:
+    from berth import _runs
+
+    with client.start_run(f"{ns}/fraud", options=FAST) as run:
+        child = os.fork()
+        if child == 0:                                # a data loader's worker, say: what its exit runs must not end the run
+            _runs._close_open_sessions()
+            os._exit(0)
+        assert os.waitpid(child, 0)[1] == 0
+        run.log({"loss": 0.5})
+        assert run.flush(60) and client.get_run(run.ref).status == "running"
+    assert client.get_run(run.ref).status == "finished"
+
+
 def test_run_metadata_changes_while_the_run_is_logged(client: berth.Client, ns: str) -> None:
     with client.start_run(f"{ns}/fraud", tags={"wip": "1"}, options=FAST) as run:
         assert run.set_tags({"best": True}, remove=["wip"]).tags == {"best": "True"}

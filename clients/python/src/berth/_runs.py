@@ -13,6 +13,7 @@ import collections
 import http.client
 import logging
 import operator
+import os
 import random
 import re
 import sys
@@ -636,3 +637,7 @@ def _close_open_sessions() -> None:
 
 
 atexit.register(_close_open_sessions)
+# A forked child (a data loader's worker …) has the parent's sessions but not their threads, and must never end the
+# parent's runs when it exits.
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_open_sessions.clear)
