@@ -7,12 +7,14 @@
 #   BERTH_BIN=src/Berth.Cli/bin/Release/net10.0 bench/python-runs.sh    use that berth build instead of publishing one
 #   CALLS=100000 RUNS=1 bench/python-runs.sh   a quick look
 #
-# A warm-up run (100,000 calls) comes first and is not counted. Each run starts a run, calls run.log({"loss": l, "acc": a}, step=i) CALLS times (2 points a call: 1,000,000 points
-# by default) as fast as Python loops, then run.flush(): the mean cost of a call is the loop's time over CALLS (the
-# sender thread writes and sends batches meanwhile, so the mean includes what it takes from the training loop through
-# the GIL); "delivered" is the time from the last call until the server acknowledged the last point. A second pass
-# times every call of a 200,000-call loop with perf_counter_ns (its ~0.1 µs overhead included) for the percentiles.
-# Finally the series API must count every point once.
+# A warm-up run (100,000 calls) comes first and is not counted. Each run then starts a run, calls
+# run.log({"loss": l, "acc": a}, step=i) CALLS times (2 points a call: 1,000,000 points by default) as fast as Python
+# loops, then run.flush(). The mean cost of a call is the loop's time over CALLS: the sender threads write and send
+# batches meanwhile, so it includes what they take from the training loop through the GIL, and on a loaded machine
+# the time other processes hold the CPU; the CPU times per call (the loop's thread, the whole process) are reported
+# too. "Delivered" is the time from the last call until the server acknowledged the last point. A second pass times
+# every call of a 200,000-call loop with perf_counter_ns (its ~0.1 µs overhead included) for the percentiles.
+# Finally the series API must count every point exactly once.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
@@ -30,7 +32,7 @@ start_berth "$work/py-runs-berth" --no-fsync
 trap 'stop_berth; [ "${KEEP_DATA:-0}" = 1 ] || rm -rf "$work/py-runs-berth"' EXIT
 log "berth serve on $BERTH_URL (pid $BERTH_PID)"
 
-bench_py() { # run number [calls] -> one line: mean_us delivered_s total_s p50 p99 p999 max dropped
+bench_py() { # run number [calls] -> one line: mean_us delivered_s total_s p50 p99 p999 max dropped thread_cpu_us process_cpu_us
   "$PY" - "$1" "${2:-$CALLS}" <<'PY'
 import sys, time
 import berth
@@ -39,10 +41,11 @@ run_no, calls = int(sys.argv[1]), int(sys.argv[2])
 client = berth.Client()
 with client.start_run("bench/python-runs", name=f"bench {run_no}") as run:
     log = run.log
-    start = time.perf_counter()
+    start, thread_cpu, process_cpu = time.perf_counter(), time.thread_time(), time.process_time()
     for i in range(calls):
         log({"loss": 1.0 / (i + 1), "acc": i / calls}, step=i)
     last_call = time.perf_counter()
+    thread_cpu, process_cpu = time.thread_time() - thread_cpu, time.process_time() - process_cpu
     assert run.flush(600), "not delivered within 10 minutes"
     delivered = time.perf_counter()
     sent, dropped = run.sent_points, run.dropped_points
@@ -62,19 +65,20 @@ with client.start_run("bench/python-runs", name=f"latency {run_no}") as timed:
 durations.sort()
 q = lambda f: durations[min(samples - 1, int(f * samples))] / 1000
 print(f"{(last_call - start) / calls * 1e6:.2f} {delivered - last_call:.2f} {delivered - start:.2f} "
-      f"{q(0.5):.2f} {q(0.99):.2f} {q(0.999):.1f} {durations[-1] / 1000:.0f} {dropped}")
+      f"{q(0.5):.2f} {q(0.99):.2f} {q(0.999):.1f} {durations[-1] / 1000:.0f} {dropped} "
+      f"{thread_cpu / calls * 1e6:.2f} {process_cpu / calls * 1e6:.2f}")
 PY
 }
 
 log "warm-up: 100,000 calls (the server's JIT, the page cache), not counted"
 bench_py 0 100000 >/dev/null
 
-mean=() delivered=() total=() p50=() p99=() p999=() maxes=() drops=()
+mean=() delivered=() total=() p50=() p99=() p999=() maxes=() drops=() tcpu=() pcpu=()
 for run in $(seq "$RUNS"); do
   log "run $run/$RUNS: $CALLS calls of run.log (2 points each), then flush"
-  read -r m d t a b c x dr < <(bench_py "$run")
-  mean+=("$m") delivered+=("$d") total+=("$t") p50+=("$a") p99+=("$b") p999+=("$c") maxes+=("$x") drops+=("$dr")
-  log "  mean $m µs/call, delivered $d s after the last call (total $t s); p50 $a µs, p99 $b µs, p99.9 $c µs, max $x µs; dropped $dr"
+  read -r m d t a b c x dr tc pc < <(bench_py "$run")
+  mean+=("$m") delivered+=("$d") total+=("$t") p50+=("$a") p99+=("$b") p999+=("$c") maxes+=("$x") drops+=("$dr") tcpu+=("$tc") pcpu+=("$pc")
+  log "  mean $m µs/call (CPU: loop thread $tc, process $pc), delivered $d s after the last call (total $t s); p50 $a µs, p99 $b µs, p99.9 $c µs, max $x µs; dropped $dr"
 done
 
 med() { printf '%s\n' "$@" | median; }
@@ -88,6 +92,7 @@ points=$((CALLS * 2))
   echo "| measurement | median | all runs |"
   echo "| --- | --- | --- |"
   echo "| \`run.log({\"loss\": l, \"acc\": a}, step=i)\`, mean per call over $CALLS calls, sender running | $(med "${mean[@]}") µs | ${mean[*]} |"
+  echo "| the same, CPU time per call: of the loop's thread / of the whole process (the sender threads' share included) | $(med "${tcpu[@]}") / $(med "${pcpu[@]}") µs | ${tcpu[*]} / ${pcpu[*]} |"
   echo "| per call p50 / p99 / p99.9 / max (200,000 calls timed one by one) | $(med "${p50[@]}") / $(med "${p99[@]}") / $(med "${p999[@]}") / $(med "${maxes[@]}") µs | p99: ${p99[*]} |"
   echo "| $points points on the server, after the last call | $(med "${delivered[@]}") s | ${delivered[*]} |"
   echo "| first call to last point acknowledged | $(med "${total[@]}") s | ${total[*]} |"
