@@ -63,8 +63,8 @@ def check_metric_key(key: str) -> None:
 
 @dataclass(frozen=True)
 class RunSessionOptions:
-    """How a :class:`RunSession` buffers and sends metric points (the defaults suit a training loop; the C# SDK's
-    ``RunSessionOptions`` has the same ones).
+    """How a :class:`RunSession` buffers and sends metric points (the defaults suit a training loop; the buffering
+    and retry ones are the C# SDK's ``RunSessionOptions``).
 
     Attributes:
         flush_interval: seconds between sends of whatever is buffered (sooner once ``flush_points`` wait).
