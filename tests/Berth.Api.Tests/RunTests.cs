@@ -361,6 +361,31 @@ public sealed class RunTests(RunTests.Fixture fixture) : IClassFixture<RunTests.
     }
 
     [Fact]
+    public async Task RunsPageByStartTimeWithTheCursorsTheServerHandsOut()
+    {
+        var ids = new List<string>();
+        for (var i = 0; i < 3; i++)
+        {
+            ids.Add((await StartAsync("pages")).Id);
+        }
+
+        foreach (var (sort, expected) in new[] { ("", ids.AsEnumerable().Reverse().ToList()), ("&sort=created", ids) })
+        {
+            var seen = new List<string>();
+            string? cursor = null;
+            do
+            {
+                var page = (await Server.Http.GetFromJsonAsync($"/api/v1/models/runs/pages/runs?limit=1{sort}" + (cursor is null ? "" : "&cursor=" + cursor), Json.PageRunInfo, Ct))!;
+                seen.AddRange(page.Items.Select(r => r.Id));
+                cursor = page.NextCursor;
+            }
+            while (cursor is not null && seen.Count < 10);
+
+            Assert.Equal(expected, seen);
+        }
+    }
+
+    [Fact]
     public async Task NameNoteAndTagsChangeAndADeletedRunIsGone()
     {
         var run = await StartAsync("edit");

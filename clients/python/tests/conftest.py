@@ -51,22 +51,26 @@ def free_port() -> int:
 class Server:
     """A ``berth serve`` process on 127.0.0.1 and a free port, over a temporary data folder."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, env: Optional[Dict[str, str]] = None) -> None:
         self.root = root
+        self.env = env or {}
         self.data = root / "data"
         self.log = root / "server.log"
         self.process: Optional[subprocess.Popen] = None
         self.url = ""
         self.token = ""
 
+    def _spawn(self) -> None:
+        with open(self.log, "ab") as log:
+            self.process = subprocess.Popen(
+                [_dotnet(), _berth_dll(), "serve", "--data", str(self.data), "--urls", self.url, "--no-fsync"],
+                stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                env={**os.environ, "DOTNET_NOLOGO": "1", "DOTNET_CLI_TELEMETRY_OPTOUT": "1", **self.env})
+
     def start(self) -> None:
         for attempt in range(1, 4):
             self.url = f"http://127.0.0.1:{free_port()}"
-            with open(self.log, "ab") as log:
-                self.process = subprocess.Popen(
-                    [_dotnet(), _berth_dll(), "serve", "--data", str(self.data), "--urls", self.url, "--no-fsync"],
-                    stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                    env={**os.environ, "DOTNET_NOLOGO": "1", "DOTNET_CLI_TELEMETRY_OPTOUT": "1"})
+            self._spawn()
             if self._wait_healthy():
                 self.token = (self.data / "admin-token").read_text().strip()
                 return
@@ -87,6 +91,18 @@ class Server:
                 pass
             time.sleep(0.1)
         return False
+
+    def kill(self) -> None:
+        """Kills the server process at once (SIGKILL), as a crash or an out-of-memory kill would."""
+        if self.process is not None and self.process.poll() is None:
+            self.process.kill()
+            self.process.wait()
+
+    def restart(self) -> None:
+        """Starts the server again on the same data folder and address (after :meth:`kill` or :meth:`stop`)."""
+        self._spawn()
+        if not self._wait_healthy():
+            raise RuntimeError(f"berth serve did not come back at {self.url}:\n{self.log.read_text(errors='replace')[-4000:]}")
 
     def stop(self) -> None:
         if self.process is not None and self.process.poll() is None:
@@ -154,9 +170,12 @@ def tree(root: Path) -> Dict[str, bytes]:
 
 class BreakingProxy:
     """A TCP proxy to the server that can break its connections: after ``cut_after`` bytes sent upstream in one
-    connection (once), or all at once with :meth:`break_all`. Counts the bytes it forwarded upstream."""
+    connection (once), all at once with :meth:`break_all`, or instead of passing on the next ``drop_answers``
+    answers (the request reached the server, the answer is lost). Counts the bytes it forwarded upstream."""
 
     def __init__(self, target_url: str, cut_after: Optional[int] = None) -> None:
+        self.drop_answers = 0
+        self.answers_dropped = 0
         host_port = target_url.split("//", 1)[1]
         host, port = host_port.split(":")
         self.target = (host, int(port))
@@ -192,6 +211,15 @@ class BreakingProxy:
                 data = source.recv(256 * 1024)
                 if not data:
                     break
+                if not up:
+                    with self._lock:
+                        drop = self.drop_answers > 0
+                        if drop:
+                            self.drop_answers -= 1
+                            self.answers_dropped += 1
+                    if drop:
+                        self._break(source, sink)
+                        return
                 if up:
                     with self._lock:
                         cut = self.cut_after is not None and sent + len(data) > self.cut_after
@@ -228,6 +256,61 @@ class BreakingProxy:
         self._break(*sockets)
 
     def close(self) -> None:
+        """Stops accepting (new connections are refused) and breaks every open one."""
         self._closed = True
-        self._listener.close()
+        _stop_listening(self._listener)
         self.break_all()
+
+
+class BlackHole:
+    """A server that accepts connections and reads what is sent, but never answers: a request to it hangs until the
+    client gives up. :attr:`received` is set once a request's bytes arrived."""
+
+    def __init__(self) -> None:
+        self._listener = socket.socket()
+        self._listener.bind(("127.0.0.1", 0))
+        self._listener.listen(16)
+        self.url = f"http://127.0.0.1:{self._listener.getsockname()[1]}"
+        self.received = threading.Event()
+        self.bytes = 0
+        self._sockets: List[socket.socket] = []
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                conn, _ = self._listener.accept()
+            except OSError:
+                return
+            self._sockets.append(conn)
+            threading.Thread(target=self._read, args=(conn,), daemon=True).start()
+
+    def _read(self, conn: socket.socket) -> None:
+        try:
+            while True:
+                data = conn.recv(256 * 1024)
+                if not data:
+                    return
+                self.bytes += len(data)
+                self.received.set()
+        except OSError:
+            pass
+
+    def close(self) -> None:
+        _stop_listening(self._listener)
+        for s in self._sockets:
+            try:
+                s.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+            s.close()
+
+
+def _stop_listening(listener: socket.socket) -> None:
+    """Closes a listening socket so that connecting is refused at once. A plain close() would not: the thread blocked
+    in accept() keeps the socket listening, and connections would wait in its backlog for an answer that never comes."""
+    try:
+        listener.shutdown(socket.SHUT_RDWR)
+    except OSError:
+        pass
+    listener.close()

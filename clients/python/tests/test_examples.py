@@ -40,10 +40,13 @@ def quick_start() -> str:
 
 def test_the_readme_quick_start_runs_as_written(server: Server, client: berth.Client, ns: str, tmp_path: Path) -> None:
     script = quick_start()
-    assert len(script.strip().splitlines()) <= 10
-    (tmp_path / "quick_start.py").write_text(script.replace("acme/", f"{ns}/"))
+    assert len(script.strip().splitlines()) <= 13
+    (tmp_path / "quick_start.py").write_text(script.replace('"acme/', f'"{ns}/'))
     out = run([str(tmp_path / "quick_start.py")], server, tmp_path)
     assert out.returncode == 0, out.stdout + out.stderr
     pulled = tmp_path / "deploy" / "fraud" / "model.pkl"
     assert pulled.is_file()
-    assert client.get_version(f"{ns}/fraud:staging").metrics["auc"] > 0.5
+    version = client.get_version(f"{ns}/fraud:staging")
+    assert version.metrics["accuracy"] > 0.5
+    logged = client.get_run(f"{ns}/fraud/{version.lineage.run_id}")
+    assert logged.status == "finished" and logged.metrics["accuracy"].count == 20

@@ -145,8 +145,10 @@ public sealed class RunService(RegistryDbContext db, ModelService models, AuditT
         return new Page<RunInfo>(page.Items.Select(ToInfo).ToList(), page.NextCursor);
     }
 
+    // Boxed on each side: a conditional of long and double? would be a double? and turn the ticks into a rounded double
+    // ("6.39E+17"), which the cursor's ParseLong refuses.
     private static object? SortValue(Run r, SearchSort order) => order.Field == SortField.Created
-        ? r.StartedAt.Ticks
+        ? (object)r.StartedAt.Ticks
         : r.Metrics.FirstOrDefault(m => m.Key == order.MetricKey)?.Last;
 
     /// <summary>By a metric's last value (the (key, last, run) index); runs without it, or whose last value is NaN, follow in id order.</summary>

@@ -9,12 +9,19 @@ Standard library only. Start with :class:`Client`::
     client.set_stage(result.version.reference, "staging")
     client.pull("acme/fraud:staging", "deploy/")
 
+Training runs log metrics without slowing the loop (:func:`start_run`, :class:`RunSession`)::
+
+    with berth.start_run("acme/fraud", params={"lr": 0.01}) as run:
+        for step in range(1000):
+            run.log({"loss": loss, "acc": acc}, step=step)
+
 Errors are :class:`BerthError` subclasses carrying the server's ``code``, ``detail`` and ``request_id``.
 Framework helpers (each imports its framework only when called): :mod:`berth.sklearn`, :mod:`berth.torch`,
 :mod:`berth.onnx`.
 """
 
-from .client import Client, __version__, parse_reference
+from ._runs import RunSession, RunSessionOptions
+from .client import Client, __version__, parse_reference, parse_run_reference, start_run
 from .errors import (
     BadRequest,
     BerthError,
@@ -45,6 +52,9 @@ from .types import (
     HistoryEntry,
     Holders,
     Lineage,
+    MetricBucket,
+    MetricSeries,
+    MetricSummary,
     Model,
     Namespace,
     PullResult,
@@ -52,6 +62,10 @@ from .types import (
     PushResult,
     Request,
     Review,
+    Run,
+    RunLineage,
+    SeriesPoint,
+    SeriesSet,
     TransitionResult,
     Version,
     WhoAmI,
@@ -60,6 +74,10 @@ from .types import (
 __all__ = [
     "Client",
     "parse_reference",
+    "parse_run_reference",
+    "start_run",
+    "RunSession",
+    "RunSessionOptions",
     "__version__",
     "BerthError",
     "BadRequest",
@@ -88,6 +106,9 @@ __all__ = [
     "HistoryEntry",
     "Holders",
     "Lineage",
+    "MetricBucket",
+    "MetricSeries",
+    "MetricSummary",
     "Model",
     "Namespace",
     "PullResult",
@@ -95,6 +116,10 @@ __all__ = [
     "PushResult",
     "Request",
     "Review",
+    "Run",
+    "RunLineage",
+    "SeriesPoint",
+    "SeriesSet",
     "TransitionResult",
     "Version",
     "WhoAmI",

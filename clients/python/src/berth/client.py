@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import json
+import os
 import re
 import sys
+import uuid
 from datetime import datetime, timezone
 from typing import Any, Callable, Dict, Iterator, List, Mapping, Optional, Sequence, Tuple, TypeVar, Union, overload
 
 from . import _events, _pull, _push, errors
+from ._runs import RUN_ID_VARIABLE, END_STATUSES, RunSession, RunSessionOptions
 from ._files import DigestCache, ResumeStore
 from ._http import QueryValue, Transport, segment
 from ._progress import Progress, ProgressOption
@@ -25,12 +29,17 @@ from .types import (
     PullResult,
     PushResult,
     Request,
+    Run,
+    RunLineage,
+    SeriesPoint,
+    SeriesSet,
+    MetricSeries,
     TransitionResult,
     Version,
     WhoAmI,
 )
 
-__all__ = ["Client", "parse_reference"]
+__all__ = ["Client", "parse_reference", "parse_run_reference"]
 
 __version__ = "0.1.0"
 
@@ -70,6 +79,22 @@ def parse_reference(text: str, default_namespace: Optional[str] = None) -> Tuple
     if selector is not None and not selector:
         raise errors.InvalidReference(f"Invalid reference '{text}': nothing after ':'.")
     return ns, model, selector
+
+
+def parse_run_reference(text: str, default_namespace: Optional[str] = None) -> Tuple[str, str, str]:
+    """Splits a run reference ``[namespace/]model/id`` (what ``berth run start`` prints and :attr:`RunSession.ref`
+    holds, e.g. ``acme/fraud/k3v7q2mxa4bd``) into ``(namespace, model, id)``, as the CLI does: the id is what follows
+    the last ``/``, the rest is a model reference without a selector.
+
+    Raises :class:`~berth.InvalidReference` for anything else.
+    """
+    if not isinstance(text, str) or "/" not in text.strip("/ ") or text.endswith("/"):
+        raise errors.InvalidReference(f"Invalid run reference {text!r}: name a run as namespace/model/id (as 'berth run start' prints it).")
+    path, _, run_id = text.strip().rpartition("/")
+    ns, model, selector = parse_reference(path, default_namespace)
+    if selector is not None or not run_id or any(c in run_id for c in ":@ "):
+        raise errors.InvalidReference(f"Invalid run reference {text!r}: name a run as namespace/model/id (as 'berth run start' prints it).")
+    return ns, model, run_id
 
 
 class Client:
@@ -119,16 +144,26 @@ class Client:
             raise errors.InvalidReference(f"'{model}' names a version; this takes a model (namespace/model).")
         return ns, name
 
+    def _run_path(self, reference: str) -> str:
+        ns, model, run_id = parse_run_reference(reference, self.namespace)
+        return f"models/{segment(ns)}/{segment(model)}/runs/{segment(run_id)}"
+
+    def _series_call(self, path: str, query: Mapping[str, QueryValue]) -> Any:
+        """A GET whose answer holds metric values: read so that ``-0`` stays the float -0.0 (``json`` makes it the int 0)."""
+        data = self._http.request("GET", path, query=query).data
+        return json.loads(data.decode("utf-8"), parse_int=_int_or_negative_zero) if data else None
+
     def _version_path(self, reference: str) -> str:
         ns, model, selector = parse_reference(reference, self.namespace)
         return f"models/{segment(ns)}/{segment(model)}/versions/{segment(selector or 'latest')}"
 
-    def _pages(self, path: str, query: Optional[Dict[str, QueryValue]], convert: Callable[[Any], T], page_size: Optional[int]) -> Iterator[T]:
+    def _pages(self, path: str, query: Optional[Dict[str, QueryValue]], convert: Callable[[Any], T], page_size: Optional[int],
+               series: bool = False) -> Iterator[T]:
         params: Dict[str, QueryValue] = dict(query or {})
         if page_size is not None:
             params["limit"] = page_size
         while True:
-            page = self._http.call("GET", path, query=params)
+            page = self._series_call(path, params) if series else self._http.call("GET", path, query=params)
             for item in page.get("items") or []:
                 yield convert(item)
             cursor = page.get("nextCursor")
@@ -464,6 +499,184 @@ class Client:
         return self._pages(f"models/{segment(ns)}/{segment(name)}/deployments",
                            {"environment": environment, "version": None if version is None else str(version)}, Deployment.from_json, None)
 
+    # ---- runs --------------------------------------------------------------------------------------------------
+
+    def start_run(
+        self,
+        model: Optional[str] = None,
+        *,
+        name: Optional[str] = None,
+        params: Optional[Mapping[str, Any]] = None,
+        tags: Optional[Mapping[str, Any]] = None,
+        note: Optional[str] = None,
+        lineage: Optional[Union[RunLineage, Mapping[str, Any]]] = None,
+        environment: Optional[Mapping[str, Any]] = None,
+        options: Optional[RunSessionOptions] = None,
+    ) -> RunSession:
+        """Starts a run of ``model`` (``namespace/model``; created on first use, as by a push) and returns the
+        :class:`~berth.RunSession` that logs into it; use it in a ``with`` block so that it ends the run.
+
+        ``params``, ``tags`` and ``environment`` values are sent as text; ``lineage`` is a :class:`~berth.RunLineage` or
+        a dict of its fields (``git_commit``, ``git_dirty``, ``datasets``, ``parent_run`` …); ``options`` tunes the
+        buffering (:class:`~berth.RunSessionOptions`).
+
+        **Inside** ``berth run exec`` (``BERTH_RUN_ID`` is set to the reference of the run it started), this attaches to
+        that run instead, whatever ``model`` says: no run is created, ``name``, ``tags`` and ``note`` are applied to it,
+        and leaving the ``with`` block sends what is buffered but leaves ending the run to ``berth run exec``.
+
+        >>> with client.start_run("acme/fraud", params={"lr": 0.01}) as run:
+        ...     run.log({"loss": 0.3}, step=1)
+        >>> run.final.status
+        'finished'
+        """
+        attach = os.environ.get(RUN_ID_VARIABLE, "").strip()
+        if attach:
+            return self._attach_for_exec(attach, name=name, params=params, tags=tags, note=note, options=options)
+        if model is None:
+            raise ValueError("start_run needs the model the run belongs to, e.g. start_run('acme/fraud') "
+                             f"(or {RUN_ID_VARIABLE}, which 'berth run exec' sets).")
+        ns, model_name = self._model(model)
+        if lineage is not None and not isinstance(lineage, RunLineage):
+            lineage = _run_lineage(lineage)
+        body = {
+            "name": name,
+            "params": _texts(params),
+            "tags": _texts(tags),
+            "note": note,
+            "lineage": lineage.to_json() if lineage is not None else None,
+            "environment": _texts(environment),
+        }
+        created = self._http.call_retrying("POST", f"models/{segment(ns)}/{segment(model_name)}/runs",
+                                           json_body=body, headers={"Idempotency-Key": uuid.uuid4().hex})
+        return RunSession(self, Run.from_json(created), options=options)
+
+    def attach_run(self, reference: str, *, finish: bool = False, options: Optional[RunSessionOptions] = None) -> RunSession:
+        """A :class:`~berth.RunSession` that logs into an existing run (``namespace/model/id``), e.g. one started by
+        another process. Leaving its ``with`` block sends what is buffered; it ends the run only with ``finish=True``.
+        Steps left out continue after each metric's last stored step.
+
+        >>> with client.attach_run("acme/fraud/k3v7q2mxa4bd") as run:
+        ...     run.log({"val_auc": 0.93})
+        """
+        run = self.get_run(reference)
+        return RunSession(self, run, finish_on_exit=finish, options=options)
+
+    def _attach_for_exec(self, reference: str, *, name: Optional[str], params: Optional[Mapping[str, Any]],
+                         tags: Optional[Mapping[str, Any]], note: Optional[str], options: Optional[RunSessionOptions]) -> RunSession:
+        try:
+            parse_run_reference(reference, self.namespace)
+        except errors.InvalidReference as e:
+            raise errors.InvalidReference(f"{RUN_ID_VARIABLE}={reference!r} is not a run reference namespace/model/id "
+                                          f"(as 'berth run start' prints it): {e.detail}") from None
+        run = self.get_run(reference)
+        if name is not None or note is not None or tags:
+            run = self.update_run(reference, name=name, note=note, tags=tags)
+        differing = {k: v for k, v in (_texts(params) or {}).items() if run.params.get(k) != v}
+        if differing:
+            import warnings
+
+            warnings.warn(f"Run {run.reference} (from {RUN_ID_VARIABLE}) was started without the params "
+                          f"{sorted(differing)}, and params cannot change after a run starts: pass them to 'berth run exec'.",
+                          RuntimeWarning, stacklevel=3)
+        return RunSession(self, run, finish_on_exit=False, options=options)
+
+    def get_run(self, reference: str) -> Run:
+        """One run, by its reference ``namespace/model/id``, with its params, tags, lineage and metric summaries.
+
+        >>> client.get_run("acme/fraud/k3v7q2mxa4bd").metrics["loss"].last
+        0.21
+        """
+        return Run.from_json(self._http.call("GET", self._run_path(reference)))
+
+    def list_runs(self, model: str, *, filter: Optional[str] = None, sort: Optional[str] = None,
+                  page_size: Optional[int] = None) -> Iterator[Run]:
+        """The runs of a model, newest first, lazily over keyset pages. ``filter`` uses the filter language over
+        ``name``, ``status``, ``created``, ``metrics.<key>`` (the last value), ``params.<key>`` and ``tags.<key>``
+        (docs/filters.md#runs); ``sort`` is ``created`` or ``metrics.<key>``, ``-`` first for descending.
+
+        >>> [r.id for r in client.list_runs("acme/fraud", filter="status = 'finished'", sort="-metrics.val_auc")]
+        ['k3v7q2mxa4bd', 'p2x4m7qa3b2c']
+        """
+        ns, name = self._model(model)
+        return self._pages(f"models/{segment(ns)}/{segment(name)}/runs", {"filter": filter, "sort": sort}, Run.from_json, page_size)
+
+    def update_run(self, reference: str, *, name: Optional[str] = None, note: Optional[str] = None,
+                   tags: Optional[Mapping[str, Any]] = None, remove_tags: Sequence[str] = ()) -> Run:
+        """Changes a run's name and note (``""`` clears them) and tags (values sent as text; ``remove_tags`` are
+        removed); what is left ``None`` stays. Works on ended runs too.
+
+        >>> client.update_run("acme/fraud/k3v7q2mxa4bd", note="baseline", tags={"best": "true"}).note
+        'baseline'
+        """
+        body = {"name": name, "note": note, "setTags": _texts(tags), "removeTags": list(remove_tags) or None}
+        return Run.from_json(self._http.call("PATCH", self._run_path(reference), json_body=body))
+
+    def finish_run(self, reference: str, status: str = "finished") -> Run:
+        """Ends a running run as ``finished``, ``failed`` or ``killed`` (ending it again the same way changes nothing;
+        a run that ended otherwise raises :class:`~berth.Conflict` ``run_ended``). A :class:`~berth.RunSession` does
+        this itself; this is for runs logged elsewhere.
+
+        >>> client.finish_run("acme/fraud/k3v7q2mxa4bd", "failed").status
+        'failed'
+        """
+        if status not in END_STATUSES:
+            raise ValueError(f"A run ends as {', '.join(END_STATUSES)}, not {status!r}.")
+        return Run.from_json(self._http.call_retrying("POST", self._run_path(reference) + "/finish", json_body={"status": status}))
+
+    def delete_run(self, reference: str) -> None:
+        """Deletes a run (namespace admins): it is gone from reads and lists.
+
+        >>> client.delete_run("acme/fraud/k3v7q2mxa4bd")
+        """
+        self._http.call("DELETE", self._run_path(reference))
+
+    def run_series(self, reference: str, key: str, *, points: Optional[int] = None, from_step: Optional[int] = None,
+                   to_step: Optional[int] = None) -> MetricSeries:
+        """One metric of a run over the steps ``from_step`` … ``to_step`` (default: all), downsampled for a chart: at
+        most ``points`` (default 1,000, at most 10,000) min/max buckets of equal step width — every spike stays
+        visible — or the points themselves when there are no more than that (``series.is_raw``). ``series.count``
+        is the number of points in the range.
+
+        >>> s = client.run_series("acme/fraud/k3v7q2mxa4bd", "loss", points=500)
+        >>> s.count, len(s.buckets), s.buckets[0].min
+        (1000000, 500, 0.12)
+        """
+        found = SeriesSet.from_json(self._series_call(
+            self._run_path(reference) + "/series", {"key": key, "buckets": points, "from": from_step, "to": to_step}))
+        if not found.series:
+            raise errors.BerthError("series_missing", f"The server answered no series for {key!r} of {reference}.")
+        return found.series[0]
+
+    def run_points(self, reference: str, key: str, *, page_size: int = 10_000) -> Iterator[SeriesPoint]:
+        """Every stored point of one metric of a run, in step order (equal steps by time), lazily over keyset pages of
+        ``page_size`` (at most 10,000): the export. Points are ``(step, time, value)`` named tuples.
+
+        >>> for step, time, value in client.run_points("acme/fraud/k3v7q2mxa4bd", "loss"):
+        ...     print(step, value)
+        """
+        return self._pages(self._run_path(reference) + "/points", {"key": key}, SeriesPoint.from_json, page_size, series=True)
+
+    def compare_runs(self, runs: Sequence[str], keys: Sequence[str], *, points: Optional[int] = None,
+                     from_step: Optional[int] = None, to_step: Optional[int] = None) -> SeriesSet:
+        """Up to 20 runs of one model (their references) on up to 10 metrics, read over one step range cut into the
+        same buckets (``points``, default 1,000), so bucket ``i`` covers the same steps in every series; raw points when
+        no series has more than that. One :class:`~berth.MetricSeries` per run and key, in the order asked.
+
+        >>> result = client.compare_runs([a.ref, b.ref], ["val_auc"], points=200)
+        >>> [(s.run, s.key, s.count) for s in result.series]
+        [('k3v7q2mxa4bd', 'val_auc', 1000), ('p2x4m7qa3b2c', 'val_auc', 1000)]
+        """
+        if not runs or not keys:
+            raise ValueError("compare_runs needs at least one run and one metric key.")
+        parsed = [parse_run_reference(r, self.namespace) for r in runs]
+        models = {(ns, model) for ns, model, _ in parsed}
+        if len(models) > 1:
+            raise ValueError(f"compare_runs compares runs of one model; these are of {', '.join(sorted(f'{a}/{b}' for a, b in models))}.")
+        ns, model = parsed[0][0], parsed[0][1]
+        return SeriesSet.from_json(self._series_call(
+            f"models/{segment(ns)}/{segment(model)}/runs/compare",
+            {"runs": ",".join(r for _, _, r in parsed), "keys": ",".join(keys), "buckets": points, "from": from_step, "to": to_step}))
+
     # ---- events ------------------------------------------------------------------------------------------------
 
     def list_events(self, since: int = 0, *, namespace: Optional[str] = None, model: Optional[str] = None,
@@ -492,6 +705,58 @@ class Client:
 
 
 def _join(folder: str, name: str) -> str:
-    import os
-
     return os.path.join(folder, name)
+
+
+def _int_or_negative_zero(text: str) -> Union[int, float]:
+    return -0.0 if text == "-0" else int(text)
+
+
+def _texts(values: Optional[Mapping[str, Any]]) -> Optional[Dict[str, str]]:
+    """Params, tags, environment: every value as text (``None`` for none)."""
+    if not values:
+        return None
+    return {str(k): v if isinstance(v, str) else str(v) for k, v in values.items()}
+
+
+def _run_lineage(d: Mapping[str, Any]) -> RunLineage:
+    from .types import Dataset
+
+    fields = dict(d)
+    fields["datasets"] = tuple(x if isinstance(x, Dataset) else Dataset(**x) if isinstance(x, Mapping) else Dataset(str(x))
+                               for x in fields.get("datasets") or ())
+    return RunLineage(**fields)
+
+
+def start_run(
+    model: Optional[str] = None,
+    *,
+    name: Optional[str] = None,
+    params: Optional[Mapping[str, Any]] = None,
+    tags: Optional[Mapping[str, Any]] = None,
+    note: Optional[str] = None,
+    lineage: Optional[Union[RunLineage, Mapping[str, Any]]] = None,
+    environment: Optional[Mapping[str, Any]] = None,
+    options: Optional[RunSessionOptions] = None,
+    client: Optional[Client] = None,
+) -> RunSession:
+    """Starts a run of ``model`` and returns its :class:`~berth.RunSession`: :meth:`Client.start_run` on ``client``, by
+    default a :class:`Client` with the environment's or the saved login's settings, which the session closes at its end.
+    Inside ``berth run exec`` (``BERTH_RUN_ID`` set) it attaches to that run instead (see :meth:`Client.start_run`).
+
+    >>> import berth
+    >>> with berth.start_run("acme/fraud", params={"lr": 0.01}) as run:
+    ...     for step in range(100):
+    ...         run.log({"loss": 1 / (step + 1)}, step=step)
+    """
+    owned = client is None
+    chosen = client if client is not None else Client()
+    try:
+        session = chosen.start_run(model, name=name, params=params, tags=tags, note=note, lineage=lineage,
+                                   environment=environment, options=options)
+    except BaseException:
+        if owned:
+            chosen.close()
+        raise
+    session._owns_client = owned
+    return session

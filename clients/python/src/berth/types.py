@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
-from typing import Any, Dict, List, Mapping, Optional, Sequence
+from typing import Any, Dict, List, Mapping, NamedTuple, Optional, Sequence
 
 __all__ = [
     "FileEntry",
@@ -32,6 +32,13 @@ __all__ = [
     "PushResult",
     "PullResult",
     "PullWarning",
+    "RunLineage",
+    "MetricSummary",
+    "Run",
+    "SeriesPoint",
+    "MetricBucket",
+    "MetricSeries",
+    "SeriesSet",
     "parse_time",
 ]
 
@@ -503,3 +510,214 @@ class PullResult:
     bytes_resumed: int
     warnings: List[PullWarning]
     elapsed: float
+
+
+# ---- runs ----------------------------------------------------------------------------------------------------
+
+
+def number(value: Any) -> float:
+    """A metric value as the server writes it (a JSON number, or ``"NaN"``, ``"Infinity"``, ``"-Infinity"``) → float."""
+    return float(value)
+
+
+def _optional_number(value: Any) -> Optional[float]:
+    return None if value is None else float(value)
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+
+
+def from_milliseconds(ms: int) -> datetime:
+    """Milliseconds since the Unix epoch (how the server keeps a point's time) → aware ``datetime`` in UTC."""
+    return _EPOCH + timedelta(milliseconds=ms)
+
+
+@dataclass(frozen=True)
+class RunLineage:
+    """Where a run came from: the git repository and commit (and whether the tree had uncommitted changes), the
+    datasets it trained on, and the run it continues (``parent_run``, a run id)."""
+
+    git_repository: Optional[str] = None
+    git_commit: Optional[str] = None
+    git_dirty: Optional[bool] = None
+    datasets: Sequence[Dataset] = ()
+    parent_run: Optional[str] = None
+
+    @classmethod
+    def from_json(cls, d: Any) -> "RunLineage":
+        """Reads run lineage from the server's JSON."""
+        d = _dict(d)
+        return cls(
+            d.get("gitRepository"), d.get("gitCommit"), d.get("gitDirty"),
+            tuple(Dataset(x.get("uri", ""), x.get("digest")) for x in _list(d.get("datasets"))), d.get("parentRun"),
+        )
+
+    def to_json(self) -> Dict[str, Any]:
+        """The JSON the server takes."""
+        return {
+            "gitRepository": self.git_repository,
+            "gitCommit": self.git_commit,
+            "gitDirty": self.git_dirty,
+            "datasets": [x.to_json() for x in self.datasets] or None,
+            "parentRun": self.parent_run,
+        }
+
+
+@dataclass(frozen=True)
+class MetricSummary:
+    """The summary of one metric series of a run: how many points, the highest step and the value there, and the
+    least and greatest values that are not NaN (``None`` when every value is NaN). Values may be NaN or infinite."""
+
+    count: int
+    last_step: int
+    last: float
+    min: Optional[float]
+    max: Optional[float]
+
+    @classmethod
+    def from_json(cls, d: Mapping[str, Any]) -> "MetricSummary":
+        """Reads a metric summary from the server's JSON."""
+        return cls(int(d.get("count", 0)), int(d.get("lastStep", 0)), number(d.get("last", "NaN")),
+                   _optional_number(d.get("min")), _optional_number(d.get("max")))
+
+
+@dataclass(frozen=True)
+class Run:
+    """A training run of a model: params, tags, lineage, status, times, and the summary of each metric series.
+
+    ``status`` is ``running``, ``finished``, ``failed``, ``killed`` or ``crashed`` (the server's verdict on a run that
+    sent no heartbeat for a while). :attr:`reference` (``namespace/model/id``) names it everywhere.
+    """
+
+    id: str
+    namespace: str
+    model: str
+    name: Optional[str]
+    status: str
+    started_at: Optional[datetime]
+    ended_at: Optional[datetime]
+    heartbeat_at: Optional[datetime]
+    created_by: str
+    params: Dict[str, str]
+    tags: Dict[str, str]
+    metrics: Dict[str, MetricSummary]
+    note: Optional[str]
+    lineage: RunLineage
+    environment: Optional[Dict[str, str]]
+    revision: int
+    raw: Dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+
+    @property
+    def reference(self) -> str:
+        """``namespace/model/id``, as ``berth run start`` prints it."""
+        return f"{self.namespace}/{self.model}/{self.id}"
+
+    @classmethod
+    def from_json(cls, d: Mapping[str, Any]) -> "Run":
+        """Reads a run from the server's JSON."""
+        environment = d.get("environment")
+        return cls(
+            id=d["id"],
+            namespace=d["namespace"],
+            model=d["model"],
+            name=d.get("name"),
+            status=d.get("status", ""),
+            started_at=parse_time(d.get("startedAt")),
+            ended_at=parse_time(d.get("endedAt")),
+            heartbeat_at=parse_time(d.get("heartbeatAt")),
+            created_by=d.get("createdBy", ""),
+            params=_dict(d.get("params")),
+            tags=_dict(d.get("tags")),
+            metrics={k: MetricSummary.from_json(v) for k, v in _dict(d.get("metrics")).items()},
+            note=d.get("note"),
+            lineage=RunLineage.from_json(d.get("lineage")),
+            environment=_dict(environment) if environment is not None else None,
+            revision=int(d.get("revision", 0)),
+            raw=dict(d),
+        )
+
+
+class SeriesPoint(NamedTuple):
+    """One stored point of a metric series: its step, its time (aware ``datetime``, UTC, millisecond precision) and
+    its value (NaN and ±infinity included). A named tuple, so ``for step, time, value in …`` works and a million of
+    them stay cheap."""
+
+    step: int
+    time: datetime
+    value: float
+
+    @classmethod
+    def from_json(cls, d: Mapping[str, Any]) -> "SeriesPoint":
+        """Reads a point from the server's JSON."""
+        return cls(int(d["step"]), from_milliseconds(int(d["time"])), float(d["value"]))
+
+
+@dataclass(frozen=True)
+class MetricBucket:
+    """A bucket of a downsampled series: the first and last step of its points, how many there are, their least and
+    greatest value that is not NaN (``None`` when none), and its last value when the server filled the bucket point by
+    point (``None`` when it was filled from stored summaries)."""
+
+    first_step: int
+    last_step: int
+    count: int
+    min: Optional[float]
+    max: Optional[float]
+    last: Optional[float]
+
+    @classmethod
+    def from_json(cls, d: Mapping[str, Any]) -> "MetricBucket":
+        """Reads a bucket from the server's JSON."""
+        return cls(int(d["firstStep"]), int(d["lastStep"]), int(d["count"]), _optional_number(d.get("min")),
+                   _optional_number(d.get("max")), _optional_number(d.get("last")))
+
+
+@dataclass(frozen=True)
+class MetricSeries:
+    """One metric of one run over the steps ``from_step`` … ``to_step``: its ``count`` of points there, and either the
+    points themselves (:attr:`points`, when there are no more than the buckets asked for) or min/max buckets of
+    ``bucket_width`` steps (:attr:`buckets`; empty buckets are left out). :attr:`is_raw` says which."""
+
+    run: str
+    key: str
+    count: int
+    points: Optional[List[SeriesPoint]]
+    buckets: Optional[List[MetricBucket]]
+    from_step: Optional[int] = None
+    to_step: Optional[int] = None
+    bucket_width: Optional[int] = None
+
+    @property
+    def is_raw(self) -> bool:
+        """Whether the series holds its points (not buckets)."""
+        return self.points is not None
+
+    @classmethod
+    def from_json(cls, d: Mapping[str, Any], from_step: Optional[int] = None, to_step: Optional[int] = None,
+                  bucket_width: Optional[int] = None) -> "MetricSeries":
+        """Reads a series from the server's JSON (the range and bucket width come from the set it is part of)."""
+        points = d.get("points")
+        buckets = d.get("buckets")
+        return cls(
+            d.get("run", ""), d.get("key", ""), int(d.get("count", 0)),
+            [SeriesPoint.from_json(p) for p in points] if isinstance(points, list) else None,
+            [MetricBucket.from_json(b) for b in buckets] if isinstance(buckets, list) else None,
+            from_step, to_step, bucket_width,
+        )
+
+
+@dataclass(frozen=True)
+class SeriesSet:
+    """Series read over one step range cut into the same buckets (``bucket_width`` steps each, ``None`` when the points
+    are returned), so bucket ``i`` of every series covers the same steps: what :meth:`~berth.Client.compare_runs` returns."""
+
+    from_step: Optional[int]
+    to_step: Optional[int]
+    bucket_width: Optional[int]
+    series: List[MetricSeries]
+
+    @classmethod
+    def from_json(cls, d: Mapping[str, Any]) -> "SeriesSet":
+        """Reads a set of series from the server's JSON."""
+        lo, hi, width = d.get("from"), d.get("to"), d.get("bucketWidth")
+        return cls(lo, hi, width, [MetricSeries.from_json(s, lo, hi, width) for s in _list(d.get("series"))])
