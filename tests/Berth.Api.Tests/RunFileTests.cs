@@ -185,6 +185,11 @@ public sealed class RunFileTests(RunFileTests.Fixture fixture) : IClassFixture<R
         }
 
         Assert.Equal(uploadedHere.Length, (await ListAsync("rfw", "mine", run.Id)).Single().Size);
+
+        // A writer registers the run: the bytes no ready version listed become a ready version without an upload.
+        using var registered = await RegisterAsync("rfw", "mine", run.Id, "{}", writer.Http);
+        Assert.Equal(HttpStatusCode.Created, registered.StatusCode);
+        Assert.Equal(VersionStates.Ready, (await registered.ReadAsync(Json.VersionInfo)).State);
     }
 
     [Theory]
