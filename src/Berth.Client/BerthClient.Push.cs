@@ -65,49 +65,16 @@ public sealed partial class BerthClient
             var idempotencyKey = Guid.NewGuid().ToString("N");
             var created = await RetryAsync(ct => CreateVersionAsync(ns, model, request, idempotencyKey, ct), cancellationToken).ConfigureAwait(false);
 
-            // One file per missing digest; a streamed upload of a digest that is not missing, or that
-            // another file already carries, is cancelled.
-            var byDigest = new Dictionary<string, int>(StringComparer.Ordinal);
-            foreach (var i in Enumerable.Range(0, files.Count).OrderBy(i => streams.ContainsKey(i) ? 0 : 1))
-            {
-                byDigest.TryAdd(digests[i].ToString(), i);
-            }
-
-            var missing = created.MissingBlobs.ToHashSet(StringComparer.Ordinal);
-            foreach (var (i, stream) in streams.Where(s => !missing.Contains(digests[s.Key].ToString()) || byDigest[digests[s.Key].ToString()] != s.Key).ToList())
-            {
-                await stream.AbandonAsync(this).ConfigureAwait(false);
-                streams.TryRemove(i, out _);
-            }
-
+            var byDigest = ByDigest(files, digests, streams);
+            await AbandonUnneededAsync(digests, created.MissingBlobs, byDigest, streams).ConfigureAwait(false);
             var uploaded = 0;
             var uploadedBytes = 0L;
             IReadOnlyList<string> toUpload = created.MissingBlobs;
             for (var round = 1; ; round++)
             {
-                var work = toUpload.Where(byDigest.ContainsKey).Select(d => byDigest[d]).ToList();
-                tracker.Start(TransferPhase.Uploading, work.Sum(i => files[i].Size), work.Count);
-                foreach (var i in work.Where(streams.ContainsKey))
-                {
-                    streams[i].Attach(tracker);
-                }
-
-                await Parallel.ForEachAsync(work, Options(options.Parallelism, cancellationToken), async (i, ct) =>
-                {
-                    if (streams.TryRemove(i, out var stream))
-                    {
-                        await stream.CompleteAsync(this, files[i], digests[i], tracker, ct).ConfigureAwait(false);
-                    }
-                    else
-                    {
-                        await UploadOneAsync(ns, model, files[i], digests[i], options, tracker, ct).ConfigureAwait(false);
-                    }
-
-                    Interlocked.Increment(ref uploaded);
-                    Interlocked.Add(ref uploadedBytes, files[i].Size);
-                    tracker.FileDone();
-                }).ConfigureAwait(false);
-
+                var (count, bytes) = await UploadMissingAsync(ns, model, files, digests, toUpload, byDigest, streams, options, tracker, cancellationToken).ConfigureAwait(false);
+                uploaded += count;
+                uploadedBytes += bytes;
                 tracker.Start(TransferPhase.Committing, 0, 0);
                 try
                 {
@@ -116,10 +83,10 @@ public sealed partial class BerthClient
                     tracker.Start(TransferPhase.Done, 0, 0);
                     return new PushResult(version, files.Count, files.Sum(f => f.Size), uploaded, uploadedBytes - tracker.Resumed, clock.Elapsed) { SameContentAs = same };
                 }
-                catch (BerthProblemException e) when (round < 3 && e.Code == "blobs_missing" && e.Extensions.TryGetValue("missing", out var list))
+                catch (BerthProblemException e) when (round < 3 && MissingBlobs(e) is { } list)
                 {
                     // A blob we were told the server had disappeared (garbage collection raced us): upload it too.
-                    toUpload = list.EnumerateArray().Select(x => x.GetString()!).ToList();
+                    toUpload = list;
                 }
             }
         }
@@ -131,6 +98,64 @@ public sealed partial class BerthClient
                 await stream.StopAsync().ConfigureAwait(false);
             }
         }
+    }
+
+    /// <summary>The digests a 409 <c>blobs_missing</c> names, or null for any other failure.</summary>
+    private static List<string>? MissingBlobs(BerthProblemException e) =>
+        e.Code == "blobs_missing" && e.Extensions.TryGetValue("missing", out var list) ? list.EnumerateArray().Select(x => x.GetString()!).ToList() : null;
+
+    /// <summary>One file per digest, preferring a file whose bytes are streaming already.</summary>
+    private static Dictionary<string, int> ByDigest(IReadOnlyList<LocalFile> files, Digest[] digests, ConcurrentDictionary<int, StreamedUpload> streams)
+    {
+        var byDigest = new Dictionary<string, int>(StringComparer.Ordinal);
+        foreach (var i in Enumerable.Range(0, files.Count).OrderBy(i => streams.ContainsKey(i) ? 0 : 1))
+        {
+            byDigest.TryAdd(digests[i].ToString(), i);
+        }
+
+        return byDigest;
+    }
+
+    /// <summary>Cancels the streamed uploads of digests that are not missing, or that another file already carries.</summary>
+    private async Task AbandonUnneededAsync(Digest[] digests, IReadOnlyList<string> missingBlobs, Dictionary<string, int> byDigest, ConcurrentDictionary<int, StreamedUpload> streams)
+    {
+        var missing = missingBlobs.ToHashSet(StringComparer.Ordinal);
+        foreach (var (i, stream) in streams.Where(s => !missing.Contains(digests[s.Key].ToString()) || byDigest[digests[s.Key].ToString()] != s.Key).ToList())
+        {
+            await stream.AbandonAsync(this).ConfigureAwait(false);
+            streams.TryRemove(i, out _);
+        }
+    }
+
+    /// <summary>Uploads the files that carry <paramref name="toUpload"/> in parallel (finishing those already streaming); answers how many files and bytes.</summary>
+    private async Task<(int Files, long Bytes)> UploadMissingAsync(string ns, string model, IReadOnlyList<LocalFile> files, Digest[] digests, IReadOnlyList<string> toUpload,
+        Dictionary<string, int> byDigest, ConcurrentDictionary<int, StreamedUpload> streams, PushOptions options, ProgressTracker tracker, CancellationToken cancellationToken)
+    {
+        var uploaded = 0;
+        var uploadedBytes = 0L;
+        var work = toUpload.Where(byDigest.ContainsKey).Select(d => byDigest[d]).ToList();
+        tracker.Start(TransferPhase.Uploading, work.Sum(i => files[i].Size), work.Count);
+        foreach (var i in work.Where(streams.ContainsKey))
+        {
+            streams[i].Attach(tracker);
+        }
+
+        await Parallel.ForEachAsync(work, Options(options.Parallelism, cancellationToken), async (i, ct) =>
+        {
+            if (streams.TryRemove(i, out var stream))
+            {
+                await stream.CompleteAsync(this, files[i], digests[i], tracker, ct).ConfigureAwait(false);
+            }
+            else
+            {
+                await UploadOneAsync(ns, model, files[i], digests[i], options, tracker, ct).ConfigureAwait(false);
+            }
+
+            Interlocked.Increment(ref uploaded);
+            Interlocked.Add(ref uploadedBytes, files[i].Size);
+            tracker.FileDone();
+        }).ConfigureAwait(false);
+        return (uploaded, uploadedBytes);
     }
 
     /// <summary>The ready version of the model with this content (the oldest, as <c>@sha256:</c> resolves), or null.</summary>

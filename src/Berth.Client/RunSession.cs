@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Net;
+using Berth.Client.Transfers;
 using Berth.Contracts.Dtos;
 
 namespace Berth.Client;
@@ -97,6 +98,17 @@ public sealed class RunSession : IAsyncDisposable
             _wake.Release();
         }
     }
+
+    /// <summary>
+    /// Uploads a folder (or one file) as files of this run (checkpoints, plots, logs): only the bytes the server lacks,
+    /// in parallel and resumable, like a push (<see cref="BerthClient.UploadRunFilesAsync"/>).
+    /// </summary>
+    public Task<RunFilesResult> UploadFilesAsync(string path, CancellationToken cancellationToken = default) =>
+        _client.UploadRunFilesAsync(Run.Namespace, Run.Model, Run.Id, path, cancellationToken: cancellationToken);
+
+    /// <summary>Registers this run as a ready version of its model from its files (<see cref="BerthClient.RegisterRunAsync"/>).</summary>
+    public Task<VersionInfo> RegisterAsync(RegisterRunRequest request, CancellationToken cancellationToken = default) =>
+        _client.RegisterRunAsync(Run.Namespace, Run.Model, Run.Id, request, cancellationToken);
 
     /// <summary>How the run ends when disposed: finished (default), failed or killed.</summary>
     public void EndAs(string status) => _endStatus = status;

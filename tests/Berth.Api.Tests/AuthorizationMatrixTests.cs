@@ -79,6 +79,8 @@ public sealed partial class AuthorizationMatrixTests : IAsyncLifetime
         ["GetRun"] = Level.Reader,
         ["ReadMetric"] = Level.Reader,
         ["ReadMetricPoints"] = Level.Reader,
+        ["ListRunFiles"] = Level.Reader,
+        ["DownloadRunFile"] = Level.Reader,
         ["GetVersion"] = Level.Reader,
         ["GetManifest"] = Level.Reader,
         ["ListFiles"] = Level.Reader,
@@ -111,6 +113,8 @@ public sealed partial class AuthorizationMatrixTests : IAsyncLifetime
         ["RunHeartbeat"] = Level.Writer,
         ["FinishRun"] = Level.Writer,
         ["LogMetrics"] = Level.Writer,
+        ["AttachRunFiles"] = Level.Writer,
+        ["RegisterRun"] = Level.Writer,
 
         ["ApproveRequest"] = Level.Approver,
         ["RejectRequest"] = Level.Approver,

@@ -399,6 +399,68 @@ public sealed class GarbageCollectionTests : IAsyncLifetime
         Assert.Equal([Sha(bytes)], report.Digests);
     }
 
+    [Fact]
+    public async Task ARunKeepsItsFilesUntilItIsDeletedAndPurgedAndThenItsBytesAndSeriesAreReclaimed()
+    {
+        var a = ModelFolder.Bytes(1200, 40);
+        var run = await _server.Client.CreateRunAsync("acme", "runbytes", cancellationToken: Ct);
+        await PutBlobAsync("runbytes", a);
+        await _server.Client.AttachRunFilesAsync("acme", "runbytes", run.Id, [new FileEntry("ckpt/a.bin", a.Length, Sha(a))], Ct);
+        await _server.Client.LogMetricsAsync("acme", "runbytes", run.Id, new MetricBatch([new("loss", 0, 0.5), new("loss", 1, 0.4)]), Ct);
+
+        // A live run keeps its blobs past the grace period.
+        _clock.Advance(PastGrace);
+        var live = await _server.Client.RunGcAsync(cancellationToken: Ct);
+        Assert.Equal((0, 0), (live.PurgedRuns, live.Blobs));
+        Assert.True(File.Exists(BlobFile(Sha(a))));
+
+        // A deleted run keeps them until the purge delay has passed.
+        await _server.Client.DeleteRunAsync("acme", "runbytes", run.Id, Ct);
+        _clock.Advance(PastGrace);
+        var deleted = await _server.Client.RunGcAsync(cancellationToken: Ct);
+        Assert.Equal((0, 0), (deleted.PurgedRuns, deleted.Blobs));
+        Assert.True(File.Exists(BlobFile(Sha(a))));
+
+        _clock.Advance(Options.PurgeDelay);
+        var dry = await _server.Client.RunGcAsync(dryRun: true, Ct);
+        Assert.Equal(1, dry.PurgedRuns);
+        Assert.Equal([Sha(a)], dry.Digests);
+        Assert.True(File.Exists(BlobFile(Sha(a))));
+
+        var purged = await _server.Client.RunGcAsync(cancellationToken: Ct);
+        Assert.Equal(1, purged.PurgedRuns);
+        Assert.Equal([Sha(a)], purged.Digests);
+        Assert.False(File.Exists(BlobFile(Sha(a))));
+        await using var scope = _server.Services.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<RegistryDbContext>();
+        var row = await db.Runs.SingleAsync(r => r.PublicId == run.Id, Ct);
+        Assert.NotNull(row.PurgedAt);
+        Assert.Equal(0, await db.RunFiles.CountAsync(f => f.RunId == row.Id, Ct));
+        Assert.Equal(0, await db.RunMetricChunks.CountAsync(c => c.RunId == row.Id, Ct));
+        Assert.Equal(0, await db.RunMetrics.CountAsync(m => m.RunId == row.Id, Ct));
+        Assert.Equal(0, (await _server.Client.RunGcAsync(cancellationToken: Ct)).PurgedRuns);
+    }
+
+    [Fact]
+    public async Task AVersionRegisteredFromARunKeepsItsBytesAfterTheRunIsDeletedAndPurged()
+    {
+        byte[] weights = ModelFolder.Bytes(2200, 41), plot = ModelFolder.Bytes(300, 42);
+        var run = await _server.Client.CreateRunAsync("acme", "registered", cancellationToken: Ct);
+        await PutBlobAsync("registered", weights);
+        await PutBlobAsync("registered", plot);
+        await _server.Client.AttachRunFilesAsync("acme", "registered", run.Id,
+            [new FileEntry("model/weights.bin", weights.Length, Sha(weights)), new FileEntry("plots/loss.png", plot.Length, Sha(plot))], Ct);
+        var version = await _server.Client.RegisterRunAsync("acme", "registered", run.Id, new RegisterRunRequest(Path: "model/"), Ct);
+
+        await _server.Client.DeleteRunAsync("acme", "registered", run.Id, Ct);
+        _clock.Advance(Options.PurgeDelay + PastGrace);
+        var report = await _server.Client.RunGcAsync(cancellationToken: Ct);
+        Assert.Equal(1, report.PurgedRuns);
+        Assert.Equal([Sha(plot)], report.Digests);
+        Assert.False(File.Exists(BlobFile(Sha(plot))));
+        Assert.Equal(weights, await DownloadAsync("registered", version.Number, "weights.bin"));
+    }
+
     private static string Sha(byte[] bytes) => ModelFolder.Sha256(bytes);
 
     private string BlobFile(string digest)

@@ -27,7 +27,7 @@ internal static class PushCommand
         var aliases = Repeated("--alias", "alias", "Point this alias at the new version, e.g. candidate (repeatable).");
         var gitCommit = new Option<string>("--git-commit") { Description = "Commit of the training code (4-64 hex characters)." };
         var gitRepo = new Option<string>("--git-repo") { Description = "Repository of the training code." };
-        var runId = new Option<string>("--run-id") { Description = "Id of the training run that produced the model." };
+        var runId = new Option<string>("--run", "--run-id") { Description = "Id of the training run of this model that produced it (the run must exist; committing publishes run.registered)." };
         var datasets = Repeated("--dataset", "uri[@digest]", "Training data as uri[@algorithm:digest], e.g. s3://data/train.parquet@sha256:… (repeatable).");
         var parents = Repeated("--parent", "reference", "A version this one derives from, e.g. acme/base:3 (repeatable).");
         var allowUnchanged = new Option<bool>("--allow-unchanged")
@@ -174,7 +174,7 @@ internal static class PushCommand
         Add(options.Metrics is not null, "--metric");
         Add(options.Params is not null, "--param");
         Add(options.Tags is not null, "--tag");
-        Add(options.Lineage is not null, "lineage (--run-id, --git-*, --dataset, --parent)");
+        Add(options.Lineage is not null, "lineage (--run, --git-*, --dataset, --parent)");
         return ignored;
     }
 

@@ -1,24 +1,27 @@
 using System.CommandLine;
 using System.Globalization;
 using Berth.Cli.Infrastructure;
+using Berth.Client.Transfers;
 using Berth.Contracts.Dtos;
 using Berth.Contracts.Naming;
 
 namespace Berth.Cli.Commands;
 
 /// <summary>
-/// <c>berth run start|log|finish|show</c> and <c>berth runs</c>: training runs (docs/runs.md). A run is named by its
-/// reference <c>namespace/model/id</c>, which <c>berth run start</c> prints.
+/// <c>berth run start|log|finish|show|files|register</c> and <c>berth runs</c>: training runs (docs/runs.md). A run is
+/// named by its reference <c>namespace/model/id</c>, which <c>berth run start</c> prints.
 /// </summary>
 internal static class RunCommands
 {
     public static IEnumerable<Command> Create(CliApp app)
     {
-        var run = new Command("run", "Training runs: start one, log metrics into it, finish it, show it.");
+        var run = new Command("run", "Training runs: start one, log metrics into it, finish it, show it, upload its files, register it as a version.");
         run.Subcommands.Add(Start(app));
         run.Subcommands.Add(Log(app));
         run.Subcommands.Add(Finish(app));
         run.Subcommands.Add(Show(app));
+        run.Subcommands.Add(Files(app));
+        run.Subcommands.Add(Register(app));
         return [run, List(app)];
     }
 
@@ -147,6 +150,7 @@ internal static class RunCommands
                 ("tags", found.Tags.Count > 0 ? TextFormat.Pairs(found.Tags) : null),
                 ("git", found.Lineage.GitCommit is { } commit ? commit + (found.Lineage.GitDirty == true ? " (dirty)" : "") : null),
                 ("note", found.Note),
+                ("versions", found.Versions is { Count: > 0 } produced ? TextFormat.List(produced.Select(v => v.Number.ToString(CultureInfo.InvariantCulture) + (v.SemVer is { } sv ? $" ({sv})" : ""))) : null),
             ], indent: 2);
             if (found.Metrics.Count > 0)
             {
@@ -161,6 +165,138 @@ internal static class RunCommands
                     indent: 2);
             }
 
+            return ExitCodes.Success;
+        });
+        return command;
+    }
+
+    private static Command Files(CliApp app)
+    {
+        var run = RunArgument();
+        var source = new Argument<string?>("path") { Description = "A folder (or one file) to upload as the run's files; without it, list the run's files.", Arity = ArgumentArity.ZeroOrOne };
+        var parallel = new Option<int>("--parallel", "-p") { Description = "Files uploaded at the same time.", DefaultValueFactory = _ => 4 };
+        parallel.Validators.Add(result =>
+        {
+            if (result.GetValueOrDefault<int>() is < 1 or > 64)
+            {
+                result.AddError("--parallel must be between 1 and 64.");
+            }
+        });
+        var command = new Command("files", "Upload a folder or file as a run's files (checkpoints, plots, logs: only what the server lacks, resumable), or list them.") { run, source, parallel };
+        app.SetAction(command, async (context, parse, cancellationToken) =>
+        {
+            var (ns, model, id) = Parse(context, parse.GetValue(run)!);
+            var path = parse.GetValue(source);
+            if (path is null)
+            {
+                var files = await context.Client.ListRunFilesAsync(ns, model, id, cancellationToken).ToListAsync(cancellationToken);
+                if (context.Output.Json)
+                {
+                    context.Output.WriteJson(files, CliJson.Context.ListRunFileInfo);
+                }
+                else if (files.Count == 0)
+                {
+                    context.Output.Line("No files.");
+                }
+                else
+                {
+                    context.Output.Table(["PATH", "SIZE", "DIGEST", "ATTACHED"],
+                        files.Select(f => (IReadOnlyList<string>)[f.Path, TextFormat.Bytes(f.Size), f.Digest, TextFormat.Time(f.Time)]));
+                }
+
+                return ExitCodes.Success;
+            }
+
+            if (!File.Exists(path) && !Directory.Exists(path))
+            {
+                throw new UsageException($"'{path}' does not exist: give the folder (or file) to upload.");
+            }
+
+            if (Directory.Exists(path) && LocalTree.Scan(path).Count == 0)
+            {
+                throw new UsageException($"'{path}' holds no files (folders named .git and partial downloads are left out): there is nothing to upload.");
+            }
+
+            var options = new PushOptions
+            {
+                Parallelism = parse.GetValue(parallel),
+                DigestCache = await FileDigestCache.LoadAsync(CliPaths.DigestCacheFile, cancellationToken),
+                ResumeStore = await FileUploadResumeStore.LoadAsync(CliPaths.UploadResumeFile, cancellationToken),
+            };
+            var result = await TransferProgressView.RunAsync(context.Output, progress =>
+                context.Client.UploadRunFilesAsync(ns, model, id, path, options, progress, cancellationToken));
+            var reference = $"{ns}/{model}/{id}";
+            if (context.Output.Json)
+            {
+                context.Output.WriteJson(new RunFilesOutput(reference, result.Files, result.FilesTotal, result.BytesTotal, result.FilesUploaded, result.BytesUploaded, result.Elapsed.TotalSeconds),
+                    CliJson.Context.RunFilesOutput);
+                return ExitCodes.Success;
+            }
+
+            context.Output.Title($"Attached {TextFormat.Count(result.FilesTotal, "file")} to {reference}");
+            context.Output.Fields(
+            [
+                ("files", $"{TextFormat.Count(result.FilesTotal, "file")}, {TextFormat.Bytes(result.BytesTotal)}"),
+                ("uploaded", $"{TextFormat.Count(result.FilesUploaded, "file")}, {TextFormat.Bytes(result.BytesUploaded)}"),
+                ("run holds", TextFormat.Count(result.Files.Count, "file")),
+                ("took", TextFormat.Seconds(result.Elapsed)),
+            ], indent: 2);
+            return ExitCodes.Success;
+        });
+        return command;
+    }
+
+    private static Command Register(CliApp app)
+    {
+        var run = RunArgument();
+        var path = new Option<string>("--path") { Description = "Register only the files under this folder of the run, e.g. model/ (the prefix is stripped; default: every file)." };
+        var version = new Option<string>("--version", "-v") { Description = "Semantic version of the new version, e.g. 1.3.0 (unique per model)." };
+        var description = new Option<string>("--description", "-d") { Description = "Description (markdown)." };
+        var alias = new Option<string[]>("--alias") { Description = "Point this alias at the new version (repeatable).", HelpName = "alias" };
+        var metric = new Option<string[]>("--metric") { Description = "A metric as name=number, added to (or replacing) the run's final values (repeatable).", HelpName = "name=number" };
+        var param = new Option<string[]>("--param") { Description = "A param as key=value, added to (or replacing) the run's params (repeatable).", HelpName = "key=value" };
+        var tag = new Option<string[]>("--tag") { Description = "A tag of the version as key=value (repeatable).", HelpName = "key=value" };
+        var command = new Command("register", "Register a run as a ready version of its model from the files it holds, without uploading them again.") { run, path, version, description, alias, metric, param, tag };
+        app.SetAction(command, async (context, parse, cancellationToken) =>
+        {
+            var (ns, model, id) = Parse(context, parse.GetValue(run)!);
+            var semver = parse.GetValue(version);
+            if (semver is not null && SemanticVersion.Check(semver) is { } semverProblem)
+            {
+                throw new UsageException($"--version: {semverProblem}");
+            }
+
+            var aliases = (parse.GetValue(alias) ?? []).Distinct(StringComparer.Ordinal).ToList();
+            foreach (var name in aliases)
+            {
+                if (Names.CheckAlias(name, stages: []) is { } aliasProblem)
+                {
+                    throw new UsageException($"--alias: {aliasProblem}");
+                }
+            }
+
+            var request = new RegisterRunRequest(
+                semver,
+                parse.GetValue(path),
+                parse.GetValue(description),
+                InputParser.Metrics(parse.GetValue(metric)) is { Count: > 0 } m ? m : null,
+                InputParser.Pairs(parse.GetValue(param), "param", "--param") is { Count: > 0 } p ? p : null,
+                InputParser.Pairs(parse.GetValue(tag), "tag", "--tag") is { Count: > 0 } t ? t : null,
+                aliases.Count > 0 ? aliases : null);
+            var registered = await context.Client.RegisterRunAsync(ns, model, id, request, cancellationToken);
+            if (context.Output.Json)
+            {
+                context.Output.WriteJson(registered, CliJson.Context.VersionInfo);
+                return ExitCodes.Success;
+            }
+
+            context.Output.Title($"Registered {ns}/{model}/{id} as {registered.Reference}{(registered.SemVer is { } s ? $" ({s})" : "")}");
+            context.Output.Fields(
+            [
+                ("digest", registered.ManifestDigest),
+                ("files", $"{TextFormat.Count(registered.FileCount, "file")}, {TextFormat.Bytes(registered.TotalSize)}"),
+                ("aliases", registered.Aliases.Count > 0 ? TextFormat.List(registered.Aliases) : null),
+            ], indent: 2);
             return ExitCodes.Success;
         });
         return command;

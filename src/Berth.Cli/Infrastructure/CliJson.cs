@@ -28,6 +28,8 @@ namespace Berth.Cli.Infrastructure;
 [JsonSerializable(typeof(RunInfo))]
 [JsonSerializable(typeof(List<RunInfo>))]
 [JsonSerializable(typeof(MetricBatchResult))]
+[JsonSerializable(typeof(RunFilesOutput))]
+[JsonSerializable(typeof(List<RunFileInfo>))]
 [JsonSerializable(typeof(VersionInfo))]
 [JsonSerializable(typeof(List<VersionInfo>))]
 [JsonSerializable(typeof(AliasInfo))]

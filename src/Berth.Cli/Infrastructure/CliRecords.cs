@@ -22,6 +22,19 @@ internal sealed record PushOutput(
     IReadOnlyList<PushAliasOutput> Aliases,
     IReadOnlyList<string> Ignored);
 
+/// <summary>
+/// The result of <c>berth run files &lt;run&gt; &lt;path&gt; --json</c>: the run's files afterwards and how much had to be
+/// uploaded (the rest the server had).
+/// </summary>
+internal sealed record RunFilesOutput(
+    string Run,
+    IReadOnlyList<RunFileInfo> Files,
+    int FilesTotal,
+    long BytesTotal,
+    int FilesUploaded,
+    long BytesUploaded,
+    double ElapsedSeconds);
+
 /// <summary>What moving an alias did in an unchanged push: <c>applied</c>, <c>unchanged</c> or <c>requested</c> (with the request's id).</summary>
 internal sealed record PushAliasOutput(string Alias, string Outcome, long? RequestId);
 

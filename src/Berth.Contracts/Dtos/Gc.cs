@@ -8,7 +8,8 @@ namespace Berth.Contracts.Dtos;
 /// they are purged: the blobs no ready or pending version keeps, each counted once. <c>PurgedVersions</c>: deleted
 /// or failed versions (and versions of deleted models and namespaces) whose purge delay had passed.
 /// <c>Blobs</c>/<c>Bytes</c>: unreferenced blobs deleted; <c>OrphanFiles</c>/<c>OrphanBytes</c>: stored
-/// bytes with no database row (left by a crash); <c>ExpiredUploads</c>: upload sessions removed.
+/// bytes with no database row (left by a crash); <c>ExpiredUploads</c>: upload sessions removed; <c>PurgedRuns</c>:
+/// deleted runs (and runs of deleted models and namespaces) past the purge delay, whose files and metric series were removed.
 /// </summary>
 public sealed record GcReport(
     bool DryRun,
@@ -22,4 +23,5 @@ public sealed record GcReport(
     int OrphanFiles,
     long OrphanBytes,
     int ExpiredUploads,
-    IReadOnlyList<string> Digests);
+    IReadOnlyList<string> Digests,
+    int PurgedRuns = 0);

@@ -48,7 +48,41 @@ public sealed record RunInfo(
     string? Note,
     RunLineage Lineage,
     IReadOnlyDictionary<string, string>? Environment,
-    long Revision);
+    long Revision,
+    IReadOnlyList<RunVersionRef>? Versions = null);
+
+/// <summary>A ready version registered from a run (its lineage names the run): number and semantic version.</summary>
+public sealed record RunVersionRef(int Number, string? SemVer);
+
+/// <summary>
+/// A file of a run (a checkpoint, a plot, a log): its path in the run, size, SHA-256 digest, the media type the
+/// writer declared (information only) and <c>Time</c>, when it was attached (attaching the path again replaces it).
+/// </summary>
+public sealed record RunFileInfo(string Path, long Size, string Digest, string? MediaType, DateTimeOffset Time);
+
+/// <summary>
+/// Attaches files whose bytes were uploaded (through the model's upload endpoints) to a run, all or none. Paths follow
+/// the version rules; attaching a path again replaces it.
+/// </summary>
+public sealed record AttachRunFilesRequest(IReadOnlyList<FileEntry> Files);
+
+/// <summary>Every file of a run, in path order.</summary>
+public sealed record RunFileList(IReadOnlyList<RunFileInfo> Files);
+
+/// <summary>
+/// Registers a run as a version of its model, from the bytes already stored: the run's files (or those under
+/// <c>Path</c>, a folder whose prefix is stripped). The version's lineage names the run and takes its git commit, dirty
+/// flag and datasets; its params and metrics are the run's params and final (last) metric values, with the given ones
+/// added or replacing those of the same name.
+/// </summary>
+public sealed record RegisterRunRequest(
+    string? Version = null,
+    string? Path = null,
+    string? Description = null,
+    IReadOnlyDictionary<string, double>? Metrics = null,
+    IReadOnlyDictionary<string, string>? Params = null,
+    IReadOnlyDictionary<string, string>? Tags = null,
+    IReadOnlyList<string>? Aliases = null);
 
 /// <summary>Starts a run of a model (the namespace and model are created on first use, as a push does).</summary>
 public sealed record CreateRunRequest(

@@ -12,13 +12,17 @@ public sealed record FileEntry(string Path, long Size, string Digest, string? Me
 
 public sealed record DatasetRef(string Uri, string? Digest = null);
 
-/// <summary>Where a version came from. Parents are references to other versions (e.g. acme/base:3).</summary>
+/// <summary>
+/// Where a version came from. <c>RunId</c> is a run of the same model (the version was registered from it);
+/// <c>GitDirty</c>: the code had uncommitted changes. Parents are references to other versions (e.g. acme/base:3).
+/// </summary>
 public sealed record Lineage(
     string? RunId = null,
     string? GitRepository = null,
     string? GitCommit = null,
     IReadOnlyList<DatasetRef>? Datasets = null,
-    IReadOnlyList<string>? Parents = null);
+    IReadOnlyList<string>? Parents = null,
+    bool? GitDirty = null);
 
 /// <summary>
 /// A version. <see cref="SameContent"/> is filled only when the version was asked for by manifest digest

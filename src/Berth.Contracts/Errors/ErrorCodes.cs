@@ -29,6 +29,7 @@ public static class ErrorCodes
     public static readonly ErrorCode InvalidDeployment = new("invalid_deployment", 400, "The environment, status or endpoint of a deployment record is invalid");
     public static readonly ErrorCode TokenExpiryTooLate = new("token_expiry_too_late", 400, "The token would outlive the token that creates it, or the longest lifetime allowed");
     public static readonly ErrorCode EmptyVersion = new("empty_version", 400, "A version must list at least one file");
+    public static readonly ErrorCode EmptySelection = new("empty_selection", 400, "The run has no file under the given path to register");
     public static readonly ErrorCode TooManyFiles = new("too_many_files", 400, "The version lists more files than the server allows");
     public static readonly ErrorCode FileTooLarge = new("file_too_large", 400, "A declared file is larger than the server allows");
     public static readonly ErrorCode WeakPassword = new("weak_password", 400, "The new password is too short or too long");

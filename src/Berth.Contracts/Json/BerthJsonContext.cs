@@ -104,4 +104,9 @@ namespace Berth.Contracts.Json;
 [JsonSerializable(typeof(MetricBatchResult))]
 [JsonSerializable(typeof(Page<SeriesPoint>))]
 [JsonSerializable(typeof(SeriesSet))]
+[JsonSerializable(typeof(RunFileInfo))]
+[JsonSerializable(typeof(Page<RunFileInfo>))]
+[JsonSerializable(typeof(RunFileList))]
+[JsonSerializable(typeof(AttachRunFilesRequest))]
+[JsonSerializable(typeof(RegisterRunRequest))]
 public sealed partial class BerthJsonContext : JsonSerializerContext;

@@ -73,6 +73,8 @@ public class RegistryDbContext(DbContextOptions options) : DbContext(options), I
     public DbSet<RunMetric> RunMetrics => Set<RunMetric>();
     public DbSet<RunMetricChunk> RunMetricChunks => Set<RunMetricChunk>();
     public DbSet<RunBatch> RunBatches => Set<RunBatch>();
+    public DbSet<RunFile> RunFiles => Set<RunFile>();
+    public DbSet<ModelUpload> ModelUploads => Set<ModelUpload>();
 
     /// <summary>ASP.NET Core's data-protection key ring, shared by every replica (not kept in a data folder).</summary>
     public DbSet<DataProtectionKey> DataProtectionKeys => Set<DataProtectionKey>();

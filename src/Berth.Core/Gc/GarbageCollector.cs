@@ -22,8 +22,9 @@ namespace Berth.Core.Gc;
 /// <list type="number">
 /// <item>Retention: the versions that retention policies select are deleted (softly, like <c>berth rm</c>).</item>
 /// <item>Purge: deleted and failed versions, and every version of a deleted model or namespace, whose
-/// purge delay has passed lose their file rows (and aliases); the version rows stay for history.</item>
-/// <item>Mark: blobs referenced by no file row, older than the grace period and not used by a push within
+/// purge delay has passed lose their file rows (and aliases); the version rows stay for history. Deleted runs (and
+/// runs of deleted models and namespaces) past the delay lose their file rows and metric series likewise.</item>
+/// <item>Mark: blobs referenced by no file row (of a version or a run), older than the grace period and not used by a push within
 /// it, are marked deleting with one conditional update that re-checks all of that at the moment it writes;
 /// from then on pushes treat them as absent.</item>
 /// <item>Sweep: under the digest's lock, the bytes of each marked blob are deleted, then its row.</item>
@@ -82,12 +83,13 @@ public sealed partial class GarbageCollector(
     {
         var retained = await retention.ApplyAsync(dryRun, cancellationToken);
         var purged = dryRun ? await Purgeable(purge).CountAsync(cancellationToken) : await PurgeAsync(purge, now, cancellationToken);
+        var purgedRuns = dryRun ? await PurgeableRuns(purge).CountAsync(cancellationToken) : await PurgeRunsAsync(purge, now, cancellationToken);
         var digests = new List<string>();
         var (blobs, bytes) = dryRun ? await ListCollectableAsync(purge, grace, digests, cancellationToken) : await SweepAsync(grace, now, digests, cancellationToken);
         var (orphans, orphanBytes) = await SweepOrphansAsync(grace, dryRun, cancellationToken);
         var expired = await uploads.ExpireAsync(db, now, dryRun, cancellationToken);
         var listed = retained.Versions.Take(MaxListedDigests).ToList();
-        var report = new GcReport(dryRun, Swept: !dryRun, retained.Versions.Count, listed, retained.FreedBytes, purged, blobs, bytes, orphans, orphanBytes, expired, digests);
+        var report = new GcReport(dryRun, Swept: !dryRun, retained.Versions.Count, listed, retained.FreedBytes, purged, blobs, bytes, orphans, orphanBytes, expired, digests, purgedRuns);
         if (!dryRun)
         {
             await db.InTransactionWithRetryAsync(async ct =>
@@ -98,6 +100,7 @@ public sealed partial class GarbageCollector(
                     ["retentionVersions"] = listed.Take(100).ToList(),
                     ["retentionFreedBytes"] = retained.FreedBytes,
                     ["purgedVersions"] = purged,
+                    ["purgedRuns"] = purgedRuns,
                     ["blobs"] = blobs,
                     ["bytes"] = bytes,
                     ["orphanFiles"] = orphans,
@@ -106,7 +109,7 @@ public sealed partial class GarbageCollector(
                 await db.SaveChangesAsync(ct);
                 return true;
             }, cancellationToken);
-            LogSwept(logger, retained.Versions.Count, purged, blobs, bytes, orphans, expired);
+            LogSwept(logger, retained.Versions.Count, purged, purgedRuns, blobs, bytes, orphans, expired);
         }
 
         return report;
@@ -146,19 +149,57 @@ public sealed partial class GarbageCollector(
         }
     }
 
+    /// <summary>Deleted runs (and runs of deleted models and namespaces) whose files and series go at this collection.</summary>
+    private IQueryable<Run> PurgeableRuns(DateTime cutoff) =>
+        db.Runs.Where(r => r.PurgedAt == null && (
+            r.DeletedAt <= cutoff ||
+            r.Model.DeletedAt <= cutoff ||
+            r.Model.Namespace.DeletedAt <= cutoff));
+
+    /// <summary>
+    /// Purges runs past the purge delay: their file rows (so their blobs are collectable unless a version or another run
+    /// uses them), metric chunks, summaries and batch ids go; the run row stays, deleted, for history and lineage.
+    /// </summary>
+    private async Task<int> PurgeRunsAsync(DateTime cutoff, DateTime now, CancellationToken cancellationToken)
+    {
+        var total = 0;
+        while (true)
+        {
+            var ids = await PurgeableRuns(cutoff).OrderBy(r => r.Id).Select(r => r.Id).Take(BatchSize).ToListAsync(cancellationToken);
+            if (ids.Count == 0)
+            {
+                return total;
+            }
+
+            total += await db.InTransactionWithRetryAsync(async ct =>
+            {
+                await db.RunFiles.Where(f => ids.Contains(f.RunId)).ExecuteDeleteAsync(ct);
+                await db.RunMetricChunks.Where(c => ids.Contains(c.RunId)).ExecuteDeleteAsync(ct);
+                await db.RunMetrics.Where(m => ids.Contains(m.RunId)).ExecuteDeleteAsync(ct);
+                await db.RunBatches.Where(b => ids.Contains(b.RunId)).ExecuteDeleteAsync(ct);
+                return await db.Runs.Where(r => ids.Contains(r.Id) && r.PurgedAt == null).ExecuteUpdateAsync(s => s
+                    .SetProperty(r => r.PurgedAt, now)
+                    .SetProperty(r => r.DeletedAt, r => r.DeletedAt ?? now)
+                    .SetProperty(r => r.Revision, r => r.Revision + 1), ct);
+            }, cancellationToken);
+        }
+    }
+
     /// <summary>Blobs that are not marked yet and that nothing keeps (see <see cref="Collectable(DateTime)"/>).</summary>
     private IQueryable<StoredBlob> Unmarked(DateTime grace) =>
         db.Blobs.Where(b => b.DeletingAt == null && b.CreatedAt <= grace && (b.LastUsedAt == null || b.LastUsedAt <= grace));
 
     /// <summary>Unreferenced blobs past their grace period: what the mark step marks.</summary>
     private IQueryable<StoredBlob> Collectable(DateTime grace) =>
-        Unmarked(grace).Where(b => !db.VersionFiles.Any(f => f.Digest == b.Digest));
+        Unmarked(grace).Where(b => !db.VersionFiles.Any(f => f.Digest == b.Digest) && !db.RunFiles.Any(f => f.Digest == b.Digest));
 
     /// <summary>The dry run's answer: what a collection now would delete, counting the purge it would do first.</summary>
     private async Task<(int Count, long Bytes)> ListCollectableAsync(DateTime purge, DateTime grace, List<string> digests, CancellationToken cancellationToken)
     {
         var purgeable = Purgeable(purge);
-        var query = Unmarked(grace).Where(b => !db.VersionFiles.Any(f => f.Digest == b.Digest && !purgeable.Any(v => v.Id == f.VersionId)));
+        var purgeableRuns = PurgeableRuns(purge);
+        var query = Unmarked(grace).Where(b => !db.VersionFiles.Any(f => f.Digest == b.Digest && !purgeable.Any(v => v.Id == f.VersionId)) &&
+                                               !db.RunFiles.Any(f => f.Digest == b.Digest && !purgeableRuns.Any(r => r.Id == f.RunId)));
         var marked = db.Blobs.Where(b => b.DeletingAt != null);
         var count = 0;
         var bytes = 0L;
@@ -301,8 +342,8 @@ public sealed partial class GarbageCollector(
         }
     }
 
-    [LoggerMessage(EventId = 3101, Level = LogLevel.Information, Message = "Garbage collection: {RetentionDeleted} versions deleted by retention, {PurgedVersions} versions purged, {Blobs} blobs ({Bytes} bytes) and {OrphanFiles} orphan files deleted, {ExpiredUploads} upload sessions expired")]
-    private static partial void LogSwept(ILogger logger, int retentionDeleted, int purgedVersions, int blobs, long bytes, int orphanFiles, int expiredUploads);
+    [LoggerMessage(EventId = 3101, Level = LogLevel.Information, Message = "Garbage collection: {RetentionDeleted} versions deleted by retention, {PurgedVersions} versions and {PurgedRuns} runs purged, {Blobs} blobs ({Bytes} bytes) and {OrphanFiles} orphan files deleted, {ExpiredUploads} upload sessions expired")]
+    private static partial void LogSwept(ILogger logger, int retentionDeleted, int purgedVersions, int purgedRuns, int blobs, long bytes, int orphanFiles, int expiredUploads);
 
     [LoggerMessage(EventId = 3102, Level = LogLevel.Information, Message = "Garbage collection skipped: another replica holds the sweep")]
     private static partial void LogSkipped(ILogger logger);

@@ -49,9 +49,11 @@ public sealed class BlobPresence(RegistryDbContext db, AccessControl access, IOp
 
     /// <summary>
     /// After verified bytes of <paramref name="digest"/> were uploaded into <paramref name="ns"/>/<paramref name="model"/>:
-    /// the model's pending versions that list the digest no longer wait for it. In the caller's transaction.
+    /// the model's pending versions that list the digest no longer wait for it, and the model remembers the upload
+    /// (<see cref="ModelUpload"/>) so that its runs can attach the bytes. In the caller's transaction, which holds the
+    /// digest's lock (so two uploads of one digest never insert the same row at once).
     /// </summary>
-    public async Task MarkUploadedAsync(string ns, string model, string digest, CancellationToken cancellationToken)
+    public async Task MarkUploadedAsync(string ns, string model, string digest, DateTime now, CancellationToken cancellationToken)
     {
         var pending = await db.Versions.AsNoTracking()
             .Where(v => v.State == VersionState.Pending && v.Model.Name == model && v.Model.Namespace.Name == ns)
@@ -61,5 +63,24 @@ public sealed class BlobPresence(RegistryDbContext db, AccessControl access, IOp
             await db.VersionFiles.Where(f => pending.Contains(f.VersionId) && f.Digest == digest && f.NeedsUpload)
                 .ExecuteUpdateAsync(s => s.SetProperty(f => f.NeedsUpload, false), cancellationToken);
         }
+
+        var modelId = await db.Models.AsNoTracking().Where(m => m.Name == model && m.Namespace.Name == ns)
+            .Select(m => (long?)m.Id).FirstOrDefaultAsync(cancellationToken);
+        if (modelId is { } id &&
+            await db.ModelUploads.Where(u => u.ModelId == id && u.Digest == digest).ExecuteUpdateAsync(s => s.SetProperty(u => u.UploadedAt, now), cancellationToken) == 0)
+        {
+            db.ModelUploads.Add(new ModelUpload { ModelId = id, Digest = digest, UploadedAt = now });
+            await db.SaveChangesAsync(cancellationToken);
+        }
+    }
+
+    /// <summary>Those of <paramref name="digests"/> uploaded into the model since <paramref name="since"/>.</summary>
+    public async Task<HashSet<string>> UploadedIntoAsync(long modelId, IReadOnlyList<string> digests, DateTime since, CancellationToken cancellationToken)
+    {
+        var wanted = digests as List<string> ?? [.. digests];
+        var found = await db.ModelUploads.AsNoTracking()
+            .Where(u => u.ModelId == modelId && u.UploadedAt > since && wanted.Contains(u.Digest))
+            .Select(u => u.Digest).ToListAsync(cancellationToken);
+        return found.ToHashSet(StringComparer.Ordinal);
     }
 }

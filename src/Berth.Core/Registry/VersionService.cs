@@ -49,7 +49,15 @@ public sealed class VersionService(
     /// 100,000 files never holds the database's write lock for more than one batch. Until every batch is written, the
     /// version cannot be committed (its file count is short); a repeated declaration writes the rest.
     /// </remarks>
-    public async Task<CreateVersionResponse> CreateAsync(Actor actor, string ns, string model, CreateVersionRequest request, CancellationToken cancellationToken)
+    public Task<CreateVersionResponse> CreateAsync(Actor actor, string ns, string model, CreateVersionRequest request, CancellationToken cancellationToken) =>
+        CreateAsync(actor, ns, model, request, stored: null, cancellationToken);
+
+    /// <summary>
+    /// As <see cref="CreateAsync(Actor, string, string, CreateVersionRequest, CancellationToken)"/>; the digests in
+    /// <paramref name="stored"/> count as present for the caller too (a run's files, which a writer of its model
+    /// registers: their bytes were verified when they were attached).
+    /// </summary>
+    internal async Task<CreateVersionResponse> CreateAsync(Actor actor, string ns, string model, CreateVersionRequest request, IReadOnlySet<string>? stored, CancellationToken cancellationToken)
     {
         ModelLookup.ValidateNames(ns, model);
         var existingSpace = await db.Namespaces.AsNoTracking().FirstOrDefaultAsync(n => n.Name == ns, cancellationToken);
@@ -63,7 +71,9 @@ public sealed class VersionService(
         var semver = request.Version is null ? null : (SemanticVersion.TryParse(request.Version, out var parsed) ? parsed.ToString() : null);
         var parents = await ResolveParentsAsync(ns, request.Lineage?.Parents, cancellationToken);
         var digests = files.Select(f => f.Digest).Distinct(StringComparer.Ordinal).ToList();
+        await CheckRunAsync(ns, model, request.Lineage?.RunId, cancellationToken);
         var present = await presence.PresentAsync(actor, digests, cancellationToken);
+        present.UnionWith(digests.Where(d => stored?.Contains(d) == true));
         var totalSize = files.Sum(f => f.Size);
 
         var (versionId, resumed) = await db.InTransactionWithRetryAsync(async ct =>
@@ -113,6 +123,7 @@ public sealed class VersionService(
                 RunId = request.Lineage?.RunId,
                 GitRepository = request.Lineage?.GitRepository,
                 GitCommit = request.Lineage?.GitCommit?.ToLowerInvariant(),
+                GitDirty = request.Lineage?.GitDirty,
                 PendingAliases = request.Aliases is { Count: > 0 } aliases ? string.Join(',', aliases.Distinct(StringComparer.Ordinal)) : null,
                 Metrics = (request.Metrics ?? new Dictionary<string, double>()).Select(m => new VersionMetric { Name = m.Key, Value = m.Value }).ToList(),
                 Params = (request.Params ?? new Dictionary<string, string>()).Select(p => new VersionParam { Name = p.Key, Value = p.Value }).ToList(),
@@ -284,6 +295,18 @@ public sealed class VersionService(
                         ["stage"] = version.Stage,
                         ["aliases"] = aliases,
                     });
+                    if (version.RunId is { } run)
+                    {
+                        // A version whose lineage names a run of the model was registered from it (berth run register, or push --run).
+                        audit.Record("run.register", ns, $"{ns}/{model}/runs/{run}", new Dictionary<string, object?> { ["version"] = version.Number, ["semver"] = version.SemVer });
+                        events.Publish(EventTypes.RunRegistered, EventSubject.Of(entity), version.Number, data: new Dictionary<string, object?>
+                        {
+                            ["run"] = run,
+                            ["version"] = version.Number,
+                            ["semver"] = version.SemVer,
+                        });
+                    }
+
                     await db.SaveChangesAsync(ct);
                     await lifecycle.PointPushedAliasesAsync(actor, entity, version, aliases, ct);
 
@@ -333,6 +356,40 @@ public sealed class VersionService(
             Fail.With(ErrorCodes.SizeMismatch, $"File '{first.Path}' was declared with {first.Size} bytes but blob {first.Digest} has {first.Stored}; push again with the right size.",
                 new Dictionary<string, object?> { ["paths"] = wrong.Select(f => f.Path).ToList() });
         }
+    }
+
+    /// <summary>
+    /// Fails a pending version at once (as maintenance does with one not committed in time): it releases its semantic
+    /// version and its share of the namespace's usage. A version that is no longer pending is left alone.
+    /// </summary>
+    internal async Task AbandonAsync(string ns, string model, int number, string reason, CancellationToken cancellationToken)
+    {
+        var entity = await lookup.GetModelAsync(ns, model, cancellationToken);
+        await db.InTransactionWithRetryAsync(async ct =>
+        {
+            await namespaceUsage.LockAsync(entity.NamespaceId, ct);
+            var version = await db.Versions.Include(v => v.Model).ThenInclude(m => m.Namespace)
+                .SingleAsync(v => v.ModelId == entity.Id && v.Number == number, ct);
+            if (version.State != VersionState.Pending)
+            {
+                return false;
+            }
+
+            audit.Record("version.fail", ns, $"{ns}/{model}:{number}", new Dictionary<string, object?> { ["reason"] = reason, ["semver"] = version.SemVer });
+            events.Publish(EventTypes.VersionFailed, EventSubject.Of(version.Model), number,
+                data: new Dictionary<string, object?> { ["reason"] = reason, ["semver"] = version.SemVer });
+            version.State = VersionState.Failed;
+            version.SemVer = null;
+            version.Revision++;
+            await db.SaveChangesAsync(ct);
+            if (version.Model.DeletedAt is null)
+            {
+                await namespaceUsage.AddAsync(entity.NamespaceId, -version.TotalSize, -1, ct);
+            }
+
+            return true;
+        }, cancellationToken);
+        db.ChangeTracker.Clear();
     }
 
     /// <summary>A version by selector; asked for by manifest digest, it also names the other versions with that content.</summary>
@@ -612,6 +669,22 @@ public sealed class VersionService(
     {
         await db.Blobs.Where(b => digests.Contains(b.Digest) && b.DeletingAt == null)
             .ExecuteUpdateAsync(s => s.SetProperty(b => b.LastUsedAt, now), cancellationToken);
+    }
+
+    /// <summary>A version's lineage may name a run only of its own model (404 <c>run_not_found</c> otherwise: unknown, deleted or elsewhere).</summary>
+    private async Task CheckRunAsync(string ns, string model, string? runId, CancellationToken cancellationToken)
+    {
+        if (runId is null)
+        {
+            return;
+        }
+
+        var exists = Runs.RunIds.IsWellFormed(runId) && await db.Runs.AnyAsync(r => r.PublicId == runId && r.DeletedAt == null &&
+            r.Model.Name == model && r.Model.DeletedAt == null && r.Model.Namespace.Name == ns && r.Model.Namespace.DeletedAt == null, cancellationToken);
+        if (!exists)
+        {
+            throw Runs.RunService.NotFound(ns, model, runId);
+        }
     }
 
     private async Task<List<long>> ResolveParentsAsync(string ns, IReadOnlyList<string>? parents, CancellationToken cancellationToken)

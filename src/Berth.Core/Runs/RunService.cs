@@ -87,7 +87,10 @@ public sealed class RunService(RegistryDbContext db, ModelService models, AuditT
             .Include(r => r.CreatedBy)
             .Include(r => r.Params).Include(r => r.Tags).Include(r => r.Datasets).Include(r => r.Metrics)
             .SingleAsync(r => r.Id == id, cancellationToken);
-        return ToInfo(run);
+        var produced = await db.Versions.AsNoTracking()
+            .Where(v => v.ModelId == run.ModelId && v.RunId == run.PublicId && v.State == VersionState.Ready)
+            .OrderBy(v => v.Number).Select(v => new RunVersionRef(v.Number, v.SemVer)).ToListAsync(cancellationToken);
+        return ToInfo(run) with { Versions = produced };
     }
 
     /// <summary>
@@ -300,7 +303,10 @@ public sealed class RunService(RegistryDbContext db, ModelService models, AuditT
         });
     }
 
-    /// <summary>Soft-deletes a run: gone from reads and lists; its series stay until garbage collection purges them.</summary>
+    /// <summary>
+    /// Soft-deletes a run: gone from reads and lists; its files (blob references) and series stay until garbage collection
+    /// purges them after <c>Registry:PurgeDelay</c>.
+    /// </summary>
     public async Task DeleteAsync(string ns, string model, string id, CancellationToken cancellationToken)
     {
         var (runId, _) = await FindAsync(ns, model, id, cancellationToken);

@@ -1,14 +1,17 @@
 using Berth.Core.Blobs;
+using Berth.Core.Configuration;
 using Berth.Core.Data;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
 
 namespace Berth.Core.Uploads;
 
 /// <summary>
 /// Removes upload sessions that saw no activity for their lifetime, with their data, and the writer-lease rows that
 /// replicas which died left behind. A session whose writer lease is held (a request is still streaming into it) stays.
+/// Also forgets uploads into models (<see cref="Data.Entities.ModelUpload"/>) older than the session lifetime.
 /// </summary>
-public sealed class UploadExpiry(IBlobStore store, UploadHashCache hashes, UploadLeases leases)
+public sealed class UploadExpiry(IBlobStore store, UploadHashCache hashes, UploadLeases leases, IOptions<RegistryOptions> options)
 {
     /// <summary>Removes (or with <paramref name="dryRun"/> only counts) the sessions expired at <paramref name="now"/>.</summary>
     public async Task<int> ExpireAsync(RegistryDbContext db, DateTime now, bool dryRun, CancellationToken cancellationToken)
@@ -18,6 +21,9 @@ public sealed class UploadExpiry(IBlobStore store, UploadHashCache hashes, Uploa
         {
             return expired.Count;
         }
+
+        var forget = now - options.Value.UploadSessionTtl;
+        await db.ModelUploads.Where(u => u.UploadedAt <= forget).ExecuteDeleteAsync(cancellationToken);
 
         var removed = 0;
         foreach (var id in expired)

@@ -314,7 +314,7 @@ public sealed class UploadService(
         }
 
         // The bytes were uploaded into this model: its pending versions that list them need not wait for them any longer.
-        await presence.MarkUploadedAsync(ns, model, key, cancellationToken);
+        await presence.MarkUploadedAsync(ns, model, key, now, cancellationToken);
         await transaction.CommitAsync(cancellationToken);
         return result;
     }

@@ -627,6 +627,31 @@ namespace Berth.Data.Postgres.Migrations
                     b.ToTable("model_tags", (string)null);
                 });
 
+            modelBuilder.Entity("Berth.Core.Data.Entities.ModelUpload", b =>
+                {
+                    b.Property<long>("ModelId")
+                        .HasColumnType("bigint")
+                        .HasColumnName("model_id");
+
+                    b.Property<string>("Digest")
+                        .HasMaxLength(71)
+                        .HasColumnType("character varying(71)")
+                        .HasColumnName("digest")
+                        .UseCollation("C");
+
+                    b.Property<DateTime>("UploadedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("uploaded_at");
+
+                    b.HasKey("ModelId", "Digest")
+                        .HasName("pk_model_uploads");
+
+                    b.HasIndex("UploadedAt")
+                        .HasDatabaseName("ix_model_uploads_uploaded_at");
+
+                    b.ToTable("model_uploads", (string)null);
+                });
+
             modelBuilder.Entity("Berth.Core.Data.Entities.ModelVersion", b =>
                 {
                     b.Property<long>("Id")
@@ -663,6 +688,10 @@ namespace Berth.Data.Postgres.Migrations
                         .HasColumnType("character varying(64)")
                         .HasColumnName("git_commit")
                         .UseCollation("C");
+
+                    b.Property<bool?>("GitDirty")
+                        .HasColumnType("boolean")
+                        .HasColumnName("git_dirty");
 
                     b.Property<string>("GitRepository")
                         .HasMaxLength(2048)
@@ -754,6 +783,9 @@ namespace Berth.Data.Postgres.Migrations
                     b.HasIndex("ModelId", "Number")
                         .IsUnique()
                         .HasDatabaseName("ix_versions_model_id_number");
+
+                    b.HasIndex("ModelId", "RunId")
+                        .HasDatabaseName("ix_versions_model_id_run_id");
 
                     b.HasIndex("ModelId", "SemVer")
                         .IsUnique()
@@ -1153,6 +1185,10 @@ namespace Berth.Data.Postgres.Migrations
                         .HasColumnName("public_id")
                         .UseCollation("C");
 
+                    b.Property<DateTime?>("PurgedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("purged_at");
+
                     b.Property<long>("Revision")
                         .IsConcurrencyToken()
                         .HasColumnType("bigint")
@@ -1178,6 +1214,9 @@ namespace Berth.Data.Postgres.Migrations
                     b.HasIndex("PublicId")
                         .IsUnique()
                         .HasDatabaseName("ix_runs_public_id");
+
+                    b.HasIndex("DeletedAt", "PurgedAt")
+                        .HasDatabaseName("ix_runs_deleted_at_purged_at");
 
                     b.HasIndex("Status", "HeartbeatAt")
                         .HasDatabaseName("ix_runs_status_heartbeat_at");
@@ -1241,6 +1280,48 @@ namespace Berth.Data.Postgres.Migrations
                         .HasName("pk_run_datasets");
 
                     b.ToTable("run_datasets", (string)null);
+                });
+
+            modelBuilder.Entity("Berth.Core.Data.Entities.RunFile", b =>
+                {
+                    b.Property<long>("RunId")
+                        .HasColumnType("bigint")
+                        .HasColumnName("run_id");
+
+                    b.Property<string>("Path")
+                        .HasMaxLength(1024)
+                        .HasColumnType("character varying(1024)")
+                        .HasColumnName("path")
+                        .UseCollation("C");
+
+                    b.Property<DateTime>("AttachedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("attached_at");
+
+                    b.Property<string>("Digest")
+                        .IsRequired()
+                        .HasMaxLength(71)
+                        .HasColumnType("character varying(71)")
+                        .HasColumnName("digest")
+                        .UseCollation("C");
+
+                    b.Property<string>("MediaType")
+                        .HasMaxLength(255)
+                        .HasColumnType("character varying(255)")
+                        .HasColumnName("media_type")
+                        .UseCollation("C");
+
+                    b.Property<long>("Size")
+                        .HasColumnType("bigint")
+                        .HasColumnName("size");
+
+                    b.HasKey("RunId", "Path")
+                        .HasName("pk_run_files");
+
+                    b.HasIndex("Digest")
+                        .HasDatabaseName("ix_run_files_digest");
+
+                    b.ToTable("run_files", (string)null);
                 });
 
             modelBuilder.Entity("Berth.Core.Data.Entities.RunMetric", b =>
@@ -2432,6 +2513,16 @@ namespace Berth.Data.Postgres.Migrations
                         .HasConstraintName("fk_model_tags_models_model_id");
                 });
 
+            modelBuilder.Entity("Berth.Core.Data.Entities.ModelUpload", b =>
+                {
+                    b.HasOne("Berth.Core.Data.Entities.RegisteredModel", null)
+                        .WithMany()
+                        .HasForeignKey("ModelId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_model_uploads_models_model_id");
+                });
+
             modelBuilder.Entity("Berth.Core.Data.Entities.ModelVersion", b =>
                 {
                     b.HasOne("Berth.Core.Data.Entities.User", "CreatedBy")
@@ -2569,6 +2660,16 @@ namespace Berth.Data.Postgres.Migrations
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired()
                         .HasConstraintName("fk_run_datasets_runs_run_id");
+                });
+
+            modelBuilder.Entity("Berth.Core.Data.Entities.RunFile", b =>
+                {
+                    b.HasOne("Berth.Core.Data.Entities.Run", null)
+                        .WithMany()
+                        .HasForeignKey("RunId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_run_files_runs_run_id");
                 });
 
             modelBuilder.Entity("Berth.Core.Data.Entities.RunMetric", b =>

@@ -573,6 +573,30 @@ namespace Berth.Data.Sqlite.Migrations
                     b.ToTable("model_tags", (string)null);
                 });
 
+            modelBuilder.Entity("Berth.Core.Data.Entities.ModelUpload", b =>
+                {
+                    b.Property<long>("ModelId")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("model_id");
+
+                    b.Property<string>("Digest")
+                        .HasMaxLength(71)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("digest");
+
+                    b.Property<DateTime>("UploadedAt")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("uploaded_at");
+
+                    b.HasKey("ModelId", "Digest")
+                        .HasName("pk_model_uploads");
+
+                    b.HasIndex("UploadedAt")
+                        .HasDatabaseName("ix_model_uploads_uploaded_at");
+
+                    b.ToTable("model_uploads", (string)null);
+                });
+
             modelBuilder.Entity("Berth.Core.Data.Entities.ModelVersion", b =>
                 {
                     b.Property<long>("Id")
@@ -605,6 +629,10 @@ namespace Berth.Data.Sqlite.Migrations
                         .HasMaxLength(64)
                         .HasColumnType("TEXT")
                         .HasColumnName("git_commit");
+
+                    b.Property<bool?>("GitDirty")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("git_dirty");
 
                     b.Property<string>("GitRepository")
                         .HasMaxLength(2048)
@@ -689,6 +717,9 @@ namespace Berth.Data.Sqlite.Migrations
                     b.HasIndex("ModelId", "Number")
                         .IsUnique()
                         .HasDatabaseName("ix_versions_model_id_number");
+
+                    b.HasIndex("ModelId", "RunId")
+                        .HasDatabaseName("ix_versions_model_id_run_id");
 
                     b.HasIndex("ModelId", "SemVer")
                         .IsUnique()
@@ -1060,6 +1091,10 @@ namespace Berth.Data.Sqlite.Migrations
                         .HasColumnType("TEXT")
                         .HasColumnName("public_id");
 
+                    b.Property<DateTime?>("PurgedAt")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("purged_at");
+
                     b.Property<long>("Revision")
                         .IsConcurrencyToken()
                         .HasColumnType("INTEGER")
@@ -1084,6 +1119,9 @@ namespace Berth.Data.Sqlite.Migrations
                     b.HasIndex("PublicId")
                         .IsUnique()
                         .HasDatabaseName("ix_runs_public_id");
+
+                    b.HasIndex("DeletedAt", "PurgedAt")
+                        .HasDatabaseName("ix_runs_deleted_at_purged_at");
 
                     b.HasIndex("Status", "HeartbeatAt")
                         .HasDatabaseName("ix_runs_status_heartbeat_at");
@@ -1144,6 +1182,45 @@ namespace Berth.Data.Sqlite.Migrations
                         .HasName("pk_run_datasets");
 
                     b.ToTable("run_datasets", (string)null);
+                });
+
+            modelBuilder.Entity("Berth.Core.Data.Entities.RunFile", b =>
+                {
+                    b.Property<long>("RunId")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("run_id");
+
+                    b.Property<string>("Path")
+                        .HasMaxLength(1024)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("path");
+
+                    b.Property<DateTime>("AttachedAt")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("attached_at");
+
+                    b.Property<string>("Digest")
+                        .IsRequired()
+                        .HasMaxLength(71)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("digest");
+
+                    b.Property<string>("MediaType")
+                        .HasMaxLength(255)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("media_type");
+
+                    b.Property<long>("Size")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("size");
+
+                    b.HasKey("RunId", "Path")
+                        .HasName("pk_run_files");
+
+                    b.HasIndex("Digest")
+                        .HasDatabaseName("ix_run_files_digest");
+
+                    b.ToTable("run_files", (string)null);
                 });
 
             modelBuilder.Entity("Berth.Core.Data.Entities.RunMetric", b =>
@@ -2261,6 +2338,16 @@ namespace Berth.Data.Sqlite.Migrations
                         .HasConstraintName("fk_model_tags_models_model_id");
                 });
 
+            modelBuilder.Entity("Berth.Core.Data.Entities.ModelUpload", b =>
+                {
+                    b.HasOne("Berth.Core.Data.Entities.RegisteredModel", null)
+                        .WithMany()
+                        .HasForeignKey("ModelId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_model_uploads_models_model_id");
+                });
+
             modelBuilder.Entity("Berth.Core.Data.Entities.ModelVersion", b =>
                 {
                     b.HasOne("Berth.Core.Data.Entities.User", "CreatedBy")
@@ -2398,6 +2485,16 @@ namespace Berth.Data.Sqlite.Migrations
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired()
                         .HasConstraintName("fk_run_datasets_runs_run_id");
+                });
+
+            modelBuilder.Entity("Berth.Core.Data.Entities.RunFile", b =>
+                {
+                    b.HasOne("Berth.Core.Data.Entities.Run", null)
+                        .WithMany()
+                        .HasForeignKey("RunId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_run_files_runs_run_id");
                 });
 
             modelBuilder.Entity("Berth.Core.Data.Entities.RunMetric", b =>

@@ -243,6 +243,7 @@ public static class BerthServer
         services.AddScoped<WebhookService>();
         services.AddScoped<DeploymentService>();
         services.AddScoped<RunService>();
+        services.AddScoped<RunFileService>();
         services.AddScoped<MetricStore>();
         services.AddOptions<RunOptions>().BindConfiguration(RunOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
         services.AddSingleton<RunWatch>();

@@ -11,7 +11,9 @@ internal sealed class RunConfiguration :
     IEntityTypeConfiguration<RunDataset>,
     IEntityTypeConfiguration<RunMetric>,
     IEntityTypeConfiguration<RunMetricChunk>,
-    IEntityTypeConfiguration<RunBatch>
+    IEntityTypeConfiguration<RunBatch>,
+    IEntityTypeConfiguration<RunFile>,
+    IEntityTypeConfiguration<ModelUpload>
 {
     public void Configure(EntityTypeBuilder<Run> builder)
     {
@@ -30,6 +32,8 @@ internal sealed class RunConfiguration :
         builder.HasIndex(r => new { r.ModelId, r.StartedAt, r.Id });
         // The heartbeat watch: running runs by their last sign of life.
         builder.HasIndex(r => new { r.Status, r.HeartbeatAt });
+        // Garbage collection's purge: deleted runs not purged yet.
+        builder.HasIndex(r => new { r.DeletedAt, r.PurgedAt });
 
         builder.HasOne(r => r.Model).WithMany().HasForeignKey(r => r.ModelId).OnDelete(DeleteBehavior.Cascade);
         builder.HasOne(r => r.CreatedBy).WithMany().HasForeignKey(r => r.CreatedById).OnDelete(DeleteBehavior.Restrict);
@@ -88,5 +92,26 @@ internal sealed class RunConfiguration :
         builder.HasKey(b => new { b.RunId, b.BatchId });
         builder.Property(b => b.BatchId).HasMaxLength(64);
         builder.HasOne<Run>().WithMany().HasForeignKey(b => b.RunId).OnDelete(DeleteBehavior.Cascade);
+    }
+
+    public void Configure(EntityTypeBuilder<RunFile> builder)
+    {
+        builder.ToTable("run_files");
+        builder.HasKey(f => new { f.RunId, f.Path });
+        builder.Property(f => f.Path).HasMaxLength(1024);
+        builder.Property(f => f.Digest).HasMaxLength(71);
+        builder.Property(f => f.MediaType).HasMaxLength(255);
+        // Garbage collection asks whether any run file references a blob.
+        builder.HasIndex(f => f.Digest);
+        builder.HasOne<Run>().WithMany().HasForeignKey(f => f.RunId).OnDelete(DeleteBehavior.Cascade);
+    }
+
+    public void Configure(EntityTypeBuilder<ModelUpload> builder)
+    {
+        builder.ToTable("model_uploads");
+        builder.HasKey(u => new { u.ModelId, u.Digest });
+        builder.Property(u => u.Digest).HasMaxLength(71);
+        builder.HasIndex(u => u.UploadedAt);
+        builder.HasOne<RegisteredModel>().WithMany().HasForeignKey(u => u.ModelId).OnDelete(DeleteBehavior.Cascade);
     }
 }

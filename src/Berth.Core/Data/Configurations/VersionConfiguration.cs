@@ -34,6 +34,8 @@ internal sealed class VersionConfiguration :
         builder.HasIndex(v => new { v.ModelId, v.State, v.Number });
         builder.HasIndex(v => new { v.ModelId, v.ManifestDigest });
         builder.HasIndex(v => new { v.State, v.CreatedAt });
+        // The versions a run produced (a run's page).
+        builder.HasIndex(v => new { v.ModelId, v.RunId });
 
         builder.HasOne(v => v.Model).WithMany(m => m.Versions).HasForeignKey(v => v.ModelId).OnDelete(DeleteBehavior.Cascade);
         builder.HasOne(v => v.CreatedBy).WithMany().HasForeignKey(v => v.CreatedById).OnDelete(DeleteBehavior.Restrict);

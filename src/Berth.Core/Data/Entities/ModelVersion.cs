@@ -36,6 +36,9 @@ public sealed class ModelVersion
     public string? GitRepository { get; set; }
     public string? GitCommit { get; set; }
 
+    /// <summary>Whether the training code had uncommitted changes (from the run it was registered from, or the push).</summary>
+    public bool? GitDirty { get; set; }
+
     /// <summary>Aliases requested at push time, comma-separated; applied when the version becomes ready.</summary>
     public string? PendingAliases { get; set; }
 

@@ -33,6 +33,9 @@ public sealed class Run
 
     public DateTime? DeletedAt { get; set; }
 
+    /// <summary>When garbage collection purged the deleted run: its files and metric series are gone.</summary>
+    public DateTime? PurgedAt { get; set; }
+
     /// <summary>Bumped on every change (name, note, tags, status); the ETag.</summary>
     public long Revision { get; set; }
 
@@ -40,6 +43,33 @@ public sealed class Run
     public List<RunTag> Tags { get; set; } = [];
     public List<RunDataset> Datasets { get; set; } = [];
     public List<RunMetric> Metrics { get; set; } = [];
+}
+
+/// <summary>
+/// A file of a run (checkpoint, plot, log): a path in the run and the blob that holds its bytes. A reference like a
+/// version's file: the blob is kept while the run is (and until garbage collection purges it once deleted).
+/// </summary>
+public sealed class RunFile
+{
+    public long RunId { get; set; }
+    public required string Path { get; set; }
+    public long Size { get; set; }
+    public required string Digest { get; set; }
+    public string? MediaType { get; set; }
+
+    /// <summary>When the path was (last) attached.</summary>
+    public DateTime AttachedAt { get; set; }
+}
+
+/// <summary>
+/// Verified bytes uploaded into a model: what lets a writer of the model attach them to a run without a ready version
+/// that lists them (as a pending version's files are cleared by their upload). Kept for <c>Registry:UploadSessionTtl</c>.
+/// </summary>
+public sealed class ModelUpload
+{
+    public long ModelId { get; set; }
+    public required string Digest { get; set; }
+    public DateTime UploadedAt { get; set; }
 }
 
 public sealed class RunParam

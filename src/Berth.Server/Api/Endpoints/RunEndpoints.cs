@@ -4,12 +4,15 @@ using Berth.Contracts.Dtos;
 using Berth.Contracts.Errors;
 using Berth.Contracts.Json;
 using Berth.Core.Auth;
+using Berth.Core.Blobs;
 using Berth.Core.Common;
 using Berth.Core.Configuration;
+using Berth.Core.Diagnostics;
 using Berth.Core.Errors;
 using Berth.Core.Runs;
 using Berth.Server.Api.Auth;
 using Berth.Server.Api.Http;
+using Berth.Server.Api.RateLimiting;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -18,7 +21,7 @@ using Microsoft.Extensions.Options;
 
 namespace Berth.Server.Api.Endpoints;
 
-/// <summary>Training runs of a model: start, read, list, edit, heartbeat, end, delete; metric batches, series and comparisons (docs/runs.md).</summary>
+/// <summary>Training runs of a model: start, read, list, edit, heartbeat, end, delete; metric batches, series and comparisons; run files and registering a run as a version (docs/runs.md).</summary>
 internal static class RunEndpoints
 {
     public static RouteGroupBuilder MapRuns(this RouteGroupBuilder api)
@@ -49,7 +52,39 @@ internal static class RunEndpoints
             .WithSummary("One metric of a run (key=…) over [from, to], downsampled to at most buckets (default 1000) min/max buckets, or its points when there are no more than that");
         runs.MapGet("/{id}/points", Points).Needs(Permission.Read).WithName("ReadMetricPoints")
             .WithSummary("The raw points of one metric of a run (key=…) in step order, keyset-paged (limit up to 10000)");
+        runs.MapPost("/{id}/files", AttachFiles).Needs(Permission.Write).WithName("AttachRunFiles")
+            .WithSummary("Attach uploaded blobs to a run by path, all or none (running or ended runs; a path attached again is replaced); 409 blobs_missing lists the digests that are not there for the caller; answers every file of the run")
+            .ProducesProblem(StatusCodes.Status409Conflict);
+        runs.MapGet("/{id}/files", ListFiles).Needs(Permission.Read).WithName("ListRunFiles")
+            .WithSummary("The files of a run in path order (path, size, digest, time), keyset-paged");
+        runs.MapMethods("/{id}/files/{**path}", [HttpMethods.Get, HttpMethods.Head], DownloadFile).Needs(Permission.Read).TransfersBytes().WithName("DownloadRunFile")
+            .WithSummary("Download one file of a run (Range, ETag and digest headers), always as an application/octet-stream attachment")
+            .Produces(StatusCodes.Status200OK, contentType: UserContent.ContentType).Produces(StatusCodes.Status206PartialContent, contentType: UserContent.ContentType)
+            .ProducesProblem(StatusCodes.Status416RangeNotSatisfiable);
+        runs.MapPost("/{id}/register", Register).Needs(Permission.Write).Idempotent().WithName("RegisterRun")
+            .WithSummary("Register a run as a ready version of its model from its stored files (all, or those under path, with the prefix stripped), without uploading anything: lineage names the run; params and final metrics come from the run unless given. 400 empty_selection when no file is selected; quotas, protected aliases and naming rules as for a push")
+            .ProducesProblem(StatusCodes.Status409Conflict);
         return api;
+    }
+
+    private static async Task<Ok<RunFileList>> AttachFiles(HttpContext context, RunFileService service, string @namespace, string model, string id, AttachRunFilesRequest request, CancellationToken cancellationToken) =>
+        TypedResults.Ok(await service.AttachAsync(context.GetActor(), @namespace, model, id, request, cancellationToken));
+
+    private static async Task<Ok<Page<RunFileInfo>>> ListFiles(RunFileService service, string @namespace, string model, string id, int? limit, string? cursor, CancellationToken cancellationToken) =>
+        TypedResults.Ok(await service.ListAsync(@namespace, model, id, new Paging(limit, cursor), cancellationToken));
+
+    private static async Task<IResult> DownloadFile(HttpContext context, RunFileService service, IBlobStore store, BerthMeter meter, string @namespace, string model, string id, string path, CancellationToken cancellationToken)
+    {
+        path = EncodedPath.Decode(context, path);
+        var file = await service.GetFileAsync(@namespace, model, id, path, cancellationToken);
+        return await FileDownload.ServeAsync(context, store, meter, file, cancellationToken);
+    }
+
+    private static async Task<Created<VersionInfo>> Register(HttpContext context, RunFileService service, string @namespace, string model, string id, RegisterRunRequest request, CancellationToken cancellationToken)
+    {
+        var version = await service.RegisterAsync(context.GetActor(), @namespace, model, id, request, cancellationToken);
+        context.Response.Headers.ETag = Revision.ETag('v', version.Number, version.Revision);
+        return TypedResults.Created($"/api/v1/models/{version.Namespace}/{version.Model}/versions/{version.Number}", version);
     }
 
     private static async Task<Created<RunInfo>> Create(HttpContext context, RunService service, string @namespace, string model, CreateRunRequest request, CancellationToken cancellationToken)

@@ -22,9 +22,6 @@ namespace Berth.Server.Api.Endpoints;
 /// <summary>Versions: push (declare + commit), read, edit, delete, files, manifest and archive.</summary>
 internal static class VersionEndpoints
 {
-    /// <summary>How long a presigned download URL stays valid (a broken download asks Berth again and gets a new one).</summary>
-    private static readonly TimeSpan DirectDownloadLifetime = TimeSpan.FromMinutes(5);
-
     public static RouteGroupBuilder MapVersions(this RouteGroupBuilder api)
     {
         var versions = api.MapGroup("/models/{namespace}/{model}/versions").WithTags("Versions");
@@ -131,26 +128,7 @@ internal static class VersionEndpoints
     {
         path = EncodedPath.Decode(context, path);
         var (file, _) = await service.GetFileAsync(@namespace, model, selector, path, cancellationToken);
-        var digest = Digest.Parse(file.Digest);
-        DigestHeaders.Set(context.Response, digest);
-        UserContent.SetAttachment(context.Response, path[(path.LastIndexOf('/') + 1)..], file.MediaType);
-        // A presigned URL is signed for GET only: HEAD is answered here.
-        if (HttpMethods.IsGet(context.Request.Method) &&
-            await store.GetDownloadUriAsync(digest, DirectDownloadLifetime, cancellationToken) is { } direct)
-        {
-            // 307: the client repeats the GET (with its Range) at the store, and still checks the digest header.
-            context.Response.Headers.CacheControl = "no-store";
-            return Results.Redirect(direct.ToString(), permanent: false, preserveMethod: true);
-        }
-
-        var entityTag = $"\"{file.Digest}\"";
-        Ranges.RejectUnsatisfiable(context.Request, file.Size, entityTag);
-        var stream = await store.OpenReadAsync(digest, 0, cancellationToken);
-        return Results.Stream(
-            new CountingReadStream(stream, meter),
-            UserContent.ContentType,
-            entityTag: new EntityTagHeaderValue(entityTag),
-            enableRangeProcessing: true);
+        return await FileDownload.ServeAsync(context, store, meter, file, cancellationToken);
     }
 
     private static async Task Archive(HttpContext context, VersionService service, IBlobStore store, BerthMeter meter, string @namespace, string model, string selector, CancellationToken cancellationToken)
