@@ -12,7 +12,10 @@ namespace Berth.Cli.Tests;
 /// The README's download path: scripts/release.sh builds this platform's self-contained single file and SHA256SUMS;
 /// that one file, run with an environment that names nothing of .NET (<c>env -i</c>, only PATH and HOME), prints its
 /// version, serves (the web UI's pages and assets too), pushes and pulls byte-identically, and stops cleanly on SIGTERM.
+/// The file always runs on its embedded SQLite (nothing of the test environment reaches it), so scripts/test.sh runs
+/// this class in its SQLite pass only.
 /// </summary>
+[Trait("Database", "none")]
 public sealed class ReleaseBinaryTests
 {
     /// <summary>The script's first run in a clone compiles berth and ReadyToRun code (docs/deploy.md, "Binaries").</summary>
