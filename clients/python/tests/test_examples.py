@@ -17,19 +17,26 @@ def run(args: "list[str]", server: Server, cwd: Path) -> subprocess.CompletedPro
     return subprocess.run([sys.executable, *args], capture_output=True, text=True, env=env, cwd=cwd, timeout=300)
 
 
-def test_the_example_trains_registers_and_promotes_a_model(server: Server, client: berth.Client, ns: str) -> None:
+def test_the_example_trains_in_a_run_registers_the_run_and_promotes_the_version(server: Server, client: berth.Client, ns: str) -> None:
     out = run([str(REPO / "examples" / "python" / "train_fraud.py"), "--model", f"{ns}/fraud", "--stage", "staging"], server, REPO)
     assert out.returncode == 0, out.stdout + out.stderr
-    version = client.get_version(f"{ns}/fraud:staging")
+    version = client.get_version(f"{ns}/fraud:staging", files=True)
     assert version.metrics["auc"] > 0.8 and 0 < version.metrics["accuracy"] <= 1
     assert version.aliases == ["candidate"] and version.tags["framework"] == "scikit-learn"
+    assert [f.path for f in version.files or []] == ["model.pkl"]  # the run's model/ folder, prefix stripped
     assert version.lineage.git_commit and version.lineage.datasets[0].uri.startswith("synthetic://")
-    assert f"registered {ns}/fraud:1 (new)" in out.stdout and f"{ns}/fraud:1 is in staging (applied)" in out.stdout
+    trained = client.get_run(f"{ns}/fraud/{version.lineage.run_id}")
+    assert trained.status == "finished" and trained.metrics["auc"].count == 20
+    assert trained.metrics["auc"].last == version.metrics["auc"] and trained.params["epochs"] == "20"
+    assert [f.path for f in client.list_run_files(trained.reference)] == ["evaluation.json", "model/model.pkl"]
+    assert f"registered {ns}/fraud:1 from run {trained.id}" in out.stdout and f"{ns}/fraud:1 is in staging (applied)" in out.stdout
 
     again = run([str(REPO / "examples" / "python" / "train_fraud.py"), "--model", f"{ns}/fraud", "--stage", "production"], server, REPO)
     assert again.returncode == 0, again.stdout + again.stderr
-    assert f"registered {ns}/fraud:1 (unchanged)" in again.stdout  # the same seed trains the same bytes
-    assert client.get_version(f"{ns}/fraud:production").number == 1
+    assert "(0 bytes uploaded)" in again.stdout  # the same seed trains the same bytes: nothing is sent again
+    second = client.get_version(f"{ns}/fraud:production")
+    assert second.number == 2 and second.lineage.run_id not in (None, trained.id)
+    assert second.manifest_digest == version.manifest_digest
 
 
 def quick_start() -> str:

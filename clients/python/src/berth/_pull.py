@@ -290,11 +290,14 @@ class Downloader:
         self.version_path = version_path
         self.connections = connections
 
-    def download(self, entry: FileEntry, target: Target, replace: bool, report: Callable[[int], None]) -> Tuple[int, int, int]:
-        """Downloads one file; returns ``(bytes fetched now, bytes resumed from a partial file, bytes discarded)``."""
-        name = entry.path.split("/")[-1]
+    def download(self, entry: FileEntry, target: Target, replace: bool, report: Callable[[int], None],
+                 local: Optional[str] = None) -> Tuple[int, int, int]:
+        """Downloads one file to ``local`` (a path in ``target``; default: the entry's path); returns ``(bytes fetched
+        now, bytes resumed from a partial file, bytes discarded)``."""
+        local = local or entry.path
+        name = local.split("/")[-1]
         partial_name = name + PARTIAL_SUFFIX
-        with target.parent(entry.path, replace) as (dir_fd, folder):
+        with target.parent(local, replace) as (dir_fd, folder):
             partial = partial_name if dir_fd is not None else os.path.join(folder, partial_name)
             fd = self._open_partial(partial, dir_fd, os.path.join(folder, partial_name))
             verified = keep = False

@@ -20,7 +20,7 @@ from . import errors
 from ._files import DigestCache, LocalFile, ResumeStore, hash_file, manifest_digest, scan
 from ._http import Connections, Transport, backoff, is_retryable, segment, send_file
 from ._progress import Progress
-from .types import Lineage, PushResult, TransitionResult, Version
+from .types import Lineage, PushResult, RunFile, RunFiles, TransitionResult, Version
 
 SINGLE_REQUEST_LIMIT = 16 * 1024 * 1024
 STREAM_THRESHOLD = 64 * 1024 * 1024
@@ -308,49 +308,22 @@ def push(
     if not files:
         raise ValueError(f"'{source}' holds no files (folders named .git and partial downloads are left out): there is nothing to push.")
 
-    connections = Connections()
-    uploader = Uploader(transport, ns, model, resume, connections)
-    streams: Dict[int, StreamedUpload] = {}
-    stop_hashing = threading.Event()
-    hashing = ThreadPoolExecutor(max_workers=max(1, min(parallelism, os.cpu_count() or 1)), thread_name_prefix="berth-hash")
-    pool = ThreadPoolExecutor(max_workers=parallelism, thread_name_prefix="berth-push")
+    transfer = _Transfer(transport, ns, model, files, parallelism, progress, digest_cache, resume, single_request_limit,
+                         stream_threshold)
     try:
         # 1. Digests: from the cache, else hashed (in parallel); large uncached files start streaming meanwhile.
-        digests: List[str] = [""] * len(files)
-        todo: List[int] = []
-        progress.start("hashing", sum(f.size for f in files), len(files))
-        for i, f in enumerate(files):
-            cached = digest_cache.get(f) if digest_cache else None
-            if cached:
-                digests[i] = cached
-                progress.add(f.size)
-                progress.file_done()
-                continue
-            todo.append(i)
-            if stream_threshold is not None and f.size >= stream_threshold and len(streams) < parallelism:
-                streams[i] = StreamedUpload(transport, ns, model, resume, f)
-
-        def hash_one(i: int) -> None:
-            digests[i] = hash_file(files[i].full_path, progress.add if progress.enabled else None, stop_hashing)
-            if digest_cache:
-                digest_cache.set(files[i], digests[i])
-            progress.file_done()
-
-        _run_all(hashing, hash_one, todo)
-        if digest_cache:
-            digest_cache.save()
+        digests = transfer.hash_all()
         entries = [_Entry(f.path, f.size, d) for f, d in zip(files, digests)]
         total = sum(f.size for f in files)
 
         # 2. Unchanged content: a ready version with the same manifest creates nothing (unless asked to).
         same = _same_content(get_version, manifest_digest(entries))
         if same is not None and version is None and not allow_unchanged:
-            for i in list(streams):
-                streams.pop(i).abandon()
+            transfer.abandon_unneeded([])
             moves = [set_alias(alias, str(same.number)) for alias in aliases or []]
             current = get_version(str(same.number)) if moves else same
             progress.start("done", 0, 0)
-            return PushResult(current, True, same, moves, len(files), total, 0, 0, 0, len(todo), time.monotonic() - clock)
+            return PushResult(current, True, same, moves, len(files), total, 0, 0, 0, transfer.hashed, time.monotonic() - clock)
 
         # 3. Declare (safe to retry with the same idempotency key).
         request["files"] = [{"path": e.path, "size": e.size, "digest": e.digest} for e in entries]
@@ -360,45 +333,10 @@ def push(
 
         # 4. Upload what is missing: one file per digest (a streamed one first); streams of digests the server holds
         # are dropped.
-        by_digest: Dict[str, int] = {}
-        for i in sorted(range(len(files)), key=lambda i: 0 if i in streams else 1):
-            by_digest.setdefault(digests[i], i)
         to_upload: List[str] = [str(d) for d in created.get("missingBlobs") or []]
-        for i in [i for i in streams if digests[i] not in to_upload or by_digest[digests[i]] != i]:
-            streams.pop(i).abandon()
-
-        counts = [0, 0, 0]  # files uploaded, bytes sent now, bytes resumed
-        lock = threading.Lock()
-
-        def upload(i: int) -> None:
-            f, digest = files[i], digests[i]
-            stream = streams.pop(i, None)
-            try:
-                if stream is not None:
-                    resumed = stream.complete(digest, progress)
-                elif f.size > single_request_limit:
-                    resumed = uploader.upload_file(f, digest, progress.add)
-                else:
-                    uploader.put_blob(f, digest, progress.add if progress.enabled else None)
-                    resumed = 0
-            except errors.DigestMismatch:
-                # The file changed after it was hashed (or behind the cache's back): hash it again next time.
-                if digest_cache:
-                    digest_cache.forget(f)
-                raise
-            with lock:
-                counts[0] += 1
-                counts[1] += f.size - resumed
-                counts[2] += resumed
-            progress.file_done()
-
+        transfer.abandon_unneeded(to_upload)
         for round_number in (1, 2, 3):
-            work = [by_digest[d] for d in dict.fromkeys(to_upload) if d in by_digest]
-            progress.start("uploading", sum(files[i].size for i in work), len(work))
-            for i in work:
-                if i in streams:
-                    streams[i].attach(progress)
-            _run_all(pool, upload, work)
+            transfer.upload(to_upload)
 
             # 5. Commit: the version becomes ready once the server holds and has verified every blob.
             try:
@@ -411,18 +349,170 @@ def push(
                     continue
                 raise
             progress.start("done", 0, 0)
+            counts = transfer.counts
             return PushResult(Version.from_json(ready), False, same, [], len(files), total, counts[0], counts[1], counts[2],
-                              len(todo), time.monotonic() - clock)
+                              transfer.hashed, time.monotonic() - clock)
         raise AssertionError("unreachable")
     finally:
-        # Failed or interrupted: stop everything, but keep the sessions so that pushing again resumes them.
-        stop_hashing.set()
-        connections.stop()
-        for stream in streams.values():
+        transfer.close()
+
+
+def upload_run_files(
+    transport: Transport,
+    source: str,
+    ns: str,
+    model: str,
+    run_path: str,
+    *,
+    prefix: Optional[str],
+    parallelism: int,
+    progress: Progress,
+    digest_cache: Optional[DigestCache],
+    resume: Optional[ResumeStore],
+    single_request_limit: int,
+    stream_threshold: Optional[int],
+) -> RunFiles:
+    """Uploads a folder or file as files of a run (see :meth:`berth.RunSession.log_files`): hash (with the digest
+    cache), ask the server to attach, upload only the digests it answers missing (push's transfer code), attach again."""
+    clock = time.monotonic()
+    parallelism = max(1, int(parallelism))
+    files = scan(source)
+    if not files:
+        raise ValueError(f"'{source}' holds no files (folders named .git and partial downloads are left out): there is nothing to upload.")
+    lead = (prefix or "").strip("/")
+    transfer = _Transfer(transport, ns, model, files, parallelism, progress, digest_cache, resume, single_request_limit,
+                         stream_threshold)
+    try:
+        digests = transfer.hash_all()
+        body = {"files": [{"path": f"{lead}/{f.path}" if lead else f.path, "size": f.size, "digest": d}
+                          for f, d in zip(files, digests)]}
+        to_upload: List[str] = []
+        for round_number in (1, 2, 3):
+            if to_upload:
+                transfer.upload(to_upload)
+            try:
+                # Attaching first answers exactly what the server lacks for this run (its rule also counts what was
+                # uploaded into the model or attached to its runs before), so an unchanged folder sends nothing.
+                attached = transport.call_retrying("POST", run_path + "/files", json_body=body)
+            except errors.Conflict as e:
+                listed = e.extensions.get("missing")
+                if round_number < 3 and e.code == "blobs_missing" and isinstance(listed, list):
+                    to_upload = [str(d) for d in listed]
+                    transfer.abandon_unneeded(to_upload)
+                    continue
+                raise
+            transfer.abandon_unneeded([])
+            progress.start("done", 0, 0)
+            counts = transfer.counts
+            return RunFiles([RunFile.from_json(x) for x in (attached or {}).get("files") or []], len(files),
+                            sum(f.size for f in files), counts[0], counts[1], counts[2], transfer.hashed,
+                            time.monotonic() - clock)
+        raise AssertionError("unreachable")
+    finally:
+        transfer.close()
+
+
+class _Transfer:
+    """The transfer half of a push, shared with run files: hashing (digest cache, parallel, large uncached files
+    streaming to an upload session meanwhile) and uploading the digests the server names (parallel, resumable)."""
+
+    def __init__(self, transport: Transport, ns: str, model: str, files: List[LocalFile], parallelism: int, progress: Progress,
+                 digest_cache: Optional[DigestCache], resume: Optional[ResumeStore], single_request_limit: int,
+                 stream_threshold: Optional[int]) -> None:
+        self.transport, self.ns, self.model, self.files = transport, ns, model, files
+        self.parallelism, self.progress, self.digest_cache, self.resume = parallelism, progress, digest_cache, resume
+        self.single_request_limit, self.stream_threshold = single_request_limit, stream_threshold
+        self.connections = Connections()
+        self.uploader = Uploader(transport, ns, model, resume, self.connections)
+        self.streams: Dict[int, StreamedUpload] = {}
+        self.stop_hashing = threading.Event()
+        self.hashing = ThreadPoolExecutor(max_workers=max(1, min(parallelism, os.cpu_count() or 1)), thread_name_prefix="berth-hash")
+        self.pool = ThreadPoolExecutor(max_workers=parallelism, thread_name_prefix="berth-push")
+        self.digests: List[str] = [""] * len(files)
+        self.by_digest: Dict[str, int] = {}
+        self.hashed = 0
+        self.counts = [0, 0, 0]  # files uploaded, bytes sent now, bytes resumed
+        self._lock = threading.Lock()
+
+    def hash_all(self) -> List[str]:
+        """Every file's digest: from the cache, else hashed in parallel; large uncached files start streaming."""
+        files, digests, progress, cache = self.files, self.digests, self.progress, self.digest_cache
+        todo: List[int] = []
+        progress.start("hashing", sum(f.size for f in files), len(files))
+        for i, f in enumerate(files):
+            cached = cache.get(f) if cache else None
+            if cached:
+                digests[i] = cached
+                progress.add(f.size)
+                progress.file_done()
+                continue
+            todo.append(i)
+            if self.stream_threshold is not None and f.size >= self.stream_threshold and len(self.streams) < self.parallelism:
+                self.streams[i] = StreamedUpload(self.transport, self.ns, self.model, self.resume, f)
+
+        def hash_one(i: int) -> None:
+            digests[i] = hash_file(files[i].full_path, progress.add if progress.enabled else None, self.stop_hashing)
+            if cache:
+                cache.set(files[i], digests[i])
+            progress.file_done()
+
+        _run_all(self.hashing, hash_one, todo)
+        if cache:
+            cache.save()
+        self.hashed = len(todo)
+        # One file per digest, a streamed one first.
+        for i in sorted(range(len(files)), key=lambda i: 0 if i in self.streams else 1):
+            self.by_digest.setdefault(digests[i], i)
+        return digests
+
+    def abandon_unneeded(self, to_upload: Sequence[str]) -> None:
+        """Drops the streams whose digest the server holds (or that another file of the same digest carries)."""
+        wanted = set(to_upload)
+        for i in [i for i in self.streams if self.digests[i] not in wanted or self.by_digest[self.digests[i]] != i]:
+            self.streams.pop(i).abandon()
+
+    def upload(self, to_upload: Sequence[str]) -> None:
+        """Uploads one local file for each of the digests, ``parallelism`` at a time."""
+        files, digests, streams, progress = self.files, self.digests, self.streams, self.progress
+
+        def upload_one(i: int) -> None:
+            f, digest = files[i], digests[i]
+            stream = streams.pop(i, None)
+            try:
+                if stream is not None:
+                    resumed = stream.complete(digest, progress)
+                elif f.size > self.single_request_limit:
+                    resumed = self.uploader.upload_file(f, digest, progress.add)
+                else:
+                    self.uploader.put_blob(f, digest, progress.add if progress.enabled else None)
+                    resumed = 0
+            except errors.DigestMismatch:
+                # The file changed after it was hashed (or behind the cache's back): hash it again next time.
+                if self.digest_cache:
+                    self.digest_cache.forget(f)
+                raise
+            with self._lock:
+                self.counts[0] += 1
+                self.counts[1] += f.size - resumed
+                self.counts[2] += resumed
+            progress.file_done()
+
+        work = [self.by_digest[d] for d in dict.fromkeys(to_upload) if d in self.by_digest]
+        progress.start("uploading", sum(files[i].size for i in work), len(work))
+        for i in work:
+            if i in streams:
+                streams[i].attach(progress)
+        _run_all(self.pool, upload_one, work)
+
+    def close(self) -> None:
+        """Failed or interrupted: stops everything, but keeps the sessions so that a next attempt resumes them."""
+        self.stop_hashing.set()
+        self.connections.stop()
+        for stream in self.streams.values():
             stream.stop()
-        hashing.shutdown(wait=True, cancel_futures=True)
-        pool.shutdown(wait=True, cancel_futures=True)
-        progress.finish()
+        self.hashing.shutdown(wait=True, cancel_futures=True)
+        self.pool.shutdown(wait=True, cancel_futures=True)
+        self.progress.finish()
 
 
 class _Entry:

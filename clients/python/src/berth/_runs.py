@@ -23,7 +23,7 @@ import uuid
 import weakref
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import TYPE_CHECKING, Any, Callable, Deque, Dict, List, Mapping, Optional, Tuple, Type, Union
+from typing import TYPE_CHECKING, Any, Callable, Deque, Dict, List, Mapping, Optional, Sequence, Tuple, Type, Union
 
 from . import errors
 from ._http import Connections, segment
@@ -33,6 +33,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from types import TracebackType
 
     from .client import Client
+    from .types import RunFile, RunFiles, Version
 
 __all__ = ["RunSession", "RunSessionOptions", "check_metric_key", "RUN_ID_VARIABLE", "END_STATUSES"]
 
@@ -366,9 +367,46 @@ class RunSession:
                 self._settled.wait(left)
         return True
 
+    # ---- files and registering ------------------------------------------------------------------------------------
+
+    def log_files(self, path: str, prefix: Optional[str] = None, **transfer: Any) -> "RunFiles":
+        """Uploads a folder (or one file) as files of the run — checkpoints, plots, the model — and returns every file
+        of the run (:class:`~berth.RunFiles`, a list of :class:`~berth.RunFile` that also tells what was uploaded).
+        Paths are relative to the folder (a single file keeps its name), under ``prefix`` when given
+        (``run.log_files("model.pkl", prefix="model")`` makes ``model/model.pkl``); a path the run has is replaced.
+
+        Only the bytes the server lacks are sent, with a push's transfer code (digest cache, parallel, resumable), so
+        logging an unchanged folder again uploads nothing. ``transfer`` takes :meth:`Client.log_run_files`'s
+        ``parallelism``, ``progress``, ``digest_cache``, ``single_request_limit`` and ``stream_threshold``.
+
+        >>> run.log_files("outputs/model", prefix="model").files_uploaded
+        2
+        """
+        return self._client.log_run_files(self.ref, path, prefix=prefix, **transfer)
+
+    def list_files(self) -> "List[RunFile]":
+        """Every file of the run, in path order (:meth:`Client.list_run_files`)."""
+        return list(self._client.list_run_files(self.ref))
+
+    def register(self, version: Optional[str] = None, path: Optional[str] = None, description: Optional[str] = None,
+                 metrics: Optional[Mapping[str, float]] = None, params: Optional[Mapping[str, Any]] = None,
+                 tags: Optional[Mapping[str, Any]] = None, aliases: Optional[Sequence[str]] = None) -> "Version":
+        """Registers the run as a new ready version of its model from its files (all, or those under ``path``, whose
+        prefix is stripped), without uploading anything, and returns the :class:`~berth.Version`. Metric points still
+        buffered are sent first (waiting up to ``flush_timeout``), so the version's metrics are the run's final values.
+        See :meth:`Client.register_run` for the rest; the run may still be running, and stays so.
+
+        >>> version = run.register(path="model/", version="1.4.0", aliases=["candidate"])
+        >>> version.lineage.run_id == run.id
+        True
+        """
+        if not self._closed and not self.flush(self._options.flush_timeout):
+            _log.warning("Run %s: registering with %d metric points not yet sent (last error: %s).", self.ref,
+                         self.pending_points, self.last_error)
+        return self._client.register_run(self.ref, version=version, path=path, description=description, metrics=metrics,
+                                         params=params, tags=tags, aliases=aliases)
+
     # ---- run metadata --------------------------------------------------------------------------------------------
-    # Run files and registering the run as a version (issue 12, not built yet on the server) belong here too, as
-    # methods that use self._client's transfer machinery (the version upload protocol) under self._path.
 
     def set_tags(self, tags: Optional[Mapping[str, Any]] = None, *, remove: Any = ()) -> Run:
         """Sets tags on the run (values are sent as text) and removes the keys in ``remove``; returns the run.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import re
@@ -13,7 +14,7 @@ from typing import Any, Callable, Dict, Iterator, List, Mapping, Optional, Seque
 from . import _events, _pull, _push, errors
 from ._runs import RUN_ID_VARIABLE, END_STATUSES, RunSession, RunSessionOptions
 from ._files import DigestCache, ResumeStore
-from ._http import QueryValue, Transport, segment
+from ._http import Connections, QueryValue, Transport, segment
 from ._progress import Progress, ProgressOption
 from .config import cache_dir, resolve
 from .types import (
@@ -21,6 +22,7 @@ from .types import (
     Deployment,
     Event,
     EventBatch,
+    FileEntry,
     HistoryEntry,
     Holders,
     Lineage,
@@ -30,6 +32,8 @@ from .types import (
     PushResult,
     Request,
     Run,
+    RunFile,
+    RunFiles,
     RunLineage,
     SeriesPoint,
     SeriesSet,
@@ -144,8 +148,8 @@ class Client:
             raise errors.InvalidReference(f"'{model}' names a version; this takes a model (namespace/model).")
         return ns, name
 
-    def _run_path(self, reference: str) -> str:
-        ns, model, run_id = parse_run_reference(reference, self.namespace)
+    def _run_path(self, reference: "RunLike") -> str:
+        ns, model, run_id = parse_run_reference(_run_reference(reference), self.namespace)
         return f"models/{segment(ns)}/{segment(model)}/runs/{segment(run_id)}"
 
     def _series_call(self, path: str, query: Mapping[str, QueryValue]) -> Any:
@@ -196,6 +200,7 @@ class Client:
         tags: Optional[Mapping[str, Any]] = None,
         aliases: Optional[Sequence[str]] = None,
         lineage: Optional[Union[Lineage, Mapping[str, Any]]] = None,
+        run: Optional["RunLike"] = None,
         allow_unchanged: bool = False,
         parallelism: int = 4,
         progress: ProgressOption = None,
@@ -210,7 +215,9 @@ class Client:
         uploaded — ``parallelism`` files at a time, files over ``single_request_limit`` bytes through resumable
         sessions (an interrupted push continues where it stopped when run again), large uncached files streaming
         while they are hashed — and the version is committed. ``params`` and ``tags`` values are sent as text.
-        ``lineage`` is a :class:`~berth.Lineage` or a dict of its fields (``run_id``, ``git_commit`` …).
+        ``lineage`` is a :class:`~berth.Lineage` or a dict of its fields (``run_id``, ``git_commit`` …). ``run`` (a
+        :class:`~berth.RunSession`, a run reference ``namespace/model/id`` or a run id) sets ``lineage.run_id``: the run
+        must be of the same model, and the version becomes the run's when it is committed.
 
         When a ready version of the model already has exactly this content and no ``version`` is given, nothing is
         created: ``aliases`` are moved onto that version and the result has ``unchanged=True`` (``allow_unchanged``
@@ -222,6 +229,8 @@ class Client:
         ('acme/fraud:7', 10485760)
         """
         ns, name = self._model(model)
+        if run is not None:
+            lineage = _with_run(lineage, run)
         cache = cache_dir()
         return _push.push(
             self._http, path, ns, name, version=version, description=description, metrics=metrics, params=params,
@@ -656,6 +665,85 @@ class Client:
         """
         return self._pages(self._run_path(reference) + "/points", {"key": key}, SeriesPoint.from_json, page_size, series=True)
 
+    def log_run_files(self, reference: "RunLike", path: str, *, prefix: Optional[str] = None, parallelism: int = 4,
+                      progress: ProgressOption = None, digest_cache: bool = True,
+                      single_request_limit: int = _push.SINGLE_REQUEST_LIMIT,
+                      stream_threshold: Optional[int] = _push.STREAM_THRESHOLD) -> RunFiles:
+        """Uploads a folder (or one file) as files of a run and returns every file of the run (:class:`~berth.RunFiles`,
+        a list that also tells what was uploaded). Paths are relative to the folder (a single file keeps its name),
+        under ``prefix`` (e.g. ``"model"``) when given; a path the run has already is replaced.
+
+        The transfer is a push's (the digest cache, ``parallelism`` files at a time, resumable sessions, large files
+        streaming while hashed), but the server is asked to attach the files first and only the blobs it answers
+        missing are uploaded, so files the model already holds — an unchanged folder logged again, a checkpoint a
+        version has — send nothing. A folder without files raises ``ValueError`` before the server is contacted.
+
+        >>> files = client.log_run_files("acme/fraud/k3v7q2mxa4bd", "outputs/", prefix="outputs")
+        >>> [f.path for f in files], files.bytes_uploaded
+        (['outputs/model.pkl', 'outputs/roc.png'], 0)
+        """
+        ns, model, _ = parse_run_reference(_run_reference(reference), self.namespace)
+        cache = cache_dir()
+        return _push.upload_run_files(
+            self._http, path, ns, model, self._run_path(reference), prefix=prefix, parallelism=parallelism,
+            progress=Progress(progress, f"run files {_run_reference(reference)}"),
+            digest_cache=DigestCache(_join(cache, "digests.json")) if digest_cache else None,
+            resume=ResumeStore(_join(cache, "uploads.json")),
+            single_request_limit=single_request_limit, stream_threshold=stream_threshold)
+
+    def list_run_files(self, reference: "RunLike", *, page_size: Optional[int] = None) -> Iterator[RunFile]:
+        """The files of a run, in path order, lazily over keyset pages.
+
+        >>> [(f.path, f.size) for f in client.list_run_files("acme/fraud/k3v7q2mxa4bd")]
+        [('model/model.pkl', 48213), ('plots/roc.png', 9120)]
+        """
+        return self._pages(self._run_path(reference) + "/files", None, RunFile.from_json, page_size or 1000)
+
+    def download_run_file(self, reference: "RunLike", path: str, destination: str) -> str:
+        """Downloads one file of a run to ``destination`` (a file path; an existing folder receives the file under its
+        own name), verified against its digest (a corrupted download raises :class:`~berth.DigestMismatch` and is not
+        kept) and resumed after a broken connection; returns where it was written. The file is replaced atomically.
+
+        >>> client.download_run_file("acme/fraud/k3v7q2mxa4bd", "plots/roc.png", "roc.png")
+        'roc.png'
+        """
+        _pull.check_path(path)
+        run_path = self._run_path(reference)
+        found = next((f for f in self._pages(run_path + "/files", None, RunFile.from_json, 1000) if f.path == path), None)
+        if found is None:
+            raise errors.NotFound("file_not_found", f"Run {_run_reference(reference)} has no file '{path}'.", status=404)
+        if os.path.isdir(destination):
+            destination = os.path.join(destination, path.rsplit("/", 1)[-1])
+        folder, name = os.path.split(os.path.abspath(destination))
+        os.makedirs(folder, exist_ok=True)
+        downloader = _pull.Downloader(self._http, run_path, Connections())
+        downloader.download(FileEntry(found.path, found.size, found.digest), _pull.Target(folder), True, lambda n: None,
+                            local=name)
+        return destination
+
+    def register_run(self, reference: "RunLike", *, version: Optional[str] = None, path: Optional[str] = None,
+                     description: Optional[str] = None, metrics: Optional[Mapping[str, float]] = None,
+                     params: Optional[Mapping[str, Any]] = None, tags: Optional[Mapping[str, Any]] = None,
+                     aliases: Optional[Sequence[str]] = None) -> Version:
+        """Registers a run as a new **ready** version of its model from the files it holds, without uploading anything,
+        and returns the version: all the run's files, or those under ``path`` (a folder such as ``"model/"``, whose
+        prefix is stripped). The version's lineage names the run (and takes its git commit and datasets); its params
+        are the run's and its metrics the run's final values (NaN and infinities left out), with ``metrics`` and
+        ``params`` added or replacing those of the same name. Quotas, protected aliases and naming rules are a push's.
+        No file selected raises :class:`~berth.BadRequest` ``empty_selection``; a run that does not exist,
+        :class:`~berth.NotFound` ``run_not_found``. Retried safely (one idempotency key for every attempt).
+
+        >>> v = client.register_run("acme/fraud/k3v7q2mxa4bd", path="model/", version="1.4.0", aliases=["candidate"])
+        >>> v.reference, v.lineage.run_id
+        ('acme/fraud:8', 'k3v7q2mxa4bd')
+        """
+        body = _push._declaration(version, description, metrics, params, tags, aliases, None)
+        del body["lineage"]
+        body["path"] = path
+        answer = self._http.call_retrying("POST", self._run_path(reference) + "/register", json_body=body,
+                                          headers={"Idempotency-Key": uuid.uuid4().hex})
+        return Version.from_json(answer)
+
     def compare_runs(self, runs: Sequence[str], keys: Sequence[str], *, points: Optional[int] = None,
                      from_step: Optional[int] = None, to_step: Optional[int] = None) -> SeriesSet:
         """Up to 20 runs of one model (their references) on up to 10 metrics, read over one step range cut into the
@@ -717,6 +805,29 @@ def _texts(values: Optional[Mapping[str, Any]]) -> Optional[Dict[str, str]]:
     if not values:
         return None
     return {str(k): v if isinstance(v, str) else str(v) for k, v in values.items()}
+
+
+RunLike = Union[str, Run, RunSession]
+"""A run as the client's run functions take it: its reference ``namespace/model/id``, a :class:`Run` or a session."""
+
+
+def _run_reference(run: RunLike) -> str:
+    if isinstance(run, (Run, RunSession)):
+        return run.reference
+    return run
+
+
+def _with_run(lineage: Optional[Union[Lineage, Mapping[str, Any]]], run: RunLike) -> Lineage:
+    """The push's lineage with ``run_id`` set to the run's id (a reference's last part, or a bare id)."""
+    run_id = _run_reference(run).strip().rstrip("/").rpartition("/")[2]
+    if not run_id:
+        raise errors.InvalidReference(f"Invalid run {run!r}: name it as namespace/model/id or by its id.")
+    current = lineage if isinstance(lineage, Lineage) or lineage is None else Lineage(**dict(lineage))
+    if current is None:
+        return Lineage(run_id=run_id)
+    if current.run_id not in (None, run_id):
+        raise ValueError(f"push was given run {run_id!r} and lineage.run_id {current.run_id!r}: name one run.")
+    return dataclasses.replace(current, run_id=run_id)
 
 
 def _run_lineage(d: Mapping[str, Any]) -> RunLineage:

@@ -35,6 +35,8 @@ __all__ = [
     "RunLineage",
     "MetricSummary",
     "Run",
+    "RunFile",
+    "RunFiles",
     "SeriesPoint",
     "MetricBucket",
     "MetricSeries",
@@ -635,6 +637,44 @@ class Run:
             revision=int(d.get("revision", 0)),
             raw=dict(d),
         )
+
+
+@dataclass(frozen=True)
+class RunFile:
+    """One file of a run: its path, size in bytes, ``sha256:`` digest, media type and when it was attached."""
+
+    path: str
+    size: int
+    digest: str
+    media_type: Optional[str]
+    time: Optional[datetime]
+
+    @classmethod
+    def from_json(cls, d: Mapping[str, Any]) -> "RunFile":
+        """Reads a run file from the server's JSON."""
+        return cls(d["path"], int(d["size"]), d["digest"], d.get("mediaType"), parse_time(d.get("time")))
+
+
+class RunFiles(List[RunFile]):
+    """Every file of a run, in path order, as :meth:`RunSession.log_files` left them — a list of :class:`RunFile` —
+    with what the upload did: ``files_total`` and ``bytes_total`` of the local folder, ``files_uploaded`` and
+    ``bytes_uploaded`` (the server lacked only those; ``bytes_resumed`` more came from an interrupted earlier upload),
+    ``files_hashed`` (the others' digests came from the digest cache) and ``elapsed`` seconds."""
+
+    def __init__(self, files: Sequence[RunFile], files_total: int = 0, bytes_total: int = 0, files_uploaded: int = 0,
+                 bytes_uploaded: int = 0, bytes_resumed: int = 0, files_hashed: int = 0, elapsed: float = 0.0) -> None:
+        super().__init__(files)
+        self.files_total = files_total
+        self.bytes_total = bytes_total
+        self.files_uploaded = files_uploaded
+        self.bytes_uploaded = bytes_uploaded
+        self.bytes_resumed = bytes_resumed
+        self.files_hashed = files_hashed
+        self.elapsed = elapsed
+
+    def __repr__(self) -> str:
+        return (f"RunFiles({list.__repr__(self)}, files_uploaded={self.files_uploaded}, "
+                f"bytes_uploaded={self.bytes_uploaded})")
 
 
 class SeriesPoint(NamedTuple):
