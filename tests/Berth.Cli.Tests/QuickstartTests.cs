@@ -24,8 +24,10 @@ public sealed class QuickstartTests(ServerFixture fixture)
         Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(user.ConfigPath));
         Assert.Equal("admin", (await user.RunAsync("whoami", "--json")).Succeeded().Json.GetProperty("user").GetProperty("name").GetString());
 
-        // Push with every flag.
+        // Push with every flag, linked to a training run of the model.
         (await user.RunAsync("push", baseModel.Root, "acme/base")).Succeeded();
+        var runRef = (await user.RunAsync("run", "start", "acme/fraud", "--name", "gbm-2026-11")).Succeeded().Stdout.Trim();
+        var runId = runRef[(runRef.LastIndexOf('/') + 1)..];
         var push = (await user.RunAsync(
             "push", model.Root, "acme/fraud",
             "--version", "1.2.0",
@@ -36,7 +38,7 @@ public sealed class QuickstartTests(ServerFixture fixture)
             "--alias", "candidate",
             "--git-commit", "3f2a9c1",
             "--git-repo", "https://git.example.com/risk/fraud",
-            "--run-id", "run-42",
+            "--run", runId,
             "--dataset", $"s3://data/train.parquet@{DatasetDigest}",
             "--parent", "acme/base:1",
             "--parallel", "2",
@@ -54,7 +56,7 @@ public sealed class QuickstartTests(ServerFixture fixture)
         var lineage = version.GetProperty("lineage");
         Assert.Equal("3f2a9c1", lineage.GetProperty("gitCommit").GetString());
         Assert.Equal("https://git.example.com/risk/fraud", lineage.GetProperty("gitRepository").GetString());
-        Assert.Equal("run-42", lineage.GetProperty("runId").GetString());
+        Assert.Equal(runId, lineage.GetProperty("runId").GetString());
         var dataset = Assert.Single(lineage.GetProperty("datasets").EnumerateArray());
         Assert.Equal("s3://data/train.parquet", dataset.GetProperty("uri").GetString());
         Assert.Equal(DatasetDigest, dataset.GetProperty("digest").GetString());
@@ -86,7 +88,7 @@ public sealed class QuickstartTests(ServerFixture fixture)
         }
 
         var block = (await user.RunAsync("show", "acme/fraud:candidate", "--files")).Succeeded().Stdout;
-        foreach (var expected in new[] { "acme/fraud:1", "ready", "1.2.0", "candidate", digest, "admin", "auc", "0.931", "lr", "team", "risk", "3f2a9c1", "s3://data/train.parquet", "acme/base:1", "run-42", "GBM, 2026-11 data", "tokenizer/vocab.txt", "empty.txt" })
+        foreach (var expected in new[] { "acme/fraud:1", "ready", "1.2.0", "candidate", digest, "admin", "auc", "0.931", "lr", "team", "risk", "3f2a9c1", "s3://data/train.parquet", "acme/base:1", runId, "GBM, 2026-11 data", "tokenizer/vocab.txt", "empty.txt" })
         {
             Assert.Contains(expected, block, StringComparison.Ordinal);
         }

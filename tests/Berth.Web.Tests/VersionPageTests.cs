@@ -61,7 +61,7 @@ public sealed class VersionPageTests(BrowserFixture browser, CatalogFixture cata
         await Assertions.Expect(files.Nth(0)).ToContainTextAsync("config/params.json");
 
         var lineage = page.Locator("dl.lineage");
-        await Assertions.Expect(lineage).ToContainTextAsync("run-2025-11-03");
+        await Assertions.Expect(lineage).ToContainTextAsync(catalog.TrainingRunId);
         await Assertions.Expect(lineage).ToContainTextAsync(CatalogFixture.FraudCommit[..12]);
         await Assertions.Expect(lineage).ToContainTextAsync("s3://data/fraud/2025-10");
         await lineage.GetByRole(AriaRole.Link, new() { Name = "acme/fraud-detector:2" }).ClickAsync();

@@ -37,7 +37,12 @@ public sealed class CatalogFixture : IAsyncLifetime
     /// <summary>The git commit of acme/fraud-detector:3's lineage.</summary>
     public const string FraudCommit = "0123456789abcdef0123456789abcdef01234567";
 
+    /// <summary>The training run that produced acme/fraud-detector 1.2.0 (its lineage names it).</summary>
+    public const string TrainingRunName = "gbm-2025-11-03";
+
     private TestServer? _server;
+
+    public string TrainingRunId { get; private set; } = "";
 
     public TestServer Server => _server ?? throw new InvalidOperationException("Not started.");
 
@@ -48,6 +53,9 @@ public sealed class CatalogFixture : IAsyncLifetime
         await _server.SetAdminPasswordAsync();
         await _server.CreateNamespaceAsync("acme");
         await _server.CreateNamespaceAsync("research");
+        // The newest version comes from a training run of the model (lineage.runId must name one).
+        var run = await _server.Client.CreateRunAsync("acme", "fraud-detector", new CreateRunRequest(Name: TrainingRunName), ct);
+        TrainingRunId = run.Id;
         foreach (var (auc, version, lr) in new[] { (0.91, "1.0.0", "0.01"), (0.93, "1.1.0", "0.01"), (0.95, "1.2.0", "0.005") })
         {
             var latest = version == "1.2.0";
@@ -59,7 +67,7 @@ public sealed class CatalogFixture : IAsyncLifetime
                 Description = latest ? "Retrained on **October** data." : null,
                 Tags = latest ? new Dictionary<string, string> { ["validated"] = "true" } : null,
                 Lineage = latest
-                    ? new Lineage("run-2025-11-03", "https://git.example.com/acme/fraud", FraudCommit, [new DatasetRef("s3://data/fraud/2025-10")], ["acme/fraud-detector:2"])
+                    ? new Lineage(run.Id, "https://git.example.com/acme/fraud", FraudCommit, [new DatasetRef("s3://data/fraud/2025-10")], ["acme/fraud-detector:2"])
                     : null,
             }, latest ? [("tokenizer.json", 16)] : []);
         }
