@@ -145,8 +145,9 @@ public sealed class RunService(RegistryDbContext db, ModelService models, AuditT
         return new Page<RunInfo>(page.Items.Select(ToInfo).ToList(), page.NextCursor);
     }
 
+    // The ticks stay a long: a conditional with the metric's double? would make them a double (a cursor no page reads back).
     private static object? SortValue(Run r, SearchSort order) => order.Field == SortField.Created
-        ? r.StartedAt.Ticks
+        ? (object)r.StartedAt.Ticks
         : r.Metrics.FirstOrDefault(m => m.Key == order.MetricKey)?.Last;
 
     /// <summary>By a metric's last value (the (key, last, run) index); runs without it, or whose last value is NaN, follow in id order.</summary>
