@@ -161,7 +161,15 @@ public sealed class CurveGeometry
             ticks = ticks.Where((_, i) => i % every == 0).ToList();
         }
 
-        return ticks.Count >= 2 ? ticks : [min, max];
+        if (ticks.Count >= 3)
+        {
+            return ticks;
+        }
+
+        // Less than a decade: round values spread evenly between the ends, placed on the log scale.
+        var linear = ChartGeometry.NiceTicks(Math.Pow(10, min), Math.Pow(10, max), 5)
+            .Where(t => t > 0).Select(Math.Log10).Where(t => t >= min - 1e-9 && t <= max + 1e-9).ToList();
+        return linear.Count >= 2 ? linear : [min, max];
     }
 
     /// <summary>About six ticks over [min, max] seconds at round durations (10s, 5m, 1h, 1d …).</summary>
