@@ -332,7 +332,7 @@ public sealed class RunService(RegistryDbContext db, ModelService models, AuditT
 
     public static string StatusName(RunStatus status) => status.ToString().ToLowerInvariant();
 
-    private static RunInfo ToInfo(Run r) => new(
+    internal static RunInfo ToInfo(Run r) => new(
         r.PublicId,
         r.Model.Namespace.Name,
         r.Model.Name,

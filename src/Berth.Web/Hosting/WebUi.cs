@@ -42,6 +42,9 @@ public static class WebUi
         services.AddSingleton<SessionCookie>();
         services.AddSingleton<MarkdownRenderer>();
         services.AddScoped<Flash>();
+        // Read-only queries only the run pages ask (sorting the runs table by any column, a run's clock for time axes).
+        services.AddScoped<Berth.Core.Runs.RunCatalog>();
+        services.AddScoped<Berth.Core.Runs.RunClock>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<MatcherPolicy, PagePathMatcherPolicy>());
         // Before the API's handler: on a page, an error is a page.
         services.AddExceptionHandler<WebExceptionHandler>();

@@ -55,13 +55,17 @@ public static class Comparison
     }
 
     /// <summary>Every metric any of <paramref name="versions"/> has, by name.</summary>
-    public static IReadOnlyList<MetricRow> Metrics(IReadOnlyList<VersionInfo> versions, Func<string, bool> lowerIsBetter)
+    public static IReadOnlyList<MetricRow> Metrics(IReadOnlyList<VersionInfo> versions, Func<string, bool> lowerIsBetter) =>
+        Metrics(versions.Select(v => v.Metrics).ToList(), lowerIsBetter);
+
+    /// <summary>Every metric any of <paramref name="columns"/> (each compared thing's metrics, e.g. runs' last values) has, by name.</summary>
+    public static IReadOnlyList<MetricRow> Metrics(IReadOnlyList<IReadOnlyDictionary<string, double>> columns, Func<string, bool> lowerIsBetter)
     {
-        var names = versions.SelectMany(v => v.Metrics.Keys).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal);
+        var names = columns.SelectMany(c => c.Keys).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal);
         var rows = new List<MetricRow>();
         foreach (var name in names)
         {
-            var values = versions.Select(v => v.Metrics.TryGetValue(name, out var value) && double.IsFinite(value) ? value : (double?)null).ToList();
+            var values = columns.Select(c => c.TryGetValue(name, out var value) && double.IsFinite(value) ? value : (double?)null).ToList();
             var first = values[0];
             var differences = values.Select((value, i) => i > 0 && first is { } f && value is { } x ? x - f : (double?)null).ToList();
             var lower = lowerIsBetter(name);
@@ -87,12 +91,15 @@ public static class Comparison
     }
 
     /// <summary>Every parameter any of <paramref name="versions"/> has, by name; a missing value differs from any value.</summary>
-    public static IReadOnlyList<ParamRow> Params(IReadOnlyList<VersionInfo> versions)
+    public static IReadOnlyList<ParamRow> Params(IReadOnlyList<VersionInfo> versions) => Params(versions.Select(v => v.Params).ToList());
+
+    /// <summary>Every parameter any of <paramref name="columns"/> has, by name; a missing value differs from any value.</summary>
+    public static IReadOnlyList<ParamRow> Params(IReadOnlyList<IReadOnlyDictionary<string, string>> columns)
     {
-        var names = versions.SelectMany(v => v.Params.Keys).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal);
+        var names = columns.SelectMany(c => c.Keys).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal);
         return names.Select(name =>
         {
-            var values = versions.Select(v => v.Params.TryGetValue(name, out var value) ? value : null).ToList();
+            var values = columns.Select(c => c.TryGetValue(name, out var value) ? value : null).ToList();
             return new ParamRow(name, values, values.Distinct(StringComparer.Ordinal).Count() > 1);
         }).ToList();
     }

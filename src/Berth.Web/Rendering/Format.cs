@@ -86,4 +86,39 @@ public static class Format
 
     public static string Plural(int count, string one, string many) =>
         count.ToString("N0", CultureInfo.InvariantCulture) + " " + (count == 1 ? one : many);
+
+    /// <summary>A span of time in its two largest units: 45s, 12m 3s, 3h 4m, 2d 5h (under a second: 0.4s).</summary>
+    public static string Duration(TimeSpan span)
+    {
+        if (span < TimeSpan.Zero)
+        {
+            span = TimeSpan.Zero;
+        }
+
+        return span.TotalSeconds switch
+        {
+            < 1 => span.TotalSeconds.ToString("0.#", CultureInfo.InvariantCulture) + "s",
+            < 60 => $"{(int)span.TotalSeconds}s",
+            < 3600 => span.Seconds == 0 ? $"{span.Minutes}m" : $"{span.Minutes}m {span.Seconds}s",
+            < 86400 => span.Minutes == 0 ? $"{span.Hours}h" : $"{span.Hours}h {span.Minutes}m",
+            _ => span.Hours == 0 ? $"{(int)span.TotalDays}d" : $"{(int)span.TotalDays}d {span.Hours}h",
+        };
+    }
+
+    /// <summary>A number in few characters for a chart's axis: 950, 1,500, 20k, 1.2M, 3B; small and fractional numbers as <see cref="Number"/>.</summary>
+    public static string Compact(double value)
+    {
+        var magnitude = Math.Abs(value);
+        return magnitude switch
+        {
+            >= 1e9 => (value / 1e9).ToString("0.##", CultureInfo.InvariantCulture) + "B",
+            >= 1e6 => (value / 1e6).ToString("0.##", CultureInfo.InvariantCulture) + "M",
+            >= 1e4 => (value / 1e3).ToString("0.##", CultureInfo.InvariantCulture) + "k",
+            >= 1000 when value == Math.Round(value) => value.ToString("N0", CultureInfo.InvariantCulture),
+            _ => Number(value),
+        };
+    }
+
+    /// <summary>A whole number with thousands separators (steps, counts): 12,345.</summary>
+    public static string Count(long value) => value.ToString("N0", CultureInfo.InvariantCulture);
 }

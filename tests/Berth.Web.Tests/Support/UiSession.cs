@@ -46,10 +46,12 @@ public sealed class UiSession : IAsyncDisposable
 
     public IReadOnlyList<string> ConsoleErrors => _consoleErrors;
 
-    public static async Task<UiSession> OpenAsync(BrowserFixture browser, TestServer server, string test)
+    /// <param name="javaScript">False: a browser without JavaScript (pages must work without it; axe needs it, so <see cref="CheckAsync"/> cannot run).</param>
+    public static async Task<UiSession> OpenAsync(BrowserFixture browser, TestServer server, string test, bool javaScript = true)
     {
         var context = await browser.Browser.NewContextAsync(new BrowserNewContextOptions
         {
+            JavaScriptEnabled = javaScript,
             BaseURL = server.Address.ToString().TrimEnd('/'),
             ViewportSize = new ViewportSize { Width = 1280, Height = 900 },
             ColorScheme = ColorScheme.Light,

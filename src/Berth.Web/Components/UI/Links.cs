@@ -30,6 +30,23 @@ public static class Links
         return slash < 0 ? Namespace(fullName) : Version(fullName[..slash], fullName[(slash + 1)..], number);
     }
 
+    /// <summary>A model's runs (its Runs tab).</summary>
+    public static string Runs(string ns, string model) => Model(ns, model) + "/runs";
+
+    /// <summary>A run's page, by its id.</summary>
+    public static string Run(string ns, string model, string id) => Runs(ns, model) + "/" + Uri.EscapeDataString(id);
+
+    /// <summary>The comparison of runs of one model, given by id.</summary>
+    public static string RunCompare(string ns, string model, IEnumerable<string> ids) =>
+        WithQuery(Runs(ns, model) + "/compare", ids.Select(id => new KeyValuePair<string, string?>("run", id)));
+
+    /// <summary><c>path?key=value&amp;…</c> with keys and values escaped; pairs with an empty value are left out.</summary>
+    public static string WithQuery(string path, IEnumerable<KeyValuePair<string, string?>> query)
+    {
+        var pairs = query.Where(p => !string.IsNullOrEmpty(p.Value)).Select(p => Uri.EscapeDataString(p.Key) + "=" + Uri.EscapeDataString(p.Value!)).ToList();
+        return pairs.Count == 0 ? path : path + "?" + string.Join('&', pairs);
+    }
+
     /// <summary>The API's download of one file of a version (the session cookie authenticates it; it answers an attachment).</summary>
     public static string Download(string ns, string model, int number, string path) =>
         "/api/v1/models/" + Uri.EscapeDataString(ns) + "/" + Uri.EscapeDataString(model) + "/versions/" + number.ToString(CultureInfo.InvariantCulture)
