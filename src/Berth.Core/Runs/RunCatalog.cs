@@ -34,15 +34,7 @@ public sealed class RunCatalog(RegistryDbContext db, RunService runs)
         }
 
         ModelLookup.ValidateNames(ns, model);
-        var modelId = await db.Models.AsNoTracking()
-            .Where(m => m.Name == model && m.DeletedAt == null && m.Namespace.Name == ns && m.Namespace.DeletedAt == null)
-            .Select(m => (long?)m.Id).FirstOrDefaultAsync(cancellationToken)
-            ?? throw new RegistryException(ErrorCodes.ModelNotFound, $"Model '{ns}/{model}' does not exist.");
-        var query = db.Runs.AsNoTracking().Where(r => r.ModelId == modelId && r.DeletedAt == null);
-        if (!string.IsNullOrWhiteSpace(filter))
-        {
-            query = query.Where(FilterTranslator.ToRunPredicate(FilterParser.Parse(filter, FilterScope.Runs)));
-        }
+        var query = await runs.MatchingAsync(ns, model, filter, cancellationToken);
 
         var after = paging.AfterSorted(order.ToString());
         var take = paging.Limit + 1;

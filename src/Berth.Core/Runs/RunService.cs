@@ -106,16 +106,7 @@ public sealed class RunService(RegistryDbContext db, ModelService models, AuditT
             Fail.With(ErrorCodes.InvalidFilter, $"Runs sort by created or metrics.<key> (with a leading '-' for descending order), not by '{order}'.");
         }
 
-        var modelId = await db.Models.AsNoTracking()
-            .Where(m => m.Name == model && m.DeletedAt == null && m.Namespace.Name == ns && m.Namespace.DeletedAt == null)
-            .Select(m => (long?)m.Id).FirstOrDefaultAsync(cancellationToken)
-            ?? throw new RegistryException(ErrorCodes.ModelNotFound, $"Model '{ns}/{model}' does not exist.");
-        var query = db.Runs.AsNoTracking().Where(r => r.ModelId == modelId && r.DeletedAt == null);
-        if (!string.IsNullOrWhiteSpace(filter))
-        {
-            query = query.Where(FilterTranslator.ToRunPredicate(FilterParser.Parse(filter, FilterScope.Runs)));
-        }
-
+        var query = await MatchingAsync(ns, model, filter, cancellationToken);
         var after = paging.AfterSorted(order.ToString());
         var take = paging.Limit + 1;
         List<long> ids;
@@ -146,6 +137,17 @@ public sealed class RunService(RegistryDbContext db, ModelService models, AuditT
         var rows = ids.Where(loaded.ContainsKey).Select(id => loaded[id]).ToList();
         var page = paging.Page(rows, r => [order.ToString(), SortValue(r, order), r.Id]);
         return new Page<RunInfo>(page.Items.Select(ToInfo).ToList(), page.NextCursor);
+    }
+
+    /// <summary>The live runs of a model (404 <c>model_not_found</c> when it does not exist) that match <paramref name="filter"/>.</summary>
+    internal async Task<IQueryable<Run>> MatchingAsync(string ns, string model, string? filter, CancellationToken cancellationToken)
+    {
+        var modelId = await db.Models.AsNoTracking()
+            .Where(m => m.Name == model && m.DeletedAt == null && m.Namespace.Name == ns && m.Namespace.DeletedAt == null)
+            .Select(m => (long?)m.Id).FirstOrDefaultAsync(cancellationToken)
+            ?? throw new RegistryException(ErrorCodes.ModelNotFound, $"Model '{ns}/{model}' does not exist.");
+        var query = db.Runs.AsNoTracking().Where(r => r.ModelId == modelId && r.DeletedAt == null);
+        return string.IsNullOrWhiteSpace(filter) ? query : query.Where(FilterTranslator.ToRunPredicate(FilterParser.Parse(filter, FilterScope.Runs)));
     }
 
     // Boxed on each side: a conditional of long and double? would be a double? and turn the ticks into a rounded double
