@@ -16,6 +16,7 @@ using Microsoft.Extensions.DependencyInjection;
 // berth-bench seed --db <berth.db | data folder | PostgreSQL connection string> [--models n] [--versions n] ...
 //   Fills a migrated database with a large registry for bench/scale.sh (see Seed.cs).
 // berth-bench scale-latency --url <server> --token <token>   (ScaleLatency.cs)
+// berth-bench insight --folder <dir> [--runs n]   (InsightBench.cs, bench/insight.sh)
 // berth-bench push-load --urls <url>[,<url>...] --token <token> [--clients n] [--seconds n]   (PushLoad.cs)
 if (args is ["seed", ..])
 {
@@ -37,6 +38,11 @@ if (args is ["run-metrics", ..])
     return await Berth.Bench.RunMetrics.RunAsync(Option);
 }
 
+if (args is ["insight", ..])
+{
+    return await Berth.Bench.InsightBench.RunAsync(Option);
+}
+
 if (args is ["webhook-burst", ..])
 {
     return await Berth.Bench.WebhookBurst.RunAsync(Option);
@@ -44,7 +50,7 @@ if (args is ["webhook-burst", ..])
 
 if (args is not ["seed-audit", ..])
 {
-    Console.Error.WriteLine("usage: " + Berth.Bench.Seed.Usage + "\n       " + Berth.Bench.ScaleLatency.Usage + "\n       " + Berth.Bench.PushLoad.Usage + "\n       berth-bench seed-audit --data <folder> --entries <n>\n       berth-bench webhook-burst --url <server> --token <token> [--promotions n] [--endpoints n] [--concurrency n]");
+    Console.Error.WriteLine("usage: " + Berth.Bench.Seed.Usage + "\n       " + Berth.Bench.ScaleLatency.Usage + "\n       " + Berth.Bench.PushLoad.Usage + "\n       " + Berth.Bench.InsightBench.Usage + "\n       berth-bench seed-audit --data <folder> --entries <n>\n       berth-bench webhook-burst --url <server> --token <token> [--promotions n] [--endpoints n] [--concurrency n]");
     return 2;
 }
 

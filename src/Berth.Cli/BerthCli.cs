@@ -21,6 +21,8 @@ internal static class BerthCli
             PullCommand.Create(app),
             ListCommand.Create(app),
             ShowCommand.Create(app),
+            ScanCommand.Create(app),
+            InsightCommands.Create(app),
             AliasCommands.Create(app),
             StageCommand.Create(app),
             TagCommand.Create(app),

@@ -92,6 +92,8 @@ public sealed partial class AuthorizationMatrixTests : IAsyncLifetime
         ["GetModelRetention"] = Level.Reader,
         ["PreviewModelRetention"] = Level.Reader,
         ["GetNamespaceQuota"] = Level.Reader,
+        ["GetVersionInsight"] = Level.Reader,
+        ["GetScanPolicy"] = Level.Reader,
 
         ["CreateModel"] = Level.Writer,
         ["UpdateModel"] = Level.Writer,
@@ -147,6 +149,7 @@ public sealed partial class AuthorizationMatrixTests : IAsyncLifetime
         ["ListDeliveries"] = Level.Admin,
         ["GetDelivery"] = Level.Admin,
         ["Redeliver"] = Level.Admin,
+        ["SetScanPolicy"] = Level.Admin,
 
         ["ListUsers"] = Level.ServerAdmin,
         ["CreateUser"] = Level.ServerAdmin,
@@ -165,6 +168,7 @@ public sealed partial class AuthorizationMatrixTests : IAsyncLifetime
         ["RunGc"] = Level.ServerAdmin,
         ["RunFsck"] = Level.ServerAdmin,
         ["SetNamespaceQuota"] = Level.ServerAdmin,
+        ["RecomputeInsight"] = Level.ServerAdmin,
     };
 
     /// <summary>

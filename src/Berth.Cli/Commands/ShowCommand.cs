@@ -71,6 +71,21 @@ internal static class ShowCommand
             ("parents", lineage.Parents is { Count: > 0 } ps ? TextFormat.List(ps) : null),
         ]);
 
+        if (v.Insight is { } insight)
+        {
+            // What the server read inside the files (berth insight show: every file).
+            Section(output, "insight",
+            [
+                ("state", insight.State == InsightStates.Failed ? $"failed: {insight.Reason}" : insight.State),
+                ("scan", insight.Scan is { } scan ? InsightText.Scan(scan) : null),
+                .. InsightText.MetadataFields(insight.Metadata),
+            ]);
+            if (insight.Scan is { Verdict: ScanVerdicts.Dangerous })
+            {
+                Output.Warning($"{v.Reference} has a file that runs code when it is loaded: 'berth insight show {v.Reference}' names it.");
+            }
+        }
+
         if (v.Deployments is { Count: > 0 } deployments)
         {
             output.Line("deployments:");

@@ -32,6 +32,9 @@ public static class EventTypes
     public const string RunFinished = "run.finished";
     public const string RunRegistered = "run.registered";
 
+    /// <summary>The pickle scan found a file of a ready version that runs code when loaded (scan policy warn).</summary>
+    public const string VersionFlagged = "version.flagged";
+
     /// <summary>Sent only by <c>berth webhook test</c>; never stored as an event.</summary>
     public const string Ping = "ping";
 
@@ -40,6 +43,7 @@ public static class EventTypes
         NamespaceCreated, NamespaceDeleted, ModelCreated, ModelUpdated, ModelDeleted, VersionCreated, VersionReady, VersionUpdated, VersionFailed, VersionDeleted,
         StageChanged, AliasMoved, AliasRemoved, RequestOpened, RequestApproved, RequestRejected, RequestCancelled, RequestSuperseded,
         RequestApplied, DeploymentRecorded, PolicyChanged, MemberChanged, WebhookDisabled, RunStarted, RunFinished, RunRegistered,
+        VersionFlagged,
     ];
 }
 

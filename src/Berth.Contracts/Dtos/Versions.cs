@@ -30,7 +30,8 @@ public sealed record Lineage(
 /// other ready versions of the model with the same content, oldest first (at most
 /// <see cref="MaxSameContent"/>); null otherwise. <c>QuarantinedFiles</c> (single-version reads only; null when
 /// none): paths whose stored bytes a scrub found missing or corrupt, so downloading them fails with
-/// <c>blob_corrupt</c> until the blob is restored.
+/// <c>blob_corrupt</c> until the blob is restored. <c>Insight</c>: what Berth read inside the files (framework,
+/// parameters, signature, pickle scan; per-file details at <c>…/insight</c>), null until the version is committed.
 /// </summary>
 public sealed record VersionInfo(
     string Namespace,
@@ -56,7 +57,8 @@ public sealed record VersionInfo(
     IReadOnlyList<FileEntry>? Files = null,
     IReadOnlyList<DeploymentState>? Deployments = null,
     IReadOnlyList<int>? SameContent = null,
-    IReadOnlyList<string>? QuarantinedFiles = null)
+    IReadOnlyList<string>? QuarantinedFiles = null,
+    VersionInsight? Insight = null)
 {
     /// <summary>How many other versions <see cref="SameContent"/> lists at most.</summary>
     public const int MaxSameContent = 100;

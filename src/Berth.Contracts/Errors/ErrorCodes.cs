@@ -100,6 +100,7 @@ public static class ErrorCodes
     public static readonly ErrorCode UnsupportedMediaType = new("unsupported_media_type", 415, "The request body has the wrong content type");
     public static readonly ErrorCode RangeNotSatisfiable = new("range_not_satisfiable", 416, "The requested range is outside the file");
     public static readonly ErrorCode IdempotencyKeyReused = new("idempotency_key_reused", 422, "The Idempotency-Key was used for a different request");
+    public static readonly ErrorCode UnsafeModel = new("unsafe_model", 422, "A file of the version runs code when it is loaded, and the namespace's scan policy is block");
     public static readonly ErrorCode IdempotencyInProgress = new("idempotency_in_progress", 409, "A request with this Idempotency-Key is still being processed");
     public static readonly ErrorCode MethodNotAllowed = new("method_not_allowed", 405, "The method is not allowed on this resource");
     public static readonly ErrorCode TooManyAttempts = new("too_many_attempts", 429, "Too many failed sign-ins; wait before trying again");

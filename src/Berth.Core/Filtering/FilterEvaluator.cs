@@ -72,6 +72,25 @@ public static class FilterEvaluator
                 return (Nullable(op, present) ?? (present && CompareNumber(op, value, c.Values)), actual);
             }
 
+            case FilterFieldKind.Metadata or FilterFieldKind.Scan:
+            {
+                var field = InsightFields.Find(c.Field.Kind, c.Field.Key)!;
+                var value = InsightFields.Value(facts.Insight, field);
+                var actual = value switch
+                {
+                    null => facts.Insight is null ? "missing (not read yet)" : "missing",
+                    double d => d.ToString("R", CultureInfo.InvariantCulture),
+                    _ => new StringValue((string)value).ToString(),
+                };
+                var passed = Nullable(op, value is not null) ?? value switch
+                {
+                    double d => CompareNumber(op, d, c.Values),
+                    string s => CompareString(op, s, c.Values, semver: false),
+                    _ => false,
+                };
+                return (passed, actual);
+            }
+
             case FilterFieldKind.Version:
                 return (Nullable(op, true) ?? CompareNumber(op, facts.Number, c.Values), facts.Number.ToString(CultureInfo.InvariantCulture));
 

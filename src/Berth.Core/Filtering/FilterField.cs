@@ -18,6 +18,8 @@ public sealed record FilterField(FilterFieldKind Kind, string? Key = null)
         FilterFieldKind.Status => "status",
         FilterFieldKind.Metric => "metrics." + FormatKey(Key),
         FilterFieldKind.Param => "params." + FormatKey(Key),
+        FilterFieldKind.Metadata => "metadata." + Key,
+        FilterFieldKind.Scan => "scan." + Key,
         _ => "tags." + FormatKey(Key),
     };
 

@@ -44,4 +44,10 @@ public enum FilterFieldKind
 
     /// <summary><c>status</c>: a run's status (string; runs only).</summary>
     Status,
+
+    /// <summary><c>metadata.&lt;field&gt;</c>: what Berth read inside the version (<see cref="InsightFields"/>; may be missing).</summary>
+    Metadata,
+
+    /// <summary><c>scan.&lt;field&gt;</c>: the version's pickle scan (<see cref="InsightFields"/>; missing until scanned).</summary>
+    Scan,
 }

@@ -95,6 +95,8 @@ internal sealed class FilterLexer(string text, int start = 0)
             "metrics" => FilterFieldKind.Metric,
             "params" => FilterFieldKind.Param,
             "tags" => FilterFieldKind.Tag,
+            "metadata" => FilterFieldKind.Metadata,
+            "scan" => FilterFieldKind.Scan,
             _ => null,
         };
         if (keyed is not { } kind)
@@ -241,6 +243,8 @@ internal sealed class FilterLexer(string text, int start = 0)
     {
         FilterFieldKind.Metric => "auc",
         FilterFieldKind.Param => "optimizer",
+        FilterFieldKind.Metadata => "framework",
+        FilterFieldKind.Scan => "dangerous",
         _ => "team",
     };
 

@@ -17,8 +17,10 @@ namespace Berth.Core.Filtering;
 ///                     | ['not'] ('like' | 'ilike') string
 ///                     | ['not'] 'in' '(' value ( ',' value )* ')'
 ///                     | 'is' ['not'] 'null' )
-/// field      := name | namespace | version | semver | stage | alias | created | digest
+/// field      := name | namespace | version | semver | stage | alias | created | digest | size | files
 ///             | ('metrics' | 'params' | 'tags') '.' key
+///             | 'metadata' '.' ('framework' | 'format' | 'parameters' | 'precision' | 'quantization' | 'state')
+///             | 'scan' '.' ('verdict' | 'dangerous' | 'suspicious' | 'scanned')
 /// key        := [A-Za-z0-9_.\-/]+ | '`' … '`' | '"' … '"'
 /// value      := string | number
 /// </code>
@@ -184,12 +186,27 @@ public static class FilterParser
         {
             if (_current.Kind == FilterTokenKind.KeyedField)
             {
+                if (_current.KeyedKind is FilterFieldKind.Metadata or FilterFieldKind.Scan)
+                {
+                    var prefix = _current.KeyedKind == FilterFieldKind.Metadata ? "metadata" : "scan";
+                    if (scope == FilterScope.Runs)
+                    {
+                        throw FilterErrors.At(_current.Position, $"{prefix}.* describes a version's files; a run's filter has name, status, created, metrics.<key>, params.<key> and tags.<key>");
+                    }
+
+                    if (InsightFields.Find(_current.KeyedKind, _current.Text) is null)
+                    {
+                        var keys = _current.KeyedKind == FilterFieldKind.Metadata ? InsightFields.MetadataKeys : InsightFields.ScanKeys;
+                        throw FilterErrors.At(_current.Position, $"Unknown field '{prefix}.{FilterLexer.Shorten(_current.Text)}'; expected {string.Join(", ", keys.Select(k => prefix + "." + k))}");
+                    }
+                }
+
                 return new FilterField(_current.KeyedKind, _current.Text);
             }
 
             var fields = scope == FilterScope.Runs
                 ? "name, status, created, metrics.<key>, params.<key> or tags.<key>"
-                : "name, namespace, version, semver, stage, alias, created, digest, size, files, metrics.<key>, params.<key> or tags.<key>";
+                : "name, namespace, version, semver, stage, alias, created, digest, size, files, metrics.<key>, params.<key>, tags.<key>, metadata.<field> or scan.<field>";
             if (_current.Kind != FilterTokenKind.Word || IsKeyword(_current.Text))
             {
                 throw Expected($"a condition: a field ({fields}), 'not' or '('");
@@ -286,7 +303,7 @@ public static class FilterParser
 
         private void CheckOperator(FilterField field, FilterOperator op, FilterToken at)
         {
-            var type = FieldType(field.Kind);
+            var type = FieldType(field);
             if (scope == FilterScope.Runs && field.Kind == FilterFieldKind.Param && op is not (FilterOperator.Like or FilterOperator.NotLike or FilterOperator.ILike or FilterOperator.NotILike))
             {
                 // A run's param compares as a number with a number (params.lr < 0.05), as text with a string.
@@ -300,7 +317,7 @@ public static class FilterParser
                 _ => !(op is FilterOperator.LessThan or FilterOperator.LessThanOrEqual or FilterOperator.GreaterThan or FilterOperator.GreaterThanOrEqual),
             };
             var nullable = field.Kind is FilterFieldKind.SemVer or FilterFieldKind.Stage or FilterFieldKind.Alias
-                or FilterFieldKind.Metric or FilterFieldKind.Param or FilterFieldKind.Tag
+                or FilterFieldKind.Metric or FilterFieldKind.Param or FilterFieldKind.Tag or FilterFieldKind.Metadata or FilterFieldKind.Scan
                 || (scope == FilterScope.Runs && field.Kind == FilterFieldKind.Name);
             if (op is FilterOperator.IsNull or FilterOperator.IsNotNull)
             {
@@ -357,7 +374,7 @@ public static class FilterParser
         private FilterValue ReadValue(FilterField field, FilterOperator op)
         {
             var token = _current;
-            var type = FieldType(field.Kind);
+            var type = FieldType(field);
             if (scope == FilterScope.Runs && field.Kind == FilterFieldKind.Param && token.Kind == FilterTokenKind.Number)
             {
                 type = ValueType.Number;
@@ -413,9 +430,10 @@ public static class FilterParser
             return value;
         }
 
-        private static ValueType FieldType(FilterFieldKind kind) => kind switch
+        private static ValueType FieldType(FilterField field) => field.Kind switch
         {
             FilterFieldKind.Version or FilterFieldKind.Size or FilterFieldKind.Files or FilterFieldKind.Metric => ValueType.Number,
+            FilterFieldKind.Metadata or FilterFieldKind.Scan => InsightFields.Find(field.Kind, field.Key)?.Number == true ? ValueType.Number : ValueType.String,
             FilterFieldKind.Created => ValueType.Timestamp,
             _ => ValueType.String,
         };
@@ -428,6 +446,10 @@ public static class FilterParser
             FilterFieldKind.Metric => "0.9",
             FilterFieldKind.Created => "'2026-01-01'",
             FilterFieldKind.Stage => "'production'",
+            FilterFieldKind.Metadata when field.Key == "parameters" => "1000000000",
+            FilterFieldKind.Metadata => "'onnx'",
+            FilterFieldKind.Scan when field.Key == "verdict" => "'safe'",
+            FilterFieldKind.Scan => "0",
             _ => "'text'",
         };
 

@@ -163,8 +163,26 @@ public static class FilterTranslator
             FilterFieldKind.Metric => Keyed<VersionMetric>(v, nameof(ModelVersion.Metrics), nameof(VersionMetric.Name), nameof(VersionMetric.Value), c),
             FilterFieldKind.Param => Keyed<VersionParam>(v, nameof(ModelVersion.Params), nameof(VersionParam.Name), nameof(VersionParam.Value), c),
             FilterFieldKind.Tag => Keyed<VersionTag>(v, nameof(ModelVersion.Tags), nameof(VersionTag.Key), nameof(VersionTag.Value), c),
+            FilterFieldKind.Metadata or FilterFieldKind.Scan => Insight(v, c),
             _ => throw new ArgumentException($"Unknown field {c.Field}.", nameof(c)),
         };
+    }
+
+    /// <summary>
+    /// <c>metadata.*</c> and <c>scan.*</c>: a column of the version's insight row (a left join; a version without one has
+    /// every such field missing). Numbers compare as doubles, like metrics.
+    /// </summary>
+    private static Expression Insight(ParameterExpression v, ComparisonExpression c)
+    {
+        var field = InsightFields.Find(c.Field.Kind, c.Field.Key) ?? throw new ArgumentException($"Unknown field {c.Field}.", nameof(c));
+        var column = Expression.Property(Expression.Property(v, nameof(ModelVersion.Insight)), field.Column);
+        if (!field.Number || c.Operator is FilterOperator.IsNull or FilterOperator.IsNotNull)
+        {
+            return Scalar(column, c, nullable: true);
+        }
+
+        var present = Expression.NotEqual(column, Expression.Constant(null, column.Type));
+        return Expression.AndAlso(present, Test(Expression.Convert(column, typeof(double)), c.Operator, c.Values));
     }
 
     /// <summary>Semantic versions are stored normalised (1.4.0, not v1.4.0); compare exact values the same way.</summary>

@@ -1,6 +1,6 @@
 namespace Berth.Core.Filtering;
 
-/// <summary>What a filter expression can see of one version, for evaluation in memory (gates).</summary>
+/// <summary>What a filter expression can see of one version, for evaluation in memory (gates); <c>Insight</c> for <c>metadata.*</c> and <c>scan.*</c>.</summary>
 public sealed record VersionFacts(
     string Namespace,
     string Name,
@@ -14,4 +14,5 @@ public sealed record VersionFacts(
     int FileCount,
     IReadOnlyDictionary<string, double> Metrics,
     IReadOnlyDictionary<string, string> Params,
-    IReadOnlyDictionary<string, string> Tags);
+    IReadOnlyDictionary<string, string> Tags,
+    Data.Entities.VersionInsightRecord? Insight = null);

@@ -18,7 +18,7 @@ public sealed class GateCheck(RegistryDbContext db)
     {
         var v = await db.Versions.AsNoTracking()
             .Include(x => x.Model).ThenInclude(m => m.Namespace)
-            .Include(x => x.Metrics).Include(x => x.Params).Include(x => x.Tags).Include(x => x.Aliases)
+            .Include(x => x.Metrics).Include(x => x.Params).Include(x => x.Tags).Include(x => x.Aliases).Include(x => x.Insight)
             .AsSplitQuery()
             .SingleAsync(x => x.Id == versionId, cancellationToken);
         var facts = new VersionFacts(
@@ -34,7 +34,8 @@ public sealed class GateCheck(RegistryDbContext db)
             v.FileCount,
             v.Metrics.ToDictionary(m => m.Name, m => m.Value, StringComparer.Ordinal),
             v.Params.ToDictionary(p => p.Name, p => p.Value, StringComparer.Ordinal),
-            v.Tags.ToDictionary(t => t.Key, t => t.Value, StringComparer.Ordinal));
+            v.Tags.ToDictionary(t => t.Key, t => t.Value, StringComparer.Ordinal),
+            v.Insight);
         return ToInfo(gate, FilterEvaluator.Evaluate(FilterParser.Parse(gate), facts));
     }
 

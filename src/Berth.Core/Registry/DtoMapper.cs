@@ -47,7 +47,8 @@ public static class DtoMapper
         v.Revision,
         withFiles ? v.Files.OrderBy(f => f.Path, StringComparer.Ordinal).Select(ToEntry).ToList() : null,
         v.Deployments.Where(d => d.Current && d.Status != DeploymentStatuses.Retired).OrderBy(d => d.Environment, StringComparer.Ordinal)
-            .Select(d => new DeploymentState(d.Environment, d.Endpoint, d.Status, Utc(d.At))).ToList());
+            .Select(d => new DeploymentState(d.Environment, d.Endpoint, d.Status, Utc(d.At))).ToList(),
+        Insight: Insight.Service.InsightService.ToInfo(v.Insight));
 
     public static FileEntry ToEntry(VersionFile f) => new(f.Path, f.Size, f.Digest, f.MediaType);
 

@@ -18,6 +18,7 @@ internal static class RegistryQueries
             .Include(v => v.Datasets)
             .Include(v => v.Parents).ThenInclude(p => p.Parent).ThenInclude(p => p.Model).ThenInclude(m => m.Namespace)
             .Include(v => v.Aliases)
+            .Include(v => v.Insight)
             .Include(v => v.Deployments.Where(d => d.Current && d.Status != DeploymentStatuses.Retired))
             .AsSplitQuery();
 

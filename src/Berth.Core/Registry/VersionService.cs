@@ -12,6 +12,7 @@ using Berth.Core.Data.Entities;
 using Berth.Core.Errors;
 using Berth.Core.Events;
 using Berth.Core.Governance;
+using Berth.Core.Insight.Service;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 
@@ -31,6 +32,7 @@ public sealed class VersionService(
     NamespaceUsage namespaceUsage,
     AuditTrail audit,
     EventLog events,
+    InsightCommit insight,
     IOptions<RegistryOptions> options,
     TimeProvider clock)
 {
@@ -269,6 +271,7 @@ public sealed class VersionService(
             }
 
             await CheckFilesAsync(ns, model, version, cancellationToken);
+            await RefuseDangerousAsync(ns, model, entity.NamespaceId, version, cancellationToken);
             try
             {
                 await db.InTransactionWithRetryAsync(async ct =>
@@ -307,11 +310,13 @@ public sealed class VersionService(
                         });
                     }
 
+                    insight.Queue(version.Id);
                     await db.SaveChangesAsync(ct);
                     await lifecycle.PointPushedAliasesAsync(actor, entity, version, aliases, ct);
 
                     return true;
                 }, cancellationToken);
+                insight.Offer(id);
                 return await GetByIdAsync(id, withFiles: false, cancellationToken);
             }
             catch (DbUpdateConcurrencyException) when (attempt < 3)
@@ -320,6 +325,24 @@ public sealed class VersionService(
                 db.ChangeTracker.Clear();
             }
         }
+    }
+
+    /// <summary>
+    /// Under its namespace's scan policy <c>block</c>, a version with a file that runs code when loaded never becomes
+    /// ready: it fails at once (releasing its semantic version and quota) and the commit is refused with
+    /// <c>unsafe_model</c>, naming each such file and its globals.
+    /// </summary>
+    private async Task RefuseDangerousAsync(string ns, string model, long namespaceId, ModelVersion version, CancellationToken cancellationToken)
+    {
+        var dangerous = await insight.DangerousFilesAsync(namespaceId, version.Id, cancellationToken);
+        if (dangerous.Count == 0)
+        {
+            return;
+        }
+
+        var (message, extensions) = InsightCommit.Refusal($"{ns}/{model}:{version.Number}", dangerous);
+        await AbandonAsync(ns, model, version.Number, message, cancellationToken);
+        Fail.With(ErrorCodes.UnsafeModel, message, extensions);
     }
 
     /// <summary>

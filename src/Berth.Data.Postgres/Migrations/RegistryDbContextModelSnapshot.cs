@@ -1006,6 +1006,12 @@ namespace Berth.Data.Postgres.Migrations
                         .HasColumnName("name")
                         .UseCollation("C");
 
+                    b.Property<string>("ScanPolicy")
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)")
+                        .HasColumnName("scan_policy")
+                        .UseCollation("C");
+
                     b.Property<long>("UsedBytes")
                         .HasColumnType("bigint")
                         .HasColumnName("used_bytes");
@@ -2053,6 +2059,182 @@ namespace Berth.Data.Postgres.Migrations
                     b.ToTable("version_files", (string)null);
                 });
 
+            modelBuilder.Entity("Berth.Core.Data.Entities.VersionFileInsight", b =>
+                {
+                    b.Property<long>("VersionId")
+                        .HasColumnType("bigint")
+                        .HasColumnName("version_id");
+
+                    b.Property<string>("Path")
+                        .HasMaxLength(1024)
+                        .HasColumnType("character varying(1024)")
+                        .HasColumnName("path")
+                        .UseCollation("C");
+
+                    b.Property<int>("Analyzer")
+                        .HasColumnType("integer")
+                        .HasColumnName("analyzer");
+
+                    b.Property<string>("Digest")
+                        .IsRequired()
+                        .HasMaxLength(71)
+                        .HasColumnType("character varying(71)")
+                        .HasColumnName("digest")
+                        .UseCollation("C");
+
+                    b.Property<string>("Document")
+                        .IsRequired()
+                        .HasColumnType("text")
+                        .HasColumnName("document")
+                        .UseCollation("C");
+
+                    b.Property<bool>("Failed")
+                        .HasColumnType("boolean")
+                        .HasColumnName("failed");
+
+                    b.Property<string>("Format")
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)")
+                        .HasColumnName("format")
+                        .UseCollation("C");
+
+                    b.Property<string>("Name")
+                        .IsRequired()
+                        .HasMaxLength(1024)
+                        .HasColumnType("character varying(1024)")
+                        .HasColumnName("name")
+                        .UseCollation("C");
+
+                    b.Property<bool>("Scanned")
+                        .HasColumnType("boolean")
+                        .HasColumnName("scanned");
+
+                    b.Property<string>("Verdict")
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)")
+                        .HasColumnName("verdict")
+                        .UseCollation("C");
+
+                    b.HasKey("VersionId", "Path")
+                        .HasName("pk_version_file_insights");
+
+                    b.HasIndex("Digest", "Analyzer")
+                        .HasDatabaseName("ix_version_file_insights_digest_analyzer");
+
+                    b.ToTable("version_file_insights", (string)null);
+                });
+
+            modelBuilder.Entity("Berth.Core.Data.Entities.VersionInsightRecord", b =>
+                {
+                    b.Property<long>("VersionId")
+                        .HasColumnType("bigint")
+                        .HasColumnName("version_id");
+
+                    b.Property<int>("Analyzer")
+                        .HasColumnType("integer")
+                        .HasColumnName("analyzer");
+
+                    b.Property<int>("Attempts")
+                        .HasColumnType("integer")
+                        .HasColumnName("attempts");
+
+                    b.Property<int?>("DangerousFiles")
+                        .HasColumnType("integer")
+                        .HasColumnName("dangerous_files");
+
+                    b.Property<string>("Details")
+                        .HasColumnType("text")
+                        .HasColumnName("details")
+                        .UseCollation("C");
+
+                    b.Property<string>("Format")
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)")
+                        .HasColumnName("format")
+                        .UseCollation("C");
+
+                    b.Property<string>("Framework")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .HasColumnName("framework")
+                        .UseCollation("C");
+
+                    b.Property<string>("LeaseOwner")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .HasColumnName("lease_owner")
+                        .UseCollation("C");
+
+                    b.Property<DateTime?>("LeaseUntil")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("lease_until");
+
+                    b.Property<long?>("Parameters")
+                        .HasColumnType("bigint")
+                        .HasColumnName("parameters");
+
+                    b.Property<string>("Precision")
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)")
+                        .HasColumnName("precision")
+                        .UseCollation("C");
+
+                    b.Property<string>("Quantization")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .HasColumnName("quantization")
+                        .UseCollation("C");
+
+                    b.Property<DateTime>("QueuedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("queued_at");
+
+                    b.Property<string>("Reason")
+                        .HasMaxLength(2048)
+                        .HasColumnType("character varying(2048)")
+                        .HasColumnName("reason")
+                        .UseCollation("C");
+
+                    b.Property<string>("ScanVerdict")
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)")
+                        .HasColumnName("scan_verdict")
+                        .UseCollation("C");
+
+                    b.Property<int?>("ScannedFiles")
+                        .HasColumnType("integer")
+                        .HasColumnName("scanned_files");
+
+                    b.Property<string>("State")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)")
+                        .HasColumnName("state")
+                        .UseCollation("C");
+
+                    b.Property<int?>("SuspiciousFiles")
+                        .HasColumnType("integer")
+                        .HasColumnName("suspicious_files");
+
+                    b.Property<DateTime?>("UpdatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("updated_at");
+
+                    b.HasKey("VersionId")
+                        .HasName("pk_version_insights");
+
+                    b.HasIndex("Format")
+                        .HasDatabaseName("ix_version_insights_format");
+
+                    b.HasIndex("Framework")
+                        .HasDatabaseName("ix_version_insights_framework");
+
+                    b.HasIndex("State", "QueuedAt")
+                        .HasDatabaseName("ix_version_insights_state_queued_at");
+
+                    b.ToTable("version_insights", (string)null);
+                });
+
             modelBuilder.Entity("Berth.Core.Data.Entities.VersionMetric", b =>
                 {
                     b.Property<long>("VersionId")
@@ -2805,6 +2987,26 @@ namespace Berth.Data.Postgres.Migrations
                         .HasConstraintName("fk_version_files_versions_version_id");
                 });
 
+            modelBuilder.Entity("Berth.Core.Data.Entities.VersionFileInsight", b =>
+                {
+                    b.HasOne("Berth.Core.Data.Entities.ModelVersion", null)
+                        .WithMany()
+                        .HasForeignKey("VersionId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_version_file_insights_versions_version_id");
+                });
+
+            modelBuilder.Entity("Berth.Core.Data.Entities.VersionInsightRecord", b =>
+                {
+                    b.HasOne("Berth.Core.Data.Entities.ModelVersion", null)
+                        .WithOne("Insight")
+                        .HasForeignKey("Berth.Core.Data.Entities.VersionInsightRecord", "VersionId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_version_insights_versions_version_id");
+                });
+
             modelBuilder.Entity("Berth.Core.Data.Entities.VersionMetric", b =>
                 {
                     b.HasOne("Berth.Core.Data.Entities.ModelVersion", null)
@@ -2922,6 +3124,8 @@ namespace Berth.Data.Postgres.Migrations
                     b.Navigation("Deployments");
 
                     b.Navigation("Files");
+
+                    b.Navigation("Insight");
 
                     b.Navigation("Metrics");
 

@@ -926,6 +926,11 @@ namespace Berth.Data.Sqlite.Migrations
                         .HasColumnType("TEXT")
                         .HasColumnName("name");
 
+                    b.Property<string>("ScanPolicy")
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("scan_policy");
+
                     b.Property<long>("UsedBytes")
                         .HasColumnType("INTEGER")
                         .HasColumnName("used_bytes");
@@ -1904,6 +1909,167 @@ namespace Berth.Data.Sqlite.Migrations
                     b.ToTable("version_files", (string)null);
                 });
 
+            modelBuilder.Entity("Berth.Core.Data.Entities.VersionFileInsight", b =>
+                {
+                    b.Property<long>("VersionId")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("version_id");
+
+                    b.Property<string>("Path")
+                        .HasMaxLength(1024)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("path");
+
+                    b.Property<int>("Analyzer")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("analyzer");
+
+                    b.Property<string>("Digest")
+                        .IsRequired()
+                        .HasMaxLength(71)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("digest");
+
+                    b.Property<string>("Document")
+                        .IsRequired()
+                        .HasColumnType("TEXT")
+                        .HasColumnName("document");
+
+                    b.Property<bool>("Failed")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("failed");
+
+                    b.Property<string>("Format")
+                        .HasMaxLength(32)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("format");
+
+                    b.Property<string>("Name")
+                        .IsRequired()
+                        .HasMaxLength(1024)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("name");
+
+                    b.Property<bool>("Scanned")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("scanned");
+
+                    b.Property<string>("Verdict")
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("verdict");
+
+                    b.HasKey("VersionId", "Path")
+                        .HasName("pk_version_file_insights");
+
+                    b.HasIndex("Digest", "Analyzer")
+                        .HasDatabaseName("ix_version_file_insights_digest_analyzer");
+
+                    b.ToTable("version_file_insights", (string)null);
+                });
+
+            modelBuilder.Entity("Berth.Core.Data.Entities.VersionInsightRecord", b =>
+                {
+                    b.Property<long>("VersionId")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("version_id");
+
+                    b.Property<int>("Analyzer")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("analyzer");
+
+                    b.Property<int>("Attempts")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("attempts");
+
+                    b.Property<int?>("DangerousFiles")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("dangerous_files");
+
+                    b.Property<string>("Details")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("details");
+
+                    b.Property<string>("Format")
+                        .HasMaxLength(32)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("format");
+
+                    b.Property<string>("Framework")
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("framework");
+
+                    b.Property<string>("LeaseOwner")
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("lease_owner");
+
+                    b.Property<DateTime?>("LeaseUntil")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("lease_until");
+
+                    b.Property<long?>("Parameters")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("parameters");
+
+                    b.Property<string>("Precision")
+                        .HasMaxLength(32)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("precision");
+
+                    b.Property<string>("Quantization")
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("quantization");
+
+                    b.Property<DateTime>("QueuedAt")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("queued_at");
+
+                    b.Property<string>("Reason")
+                        .HasMaxLength(2048)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("reason");
+
+                    b.Property<string>("ScanVerdict")
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("scan_verdict");
+
+                    b.Property<int?>("ScannedFiles")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("scanned_files");
+
+                    b.Property<string>("State")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("state");
+
+                    b.Property<int?>("SuspiciousFiles")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("suspicious_files");
+
+                    b.Property<DateTime?>("UpdatedAt")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("updated_at");
+
+                    b.HasKey("VersionId")
+                        .HasName("pk_version_insights");
+
+                    b.HasIndex("Format")
+                        .HasDatabaseName("ix_version_insights_format");
+
+                    b.HasIndex("Framework")
+                        .HasDatabaseName("ix_version_insights_framework");
+
+                    b.HasIndex("State", "QueuedAt")
+                        .HasDatabaseName("ix_version_insights_state_queued_at");
+
+                    b.ToTable("version_insights", (string)null);
+                });
+
             modelBuilder.Entity("Berth.Core.Data.Entities.VersionMetric", b =>
                 {
                     b.Property<long>("VersionId")
@@ -2630,6 +2796,26 @@ namespace Berth.Data.Sqlite.Migrations
                         .HasConstraintName("fk_version_files_versions_version_id");
                 });
 
+            modelBuilder.Entity("Berth.Core.Data.Entities.VersionFileInsight", b =>
+                {
+                    b.HasOne("Berth.Core.Data.Entities.ModelVersion", null)
+                        .WithMany()
+                        .HasForeignKey("VersionId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_version_file_insights_versions_version_id");
+                });
+
+            modelBuilder.Entity("Berth.Core.Data.Entities.VersionInsightRecord", b =>
+                {
+                    b.HasOne("Berth.Core.Data.Entities.ModelVersion", null)
+                        .WithOne("Insight")
+                        .HasForeignKey("Berth.Core.Data.Entities.VersionInsightRecord", "VersionId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_version_insights_versions_version_id");
+                });
+
             modelBuilder.Entity("Berth.Core.Data.Entities.VersionMetric", b =>
                 {
                     b.HasOne("Berth.Core.Data.Entities.ModelVersion", null)
@@ -2747,6 +2933,8 @@ namespace Berth.Data.Sqlite.Migrations
                     b.Navigation("Deployments");
 
                     b.Navigation("Files");
+
+                    b.Navigation("Insight");
 
                     b.Navigation("Metrics");
 

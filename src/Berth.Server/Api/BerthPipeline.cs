@@ -73,6 +73,7 @@ public static class BerthPipeline
         api.MapAuth();
         api.MapModels();
         api.MapVersions();
+        api.MapInsight();
         api.MapRuns();
         api.MapAliases();
         api.MapUploads();

@@ -16,6 +16,7 @@ internal sealed class ModelConfiguration :
         builder.ToTable("namespaces");
         builder.Property(n => n.Name).HasMaxLength(64);
         builder.Property(n => n.Description).HasMaxLength(65536);
+        builder.Property(n => n.ScanPolicy).HasMaxLength(16);
         builder.HasIndex(n => n.Name).IsUnique();
     }
 

@@ -50,6 +50,9 @@ public sealed class ModelVersion
     public List<VersionParent> Parents { get; set; } = [];
     public List<ModelAlias> Aliases { get; set; } = [];
 
+    /// <summary>What Berth read inside the version's files (null until it is committed; see <see cref="VersionInsightRecord"/>).</summary>
+    public VersionInsightRecord? Insight { get; set; }
+
     /// <summary>Deployment records of this version (the current ones: <see cref="Deployment.Current"/>).</summary>
     public List<Deployment> Deployments { get; set; } = [];
 }

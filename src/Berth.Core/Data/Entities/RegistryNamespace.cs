@@ -25,5 +25,8 @@ public sealed class RegistryNamespace
 
     /// <summary>How many pending and ready versions its models that are not deleted hold.</summary>
     public long VersionCount { get; set; }
+    /// <summary>The pickle-scanning policy: <c>off</c>, <c>warn</c> or <c>block</c> (Contracts' ScanPolicies); null is the default, warn.</summary>
+    public string? ScanPolicy { get; set; }
+
     public List<RegisteredModel> Models { get; set; } = [];
 }

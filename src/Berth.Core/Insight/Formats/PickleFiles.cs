@@ -12,9 +12,12 @@ namespace Berth.Core.Insight.Formats;
 /// </summary>
 internal static class PickleFiles
 {
-    /// <summary>Names that promise a pickle: a stream under such a name that cannot be read is suspicious.</summary>
+    /// <summary>
+    /// Names that promise a pickle: a stream under such a name that cannot be read is suspicious. Names shared with raw
+    /// data (<c>.bin</c>: OpenVINO and ONNX weights; <c>.dat</c>, <c>.model</c>) are judged by their content only.
+    /// </summary>
     private static readonly string[] PickleExtensions =
-        [".pkl", ".pickle", ".p", ".joblib", ".jbl", ".pt", ".pth", ".bin", ".ckpt", ".sav", ".dat", ".model", ".pck", ".pcl"];
+        [".pkl", ".pickle", ".joblib", ".jbl", ".pt", ".pth", ".ckpt", ".pck", ".pcl"];
 
     public static bool NamedLikePickle(string path) =>
         PickleExtensions.Any(e => path.EndsWith(e, StringComparison.OrdinalIgnoreCase)) ||
