@@ -311,9 +311,14 @@ public sealed class InsightService(
 
         if (ids.Count > 0)
         {
-            audit.Record("insight.recompute", request.Namespace, request.Namespace is null ? "all versions" : $"{request.Namespace}{(request.Model is null ? "" : "/" + request.Model)}{(request.Version is null ? "" : ":" + request.Version)}",
-                new Dictionary<string, object?> { ["versions"] = ids.Count });
-            await db.SaveChangesAsync(cancellationToken);
+            await db.InTransactionWithRetryAsync(async ct =>
+            {
+                audit.Record("insight.recompute", request.Namespace, request.Namespace is null ? "all versions" : $"{request.Namespace}{(request.Model is null ? "" : "/" + request.Model)}{(request.Version is null ? "" : ":" + request.Version)}",
+                    new Dictionary<string, object?> { ["versions"] = ids.Count });
+                await db.SaveChangesAsync(ct);
+                return true;
+            }, cancellationToken);
+            db.ChangeTracker.Clear();
         }
 
         return ids.Count;
