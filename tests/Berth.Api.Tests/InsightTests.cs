@@ -125,6 +125,59 @@ public sealed class InsightTests(InsightTests.Fixture fixture) : IClassFixture<I
         Assert.Equal(ScanPolicies.Block, (await Client.GetScanPolicyAsync(ns, Ct)).Policy);
     }
 
+    /// <summary>Every way of hiding a call to os.system in a pickle: refused under block, naming the file and the global.</summary>
+    [Theory]
+    [InlineData("evil/reduce.pkl", "model.pkl", "posix.system")]
+    [InlineData("evil/protocol0.pkl", "preprocess/scaler.pkl", "os.system")]
+    [InlineData("evil/memo_stack_global.pkl", "tokenizer/vocab.pkl", "posix.system")]
+    [InlineData("evil/weights.bin", "pytorch_model.bin", "posix.system")]
+    [InlineData("evil/extra_entry.pt", "model.pt", "posix.system")]
+    [InlineData("evil/model.joblib", "model.joblib", "posix.system")]
+    [InlineData("evil/model_compressed.joblib", "pipeline.joblib", "posix.system")]
+    [InlineData("evil/objects.npy", "embeddings.npy", "posix.system")]
+    public async Task UnderBlockEveryHiddenCallIsRefusedAndUnderWarnFlagged(string corpus, string target, string global)
+    {
+        var blocked = NewNamespace();
+        var warned = NewNamespace();
+        await Client.CreateNamespaceAsync(new CreateNamespaceRequest(blocked), Ct);
+        await Client.SetScanPolicyAsync(blocked, ScanPolicies.Block, Ct);
+
+        var refused = await Assert.ThrowsAsync<BerthProblemException>(() => PushAsync(blocked, "model", ("sklearn/pipeline.pkl", "safe.pkl"), (corpus, target)));
+        var versions = await Client.ListVersionsAsync(blocked, "model", allStates: true, Ct).ToListAsync(Ct);
+        var flagged = await ReadAsync(await PushAsync(warned, "model", ("sklearn/pipeline.pkl", "safe.pkl"), (corpus, target)));
+
+        Assert.Equal("unsafe_model", refused.Code);
+        Assert.Contains($"'{target}'", refused.Detail, StringComparison.Ordinal);
+        Assert.Contains(global, refused.Detail, StringComparison.Ordinal);
+        Assert.DoesNotContain("safe.pkl", refused.Extensions["files"].GetRawText(), StringComparison.Ordinal);
+        Assert.Equal(VersionStates.Failed, Assert.Single(versions).State);
+        Assert.Equal(new ScanSummary(ScanVerdicts.Dangerous, 1, 0, 2), flagged.Scan);
+        var bad = Assert.Single(flagged.Files!, f => f.Scan?.Verdict == ScanVerdicts.Dangerous);
+        Assert.Equal(target, bad.Path);
+        Assert.Contains(bad.Scan!.Globals, g => g.Global == global && g.Verdict == ScanVerdicts.Dangerous);
+    }
+
+    /// <summary>Corrupt files of every kind: the reading fails with a reason naming the file; the server goes on.</summary>
+    [Theory]
+    [InlineData("onnx/model.onnx", "model.onnx")]
+    [InlineData("torch/state_dict.pt", "model.pt")]
+    [InlineData("sklearn/pipeline.pkl", "model.pkl")]
+    [InlineData("numpy/weights.npy", "weights.npy")]
+    public async Task ATruncatedFileFailsTheReadingWithAReason(string corpus, string target)
+    {
+        var ns = NewNamespace();
+        using var folder = new ModelFolder();
+        var bytes = await File.ReadAllBytesAsync(await ModelCorpus.FileAsync(corpus), Ct);
+        await File.WriteAllBytesAsync(Path.Combine(folder.Root, target), bytes[..(bytes.Length * 2 / 3)], Ct);
+        var version = (await Client.PushAsync(folder.Root, ns, "cut", new PushOptions(), cancellationToken: Ct)).Version;
+
+        var insight = await ReadAsync(version);
+
+        Assert.Equal(InsightStates.Failed, insight.State);
+        Assert.StartsWith(target, insight.Reason, StringComparison.Ordinal);
+        Assert.NotNull(Assert.Single(insight.Files!).Error);
+    }
+
     [Fact]
     public async Task UnderOffNothingIsScannedButTheMetadataIsRead()
     {
