@@ -66,21 +66,17 @@ public sealed partial class OciRegistry(
             throw new OciException(OciError.ManifestInvalid, $"'{Names.Show(reference)}' is neither a tag nor a digest.");
         }
 
-        if (!repository.Modelcar)
+        // Berth's selectors first: acme/fraud:production is always the production version.
+        if (await ResolveTagAsync(model, reference, cancellationToken) is { } versionId)
         {
-            var tagged = await db.OciTags.AsNoTracking().Where(t => t.ModelId == model.Id && t.Name == reference)
-                .Select(t => new OciManifestContent(t.Manifest.Content, t.Manifest.MediaType, t.Manifest.Digest)).FirstOrDefaultAsync(cancellationToken);
-            if (tagged is not null)
-            {
-                return tagged;
-            }
+            var built = await Live(model.Id, kind).Where(m => m.VersionId == versionId)
+                .Select(m => new OciManifestContent(m.Content, m.MediaType, m.Digest)).FirstOrDefaultAsync(cancellationToken);
+            return built ?? await BuildAsync(versionId, kind, cancellationToken);
         }
 
-        var versionId = await ResolveTagAsync(model, reference, cancellationToken)
-            ?? throw new OciException(OciError.ManifestUnknown, $"Repository {repository} has no tag '{reference}'.");
-        var built = await Live(model.Id, kind).Where(m => m.VersionId == versionId)
-            .Select(m => new OciManifestContent(m.Content, m.MediaType, m.Digest)).FirstOrDefaultAsync(cancellationToken);
-        return built ?? await BuildAsync(versionId, kind, cancellationToken);
+        var tagged = repository.Modelcar ? null : await db.OciTags.AsNoTracking().Where(t => t.ModelId == model.Id && t.Name == reference)
+            .Select(t => new OciManifestContent(t.Manifest.Content, t.Manifest.MediaType, t.Manifest.Digest)).FirstOrDefaultAsync(cancellationToken);
+        return tagged ?? throw new OciException(OciError.ManifestUnknown, $"Repository {repository} has no tag '{reference}'.");
     }
 
     /// <summary>
