@@ -258,6 +258,7 @@ public static class BerthServer
         services.AddSingleton<MaintenanceService>();
         services.AddHostedService(sp => sp.GetRequiredService<MaintenanceService>());
         services.AddSingleton<StartupTasks>();
+        Oci.OciServices.Register(services);
         services.AddOptions<BootstrapOptions>().BindConfiguration(BootstrapOptions.SectionName);
 
         services.Configure<JsonOptions>(o =>
