@@ -228,6 +228,8 @@ public static class BerthServer
         services.AddScoped<BlobPresence>();
         services.AddScoped<LifecycleService>();
         services.AddScoped<UploadService>();
+        services.AddOptions<SearchOptions>();
+        services.AddScoped<SparseMatches>();
         services.AddScoped<SearchService>();
         services.AddScoped<ModelCatalog>();
         services.AddScoped<ActivityFeed>();
