@@ -44,7 +44,8 @@ put_manifest() { # url repo tag manifest-file [auth…]
 }
 
 start_registry "$work/registry"
-BERTH_RateLimits__Enabled=false start_berth "$work/berth-oci"
+trap 'stop_registry; stop_berth' EXIT
+BERTH_RateLimits__Enabled=false BERTH_START_TIMEOUT=${BERTH_START_TIMEOUT:-300} start_berth "$work/berth-oci"
 basic=(-u "admin:$BERTH_TOKEN")
 
 # --- 1. pushing a new 1 GiB layer ------------------------------------------------------------------
@@ -107,9 +108,6 @@ wrk -t2 -c32 -d5s -H "$accept" -H "Authorization: Bearer $token" "$BERTH_URL/v2/
 wrk_registry=$(wrk -t2 -c32 -d10s --latency -H "$accept" "$REGISTRY_URL/v2/bench/model/manifests/champion")
 wrk_berth=$(wrk -t2 -c32 -d10s --latency -H "$accept" -H "Authorization: Bearer $token" "$BERTH_URL/v2/bench/model/manifests/champion")
 wrk_berth_basic=$(wrk -t2 -c32 -d10s --latency -H "$accept" -H "Authorization: Bearer $BERTH_TOKEN" "$BERTH_URL/v2/bench/model/manifests/champion")
-stop_registry
-stop_berth
-
 load=$(cut -d' ' -f1-3 /proc/loadavg)
 {
   echo "# OCI distribution: Berth vs docker-registry ($(date -u +%Y-%m-%dT%H:%MZ))"

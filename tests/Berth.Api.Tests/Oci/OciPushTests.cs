@@ -25,16 +25,25 @@ public sealed class OciPushTests(ServerFixture fixture) : IClassFixture<ServerFi
 
     private static byte[] Random(int size) => ModelFolder.Bytes(size, System.Random.Shared.Next());
 
-    private async Task<long> BlobRowsAsync()
+    private async Task<DateTime> StoredAtAsync(string digest)
     {
         await using var scope = Server.Services.CreateAsyncScope();
-        return await scope.ServiceProvider.GetRequiredService<RegistryDbContext>().Blobs.LongCountAsync(Ct);
+        return await scope.ServiceProvider.GetRequiredService<RegistryDbContext>().Blobs.Where(b => b.Digest == digest).Select(b => b.CreatedAt).SingleAsync(Ct);
     }
 
-    private async Task<int> ManifestRowsAsync()
+    /// <summary>The manifests clients pushed to a repository (Berth builds others in the background, which would make a count of all race).</summary>
+    private async Task<int> PushedManifestsAsync(string ns, string model)
     {
         await using var scope = Server.Services.CreateAsyncScope();
-        return await scope.ServiceProvider.GetRequiredService<RegistryDbContext>().OciManifests.CountAsync(Ct);
+        var db = scope.ServiceProvider.GetRequiredService<RegistryDbContext>();
+        return await db.OciManifests.CountAsync(m => m.Origin == Core.Data.Entities.OciManifestOrigin.Pushed && db.Models.Any(x => x.Id == m.ModelId && x.Name == model && x.Namespace.Name == ns), Ct);
+    }
+
+    private async Task<bool> IsStoredAsync(string digest)
+    {
+        await using var scope = Server.Services.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<RegistryDbContext>();
+        return await db.Blobs.AnyAsync(b => b.Digest == digest, Ct) || await db.OciManifests.AnyAsync(m => m.Digest == digest, Ct);
     }
 
     [Fact]
@@ -97,7 +106,7 @@ public sealed class OciPushTests(ServerFixture fixture) : IClassFixture<ServerFi
         folder.Write("shared.bin", 50_000, seed: System.Random.Shared.Next());
         await Server.Client.PushAsync(folder.Root, "pushes", "dedup", new PushOptions(), cancellationToken: Ct);
         var bytes = await File.ReadAllBytesAsync(Path.Combine(folder.Root, "shared.bin"), Ct);
-        var before = await BlobRowsAsync();
+        var before = await StoredAtAsync(Oci.Digest(bytes));
         using var http = Admin();
         // The client checks first (HEAD) and finds it; uploading it anyway keeps the one stored copy.
         using (var head = await http.SendAsync(new HttpRequestMessage(HttpMethod.Head, $"/v2/pushes/dedup/blobs/{Oci.Digest(bytes)}"), Ct))
@@ -106,7 +115,7 @@ public sealed class OciPushTests(ServerFixture fixture) : IClassFixture<ServerFi
         }
 
         await Oci.PushBlobAsync(http, "pushes/dedup", bytes);
-        Assert.Equal(before, await BlobRowsAsync());
+        Assert.Equal(before, await StoredAtAsync(Oci.Digest(bytes)));
         var files = Directory.EnumerateFiles(Path.Combine(Server.DataDirectory, "store"), Oci.Digest(bytes)[7..], SearchOption.AllDirectories).ToList();
         Assert.Single(files);
     }
@@ -207,8 +216,7 @@ public sealed class OciPushTests(ServerFixture fixture) : IClassFixture<ServerFi
         var bytes = Random(1_000);
         var config = Encoding.UTF8.GetBytes("{}");
         var c = await Oci.PushBlobAsync(http, "pushes/bad", config);
-        var blobs = await BlobRowsAsync();
-        var manifests = await ManifestRowsAsync();
+        var manifests = await PushedManifestsAsync("pushes", "bad");
 
         // A digest that does not match the bytes.
         using (var start = await http.PostAsync("/v2/pushes/bad/blobs/uploads/", null, Ct))
@@ -262,8 +270,11 @@ public sealed class OciPushTests(ServerFixture fixture) : IClassFixture<ServerFi
             await Oci.AssertErrorAsync(put, HttpStatusCode.Forbidden, "DENIED");
         }
 
-        Assert.Equal(blobs, await BlobRowsAsync());
-        Assert.Equal(manifests, await ManifestRowsAsync());
+        Assert.Equal(manifests, await PushedManifestsAsync("pushes", "bad"));
+        Assert.False(await IsStoredAsync(Oci.Digest(bytes)));
+        Assert.False(await IsStoredAsync(Oci.Digest(missing)));
+        Assert.False(await IsStoredAsync(Oci.Digest(good)));
+        Assert.False(await IsStoredAsync(Oci.Digest(huge)));
     }
 
     [Fact]
@@ -279,7 +290,7 @@ public sealed class OciPushTests(ServerFixture fixture) : IClassFixture<ServerFi
         var w = await Oci.PushBlobAsync(http, "guarded/m", weights);
         var c = await Oci.PushBlobAsync(http, "guarded/m", config);
         var manifest = Oci.ModelPack(c, config.Length, [("w.bin", w, weights.Length)]);
-        var manifests = await ManifestRowsAsync();
+        var manifests = await PushedManifestsAsync("guarded", "m");
         var count = await Server.Client.ListVersionsAsync("guarded", "m", cancellationToken: Ct).CountAsync(Ct);
         foreach (var tag in new[] { "production", "champion" })
         {
@@ -287,7 +298,8 @@ public sealed class OciPushTests(ServerFixture fixture) : IClassFixture<ServerFi
             await Oci.AssertErrorAsync(put, HttpStatusCode.Forbidden, "DENIED");
         }
 
-        Assert.Equal(manifests, await ManifestRowsAsync());
+        Assert.Equal(manifests, await PushedManifestsAsync("guarded", "m"));
+        Assert.False(await IsStoredAsync(Oci.Digest(manifest)));
         Assert.Equal(count, await Server.Client.ListVersionsAsync("guarded", "m", cancellationToken: Ct).CountAsync(Ct));
 
         // An unprotected stage is applied.
