@@ -68,10 +68,10 @@ public sealed partial class DashboardSearchTests(DashboardSearchTests.Haystack h
     /// <summary>Most recently updated first: the models were pushed in order.</summary>
     private static int[] Newest(IEnumerable<int> models) => models.Reverse().ToArray();
 
-    [GeneratedRegex("<h3 class=\"model-name\">\\s*<a href=\"/([^\"]+)\"")]
+    [GeneratedRegex("<h3 class=\"model-name\"[^>]*>\\s*<a href=\"/([^\"]+)\"")]
     private static partial Regex ModelLink();
 
-    [GeneratedRegex("<a class=\"button button-small\" href=\"([^\"]+)\" rel=\"next\">")]
+    [GeneratedRegex("<a class=\"button button-small\" href=\"([^\"]+)\" rel=\"next\"")]
     private static partial Regex NextLink();
 
     /// <summary>
