@@ -134,6 +134,21 @@ ensure_chromium() {
   fi
 }
 
+# ---- skopeo: the OCI round-trip tests (tests/Berth.Api.Tests/Oci/SkopeoTests.cs) use Debian's registry client ---
+ensure_skopeo() {
+  if command -v skopeo >/dev/null 2>&1; then
+    return
+  fi
+  if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "==> installing skopeo (apt-get install skopeo) for the OCI round-trip tests"
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq -o DPkg::Lock::Timeout=600 --no-install-recommends skopeo >/dev/null ||
+      { DEBIAN_FRONTEND=noninteractive apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends skopeo >/dev/null; }
+  else
+    echo "error: the OCI tests need skopeo (Debian: apt-get install skopeo)." >&2
+    exit 2
+  fi
+}
+
 # ---- Python: Debian's packages for /usr/bin/python3 -------------------------------------------------------
 # The model-insight tests (tests/Shared/Insight/make_corpus.py) make their corpus with the real libraries, and the
 # Python client's tests use some of them too: installed with apt-get (as root) when missing, before any test runs.
@@ -158,6 +173,7 @@ ensure_python_packages() {
 
 # ---- build and test ------------------------------------------------------------------------------------
 ensure_chromium
+ensure_skopeo
 ensure_python_packages
 echo "==> building"
 dotnet build Berth.slnx -c Release -nologo -clp:ErrorsOnly

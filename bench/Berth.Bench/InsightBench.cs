@@ -67,8 +67,16 @@ internal static class InsightBench
                     scan.Add(watch.Elapsed.TotalSeconds);
                     if (result.Error is not null)
                     {
-                        throw new InvalidOperationException(result.Error);
+                        // A limit of the scanner (e.g. the memo's entries): reported, not a crash of the bench.
+                        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                            $"scan {Path.GetFileName(path)} size={size} stopped_after_s={watch.Elapsed.TotalSeconds:0.###} error={result.Error}"));
+                        break;
                     }
+                }
+
+                if (scan.Count < runs)
+                {
+                    continue;
                 }
 
                 scan.Sort();

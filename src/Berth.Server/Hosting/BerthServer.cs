@@ -229,6 +229,8 @@ public static class BerthServer
         services.AddScoped<BlobPresence>();
         services.AddScoped<LifecycleService>();
         services.AddScoped<UploadService>();
+        services.AddOptions<SearchOptions>();
+        services.AddScoped<SparseMatches>();
         services.AddScoped<SearchService>();
         services.AddScoped<ModelCatalog>();
         services.AddScoped<ActivityFeed>();
@@ -266,6 +268,7 @@ public static class BerthServer
         services.AddSingleton<MaintenanceService>();
         services.AddHostedService(sp => sp.GetRequiredService<MaintenanceService>());
         services.AddSingleton<StartupTasks>();
+        Oci.OciServices.Register(services);
         services.AddOptions<BootstrapOptions>().BindConfiguration(BootstrapOptions.SectionName);
 
         services.Configure<JsonOptions>(o =>
