@@ -58,10 +58,10 @@ public sealed class TestDatabase : IAsyncDisposable
         var template = await TemplateAsync(cancellationToken);
         if (Server is null)
         {
+            // A data folder that does not exist yet is the server's to create (and to make private), with its database.
             var path = Path.Combine(dataDirectory, "berth.db");
-            if (template is not null)
+            if (template is not null && Directory.Exists(dataDirectory))
             {
-                Directory.CreateDirectory(dataDirectory);
                 File.Copy(template, path);
             }
 
