@@ -54,11 +54,9 @@ public sealed class DirectUploadTests : IAsyncLifetime
             TempFolder.Delete(output);
         }
 
-        // Each file's blob is in the bucket, and nothing of the upload is left. (Other blobs are those Berth builds
-        // itself, the OCI config and manifest of the version, in the background.)
+        // Each file's blob is in the bucket, and nothing of the upload is left.
         var keys = (await TestS3.ListAsync(_prefix, Ct)).Select(o => o.Key).ToList();
-        Assert.Subset(keys.ToHashSet(), model.Digests().Select(d => TestS3.BlobKey(_prefix, d)).ToHashSet());
-        Assert.All(keys, k => Assert.StartsWith($"{_prefix}/blobs/sha256/", k, StringComparison.Ordinal));
+        Assert.Equal(model.Digests().Select(d => TestS3.BlobKey(_prefix, d)).Order(StringComparer.Ordinal), keys.Order(StringComparer.Ordinal));
         Assert.Empty(await MultipartUploadsAsync());
     }
 
@@ -116,10 +114,9 @@ public sealed class DirectUploadTests : IAsyncLifetime
         await attacker.Client.FinishUploadAsync(honest.Location, digest, secret.Length, Ct);
         var ready = await attacker.Client.CommitVersionAsync("mallory", "stolen", declared.Version.Number, Ct);
         Assert.Equal(VersionStates.Ready, ready.State);
-        // One stored copy, nothing of the uploads left (other blobs are the OCI config and manifest Berth builds).
+        // One stored copy, nothing of the uploads left.
         var keys = (await TestS3.ListAsync(_prefix, Ct)).Select(o => o.Key).ToList();
-        Assert.Single(keys, k => k == TestS3.BlobKey(_prefix, digest.ToString()));
-        Assert.All(keys, k => Assert.StartsWith($"{_prefix}/blobs/sha256/", k, StringComparison.Ordinal));
+        Assert.Equal([TestS3.BlobKey(_prefix, digest.ToString())], keys);
         Assert.Empty(await MultipartUploadsAsync());
     }
 
@@ -237,8 +234,10 @@ public sealed class DirectUploadTests : IAsyncLifetime
         Assert.Contains(calls, c => c.StartsWith("PATCH", StringComparison.Ordinal));
     }
 
+    // Without the OCI manifests built in the background: their config blobs pass through the bucket's upload area while
+    // these tests list it.
     private async Task<TestServer> StartAsync() =>
-        await TestServer.StartAsync("--blobs", TestS3.Setting(_prefix, "&part-size-mb=5&upload=redirect&download=redirect"));
+        await TestServer.StartAsync("--blobs", TestS3.Setting(_prefix, "&part-size-mb=5&upload=redirect&download=redirect"), "--Oci:BuildInBackground=false");
 
     private async Task<List<Amazon.S3.Model.MultipartUpload>> MultipartUploadsAsync()
     {

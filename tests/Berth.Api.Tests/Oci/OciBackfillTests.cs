@@ -11,12 +11,14 @@ namespace Berth.Api.Tests.Oci;
 /// </summary>
 public sealed class OciBackfillTests
 {
+    private const string Background = "--Oci:BuildInBackground=true";
+
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
     [Fact]
     public async Task EachReadyVersionGetsItsManifestWhetherItWasCommittedLaterOrBeforeTheServerStarted()
     {
-        var server = await TestServer.StartAsync();
+        var server = await TestServer.StartAsync(Background);
         try
         {
             using var folder = new ModelFolder(("model.bin", 4_000), ("config.json", 300));
@@ -41,7 +43,7 @@ public sealed class OciBackfillTests
             {
                 await server.Database.ExecuteAsync("DELETE FROM oci_blob_refs", Ct);
                 Assert.Equal(3, await server.Database.ExecuteAsync("DELETE FROM oci_manifests", Ct));
-            });
+            }, Background);
             foreach (var number in new[] { first.Number, later.Number, uploading.Version.Number })
             {
                 await ManifestOfAsync(server, number);
