@@ -22,9 +22,14 @@ public sealed partial class RunWatch(IServiceScopeFactory scopes, IOptions<RunOp
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        using var timer = new PeriodicTimer(options.Value.WatchInterval, clock);
-        while (await timer.WaitForNextTickAsync(stoppingToken))
+        // One-shot delays, each started before the pass it times, rather than a PeriodicTimer: the same fixed rate,
+        // but a clock that jumps (a test's fake clock advanced by days) wakes it once, where a periodic timer ticks
+        // once per interval skipped.
+        var next = Task.Delay(options.Value.WatchInterval, clock, stoppingToken);
+        while (true)
         {
+            await next;
+            next = Task.Delay(options.Value.WatchInterval, clock, stoppingToken);
             try
             {
                 Completed?.Invoke(await RunOnceAsync(stoppingToken));
