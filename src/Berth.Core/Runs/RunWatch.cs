@@ -32,7 +32,10 @@ public sealed partial class RunWatch(IServiceScopeFactory scopes, IOptions<RunOp
             next = Task.Delay(options.Value.WatchInterval, clock, stoppingToken);
             try
             {
-                Completed?.Invoke(await RunOnceAsync(stoppingToken));
+                // Not Completed?.Invoke(await RunOnceAsync(...)): with no subscriber, ?. skips its argument too, and
+                // the pass would run only in the tests that listen.
+                var ended = await RunOnceAsync(stoppingToken);
+                Completed?.Invoke(ended);
             }
             catch (Exception e) when (!stoppingToken.IsCancellationRequested)
             {
