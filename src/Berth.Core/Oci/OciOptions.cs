@@ -21,6 +21,12 @@ public sealed class OciOptions
     /// </summary>
     public string? ModelcarBaseLayer { get; set; }
 
+    /// <summary>
+    /// Whether each ready version's ModelPack manifest is built in the background soon after it becomes ready (default),
+    /// so it can be pulled by digest at once; off, a version gets its OCI form when it is first asked for by a tag.
+    /// </summary>
+    public bool BuildInBackground { get; set; } = true;
+
     /// <summary>The platform written into model car image configs (the files themselves fit any).</summary>
     [RegularExpression("^[a-z0-9]+$")]
     public string ModelcarArchitecture { get; set; } = "amd64";
