@@ -82,6 +82,7 @@ public sealed partial class AuthorizationMatrixTests : IAsyncLifetime
         ["ListRunFiles"] = Level.Reader,
         ["DownloadRunFile"] = Level.Reader,
         ["GetVersion"] = Level.Reader,
+        ["ListEvaluations"] = Level.Reader,
         ["GetManifest"] = Level.Reader,
         ["ListFiles"] = Level.Reader,
         ["DownloadFile"] = Level.Reader,
@@ -115,6 +116,7 @@ public sealed partial class AuthorizationMatrixTests : IAsyncLifetime
         ["LogMetrics"] = Level.Writer,
         ["AttachRunFiles"] = Level.Writer,
         ["RegisterRun"] = Level.Writer,
+        ["EvaluateVersion"] = Level.Writer,
 
         ["ApproveRequest"] = Level.Approver,
         ["RejectRequest"] = Level.Approver,

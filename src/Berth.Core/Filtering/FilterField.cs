@@ -18,6 +18,7 @@ public sealed record FilterField(FilterFieldKind Kind, string? Key = null)
         FilterFieldKind.Status => "status",
         FilterFieldKind.Metric => "metrics." + FormatKey(Key),
         FilterFieldKind.Param => "params." + FormatKey(Key),
+        FilterFieldKind.LineageRun or FilterFieldKind.LineageGitCommit or FilterFieldKind.LineageDataset or FilterFieldKind.LineageParent => LineageFilter.Name(Kind),
         _ => "tags." + FormatKey(Key),
     };
 

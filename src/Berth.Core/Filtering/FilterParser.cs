@@ -19,6 +19,7 @@ namespace Berth.Core.Filtering;
 ///                     | 'is' ['not'] 'null' )
 /// field      := name | namespace | version | semver | stage | alias | created | digest
 ///             | ('metrics' | 'params' | 'tags') '.' key
+///             | 'lineage.run' | 'lineage.gitCommit' | 'lineage.dataset' | 'lineage.parent'
 /// key        := [A-Za-z0-9_.\-/]+ | '`' … '`' | '"' … '"'
 /// value      := string | number
 /// </code>
@@ -189,7 +190,7 @@ public static class FilterParser
 
             var fields = scope == FilterScope.Runs
                 ? "name, status, created, metrics.<key>, params.<key> or tags.<key>"
-                : "name, namespace, version, semver, stage, alias, created, digest, size, files, metrics.<key>, params.<key> or tags.<key>";
+                : "name, namespace, version, semver, stage, alias, created, digest, size, files, metrics.<key>, params.<key>, tags.<key> or " + LineageFilter.Fields;
             if (_current.Kind != FilterTokenKind.Word || IsKeyword(_current.Text))
             {
                 throw Expected($"a condition: a field ({fields}), 'not' or '('");
@@ -214,7 +215,7 @@ public static class FilterParser
                 "digest" => FilterFieldKind.Digest,
                 "size" => FilterFieldKind.Size,
                 "files" => FilterFieldKind.Files,
-                _ => null,
+                _ => LineageFilter.Field(_current.Text),
             };
             return kind is { } known
                 ? new FilterField(known)
@@ -301,7 +302,13 @@ public static class FilterParser
             };
             var nullable = field.Kind is FilterFieldKind.SemVer or FilterFieldKind.Stage or FilterFieldKind.Alias
                 or FilterFieldKind.Metric or FilterFieldKind.Param or FilterFieldKind.Tag
+                || LineageFilter.IsLineage(field.Kind)
                 || (scope == FilterScope.Runs && field.Kind == FilterFieldKind.Name);
+            if (field.Kind == FilterFieldKind.LineageParent && op is FilterOperator.Like or FilterOperator.NotLike or FilterOperator.ILike or FilterOperator.NotILike)
+            {
+                throw FilterErrors.At(at.Position, $"'{FilterOperators.Symbol(op)}' does not apply to lineage.parent, which names versions; use =, !=, in or is null (lineage.parent = 'acme/base' matches any version of acme/base)");
+            }
+
             if (op is FilterOperator.IsNull or FilterOperator.IsNotNull)
             {
                 allowed = nullable;
@@ -403,6 +410,11 @@ public static class FilterParser
                     if (token.Kind != FilterTokenKind.String)
                     {
                         throw FilterErrors.At(token.Position, $"{field} is a string; expected a quoted string, found {Describe(token)} (write '{token.Text}' to compare the text)");
+                    }
+
+                    if (field.Kind == FilterFieldKind.LineageParent && LineageFilter.CheckParent(token.Text, out _) is { } parentProblem)
+                    {
+                        throw FilterErrors.At(token.Position, parentProblem);
                     }
 
                     value = new StringValue(token.Text);

@@ -14,4 +14,8 @@ public sealed record VersionFacts(
     int FileCount,
     IReadOnlyDictionary<string, double> Metrics,
     IReadOnlyDictionary<string, string> Params,
-    IReadOnlyDictionary<string, string> Tags);
+    IReadOnlyDictionary<string, string> Tags,
+    string? RunId = null,
+    string? GitCommit = null,
+    IReadOnlyList<DatasetFact>? Datasets = null,
+    IReadOnlyList<ParentFact>? Parents = null);
