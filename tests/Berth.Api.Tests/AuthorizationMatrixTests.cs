@@ -467,10 +467,12 @@ public sealed partial class AuthorizationMatrixTests : IAsyncLifetime
         var source = _server.Services.GetRequiredService<EndpointDataSource>();
         foreach (var endpoint in source.Endpoints.OfType<RouteEndpoint>())
         {
-            // The web UI's pages and assets check access page by page (tests/Berth.Web.Tests); this matrix is the API's.
+            // The web UI's pages, assets and run images check access page by page (tests/Berth.Web.Tests: RunPagesTests.Files
+            // covers the images); this matrix is the API's.
             var raw = endpoint.RoutePattern.RawText ?? "";
             if (endpoint.Metadata.GetMetadata<Microsoft.AspNetCore.Components.Endpoints.ComponentTypeMetadata>() is not null
-                || raw.StartsWith("/static/", StringComparison.Ordinal) || raw.StartsWith("/_framework/", StringComparison.Ordinal))
+                || raw.StartsWith("/static/", StringComparison.Ordinal) || raw.StartsWith("/_framework/", StringComparison.Ordinal)
+                || raw == "/{namespace}/{model}/runs/{id}/files/{**path}")
             {
                 continue;
             }

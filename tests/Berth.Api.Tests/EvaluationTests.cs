@@ -63,10 +63,10 @@ public sealed class EvaluationTests(ServerFixture fixture) : IClassFixture<Serve
         Assert.True(evaluated.Revision > pushed.Revision);
 
         // Search and sorting see the effective value.
-        var found = await Server.Client.SearchAsync($"namespace = '{ns}' and metrics.auc > 0.93").ToListAsync(Ct);
+        var found = await Server.Client.SearchAsync($"namespace = '{ns}' and metrics.auc > 0.93", cancellationToken: Ct).ToListAsync(Ct);
         Assert.Equal([1], found.Select(v => v.Number));
-        Assert.Empty(await Server.Client.SearchAsync($"namespace = '{ns}' and metrics.auc < 0.915").ToListAsync(Ct));
-        var sorted = await Server.Client.SearchAsync($"namespace = '{ns}'", "-metrics.auc").ToListAsync(Ct);
+        Assert.Empty(await Server.Client.SearchAsync($"namespace = '{ns}' and metrics.auc < 0.915", cancellationToken: Ct).ToListAsync(Ct));
+        var sorted = await Server.Client.SearchAsync($"namespace = '{ns}'", "-metrics.auc", Ct).ToListAsync(Ct);
         Assert.Equal([1, 2], sorted.Select(v => v.Number));
 
         // A later evaluation of a metric wins; the others keep theirs; the pushed value is still there.
@@ -128,17 +128,17 @@ public sealed class EvaluationTests(ServerFixture fixture) : IClassFixture<Serve
             await response.AssertProblemAsync(status, code);
         }
 
-        await RefusedAsync(1, "{}", HttpStatusCode.BadRequest, "invalid_metadata");
+        await RefusedAsync(1, "{}", HttpStatusCode.BadRequest, "invalid_json"); // metrics is required
         await RefusedAsync(1, """{"metrics": {}}""", HttpStatusCode.BadRequest, "invalid_metadata");
         await RefusedAsync(1, """{"metrics": {"bad key!": 1}}""", HttpStatusCode.BadRequest, "invalid_metadata");
         await RefusedAsync(1, """{"metrics": {"auc": "high"}}""", HttpStatusCode.BadRequest, "invalid_json");
-        await RefusedAsync(1, """{"metrics": {"auc": "NaN"}}""", HttpStatusCode.BadRequest, "invalid_json");
+        await RefusedAsync(1, """{"metrics": {"auc": "NaN"}}""", HttpStatusCode.BadRequest, "invalid_metadata"); // read as NaN, not finite
         await RefusedAsync(1, """{"metrics": {"auc": 1e999}}""", HttpStatusCode.BadRequest, "invalid_json");
         await RefusedAsync(1, """{"metrics": {"auc": 0.9}, "dataset": ""}""", HttpStatusCode.BadRequest, "invalid_metadata");
         await RefusedAsync(1, """{"metrics": {"auc": 0.9}, "dataset": "a\u0001b"}""", HttpStatusCode.BadRequest, "invalid_metadata");
         await RefusedAsync(1, $$"""{"metrics": {"auc": 0.9}, "note": "{{new string('n', 4097)}}"}""", HttpStatusCode.BadRequest, "invalid_metadata");
         var many = string.Join(", ", Enumerable.Range(0, 1001).Select(i => $"\"m{i}\": 1"));
-        await RefusedAsync(1, $$"""{"metrics": {{{many}}}}""", HttpStatusCode.BadRequest, "invalid_metadata");
+        await RefusedAsync(1, "{\"metrics\": {" + many + "}}", HttpStatusCode.BadRequest, "invalid_metadata");
         await RefusedAsync(1, """{"metrics": {"auc": 0.9}, "run": "aaaaaaaaaaaa"}""", HttpStatusCode.NotFound, "run_not_found");
         await RefusedAsync(1, $$"""{"metrics": {"auc": 0.9}, "run": "{{otherRun.Id}}"}""", HttpStatusCode.NotFound, "run_not_found");
         await RefusedAsync(1, $$"""{"metrics": {"auc": 0.9}, "run": "{{deletedRun.Id}}"}""", HttpStatusCode.NotFound, "run_not_found");
