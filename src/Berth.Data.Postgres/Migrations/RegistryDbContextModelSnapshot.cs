@@ -1099,6 +1099,10 @@ namespace Berth.Data.Postgres.Migrations
                         .HasColumnType("interval")
                         .HasColumnName("older_than");
 
+                    b.Property<TimeSpan?>("RunsOlderThan")
+                        .HasColumnType("interval")
+                        .HasColumnName("runs_older_than");
+
                     b.Property<DateTime>("UpdatedAt")
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("updated_at");

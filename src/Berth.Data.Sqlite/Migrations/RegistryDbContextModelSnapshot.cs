@@ -1014,6 +1014,10 @@ namespace Berth.Data.Sqlite.Migrations
                         .HasColumnType("TEXT")
                         .HasColumnName("older_than");
 
+                    b.Property<TimeSpan?>("RunsOlderThan")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("runs_older_than");
+
                     b.Property<DateTime>("UpdatedAt")
                         .HasColumnType("TEXT")
                         .HasColumnName("updated_at");
