@@ -133,7 +133,7 @@ public sealed class EvaluationTests(ServerFixture fixture) : IClassFixture<Serve
         await RefusedAsync(1, """{"metrics": {"bad key!": 1}}""", HttpStatusCode.BadRequest, "invalid_metadata");
         await RefusedAsync(1, """{"metrics": {"auc": "high"}}""", HttpStatusCode.BadRequest, "invalid_json");
         await RefusedAsync(1, """{"metrics": {"auc": "NaN"}}""", HttpStatusCode.BadRequest, "invalid_metadata"); // read as NaN, not finite
-        await RefusedAsync(1, """{"metrics": {"auc": 1e999}}""", HttpStatusCode.BadRequest, "invalid_json");
+        await RefusedAsync(1, """{"metrics": {"auc": 1e999}}""", HttpStatusCode.BadRequest, "invalid_metadata"); // read as infinity, not finite
         await RefusedAsync(1, """{"metrics": {"auc": 0.9}, "dataset": ""}""", HttpStatusCode.BadRequest, "invalid_metadata");
         await RefusedAsync(1, """{"metrics": {"auc": 0.9}, "dataset": "a\u0001b"}""", HttpStatusCode.BadRequest, "invalid_metadata");
         await RefusedAsync(1, $$"""{"metrics": {"auc": 0.9}, "note": "{{new string('n', 4097)}}"}""", HttpStatusCode.BadRequest, "invalid_metadata");

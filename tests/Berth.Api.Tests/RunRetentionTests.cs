@@ -103,8 +103,11 @@ public sealed class RunRetentionTests : IAsyncLifetime
     [Fact]
     public async Task ANegativeRunAgeIsRefused()
     {
+        await Client.CreateRunAsync("acme", "fraud", cancellationToken: Ct);
         using var response = await _server.Http.SendJsonAsync(HttpMethod.Put, "/api/v1/namespaces/acme/retention",
             """{"olderThan": "30.00:00:00", "runsOlderThan": "-1.00:00:00"}""", Ct);
         await response.AssertProblemAsync(HttpStatusCode.BadRequest, "invalid_request");
+        var none = await Assert.ThrowsAsync<BerthProblemException>(() => Client.GetRetentionAsync("acme", cancellationToken: Ct));
+        Assert.Equal("retention_not_set", none.Code);
     }
 }
