@@ -59,7 +59,7 @@ start_berth() {
   BERTH_URL="http://127.0.0.1:$port"
   "${BERTH_BIN:-$bin}/berth" serve --data "$dir" --urls "$BERTH_URL" "$@" > "$dir.log" 2>&1 &
   BERTH_PID=$!
-  wait_http "$BERTH_URL/readyz" 60
+  wait_http "$BERTH_URL/readyz" "${BERTH_START_TIMEOUT:-60}"
   BERTH_TOKEN=$(cat "$dir/admin-token")
   export BERTH_URL BERTH_TOKEN
 }

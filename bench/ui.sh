@@ -2,15 +2,17 @@
 # Web UI at scale: seeds MODELS models (one, scale-000/big, with BIG_VERSIONS versions) with 'berth-bench seed', starts
 # 'berth serve' and measures, one request at a time, the server time of each page (curl's time to the last byte on
 # 127.0.0.1, signed in with the administrator's token; WARMUP requests first, then REQUESTS measured): the dashboard,
-# the dashboard with a filter search, a namespace, the big model, one of its versions, a comparison, the requests inbox
-# and the audit log. Then the first load's transfer size (the dashboard's HTML and every /static asset it links, as
-# sent to a browser that accepts Brotli and gzip). Writes bench/results/ui.md (copy the numbers into docs/benchmarks.md).
+# its searches (filter and words: dense, sparse, matching nothing), a namespace, the big model, one of its versions, a
+# comparison, the requests inbox and the audit log. Then the first load's transfer size (the dashboard's HTML and every
+# /static asset it links, as sent to a browser that accepts Brotli and gzip). Writes bench/results/ui.md (copy the
+# numbers into docs/benchmarks.md).
 #
 #   bench/ui.sh                                       SQLite (default sizes: 100,000 models, 10,000 versions in one)
 #   POSTGRES="Host=…;Database=<empty db>;…" bench/ui.sh   on an empty PostgreSQL database instead
 #   MODELS=10000 BIG_VERSIONS=1000 REQUESTS=50 bench/ui.sh   smaller and quicker
 #   BERTH_BIN=<folder with berth> bench/ui.sh         use an existing build instead of publishing one
 #   KEEP_DATA=1 bench/ui.sh                           measure again on the data a previous run seeded (same sizes)
+#   ONLY='search|words' bench/ui.sh                   measure only the pages whose name matches this regular expression
 set -euo pipefail
 export BENCH_WORK="${BENCH_WORK:-/tmp/berth-ui-bench}"
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -69,10 +71,17 @@ curl -fsS "${auth[@]}" -X PUT -H 'Content-Type: application/json' -d '{"stage":"
   "$url/api/v1/models/scale-000/big/versions/$((BIG_VERSIONS / 2))/stage" >/dev/null || log "note: could not change a stage"
 
 big_mid=$((BIG_VERSIONS / 2))
+q() { python3 -c 'import sys, urllib.parse; print(urllib.parse.quote(sys.argv[1]))' "$1"; }
+# The searches: a dense filter and words that match the newest models (a page fills at once); a sparse filter (about 100
+# models), words matching 10 of the oldest models, and a typo of each (matching nothing), which must not read every model.
 pages=(
   "dashboard|/"
-  "dashboard, filter search|/?q=$(python3 -c "import urllib.parse; print(urllib.parse.quote(\"metrics.auc >= 0.9 and stage = 'production'\"))")"
+  "dashboard, filter search|/?q=$(q "metrics.auc >= 0.9 and stage = 'production'")"
+  "dashboard, sparse filter|/?q=$(q "metrics.auc >= 0.9995")"
+  "dashboard, filter matching nothing|/?q=$(q "metrics.acu > 0.9")"
   "dashboard, words search|/?q=model-0999"
+  "dashboard, rare words|/?q=model-00012"
+  "dashboard, words matching nothing|/?q=modle-0999"
   "namespace|/scale-001"
   "model (${BIG_VERSIONS} versions)|/scale-000/big"
   "version|/scale-000/big/versions/$big_mid"
@@ -95,6 +104,7 @@ measure() {
 rows=""
 for entry in "${pages[@]}"; do
   name="${entry%%|*}" path="${entry#*|}"
+  [[ -z "${ONLY:-}" || "$name" =~ $ONLY ]] || continue
   log "measuring $name ($path): $WARMUP warm-up, $REQUESTS measured"
   read -r p50 p95 max < <(measure "$path")
   bytes=$(curl -s -o /dev/null -w '%{size_download}' --compressed "${auth[@]}" "$url$path")

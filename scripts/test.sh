@@ -134,8 +134,47 @@ ensure_chromium() {
   fi
 }
 
+# ---- skopeo: the OCI round-trip tests (tests/Berth.Api.Tests/Oci/SkopeoTests.cs) use Debian's registry client ---
+ensure_skopeo() {
+  if command -v skopeo >/dev/null 2>&1; then
+    return
+  fi
+  if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "==> installing skopeo (apt-get install skopeo) for the OCI round-trip tests"
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq -o DPkg::Lock::Timeout=600 --no-install-recommends skopeo >/dev/null ||
+      { DEBIAN_FRONTEND=noninteractive apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends skopeo >/dev/null; }
+  else
+    echo "error: the OCI tests need skopeo (Debian: apt-get install skopeo)." >&2
+    exit 2
+  fi
+}
+
+# ---- Python: Debian's packages for /usr/bin/python3 -------------------------------------------------------
+# The model-insight tests (tests/Shared/Insight/make_corpus.py) make their corpus with the real libraries, and the
+# Python client's tests use some of them too: installed with apt-get (as root) when missing, before any test runs.
+python_packages_missing=""
+ensure_python_packages() {
+  local py=/usr/bin/python3 missing=() pair
+  for pair in pytest:python3-pytest numpy:python3-numpy sklearn:python3-sklearn torch:python3-torch onnx:python3-onnx \
+    joblib:python3-joblib h5py:python3-h5py; do
+    [ -x "$py" ] && "$py" -c "import ${pair%%:*}" 2>/dev/null || missing+=("${pair#*:}")
+  done
+  if [ ${#missing[@]} -gt 0 ]; then
+    if [ "$(id -u)" -ne 0 ] || ! command -v apt-get >/dev/null 2>&1; then
+      echo "error: the tests need ${missing[*]} (Debian packages, for /usr/bin/python3); install them or run as root." >&2
+      python_packages_missing="${missing[*]}"
+      return
+    fi
+    echo "==> installing ${missing[*]} (Debian packages)"
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq -o DPkg::Lock::Timeout=600 "${missing[@]}" >/dev/null ||
+      { DEBIAN_FRONTEND=noninteractive apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null; }
+  fi
+}
+
 # ---- build and test ------------------------------------------------------------------------------------
 ensure_chromium
+ensure_skopeo
+ensure_python_packages
 echo "==> building"
 dotnet build Berth.slnx -c Release -nologo -clp:ErrorsOnly
 # Both runs need the PostgreSQL binaries: besides the PostgreSQL run's shared server, some tests start and stop a
@@ -198,19 +237,10 @@ done
 # Debian's packages install for /usr/bin/python3, so that interpreter runs them; skipped when dotnet test
 # arguments select a subset of the .NET tests.
 python_tests() {
-  local py=/usr/bin/python3 xml="$results/python/junit.xml" missing=() pair p f s
-  for pair in pytest:python3-pytest numpy:python3-numpy sklearn:python3-sklearn torch:python3-torch onnx:python3-onnx; do
-    [ -x "$py" ] && "$py" -c "import ${pair%%:*}" 2>/dev/null || missing+=("${pair#*:}")
-  done
-  if [ ${#missing[@]} -gt 0 ]; then
-    if [ "$(id -u)" -ne 0 ] || ! command -v apt-get >/dev/null 2>&1; then
-      echo "error: the Python client's tests need ${missing[*]} (Debian packages, for /usr/bin/python3); install them or run as root." >&2
-      failed=$((failed + 1))
-      return
-    fi
-    echo "==> installing ${missing[*]} (Debian packages)"
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq -o DPkg::Lock::Timeout=600 "${missing[@]}" >/dev/null ||
-      { DEBIAN_FRONTEND=noninteractive apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null; }
+  local py=/usr/bin/python3 xml="$results/python/junit.xml" p f s
+  if [ -n "$python_packages_missing" ]; then
+    failed=$((failed + 1))
+    return
   fi
   echo "==> testing the Python client"
   started=$SECONDS

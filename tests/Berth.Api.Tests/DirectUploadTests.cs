@@ -54,9 +54,9 @@ public sealed class DirectUploadTests : IAsyncLifetime
             TempFolder.Delete(output);
         }
 
+        // Each file's blob is in the bucket, and nothing of the upload is left.
         var keys = (await TestS3.ListAsync(_prefix, Ct)).Select(o => o.Key).ToList();
-        Assert.Equal(2, keys.Count(k => k.StartsWith($"{_prefix}/blobs/sha256/", StringComparison.Ordinal)));
-        Assert.DoesNotContain(keys, k => k.Contains("/uploads/", StringComparison.Ordinal));
+        Assert.Equal(model.Digests().Select(d => TestS3.BlobKey(_prefix, d)).Order(StringComparer.Ordinal), keys.Order(StringComparer.Ordinal));
         Assert.Empty(await MultipartUploadsAsync());
     }
 
@@ -114,8 +114,9 @@ public sealed class DirectUploadTests : IAsyncLifetime
         await attacker.Client.FinishUploadAsync(honest.Location, digest, secret.Length, Ct);
         var ready = await attacker.Client.CommitVersionAsync("mallory", "stolen", declared.Version.Number, Ct);
         Assert.Equal(VersionStates.Ready, ready.State);
+        // One stored copy, nothing of the uploads left.
         var keys = (await TestS3.ListAsync(_prefix, Ct)).Select(o => o.Key).ToList();
-        Assert.Equal([$"{_prefix}/blobs/sha256/{digest.Hex[..2]}/{digest.Hex}"], keys);
+        Assert.Equal([TestS3.BlobKey(_prefix, digest.ToString())], keys);
         Assert.Empty(await MultipartUploadsAsync());
     }
 
@@ -233,8 +234,10 @@ public sealed class DirectUploadTests : IAsyncLifetime
         Assert.Contains(calls, c => c.StartsWith("PATCH", StringComparison.Ordinal));
     }
 
+    // Without the OCI manifests built in the background: their config blobs pass through the bucket's upload area while
+    // these tests list it.
     private async Task<TestServer> StartAsync() =>
-        await TestServer.StartAsync("--blobs", TestS3.Setting(_prefix, "&part-size-mb=5&upload=redirect&download=redirect"));
+        await TestServer.StartAsync("--blobs", TestS3.Setting(_prefix, "&part-size-mb=5&upload=redirect&download=redirect"), "--Oci:BuildInBackground=false");
 
     private async Task<List<Amazon.S3.Model.MultipartUpload>> MultipartUploadsAsync()
     {

@@ -39,8 +39,9 @@ public sealed class FsckTests : IAsyncLifetime
     [InlineData("s3")]
     public async Task ProblemsAreReportedWithTheirVersionsAndQuarantineStopsServingThemUntilTheBytesAreBack(string backend)
     {
+        // Without the OCI manifests built in the background, whose config blobs the scrub would count too (or not, by timing).
         await using var server = await TestServer.StartAsync(services => services.AddSingleton<TimeProvider>(_clock),
-            backend == "s3" ? ["--blobs", TestS3.Setting(_prefix)] : []);
+            ["--Oci:BuildInBackground=false", .. backend == "s3" ? ["--blobs", TestS3.Setting(_prefix)] : Array.Empty<string>()]);
         var store = backend == "s3" ? (Store)new S3Store(_prefix) : new FolderStore(Path.Combine(server.DataDirectory, "store"));
         byte[] corrupt = ModelFolder.Bytes(5000, 1), gone = ModelFolder.Bytes(3000, 2), shorter = ModelFolder.Bytes(2000, 3), fine = ModelFolder.Bytes(1000, 4);
         await PushAsync(server, "fraud", ("weights.bin", corrupt), ("ok.bin", fine));

@@ -13,7 +13,8 @@ public sealed class GcTests
     {
         var cancellationToken = TestContext.Current.CancellationToken;
         await using var server = await ServerProcess.StartAsync(fsync: false, cancellationToken,
-            new Dictionary<string, string> { ["BERTH_Registry__PurgeDelay"] = "00:00:00" });
+            // Without the OCI manifests built in the background, whose config blobs a collection would also delete (or not, by timing).
+            new Dictionary<string, string> { ["BERTH_Registry__PurgeDelay"] = "00:00:00", ["BERTH_Oci__BuildInBackground"] = "false" });
         using var admin = new CliUser();
         await admin.LoginAsync(server);
         using var first = new ModelFolder(("shared.bin", 3000), ("own.bin", 1234));

@@ -84,4 +84,31 @@ public sealed class RunTests(ServerFixture fixture)
         var shown = (await user.RunAsync("run", "show", run, "--json")).Succeeded().Json;
         Assert.Equal([1, 2], shown.GetProperty("versions").EnumerateArray().Select(v => v.GetProperty("number").GetInt32()));
     }
+
+    [Fact]
+    public async Task ARunWhoseJobStoppedSendingHeartbeatsIsMarkedCrashedByTheServer()
+    {
+        // A server of its own: runs silent for 2 s crash, watched every second. Nothing in this process listens to
+        // the watch, as in production (a watch that ran only when observed once passed every in-process test).
+        var ct = TestContext.Current.CancellationToken;
+        await using var server = await ServerProcess.StartAsync(fsync: false, ct, new Dictionary<string, string>
+        {
+            ["BERTH_Runs__HeartbeatTimeout"] = "00:00:02",
+            ["BERTH_Runs__WatchInterval"] = "00:00:01",
+        });
+        using var user = new CliUser();
+        await user.LoginAsync(server);
+        var run = (await user.RunAsync("run", "start", "runs/crash")).Succeeded().Stdout.Trim();
+
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(90);
+        string status;
+        while ((status = (await user.RunAsync("run", "show", run, "--json")).Succeeded().Json.GetProperty("status").GetString()!) == "running" &&
+               DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(250, ct);
+        }
+
+        Assert.Equal("crashed", status);
+        (await user.RunAsync("run", "log", run, "loss=1")).Failed(1, "(run_ended)");
+    }
 }

@@ -35,6 +35,19 @@ public sealed class ServeTests
         result.Failed(1, "--db (BERTH_DB) is not a valid PostgreSQL connection string: bad value for 'pooling'");
     }
 
+    [Theory]
+    [InlineData("00:00:00", "invalid setting in 'Runs' (BERTH_Runs__…, --Runs:…): DataAnnotation validation failed for 'RunOptions' members: 'WatchInterval' with the error: 'The field WatchInterval must be between 00:00:01 and 1.00:00:00.'.")]
+    [InlineData("soon", "invalid setting: Failed to convert configuration value 'soon' at 'Runs:WatchInterval' to type 'System.TimeSpan' (BERTH_Section__Name or --Section:Name; a duration is written hh:mm:ss).")]
+    public async Task AnInvalidSettingStopsStartUpWithOneLineNamingItBeforeMigrating(string value, string message)
+    {
+        using var user = new CliUser();
+        var result = await user.RunWithAsync(new Dictionary<string, string?> { ["BERTH_Runs__WatchInterval"] = value }, Serve(user));
+
+        result.Failed(1, message);
+        Assert.Single(result.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.False(File.Exists(Path.Combine(user.Root, "data", "berth.db")));
+    }
+
     [Fact]
     public async Task AnUnreachableDatabaseServerStopsStartUpAndSaysWhere()
     {

@@ -76,17 +76,27 @@ public sealed class SettingsTests(BrowserFixture browser, SettingsFixture world)
             await ui.Page.GetByLabel("write").UncheckAsync();
             await ui.Page.GetByLabel("Expires").SelectOptionAsync("90");
             await ui.Page.GetByLabel("Your password").FillAsync(UiUsers.Password);
-            var created = await ui.Page.RunAndWaitForResponseAsync(
+            // The POST redirects (so reloading the page posts nothing again), and the page it redirects to shows the secret
+            // once: it traveled encrypted in a cookie that page deleted, never in a URL.
+            var posted = ui.Page.WaitForResponseAsync(r => r.Request.Method == "POST" && r.Url.EndsWith("/settings/tokens", StringComparison.Ordinal));
+            var shown = await ui.Page.RunAndWaitForResponseAsync(
                 () => ui.Page.GetByRole(AriaRole.Button, new() { Name = "Create token" }).ClickAsync(),
-                r => r.Request.Method == "POST" && r.Url.EndsWith("/settings/tokens", StringComparison.Ordinal));
-            // The secret is in the answer to the POST itself: no redirect, not stored by the browser.
-            Assert.Equal(200, created.Status);
-            Assert.Contains("no-store", (await created.AllHeadersAsync())["cache-control"], StringComparison.Ordinal);
+                r => r.Request.Method == "GET" && r.Url.EndsWith("/settings/tokens", StringComparison.Ordinal));
+            Assert.Equal(302, (await posted).Status);
+            Assert.Equal(200, shown.Status);
+            Assert.Contains("no-store", (await shown.AllHeadersAsync())["cache-control"], StringComparison.Ordinal);
             secret = (await ui.Page.Locator(".secret-box pre code").TextContentAsync())!.Trim();
             Assert.StartsWith("berth_", secret, StringComparison.Ordinal);
             Assert.DoesNotContain(secret, ui.Page.Url, StringComparison.Ordinal);
-            Assert.DoesNotContain(await ui.Context.CookiesAsync(), c => c.Value.Contains(secret, StringComparison.Ordinal));
+            Assert.DoesNotContain(await ui.Context.CookiesAsync(), c => c.Value.Contains(secret, StringComparison.Ordinal) || c.Name == Berth.Web.Hosting.Flash.RevealCookieName);
             await ui.CheckAsync("token-created");
+            await Assertions.Expect(rows).ToHaveCountAsync(3);
+
+            // Reloading shows it no more and makes no second token.
+            await ui.Page.ReloadAsync();
+            await Assertions.Expect(ui.Page.Locator(".secret-box")).ToHaveCountAsync(0);
+            Assert.DoesNotContain(secret, await ui.Page.ContentAsync(), StringComparison.Ordinal);
+            await Assertions.Expect(rows).ToHaveCountAsync(3);
 
             var row = ui.Page.Locator(".tokens-table tbody tr", new() { HasText = "ci" });
             await Assertions.Expect(row).ToContainTextAsync("read");
@@ -372,6 +382,9 @@ public sealed class SettingsTests(BrowserFixture browser, SettingsFixture world)
         var secret = (await ui.Page.Locator(".secret-box pre code").TextContentAsync())!.Trim();
         Assert.StartsWith("whsec_", secret, StringComparison.Ordinal);
         await ui.CheckAsync("webhook-created");
+        // Reloading the page it was shown on neither shows the secret again nor adds a second webhook.
+        await ui.Page.ReloadAsync();
+        await Assertions.Expect(ui.Page.Locator(".secret-box")).ToHaveCountAsync(0);
         var hook = Assert.Single(await Server.Client.ListWebhooksAsync("hooks", Ct).ToListAsync(Ct));
         Assert.Equal([EventTypes.VersionCreated], hook.Events);
         Assert.Equal("CI trigger", hook.Description);

@@ -34,6 +34,10 @@ public sealed class ModelFolder : IDisposable
 
     public static string Sha256(byte[] bytes) => "sha256:" + Convert.ToHexStringLower(SHA256.HashData(bytes));
 
+    /// <summary>The distinct digests of the folder's files.</summary>
+    public IReadOnlySet<string> Digests() =>
+        Directory.EnumerateFiles(Root, "*", SearchOption.AllDirectories).Select(f => Sha256(File.ReadAllBytes(f))).ToHashSet();
+
     /// <summary>Asserts that <paramref name="actual"/> holds exactly the files of <paramref name="expected"/>, byte for byte.</summary>
     public static void AssertSameTree(string expected, string actual)
     {

@@ -77,6 +77,9 @@ public class RegistryDbContext(DbContextOptions options) : DbContext(options), I
     public DbSet<RunBatch> RunBatches => Set<RunBatch>();
     public DbSet<RunFile> RunFiles => Set<RunFile>();
     public DbSet<ModelUpload> ModelUploads => Set<ModelUpload>();
+    public DbSet<OciManifest> OciManifests => Set<OciManifest>();
+    public DbSet<OciBlobRef> OciBlobRefs => Set<OciBlobRef>();
+    public DbSet<OciTag> OciTags => Set<OciTag>();
 
     /// <summary>ASP.NET Core's data-protection key ring, shared by every replica (not kept in a data folder).</summary>
     public DbSet<DataProtectionKey> DataProtectionKeys => Set<DataProtectionKey>();

@@ -42,6 +42,39 @@ public static class FilterTranslator
         return Expression.Lambda<Func<ModelVersion, bool>>(Translate(filter, version), version);
     }
 
+    /// <summary>The conditions that must all hold for the filter to match: the operands of its top-level <c>and</c>s.</summary>
+    public static IReadOnlyList<FilterExpression> Conjuncts(FilterExpression filter)
+    {
+        ArgumentNullException.ThrowIfNull(filter);
+        return Flatten<AndExpression>(filter, a => (a.Left, a.Right));
+    }
+
+    /// <summary>
+    /// The rows of a keyed collection (a version's metrics or tags) that satisfy a condition on it, e.g.
+    /// <c>e =&gt; e.Name == "auc" &amp;&amp; e.Value &gt; 0.9</c> for <c>metrics.auc &gt; 0.9</c> (<c>is not null</c>: every row of the
+    /// key). A version satisfies the condition exactly when one of its rows does; the negative forms (<c>is null</c>) have no
+    /// such rows, so they are refused here.
+    /// </summary>
+    public static Expression<Func<TEntry, bool>> EntryPredicate<TEntry>(string keyProperty, string valueProperty, ComparisonExpression c)
+    {
+        ArgumentNullException.ThrowIfNull(c);
+        if (c.Operator == FilterOperator.IsNull)
+        {
+            throw new ArgumentException("'is null' holds for versions without a row, not for rows.", nameof(c));
+        }
+
+        var entry = Expression.Parameter(typeof(TEntry), "e");
+        return Expression.Lambda<Func<TEntry, bool>>(EntryTest(entry, keyProperty, valueProperty, c), entry);
+    }
+
+    /// <summary>A condition on one column of an entity, as the filter compares it (<c>m =&gt; m.Name == "fraud"</c>).</summary>
+    public static Expression<Func<T, bool>> ColumnPredicate<T>(string property, ComparisonExpression c, bool nullable)
+    {
+        ArgumentNullException.ThrowIfNull(c);
+        var row = Expression.Parameter(typeof(T), "x");
+        return Expression.Lambda<Func<T, bool>>(Scalar(Expression.Property(row, property), c, nullable), row);
+    }
+
     /// <summary>
     /// A predicate over <see cref="Run"/> for a filter parsed with <see cref="FilterScope.Runs"/>: <c>metrics.k</c> is the
     /// series' last value (a NaN last value matches nothing), <c>params.k</c> compares as a number against a number
@@ -193,15 +226,19 @@ public static class FilterTranslator
     private static Expression Keyed<TEntry>(ParameterExpression v, string collection, string keyProperty, string valueProperty, ComparisonExpression c)
     {
         var entry = Expression.Parameter(typeof(TEntry), "e");
-        var keyMatches = Expression.Equal(Expression.Property(entry, keyProperty), Parameter(c.Field.Key!));
         var entries = Expression.Property(v, collection);
-        return c.Operator switch
-        {
-            FilterOperator.IsNull => Expression.Not(Any<TEntry>(entries, Expression.Lambda(keyMatches, entry))),
-            FilterOperator.IsNotNull => Any<TEntry>(entries, Expression.Lambda(keyMatches, entry)),
-            _ => Any<TEntry>(entries, Expression.Lambda(
-                Expression.AndAlso(keyMatches, Test(Expression.Property(entry, valueProperty), c.Operator, c.Values)), entry)),
-        };
+        return c.Operator == FilterOperator.IsNull
+            ? Expression.Not(Any<TEntry>(entries, Expression.Lambda(EntryTest(entry, keyProperty, valueProperty, c with { Operator = FilterOperator.IsNotNull }), entry)))
+            : Any<TEntry>(entries, Expression.Lambda(EntryTest(entry, keyProperty, valueProperty, c), entry));
+    }
+
+    /// <summary>One keyed row satisfies a positive condition: its key is the field's, and its value passes the test.</summary>
+    private static Expression EntryTest(ParameterExpression entry, string keyProperty, string valueProperty, ComparisonExpression c)
+    {
+        var keyMatches = Expression.Equal(Expression.Property(entry, keyProperty), Parameter(c.Field.Key!));
+        return c.Operator == FilterOperator.IsNotNull
+            ? keyMatches
+            : Expression.AndAlso(keyMatches, Test(Expression.Property(entry, valueProperty), c.Operator, c.Values));
     }
 
     /// <summary>alias: some alias matches; a negated operator means no alias matches the positive form.</summary>

@@ -83,6 +83,11 @@ public sealed partial class GarbageCollector(
     {
         var retained = await retention.ApplyAsync(dryRun, cancellationToken);
         var purged = dryRun ? await Purgeable(purge).CountAsync(cancellationToken) : await PurgeAsync(purge, now, cancellationToken);
+        if (!dryRun)
+        {
+            await PurgePushedManifestsAsync(purge, cancellationToken);
+        }
+
         var purgedRuns = dryRun ? await PurgeableRuns(purge).CountAsync(cancellationToken) : await PurgeRunsAsync(purge, now, cancellationToken);
         var digests = new List<string>();
         var (blobs, bytes) = dryRun ? await ListCollectableAsync(purge, grace, digests, cancellationToken) : await SweepAsync(grace, now, digests, cancellationToken);
@@ -142,6 +147,11 @@ public sealed partial class GarbageCollector(
             {
                 await db.VersionFiles.Where(f => ids.Contains(f.VersionId)).ExecuteDeleteAsync(ct);
                 await db.Aliases.Where(a => ids.Contains(a.VersionId)).ExecuteDeleteAsync(ct);
+                // Their OCI forms (the ModelPack manifest, the model car image) go too, and with them the references that keep their blobs.
+                var manifests = db.OciManifests.Where(m => m.VersionId != null && ids.Contains(m.VersionId.Value)).Select(m => m.Id);
+                await db.OciTags.Where(t => manifests.Contains(t.ManifestId)).ExecuteDeleteAsync(ct);
+                await db.OciBlobRefs.Where(r => manifests.Contains(r.ManifestId)).ExecuteDeleteAsync(ct);
+                await db.OciManifests.Where(m => m.VersionId != null && ids.Contains(m.VersionId.Value)).ExecuteDeleteAsync(ct);
                 return await db.Versions.Where(v => ids.Contains(v.Id) && v.PurgedAt == null).ExecuteUpdateAsync(s => s
                     .SetProperty(v => v.PurgedAt, now)
                     .SetProperty(v => v.State, VersionState.Deleted)
@@ -150,6 +160,23 @@ public sealed partial class GarbageCollector(
                     .SetProperty(v => v.Revision, v => v.Revision + 1), ct);
             }, cancellationToken);
         }
+    }
+
+    /// <summary>
+    /// Pushed OCI manifests that belong to no version (images, signatures, SBOMs) of models or namespaces deleted before
+    /// <paramref name="cutoff"/> go, with their tags and the references that keep their blobs.
+    /// </summary>
+    private async Task PurgePushedManifestsAsync(DateTime cutoff, CancellationToken cancellationToken)
+    {
+        var manifests = db.OciManifests.Where(m => m.VersionId == null && db.Models.Any(x => x.Id == m.ModelId && (x.DeletedAt <= cutoff || x.Namespace.DeletedAt <= cutoff)))
+            .Select(m => m.Id);
+        await db.InTransactionWithRetryAsync(async ct =>
+        {
+            await db.OciTags.Where(t => manifests.Contains(t.ManifestId)).ExecuteDeleteAsync(ct);
+            await db.OciBlobRefs.Where(r => manifests.Contains(r.ManifestId)).ExecuteDeleteAsync(ct);
+            return await db.OciManifests.Where(m => m.VersionId == null && db.Models.Any(x => x.Id == m.ModelId && (x.DeletedAt <= cutoff || x.Namespace.DeletedAt <= cutoff)))
+                .ExecuteDeleteAsync(ct);
+        }, cancellationToken);
     }
 
     /// <summary>Deleted runs (and runs of deleted models and namespaces) whose files and series go at this collection.</summary>
@@ -194,7 +221,8 @@ public sealed partial class GarbageCollector(
 
     /// <summary>Unreferenced blobs past their grace period: what the mark step marks.</summary>
     private IQueryable<StoredBlob> Collectable(DateTime grace) =>
-        Unmarked(grace).Where(b => !db.VersionFiles.Any(f => f.Digest == b.Digest) && !db.RunFiles.Any(f => f.Digest == b.Digest));
+        Unmarked(grace).Where(b => !db.VersionFiles.Any(f => f.Digest == b.Digest) && !db.RunFiles.Any(f => f.Digest == b.Digest) &&
+                                   !db.OciBlobRefs.Any(r => r.Digest == b.Digest));
 
     /// <summary>The dry run's answer: what a collection now would delete, counting the purge it would do first.</summary>
     private async Task<(int Count, long Bytes)> ListCollectableAsync(DateTime purge, DateTime grace, List<string> digests, CancellationToken cancellationToken)
@@ -202,7 +230,9 @@ public sealed partial class GarbageCollector(
         var purgeable = Purgeable(purge);
         var purgeableRuns = PurgeableRuns(purge);
         var query = Unmarked(grace).Where(b => !db.VersionFiles.Any(f => f.Digest == b.Digest && !purgeable.Any(v => v.Id == f.VersionId)) &&
-                                               !db.RunFiles.Any(f => f.Digest == b.Digest && !purgeableRuns.Any(r => r.Id == f.RunId)));
+                                               !db.RunFiles.Any(f => f.Digest == b.Digest && !purgeableRuns.Any(r => r.Id == f.RunId)) &&
+                                               !db.OciBlobRefs.Any(r => r.Digest == b.Digest && !db.OciManifests.Any(m => m.Id == r.ManifestId &&
+                                                   m.VersionId != null && purgeable.Any(v => v.Id == m.VersionId))));
         var marked = db.Blobs.Where(b => b.DeletingAt != null);
         var count = 0;
         var bytes = 0L;

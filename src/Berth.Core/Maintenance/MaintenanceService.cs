@@ -43,9 +43,12 @@ public sealed partial class MaintenanceService(
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        using var timer = new PeriodicTimer(Interval, clock);
-        do
+        // One-shot delays, each started before the pass it times, rather than a PeriodicTimer: the same fixed rate,
+        // but a clock that jumps (a test's fake clock advanced by days) wakes it once, where a periodic timer ticks,
+        // and runs a pass, once per interval skipped.
+        while (true)
         {
+            var next = Task.Delay(Interval, clock, stoppingToken);
             try
             {
                 await RunOnceAsync(stoppingToken);
@@ -54,8 +57,9 @@ public sealed partial class MaintenanceService(
             {
                 LogFailed(logger, e);
             }
+
+            await next;
         }
-        while (await timer.WaitForNextTickAsync(stoppingToken));
     }
 
     public async Task<MaintenanceReport> RunOnceAsync(CancellationToken cancellationToken)

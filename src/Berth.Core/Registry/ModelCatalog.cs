@@ -49,7 +49,7 @@ public sealed record ModelSearchResult(Page<ModelSummary> Page, bool AsFilter, s
 /// sorted with keyset pagination (cursor: the sort, its value and the model id of the last row), so every page costs
 /// the same at any depth. The details of a page are read for its rows only.
 /// </summary>
-public sealed class ModelCatalog(RegistryDbContext db, AccessControl access)
+public sealed class ModelCatalog(RegistryDbContext db, AccessControl access, SparseMatches sparse)
 {
     public const int DefaultLimit = 25;
 
@@ -83,21 +83,31 @@ public sealed class ModelCatalog(RegistryDbContext db, AccessControl access)
 
         var asFilter = false;
         string? problem = null;
+        IReadOnlyList<string>? words = null;
         if (!string.IsNullOrWhiteSpace(query.Text))
         {
             var text = query.Text.Trim();
             if (TryParseFilter(text, out var filter, out problem))
             {
                 asFilter = true;
-                // A correlated EXISTS, not "id IN (matching model ids)": the page walks the sort's index and stops after a
-                // page of matches instead of first collecting every matching version (110,000 of them for a broad filter).
-                // A filter that matches few models walks every model instead (see docs/benchmarks.md, Web UI).
-                var matching = db.Versions.Where(v => v.State == VersionState.Ready).Where(FilterTranslator.ToPredicate(filter!));
-                models = models.Where(m => matching.Any(v => v.ModelId == m.Id));
+                if (await sparse.VersionsAsync(filter!, v => v.State == VersionState.Ready, cancellationToken) is { } few)
+                {
+                    // Few matches: the page sorts the models of these versions (see SparseMatches).
+                    var ids = few.Select(f => f.ModelId).Distinct().ToList();
+                    models = models.Where(m => ids.Contains(m.Id));
+                }
+                else
+                {
+                    // Many (or no index to tell): a correlated EXISTS, not "id IN (matching model ids)": the page walks the
+                    // sort's index and stops after a page of matches instead of first collecting every matching version.
+                    var matching = db.Versions.Where(v => v.State == VersionState.Ready).Where(FilterTranslator.ToPredicate(filter!));
+                    models = models.Where(m => matching.Any(v => v.ModelId == m.Id));
+                }
             }
             else
             {
-                foreach (var word in Words(text))
+                words = Words(text);
+                foreach (var word in words)
                 {
                     models = models.Where(m =>
                         m.Name.Contains(word) ||
@@ -111,26 +121,86 @@ public sealed class ModelCatalog(RegistryDbContext db, AccessControl access)
         var sort = CatalogSort.Parse(query.Sort);
         var after = paging.AfterSorted(sort.ToString());
         var take = paging.Limit + 1;
-        List<(long Id, object? Key)> keys;
-        switch (sort.Field)
+        List<(long Id, object? Key)>? keys = null;
+        if (words is not null)
         {
-            case CatalogSortField.Name:
-                keys = (await ByName(models, sort.Descending, after).Select(m => new { m.Id, m.Name }).Take(take).ToListAsync(cancellationToken))
-                    .Select(r => (r.Id, (object?)r.Name)).ToList();
-                break;
-            case CatalogSortField.Metric:
-                keys = await ByMetricAsync(models, sort.MetricKey!, sort.Descending, after, take, cancellationToken);
-                break;
-            default:
-                keys = (await ByUpdated(models, sort.Descending, after).Select(m => new { m.Id, m.UpdatedAt }).Take(take).ToListAsync(cancellationToken))
-                    .Select(r => (r.Id, (object?)r.UpdatedAt)).ToList();
-                break;
+            // Plain words cannot be looked up in an index. A common word fills a page within the next SparseBound models in
+            // the sort's order: look there first, a walk bounded by that window. Short of a page there, a rare word is looked
+            // for once in the names, descriptions and tags (SparseMatches), and the page sorts the models it occurs in.
+            if (sort.Field != CatalogSortField.Metric)
+            {
+                var edge = await EdgeAsync(sort, after, cancellationToken);
+                keys = await KeysAsync(edge is { } last ? Within(models, sort, last) : models, sort, after, take, cancellationToken);
+                if (edge is not null && keys.Count < take)
+                {
+                    keys = null;
+                }
+            }
+
+            if (keys is null && await sparse.ModelsWithWordsAsync(words, cancellationToken) is { } candidates)
+            {
+                keys = await KeysAsync(models.Where(m => candidates.Contains(m.Id)), sort, after, take, cancellationToken);
+            }
         }
 
+        keys ??= await KeysAsync(models, sort, after, take, cancellationToken);
         var page = paging.Page(keys, k => [sort.ToString(), k.Key, k.Id]);
         var details = await DetailsAsync(page.Items.Select(k => k.Id).ToList(), sort.Field == CatalogSortField.Metric ? sort.MetricKey : null, cancellationToken);
         var rows = page.Items.Where(k => details.ContainsKey(k.Id)).Select(k => details[k.Id]).ToList();
         return new ModelSearchResult(new Page<ModelSummary>(rows, page.NextCursor), asFilter, problem);
+    }
+
+    /// <summary>The sort keys and ids of the next <paramref name="take"/> models of a query after the cursor.</summary>
+    private async Task<List<(long Id, object? Key)>> KeysAsync(IQueryable<RegisteredModel> models, CatalogSort sort, (string? Value, long Id)? after, int take, CancellationToken cancellationToken) =>
+        sort.Field switch
+        {
+            CatalogSortField.Name => (await ByName(models, sort.Descending, after).Select(m => new { m.Id, m.Name }).Take(take).ToListAsync(cancellationToken))
+                .Select(r => (r.Id, (object?)r.Name)).ToList(),
+            CatalogSortField.Metric => await ByMetricAsync(models, sort.MetricKey!, sort.Descending, after, take, cancellationToken),
+            _ => (await ByUpdated(models, sort.Descending, after).Select(m => new { m.Id, m.UpdatedAt }).Take(take).ToListAsync(cancellationToken))
+                .Select(r => (r.Id, (object?)r.UpdatedAt)).ToList(),
+        };
+
+    /// <summary>
+    /// The key of the <see cref="SearchOptions.SparseBound"/>-th model after the cursor in the order of a name or update sort
+    /// (any model: the window is a stretch of the sort's index, read from the index alone); null when fewer models follow.
+    /// </summary>
+    private async Task<(object Key, long Id)?> EdgeAsync(CatalogSort sort, (string? Value, long Id)? after, CancellationToken cancellationToken)
+    {
+        if (sparse.Bound < 1)
+        {
+            return null;
+        }
+
+        var all = db.Models.AsNoTracking();
+        if (sort.Field == CatalogSortField.Name)
+        {
+            var named = await ByName(all, sort.Descending, after).Skip(sparse.Bound - 1).Select(m => new { m.Id, m.Name }).FirstOrDefaultAsync(cancellationToken);
+            return named is null ? null : (named.Name, named.Id);
+        }
+
+        var updated = await ByUpdated(all, sort.Descending, after).Skip(sparse.Bound - 1).Select(m => new { m.Id, m.UpdatedAt }).FirstOrDefaultAsync(cancellationToken);
+        return updated is null ? null : (updated.UpdatedAt, updated.Id);
+    }
+
+    /// <summary>
+    /// The models up to and including <paramref name="edge"/> in the sort's order. The first condition bounds the index range
+    /// (a walk stops at the edge); the second settles ties.
+    /// </summary>
+    private static IQueryable<RegisteredModel> Within(IQueryable<RegisteredModel> models, CatalogSort sort, (object Key, long Id) edge)
+    {
+        var id = edge.Id;
+        if (edge.Key is string name)
+        {
+            return sort.Descending
+                ? models.Where(m => string.Compare(m.Name, name) >= 0 && (string.Compare(m.Name, name) > 0 || m.Id >= id))
+                : models.Where(m => string.Compare(m.Name, name) <= 0 && (string.Compare(m.Name, name) < 0 || m.Id <= id));
+        }
+
+        var at = (DateTime)edge.Key;
+        return sort.Descending
+            ? models.Where(m => m.UpdatedAt >= at && (m.UpdatedAt > at || m.Id >= id))
+            : models.Where(m => m.UpdatedAt <= at && (m.UpdatedAt < at || m.Id <= id));
     }
 
     /// <summary>Reads the text as a filter when it parses; when it does not but looks like one, says why.</summary>

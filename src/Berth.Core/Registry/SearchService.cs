@@ -1,3 +1,4 @@
+using System.Linq.Expressions;
 using Berth.Contracts.Dtos;
 using Berth.Contracts.Errors;
 using Berth.Core.Auth;
@@ -14,7 +15,7 @@ namespace Berth.Core.Registry;
 /// Finds ready versions across every model the caller can read, by a filter expression
 /// (<see cref="FilterParser"/>), in a chosen order (<see cref="SearchSort"/>), with keyset pagination.
 /// </summary>
-public sealed class SearchService(RegistryDbContext db, AccessControl access)
+public sealed class SearchService(RegistryDbContext db, AccessControl access, SparseMatches sparse)
 {
     /// <summary>
     /// One page of matching versions in namespaces the actor may read. The cursor holds the sort, the
@@ -23,16 +24,28 @@ public sealed class SearchService(RegistryDbContext db, AccessControl access)
     public async Task<Page<VersionInfo>> SearchAsync(Actor actor, string? filter, string? sort, Paging paging, CancellationToken cancellationToken)
     {
         var order = SearchSort.Parse(sort);
-        var query = db.Versions.AsNoTracking()
-            .Where(v => v.State == VersionState.Ready && v.Model.DeletedAt == null && v.Model.Namespace.DeletedAt == null);
+        Expression<Func<ModelVersion, bool>> visible = v => v.State == VersionState.Ready && v.Model.DeletedAt == null && v.Model.Namespace.DeletedAt == null;
         if (await access.ReadableNamespaceIdsAsync(actor, cancellationToken) is { } readable)
         {
-            query = query.Where(v => readable.Contains(v.Model.NamespaceId));
+            visible = v => v.State == VersionState.Ready && v.Model.DeletedAt == null && v.Model.Namespace.DeletedAt == null && readable.Contains(v.Model.NamespaceId);
         }
 
+        var query = db.Versions.AsNoTracking().Where(visible);
+        List<long>? few = null;
         if (!string.IsNullOrWhiteSpace(filter))
         {
-            query = query.Where(FilterTranslator.ToPredicate(FilterParser.Parse(filter)));
+            var parsed = FilterParser.Parse(filter);
+            if (await sparse.VersionsAsync(parsed, visible, cancellationToken) is { } found)
+            {
+                // Few matches: the page sorts these versions (see SparseMatches). Nothing else narrows the query, or the
+                // database could still walk the (state, created_at) index for the sort's order and test each id.
+                few = found.Select(f => f.VersionId).ToList();
+                query = db.Versions.AsNoTracking().Where(v => few.Contains(v.Id));
+            }
+            else
+            {
+                query = query.Where(FilterTranslator.ToPredicate(parsed));
+            }
         }
 
         // Two steps: the ids of the page (one query that the database can answer from its indexes, stopping
@@ -45,7 +58,7 @@ public sealed class SearchService(RegistryDbContext db, AccessControl access)
             SortField.Created => await ByCreated(query, order.Descending, after).Select(v => v.Id).Take(take).ToListAsync(cancellationToken),
             SortField.Version => await ByNumber(query, order.Descending, after).Select(v => v.Id).Take(take).ToListAsync(cancellationToken),
             SortField.Name => await ByName(query, order.Descending, after).Select(v => v.Id).Take(take).ToListAsync(cancellationToken),
-            _ => await ByMetricAsync(query, order.MetricKey!, order.Descending, after, take, cancellationToken),
+            _ => await ByMetricAsync(query, few, order.MetricKey!, order.Descending, after, take, cancellationToken),
         };
         var loaded = await db.Versions.AsNoTracking().Where(v => ids.Contains(v.Id)).WithDetails().ToDictionaryAsync(v => v.Id, cancellationToken);
         var rows = ids.Where(loaded.ContainsKey).Select(id => loaded[id]).ToList();
@@ -117,12 +130,15 @@ public sealed class SearchService(RegistryDbContext db, AccessControl access)
     /// the (name, value, version_id) index so the database stops after <paramref name="take"/> rows; then,
     /// only when the page is not full, versions without it.
     /// </summary>
-    private async Task<List<long>> ByMetricAsync(IQueryable<ModelVersion> query, string key, bool descending, (string? Value, long Id)? after, int take, CancellationToken cancellationToken)
+    private async Task<List<long>> ByMetricAsync(IQueryable<ModelVersion> query, List<long>? few, string key, bool descending, (string? Value, long Id)? after, int take, CancellationToken cancellationToken)
     {
         var ids = new List<long>();
         if (after is not { Value: null })
         {
-            var keyed = db.VersionMetrics.Where(m => m.Name == key)
+            // With the few matches of a sparse search, their metrics are read by (version_id, name), not by walking the
+            // metric's whole (name, value) index.
+            var metrics = few is null ? db.VersionMetrics.Where(m => m.Name == key) : db.VersionMetrics.Where(m => m.Name == key && few.Contains(m.VersionId));
+            var keyed = metrics
                 .Join(query, m => m.VersionId, v => v.Id, (m, v) => new { m.VersionId, m.Value });
             if (after is { Value: { } text } present)
             {

@@ -22,12 +22,20 @@ public sealed partial class RunWatch(IServiceScopeFactory scopes, IOptions<RunOp
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        using var timer = new PeriodicTimer(options.Value.WatchInterval, clock);
-        while (await timer.WaitForNextTickAsync(stoppingToken))
+        // One-shot delays, each started before the pass it times, rather than a PeriodicTimer: the same fixed rate,
+        // but a clock that jumps (a test's fake clock advanced by days) wakes it once, where a periodic timer ticks
+        // once per interval skipped.
+        var next = Task.Delay(options.Value.WatchInterval, clock, stoppingToken);
+        while (true)
         {
+            await next;
+            next = Task.Delay(options.Value.WatchInterval, clock, stoppingToken);
             try
             {
-                Completed?.Invoke(await RunOnceAsync(stoppingToken));
+                // Not Completed?.Invoke(await RunOnceAsync(...)): with no subscriber, ?. skips its argument too, and
+                // the pass would run only in the tests that listen.
+                var ended = await RunOnceAsync(stoppingToken);
+                Completed?.Invoke(ended);
             }
             catch (Exception e) when (!stoppingToken.IsCancellationRequested)
             {

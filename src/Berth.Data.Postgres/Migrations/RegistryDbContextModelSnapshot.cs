@@ -859,6 +859,139 @@ namespace Berth.Data.Postgres.Migrations
                     b.ToTable("namespace_members", (string)null);
                 });
 
+            modelBuilder.Entity("Berth.Core.Data.Entities.OciBlobRef", b =>
+                {
+                    b.Property<long>("ManifestId")
+                        .HasColumnType("bigint")
+                        .HasColumnName("manifest_id");
+
+                    b.Property<string>("Digest")
+                        .HasMaxLength(71)
+                        .HasColumnType("character varying(71)")
+                        .HasColumnName("digest")
+                        .UseCollation("C");
+
+                    b.HasKey("ManifestId", "Digest")
+                        .HasName("pk_oci_blob_refs");
+
+                    b.HasIndex("Digest")
+                        .HasDatabaseName("ix_oci_blob_refs_digest");
+
+                    b.ToTable("oci_blob_refs", (string)null);
+                });
+
+            modelBuilder.Entity("Berth.Core.Data.Entities.OciManifest", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint")
+                        .HasColumnName("id");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
+
+                    b.Property<string>("ArtifactType")
+                        .HasMaxLength(255)
+                        .HasColumnType("character varying(255)")
+                        .HasColumnName("artifact_type")
+                        .UseCollation("C");
+
+                    b.Property<byte[]>("Content")
+                        .IsRequired()
+                        .HasColumnType("bytea")
+                        .HasColumnName("content");
+
+                    b.Property<DateTime>("CreatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("created_at");
+
+                    b.Property<string>("Digest")
+                        .IsRequired()
+                        .HasMaxLength(71)
+                        .HasColumnType("character varying(71)")
+                        .HasColumnName("digest")
+                        .UseCollation("C");
+
+                    b.Property<string>("MediaType")
+                        .IsRequired()
+                        .HasMaxLength(255)
+                        .HasColumnType("character varying(255)")
+                        .HasColumnName("media_type")
+                        .UseCollation("C");
+
+                    b.Property<long>("ModelId")
+                        .HasColumnType("bigint")
+                        .HasColumnName("model_id");
+
+                    b.Property<string>("Origin")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)")
+                        .HasColumnName("origin")
+                        .UseCollation("C");
+
+                    b.Property<string>("Repository")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)")
+                        .HasColumnName("repository")
+                        .UseCollation("C");
+
+                    b.Property<string>("Subject")
+                        .HasMaxLength(71)
+                        .HasColumnType("character varying(71)")
+                        .HasColumnName("subject")
+                        .UseCollation("C");
+
+                    b.Property<long?>("VersionId")
+                        .HasColumnType("bigint")
+                        .HasColumnName("version_id");
+
+                    b.HasKey("Id")
+                        .HasName("pk_oci_manifests");
+
+                    b.HasIndex("ModelId", "Subject")
+                        .HasDatabaseName("ix_oci_manifests_model_id_subject");
+
+                    b.HasIndex("VersionId", "Repository")
+                        .IsUnique()
+                        .HasDatabaseName("ix_oci_manifests_version_id_repository");
+
+                    b.HasIndex("ModelId", "Repository", "Digest")
+                        .IsUnique()
+                        .HasDatabaseName("ix_oci_manifests_model_id_repository_digest");
+
+                    b.ToTable("oci_manifests", (string)null);
+                });
+
+            modelBuilder.Entity("Berth.Core.Data.Entities.OciTag", b =>
+                {
+                    b.Property<long>("ModelId")
+                        .HasColumnType("bigint")
+                        .HasColumnName("model_id");
+
+                    b.Property<string>("Name")
+                        .HasMaxLength(128)
+                        .HasColumnType("character varying(128)")
+                        .HasColumnName("name")
+                        .UseCollation("C");
+
+                    b.Property<long>("ManifestId")
+                        .HasColumnType("bigint")
+                        .HasColumnName("manifest_id");
+
+                    b.Property<DateTime>("UpdatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("updated_at");
+
+                    b.HasKey("ModelId", "Name")
+                        .HasName("pk_oci_tags");
+
+                    b.HasIndex("ManifestId")
+                        .HasDatabaseName("ix_oci_tags_manifest_id");
+
+                    b.ToTable("oci_tags", (string)null);
+                });
+
             modelBuilder.Entity("Berth.Core.Data.Entities.ProtectedAlias", b =>
                 {
                     b.Property<long>("Id")
@@ -2658,6 +2791,51 @@ namespace Berth.Data.Postgres.Migrations
                     b.Navigation("User");
                 });
 
+            modelBuilder.Entity("Berth.Core.Data.Entities.OciBlobRef", b =>
+                {
+                    b.HasOne("Berth.Core.Data.Entities.OciManifest", null)
+                        .WithMany("Blobs")
+                        .HasForeignKey("ManifestId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_oci_blob_refs_oci_manifests_manifest_id");
+                });
+
+            modelBuilder.Entity("Berth.Core.Data.Entities.OciManifest", b =>
+                {
+                    b.HasOne("Berth.Core.Data.Entities.RegisteredModel", null)
+                        .WithMany()
+                        .HasForeignKey("ModelId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_oci_manifests_models_model_id");
+
+                    b.HasOne("Berth.Core.Data.Entities.ModelVersion", null)
+                        .WithMany()
+                        .HasForeignKey("VersionId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .HasConstraintName("fk_oci_manifests_versions_version_id");
+                });
+
+            modelBuilder.Entity("Berth.Core.Data.Entities.OciTag", b =>
+                {
+                    b.HasOne("Berth.Core.Data.Entities.OciManifest", "Manifest")
+                        .WithMany()
+                        .HasForeignKey("ManifestId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_oci_tags_oci_manifests_manifest_id");
+
+                    b.HasOne("Berth.Core.Data.Entities.RegisteredModel", null)
+                        .WithMany()
+                        .HasForeignKey("ModelId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_oci_tags_models_model_id");
+
+                    b.Navigation("Manifest");
+                });
+
             modelBuilder.Entity("Berth.Core.Data.Entities.ProtectedAlias", b =>
                 {
                     b.HasOne("Berth.Core.Data.Entities.RegisteredModel", null)
@@ -3057,6 +3235,11 @@ namespace Berth.Data.Postgres.Migrations
                     b.Navigation("Parents");
 
                     b.Navigation("Tags");
+                });
+
+            modelBuilder.Entity("Berth.Core.Data.Entities.OciManifest", b =>
+                {
+                    b.Navigation("Blobs");
                 });
 
             modelBuilder.Entity("Berth.Core.Data.Entities.RegisteredModel", b =>

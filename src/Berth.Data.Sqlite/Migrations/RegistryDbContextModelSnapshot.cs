@@ -790,6 +790,129 @@ namespace Berth.Data.Sqlite.Migrations
                     b.ToTable("namespace_members", (string)null);
                 });
 
+            modelBuilder.Entity("Berth.Core.Data.Entities.OciBlobRef", b =>
+                {
+                    b.Property<long>("ManifestId")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("manifest_id");
+
+                    b.Property<string>("Digest")
+                        .HasMaxLength(71)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("digest");
+
+                    b.HasKey("ManifestId", "Digest")
+                        .HasName("pk_oci_blob_refs");
+
+                    b.HasIndex("Digest")
+                        .HasDatabaseName("ix_oci_blob_refs_digest");
+
+                    b.ToTable("oci_blob_refs", (string)null);
+                });
+
+            modelBuilder.Entity("Berth.Core.Data.Entities.OciManifest", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("id");
+
+                    b.Property<string>("ArtifactType")
+                        .HasMaxLength(255)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("artifact_type");
+
+                    b.Property<byte[]>("Content")
+                        .IsRequired()
+                        .HasColumnType("BLOB")
+                        .HasColumnName("content");
+
+                    b.Property<DateTime>("CreatedAt")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("created_at");
+
+                    b.Property<string>("Digest")
+                        .IsRequired()
+                        .HasMaxLength(71)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("digest");
+
+                    b.Property<string>("MediaType")
+                        .IsRequired()
+                        .HasMaxLength(255)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("media_type");
+
+                    b.Property<long>("ModelId")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("model_id");
+
+                    b.Property<string>("Origin")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("origin");
+
+                    b.Property<string>("Repository")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("repository");
+
+                    b.Property<string>("Subject")
+                        .HasMaxLength(71)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("subject");
+
+                    b.Property<long?>("VersionId")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("version_id");
+
+                    b.HasKey("Id")
+                        .HasName("pk_oci_manifests");
+
+                    b.HasIndex("ModelId", "Subject")
+                        .HasDatabaseName("ix_oci_manifests_model_id_subject");
+
+                    b.HasIndex("VersionId", "Repository")
+                        .IsUnique()
+                        .HasDatabaseName("ix_oci_manifests_version_id_repository");
+
+                    b.HasIndex("ModelId", "Repository", "Digest")
+                        .IsUnique()
+                        .HasDatabaseName("ix_oci_manifests_model_id_repository_digest");
+
+                    b.ToTable("oci_manifests", (string)null);
+                });
+
+            modelBuilder.Entity("Berth.Core.Data.Entities.OciTag", b =>
+                {
+                    b.Property<long>("ModelId")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("model_id");
+
+                    b.Property<string>("Name")
+                        .HasMaxLength(128)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("name");
+
+                    b.Property<long>("ManifestId")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("manifest_id");
+
+                    b.Property<DateTime>("UpdatedAt")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("updated_at");
+
+                    b.HasKey("ModelId", "Name")
+                        .HasName("pk_oci_tags");
+
+                    b.HasIndex("ManifestId")
+                        .HasDatabaseName("ix_oci_tags_manifest_id");
+
+                    b.ToTable("oci_tags", (string)null);
+                });
+
             modelBuilder.Entity("Berth.Core.Data.Entities.ProtectedAlias", b =>
                 {
                     b.Property<long>("Id")
@@ -2477,6 +2600,51 @@ namespace Berth.Data.Sqlite.Migrations
                     b.Navigation("User");
                 });
 
+            modelBuilder.Entity("Berth.Core.Data.Entities.OciBlobRef", b =>
+                {
+                    b.HasOne("Berth.Core.Data.Entities.OciManifest", null)
+                        .WithMany("Blobs")
+                        .HasForeignKey("ManifestId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_oci_blob_refs_oci_manifests_manifest_id");
+                });
+
+            modelBuilder.Entity("Berth.Core.Data.Entities.OciManifest", b =>
+                {
+                    b.HasOne("Berth.Core.Data.Entities.RegisteredModel", null)
+                        .WithMany()
+                        .HasForeignKey("ModelId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_oci_manifests_models_model_id");
+
+                    b.HasOne("Berth.Core.Data.Entities.ModelVersion", null)
+                        .WithMany()
+                        .HasForeignKey("VersionId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .HasConstraintName("fk_oci_manifests_versions_version_id");
+                });
+
+            modelBuilder.Entity("Berth.Core.Data.Entities.OciTag", b =>
+                {
+                    b.HasOne("Berth.Core.Data.Entities.OciManifest", "Manifest")
+                        .WithMany()
+                        .HasForeignKey("ManifestId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_oci_tags_oci_manifests_manifest_id");
+
+                    b.HasOne("Berth.Core.Data.Entities.RegisteredModel", null)
+                        .WithMany()
+                        .HasForeignKey("ModelId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_oci_tags_models_model_id");
+
+                    b.Navigation("Manifest");
+                });
+
             modelBuilder.Entity("Berth.Core.Data.Entities.ProtectedAlias", b =>
                 {
                     b.HasOne("Berth.Core.Data.Entities.RegisteredModel", null)
@@ -2876,6 +3044,11 @@ namespace Berth.Data.Sqlite.Migrations
                     b.Navigation("Parents");
 
                     b.Navigation("Tags");
+                });
+
+            modelBuilder.Entity("Berth.Core.Data.Entities.OciManifest", b =>
+                {
+                    b.Navigation("Blobs");
                 });
 
             modelBuilder.Entity("Berth.Core.Data.Entities.RegisteredModel", b =>

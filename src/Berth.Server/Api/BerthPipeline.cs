@@ -87,6 +87,9 @@ public static class BerthPipeline
         api.MapWebhooks();
         api.MapDeployments();
 
+        // The OCI distribution API (docs/oci.md).
+        Oci.OciEndpoints.MapOci(app);
+
         // The web UI: every other path (docs/ui.md).
         OidcWebSignIn.MapOidcWebSignIn(app, app.Configuration.GetSection(OidcOptions.SectionName).Get<OidcOptions>() ?? new OidcOptions());
         app.MapBerthWeb();

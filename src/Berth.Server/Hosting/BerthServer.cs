@@ -120,6 +120,7 @@ public static class BerthServer
     /// <exception cref="StartupException">A setting is wrong (the message names it), e.g. the database cannot be reached.</exception>
     public static async Task StartAsync(WebApplication app, CancellationToken cancellationToken = default)
     {
+        ValidateSettings(app.Services);
         var firstStart = await app.Services.GetRequiredService<StartupTasks>().StartAsync(cancellationToken);
         try
         {
@@ -170,6 +171,37 @@ public static class BerthServer
     {
         await StartAsync(app, cancellationToken);
         await app.WaitForShutdownAsync(cancellationToken);
+    }
+
+    /// <summary>
+    /// Checks every validated settings section before anything is migrated or created (the host would check them only
+    /// once it starts, and stop with a stack trace): a wrong value stops start-up with one line naming the section.
+    /// </summary>
+    private static void ValidateSettings(IServiceProvider services)
+    {
+        try
+        {
+            services.GetService<IStartupValidator>()?.Validate();
+        }
+        catch (InvalidOperationException e) when (e.Message.StartsWith("Failed to convert configuration value", StringComparison.Ordinal))
+        {
+            // "Failed to convert configuration value 'soon' at 'Runs:WatchInterval' to type 'System.TimeSpan'."
+            throw new StartupException($"invalid setting: {e.Message.TrimEnd('.')} (BERTH_Section__Name or --Section:Name; a duration is written hh:mm:ss).", e);
+        }
+        catch (Exception e) when (e is OptionsValidationException or AggregateException)
+        {
+            var failures = (e is AggregateException all ? all.InnerExceptions : [e]).OfType<OptionsValidationException>().ToList();
+            if (failures.Count == 0)
+            {
+                throw;
+            }
+
+            throw new StartupException(string.Join("; ", failures.Select(f =>
+            {
+                var section = f.OptionsType.GetField("SectionName")?.GetValue(null) as string ?? f.OptionsType.Name;
+                return $"invalid setting in '{section}' (BERTH_{section}__…, --{section}:…): {string.Join(" ", f.Failures)}";
+            })), e);
+        }
     }
 
     /// <summary>A path as one POSIX shell word.</summary>
@@ -230,6 +262,8 @@ public static class BerthServer
         services.AddScoped<BlobPresence>();
         services.AddScoped<LifecycleService>();
         services.AddScoped<UploadService>();
+        services.AddOptions<SearchOptions>();
+        services.AddScoped<SparseMatches>();
         services.AddScoped<SearchService>();
         services.AddScoped<ModelCatalog>();
         services.AddScoped<ActivityFeed>();
@@ -260,6 +294,7 @@ public static class BerthServer
         services.AddSingleton<MaintenanceService>();
         services.AddHostedService(sp => sp.GetRequiredService<MaintenanceService>());
         services.AddSingleton<StartupTasks>();
+        Oci.OciServices.Register(services);
         services.AddOptions<BootstrapOptions>().BindConfiguration(BootstrapOptions.SectionName);
 
         services.Configure<JsonOptions>(o =>

@@ -104,6 +104,21 @@ public abstract class BerthPage : ComponentBase
     /// <summary>The current path and query (for "come back here" links).</summary>
     protected string LocalPath() => HttpContext is { } c ? c.Request.Path + c.Request.QueryString : "/";
 
+    /// <summary>
+    /// POST-redirect-GET for a secret a form made (a token, a one-time password, a signing secret): kept, encrypted, for
+    /// the next page of this session only (<see cref="Flash.Reveal"/>), which shows it once with <see cref="TakeSecret"/>.
+    /// Reloading that page then shows it no more and posts nothing again.
+    /// </summary>
+    protected void RedirectWithSecret(string url, string kind, string subject, string secret)
+    {
+        Flash.Reveal(Viewer.Actor.TokenId, kind, subject, secret);
+        Navigation.NavigateTo(url, forceLoad: true);
+    }
+
+    /// <summary>The secret of <paramref name="kind"/> a form of this session made just before this GET, once (see <see cref="RedirectWithSecret"/>).</summary>
+    protected RevealedSecret? TakeSecret(string kind) =>
+        HttpContext is { } context && HttpMethods.IsGet(context.Request.Method) && Viewer.SignedIn ? Flash.TakeReveal(Viewer.Actor.TokenId, kind) : null;
+
     /// <summary>POST-redirect-GET: a message for the next page, then the redirect.</summary>
     protected void RedirectWith(string url, string message)
     {

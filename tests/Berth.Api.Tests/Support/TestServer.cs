@@ -93,7 +93,10 @@ public sealed class TestServer : IAsyncDisposable
     {
         var data = first?.DataDirectory ?? folder ?? TempFolder.Create("berth-server");
         var database = first?.Database ?? given ?? await TestDatabase.CreateAsync(data, CancellationToken.None);
-        string[] args = ["--data", data, "--urls", "http://127.0.0.1:0", .. database.ServerArgs, .. extraArgs];
+        // The OCI manifests of ready versions are built when first pulled, not in the background, unless a test asks for
+        // it (--Oci:BuildInBackground=true, which wins as the later argument): their config blobs would race every count
+        // of blobs, bytes, scrubs and collections.
+        string[] args = ["--data", data, "--urls", "http://127.0.0.1:0", .. database.ServerArgs, "--Oci:BuildInBackground=false", .. extraArgs];
         var app = BerthServer.Build(args, services: services);
         await BerthServer.StartAsync(app);
         var address = new Uri(app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First());

@@ -61,6 +61,8 @@ public sealed class SearchDatabase : IAsyncLifetime
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton(Options.Create(new RegistryOptions()));
         services.AddScoped<AccessControl>();
+        services.AddOptions<SearchOptions>();
+        services.AddScoped<SparseMatches>();
         services.AddScoped<SearchService>();
         _services = services.BuildServiceProvider();
 
@@ -95,13 +97,17 @@ public sealed class SearchDatabase : IAsyncLifetime
     }
 
     /// <summary>Runs a search in a fresh scope (its own DbContext), as one HTTP request would.</summary>
-    public async Task<Page<VersionInfo>> SearchAsync(string? filter, string? sort = null, int? limit = null, string? cursor = null, Actor? actor = null, RegistryOptions? options = null)
+    /// <remarks><paramref name="sparseBound"/>: <see cref="SearchOptions.SparseBound"/> (0: every search that matches anything walks).</remarks>
+    public async Task<Page<VersionInfo>> SearchAsync(string? filter, string? sort = null, int? limit = null, string? cursor = null, Actor? actor = null, RegistryOptions? options = null, int? sparseBound = null)
     {
         await using var scope = Services.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<RegistryDbContext>();
-        var service = options is null
+        var sparse = sparseBound is { } bound
+            ? new SparseMatches(db, Options.Create(new SearchOptions { SparseBound = bound }))
+            : scope.ServiceProvider.GetRequiredService<SparseMatches>();
+        var service = options is null && sparseBound is null
             ? scope.ServiceProvider.GetRequiredService<SearchService>()
-            : new SearchService(db, new AccessControl(db, Options.Create(options)));
+            : new SearchService(db, new AccessControl(db, Options.Create(options ?? new RegistryOptions())), sparse);
         return await service.SearchAsync(actor ?? Admin, filter, sort, new Paging(limit ?? Paging.MaxLimit, cursor), TestContext.Current.CancellationToken);
     }
 

@@ -5,6 +5,7 @@ using Berth.Core.Common;
 using Berth.Core.Configuration;
 using Berth.Core.Errors;
 using Berth.Core.Filtering;
+using Berth.Core.Registry;
 using Microsoft.Extensions.Options;
 using static Berth.Core.Tests.Filtering.SearchDatabase;
 
@@ -277,6 +278,57 @@ public sealed class SearchServiceTests
             Assert.Null(none.NextCursor);
             Assert.NotEmpty(some.Items);
             Assert.All(some.Items, v => Assert.Equal("risk", v.Namespace));
+        }
+
+        [Fact]
+        public async Task ShowsOnlyReadableVersionsWhenAFewMatchesAreLookedUp()
+        {
+            var reader = new Actor(3, "risk-reader", false, null, TokenScopes.All);
+
+            // metrics.auc > 0.9 matches A2, A3 and R1 (and the hidden versions with .99): few, so looked up by the metric's index.
+            var admin = await database.SearchAsync("metrics.auc > 0.9", "version");
+            var some = await database.SearchAsync("metrics.auc > 0.9", "version", actor: reader);
+
+            Assert.Equal([A2, A3, R1], Refs(admin).Order(StringComparer.Ordinal));
+            Assert.Equal([R1], Refs(some));
+        }
+
+        /// <summary>The same search, sorted from a few looked-up ids (the default bound) or by walking (bound 0), gives the same pages.</summary>
+        [Theory]
+        [InlineData("metrics.auc > 0.8")]
+        [InlineData("metrics.auc in (0.7, 0.91) or stage = 'production'")]
+        [InlineData("tags.team = 'risk' and metrics.auc >= 0.85")]
+        [InlineData("tags.note is not null")]
+        [InlineData("name in ('churn', 'fraud-scorer')")]
+        [InlineData("namespace = 'acme' and metrics.auc is null")]
+        [InlineData("created >= '2026-01-05' and created < '2026-01-20'")]
+        [InlineData("name = 'retired'")]
+        [InlineData("metrics.f1 < 0.6 and not tags.team = 'risk'")]
+        public async Task LookedUpAndWalkedSearchesPageAlike(string filter)
+        {
+            foreach (var sort in new[] { "-created", "version", "name", "-metrics.auc", "metrics.auc" })
+            {
+                foreach (var limit in new[] { 1, 2 })
+                {
+                    Assert.Equal(await PagesAsync(null), await PagesAsync(0));
+
+                    async Task<List<string>> PagesAsync(int? bound)
+                    {
+                        var found = new List<string>();
+                        string? cursor = null;
+                        do
+                        {
+                            var page = await database.SearchAsync(filter, sort, limit, cursor, sparseBound: bound);
+                            found.AddRange(Refs(page));
+                            cursor = page.NextCursor;
+                            Assert.True(found.Count <= 20, "paging does not end");
+                        }
+                        while (cursor is not null);
+
+                        return found;
+                    }
+                }
+            }
         }
 
         [Fact]

@@ -70,6 +70,9 @@ public static class TestS3
     }
 
     /// <summary>The keys under <paramref name="prefix"/>, in order.</summary>
+    /// <summary>The key of the blob <paramref name="digest"/> (<c>sha256:…</c>) in a store under <paramref name="prefix"/>.</summary>
+    public static string BlobKey(string prefix, string digest) => $"{prefix}/blobs/sha256/{digest[7..9]}/{digest[7..]}";
+
     public static async Task<List<S3Object>> ListAsync(string prefix, CancellationToken cancellationToken)
     {
         using var s3 = NewClient();

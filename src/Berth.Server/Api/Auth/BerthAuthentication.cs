@@ -29,11 +29,13 @@ internal static class BerthAuthentication
 
         var authentication = services.AddAuthentication(SchemeName)
             .AddPolicyScheme(SchemeName, null, o => o.ForwardDefaultSelector = context =>
-                oidc.Enabled && IsJwt(context) ? OidcSchemeName
+                Oci.OciAuthenticationHandler.Applies(context) ? Oci.OciAuthenticationHandler.SchemeName
+                : oidc.Enabled && IsJwt(context) ? OidcSchemeName
                 : WebSessionAuthenticationHandler.Applies(context) ? WebSessionAuthenticationHandler.SchemeName
                 : ApiTokenAuthenticationHandler.SchemeName)
             .AddScheme<ApiTokenAuthenticationOptions, ApiTokenAuthenticationHandler>(ApiTokenAuthenticationHandler.SchemeName, null)
-            .AddScheme<ApiTokenAuthenticationOptions, WebSessionAuthenticationHandler>(WebSessionAuthenticationHandler.SchemeName, null);
+            .AddScheme<ApiTokenAuthenticationOptions, WebSessionAuthenticationHandler>(WebSessionAuthenticationHandler.SchemeName, null)
+            .AddScheme<ApiTokenAuthenticationOptions, Oci.OciAuthenticationHandler>(Oci.OciAuthenticationHandler.SchemeName, null);
         if (!oidc.Enabled)
         {
             return services;

@@ -97,6 +97,12 @@ internal static class BerthRateLimits
             : 1;
         context.Response.Headers.RetryAfter = seconds.ToString(CultureInfo.InvariantCulture);
         var who = context.AuthenticatedActor() is not null ? "this token" : "your address";
+        if (Oci.OciAuthenticationHandler.Applies(context))
+        {
+            await Oci.OciResponses.WriteErrorAsync(context, Core.Oci.OciError.TooManyRequests, $"Too many requests from {who}; retry in {seconds} s.");
+            return;
+        }
+
         await Problems.Problems.WriteAsync(
             context,
             ErrorCodes.RateLimited,
