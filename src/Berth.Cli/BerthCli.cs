@@ -26,6 +26,7 @@ internal static class BerthCli
             AliasCommands.Create(app),
             StageCommand.Create(app),
             TagCommand.Create(app),
+            EvalCommand.Create(app),
             SearchCommand.Create(app),
             RemoveCommand.Create(app),
             HistoryCommand.Create(app),
@@ -57,7 +58,11 @@ internal static class BerthCli
             return UsageErrors(parse);
         }
 
-        return await parse.InvokeAsync();
+        // 'berth run exec' handles termination signals itself: it passes them to the command it runs and ends the run
+        // after it (System.CommandLine would cancel the action and end berth two seconds later).
+        return parse.CommandResult.Command.Name == "exec" && parse.CommandResult.Parent is System.CommandLine.Parsing.CommandResult { Command.Name: "run" }
+            ? await parse.InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = null })
+            : await parse.InvokeAsync();
     }
 
     /// <summary>Parse errors: one line each on stderr and exit code 2 (the help text is one --help away).</summary>

@@ -94,7 +94,15 @@ public sealed partial class BerthClient
 
     /// <summary>Up to 20 runs of a model on up to 10 metrics, over one step range cut into the same buckets.</summary>
     public Task<SeriesSet> CompareRunsAsync(string ns, string model, IEnumerable<string> ids, IEnumerable<string> keys, int? buckets = null, CancellationToken cancellationToken = default) =>
-        SendAsync(HttpMethod.Get, $"{RunsPath(ns, model)}/compare{Query(("runs", string.Join(',', ids)), ("keys", string.Join(',', keys)), ("buckets", Text(buckets)))}", null, Json.SeriesSet, cancellationToken);
+        CompareRunsAsync(ns, model, ids, keys, buckets, "step", cancellationToken: cancellationToken);
+
+    /// <summary>
+    /// Runs compared on metrics over one range cut into the same buckets, aligned on <paramref name="align"/>: <c>step</c>
+    /// or <c>time</c> (milliseconds since each run's start, e.g. to compare runs that went at different speeds);
+    /// <paramref name="from"/> and <paramref name="to"/> bound that range.
+    /// </summary>
+    public Task<SeriesSet> CompareRunsAsync(string ns, string model, IEnumerable<string> ids, IEnumerable<string> keys, int? buckets, string align, long? from = null, long? to = null, CancellationToken cancellationToken = default) =>
+        SendAsync(HttpMethod.Get, $"{RunsPath(ns, model)}/compare{Query(("runs", string.Join(',', ids)), ("keys", string.Join(',', keys)), ("buckets", Text(buckets)), ("align", align), ("from", Text(from)), ("to", Text(to)))}", null, Json.SeriesSet, cancellationToken);
 
     private static string? Text(long? value) => value?.ToString(CultureInfo.InvariantCulture);
 }

@@ -12,6 +12,18 @@ public sealed partial class BerthClient
     public Task<VersionInfo> GetVersionAsync(ModelReference reference, bool withFiles = false, CancellationToken cancellationToken = default) =>
         SendAsync(HttpMethod.Get, VersionPath(reference) + (withFiles ? "?files=true" : ""), null, Json.VersionInfo, cancellationToken);
 
+    /// <summary>
+    /// Records an evaluation of a ready version (metrics measured after the push, on a dataset, by a run of the model):
+    /// its metrics become the version's effective ones, the pushed values are kept. Retrying with the same
+    /// <paramref name="idempotencyKey"/> records it once.
+    /// </summary>
+    public Task<EvaluationInfo> EvaluateVersionAsync(ModelReference reference, CreateEvaluationRequest request, string? idempotencyKey = null, CancellationToken cancellationToken = default) =>
+        SendAsync(HttpMethod.Post, VersionPath(reference) + "/evaluations", request, Json.EvaluationInfo, cancellationToken, WithIdempotencyKey(idempotencyKey));
+
+    /// <summary>The evaluations of a version, newest first.</summary>
+    public IAsyncEnumerable<EvaluationInfo> ListEvaluationsAsync(ModelReference reference, CancellationToken cancellationToken = default) =>
+        PagesAsync(VersionPath(reference) + "/evaluations", Json.PageEvaluationInfo, cancellationToken);
+
     /// <summary>Declares a version (pending). Retrying with the same <paramref name="idempotencyKey"/> is safe.</summary>
     public Task<CreateVersionResponse> CreateVersionAsync(string ns, string model, CreateVersionRequest request, string? idempotencyKey = null, CancellationToken cancellationToken = default) =>
         SendAsync(HttpMethod.Post, $"{ModelPath(ns, model)}/versions", request, Json.CreateVersionResponse, cancellationToken, WithIdempotencyKey(idempotencyKey));

@@ -82,6 +82,7 @@ public sealed partial class AuthorizationMatrixTests : IAsyncLifetime
         ["ListRunFiles"] = Level.Reader,
         ["DownloadRunFile"] = Level.Reader,
         ["GetVersion"] = Level.Reader,
+        ["ListEvaluations"] = Level.Reader,
         ["GetManifest"] = Level.Reader,
         ["ListFiles"] = Level.Reader,
         ["DownloadFile"] = Level.Reader,
@@ -117,6 +118,7 @@ public sealed partial class AuthorizationMatrixTests : IAsyncLifetime
         ["LogMetrics"] = Level.Writer,
         ["AttachRunFiles"] = Level.Writer,
         ["RegisterRun"] = Level.Writer,
+        ["EvaluateVersion"] = Level.Writer,
 
         ["ApproveRequest"] = Level.Approver,
         ["RejectRequest"] = Level.Approver,
@@ -469,10 +471,12 @@ public sealed partial class AuthorizationMatrixTests : IAsyncLifetime
         var source = _server.Services.GetRequiredService<EndpointDataSource>();
         foreach (var endpoint in source.Endpoints.OfType<RouteEndpoint>())
         {
-            // The web UI's pages and assets check access page by page (tests/Berth.Web.Tests); this matrix is the API's.
+            // The web UI's pages, assets and run images check access page by page (tests/Berth.Web.Tests: RunPagesTests.Files
+            // covers the images); this matrix is the API's.
             var raw = endpoint.RoutePattern.RawText ?? "";
             if (endpoint.Metadata.GetMetadata<Microsoft.AspNetCore.Components.Endpoints.ComponentTypeMetadata>() is not null
                 || raw.StartsWith("/static/", StringComparison.Ordinal) || raw.StartsWith("/_framework/", StringComparison.Ordinal)
+                || raw == "/{namespace}/{model}/runs/{id}/files/{**path}"
                 // The OCI distribution API authorises per repository and action itself, in the spec's terms (tests/Berth.Api.Tests/Oci).
                 || raw == "/v2" || raw.StartsWith("/v2/", StringComparison.Ordinal))
             {

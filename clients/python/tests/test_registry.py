@@ -167,3 +167,19 @@ def test_delete_version(client: berth.Client, ns: str, tmp_path: Path) -> None:
     with pytest.raises(berth.Gone) as gone:
         client.get_version(first.reference)
     assert gone.value.code == "version_deleted"
+
+
+def test_evaluate_adds_effective_metrics_that_search_sees_and_keeps_the_pushed_ones(client: berth.Client, ns: str, tmp_path: Path) -> None:
+    client.push(str(write(tmp_path / "e" / "w.bin", b"evaluated")), f"{ns}/fraud", metrics={"auc": 0.91}, progress=False)
+    evaluation = client.evaluate(f"{ns}/fraud:1", {"auc": 0.95, "recall": 0.7}, dataset="holdout-2026-11", note="nightly")
+    assert evaluation["metrics"] == {"auc": 0.95, "recall": 0.7} and evaluation["dataset"] == "holdout-2026-11"
+    version = client.get_version(f"{ns}/fraud:1")
+    assert version.metrics == {"auc": 0.95, "recall": 0.7}
+    assert version.raw["evaluatedMetrics"]["auc"]["pushed"] == 0.91
+    assert [v.number for v in client.search(f"namespace = '{ns}' and metrics.auc > 0.93")] == [1]
+    with pytest.raises(berth.BadRequest) as raised:
+        client.evaluate(f"{ns}/fraud:1", {"bad key!": 1.0})
+    assert raised.value.code == "invalid_metadata"
+    with pytest.raises(berth.NotFound) as missing:
+        client.evaluate(f"{ns}/fraud:9", {"auc": 0.9})
+    assert missing.value.code == "version_not_found"

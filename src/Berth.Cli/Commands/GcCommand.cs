@@ -56,6 +56,21 @@ internal static class GcCommand
             yield return $"  … and {report.RetentionDeleted - report.RetentionVersions.Count} more";
         }
 
+        if (report.RetentionRunsDeleted > 0)
+        {
+            yield return $"{TextFormat.Count(report.RetentionRunsDeleted, "run")} that produced no version {verb} deleted by retention policies:";
+            var runs = report.RetentionRuns ?? [];
+            foreach (var run in runs)
+            {
+                yield return $"  {run}";
+            }
+
+            if (runs.Count < report.RetentionRunsDeleted)
+            {
+                yield return $"  … and {report.RetentionRunsDeleted - runs.Count} more";
+            }
+        }
+
         yield return $"{TextFormat.Count(report.PurgedVersions, "deleted version")} {verb} purged";
         yield return $"{TextFormat.Count(report.Blobs, "unreferenced blob")} ({TextFormat.Bytes(report.Bytes)}) {verb} deleted";
         foreach (var digest in report.Digests)

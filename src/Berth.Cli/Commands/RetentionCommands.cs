@@ -41,12 +41,14 @@ internal static class RetentionCommands
         var keepStages = new Option<string?>("--keep-stages") { Description = "Always keep versions in these stages (comma-separated), e.g. production,staging." };
         var keepAliased = new Option<bool>("--keep-aliased") { Description = "Accepted for compatibility: versions an alias points at are always kept." };
         var olderThan = new Option<string>("--older-than") { Description = "Delete the other versions once they are this old, e.g. 90d, 12h, 2w.", Required = true };
-        var command = new Command("set", "Set the retention policy of a namespace or a model (namespace admins); 'berth gc' applies it.") { scope, keepLast, keepStages, keepAliased, olderThan };
+        var runsOlderThan = new Option<string?>("--runs-older-than") { Description = "Also delete the training runs that ended this long ago and produced no version (no version names them), e.g. 30d. Without it runs are left alone." };
+        var command = new Command("set", "Set the retention policy of a namespace or a model (namespace admins); 'berth gc' applies it.") { scope, keepLast, keepStages, keepAliased, olderThan, runsOlderThan };
         app.SetAction(command, async (context, parse, cancellationToken) =>
         {
             var (ns, model) = PolicyCommands.Scope(context, parse.GetValue(scope)!, "retention set");
             var stages = parse.GetValue(keepStages)?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-            var request = new SetRetentionRequest(InputParser.Age(parse.GetValue(olderThan)!, "--older-than"), parse.GetValue(keepLast), stages, parse.GetValue(keepAliased));
+            var runsAge = parse.GetValue(runsOlderThan) is { } runsText ? InputParser.Age(runsText, "--runs-older-than") : (TimeSpan?)null;
+            var request = new SetRetentionRequest(InputParser.Age(parse.GetValue(olderThan)!, "--older-than"), parse.GetValue(keepLast), stages, parse.GetValue(keepAliased), runsAge);
             Write(context, await context.Client.SetRetentionAsync(ns, model, request, cancellationToken));
             return ExitCodes.Success;
         });
@@ -100,6 +102,13 @@ internal static class RetentionCommands
             }
 
             context.Output.Line(Summary(preview));
+            if (preview.Runs is { Count: > 0 } runs)
+            {
+                context.Output.Table(["RUN", "NAME", "STATUS", "ENDED", "ACTION"],
+                    runs.Select(r => (IReadOnlyList<string>)[r.Reference, r.Name ?? "-", r.Status, r.EndedAt is { } ended ? TextFormat.Time(ended) : "-", "delete"]));
+                context.Output.Line($"{TextFormat.Count(runs.Count, "run")} that produced no version would be deleted by the next 'berth gc'.");
+            }
+
             return ExitCodes.Success;
         });
         return command;
@@ -131,6 +140,9 @@ internal static class RetentionCommands
         context.Output.Line($"  the newest {(policy.KeepLast ?? 0).ToString(CultureInfo.InvariantCulture)}");
         context.Output.Line($"  stages: {(policy.KeepStages.Count == 0 ? "-" : TextFormat.List(policy.KeepStages))}");
         context.Output.Line("  aliased versions, and versions live or deploying in an environment (always)");
+        context.Output.Line(policy.RunsOlderThan is { } runs
+            ? $"Runs: delete those that ended more than {Age(runs)} ago and produced no version."
+            : "Runs: kept (--runs-older-than deletes those that produced no version).");
     }
 
     private static string Age(TimeSpan age) =>

@@ -8,20 +8,22 @@ using Berth.Contracts.Naming;
 namespace Berth.Cli.Commands;
 
 /// <summary>
-/// <c>berth run start|log|finish|show|files|register</c> and <c>berth runs</c>: training runs (docs/runs.md). A run is
+/// <c>berth run start|log|finish|show|files|register|compare|exec</c> and <c>berth runs</c>: training runs (docs/runs.md). A run is
 /// named by its reference <c>namespace/model/id</c>, which <c>berth run start</c> prints.
 /// </summary>
 internal static class RunCommands
 {
     public static IEnumerable<Command> Create(CliApp app)
     {
-        var run = new Command("run", "Training runs: start one, log metrics into it, finish it, show it, upload its files, register it as a version.");
+        var run = new Command("run", "Training runs: start one (or run a command as one), log metrics into it, finish it, show and compare runs, upload their files, register one as a version.");
         run.Subcommands.Add(Start(app));
         run.Subcommands.Add(Log(app));
         run.Subcommands.Add(Finish(app));
         run.Subcommands.Add(Show(app));
         run.Subcommands.Add(Files(app));
         run.Subcommands.Add(Register(app));
+        run.Subcommands.Add(RunCompareCommand.Create(app));
+        run.Subcommands.Add(RunExecCommand.Create(app));
         return [run, List(app)];
     }
 
@@ -340,7 +342,7 @@ internal static class RunCommands
     private static Argument<string> RunArgument() =>
         new("run") { Description = "The run: namespace/model/id, as 'berth run start' prints it." };
 
-    private static (string Namespace, string Model, string Id) Parse(CliContext context, string text)
+    internal static (string Namespace, string Model, string Id) Parse(CliContext context, string text)
     {
         var slash = text.LastIndexOf('/');
         if (slash <= 0 || slash == text.Length - 1)

@@ -17,7 +17,7 @@ internal static class ShowCommand
             Description = "namespace/model[:selector]: a number (3), semantic version (1.2.0, v1.2.0), alias, stage or latest; or namespace/model@sha256:<hex>. No selector = latest.",
         };
         var files = new Option<bool>("--files", "-f") { Description = "Also list the files (path, size, digest)." };
-        var command = new Command("show", "Show a version: state, stage, aliases, metrics, params, tags, lineage, deployments, files.") { reference, files };
+        var command = new Command("show", "Show a version: state, stage, aliases, metrics (with their evaluations), params, tags, lineage (with its children), deployments, files.") { reference, files };
         app.SetAction(command, async (context, parse, cancellationToken) =>
         {
             var version = await context.Client.GetVersionAsync(context.Reference(parse.GetValue(reference)!), parse.GetValue(files), cancellationToken);
@@ -57,7 +57,12 @@ internal static class ShowCommand
                 : null),
         ], indent: 2);
 
-        Section(output, "metrics", v.Metrics.OrderBy(m => m.Key, StringComparer.Ordinal).Select(m => (m.Key, (string?)TextFormat.Number(m.Value))));
+        // Effective values (search and gates use them); an evaluated one says where it comes from and what the push said.
+        Section(output, "metrics", v.Metrics.OrderBy(m => m.Key, StringComparer.Ordinal).Select(m => (m.Key, (string?)(
+            v.EvaluatedMetrics?.GetValueOrDefault(m.Key) is { } e
+                ? $"{TextFormat.Number(m.Value)}  (evaluation {e.Evaluation}{(e.Dataset is null ? "" : $" on {e.Dataset}")} by {e.CreatedBy} {TextFormat.Time(e.CreatedAt)}"
+                  + $"{(e.Run is null ? "" : $", run {e.Run}")}; {(e.Pushed is { } pushed ? $"pushed {TextFormat.Number(pushed)}" : "not pushed")})"
+                : TextFormat.Number(m.Value)))));
         Section(output, "params", v.Params.OrderBy(p => p.Key, StringComparer.Ordinal).Select(p => (p.Key, (string?)p.Value)));
         Section(output, "tags", v.Tags.OrderBy(t => t.Key, StringComparer.Ordinal).Select(t => (t.Key, (string?)t.Value)));
 
@@ -69,6 +74,7 @@ internal static class ShowCommand
             ("git commit", lineage.GitCommit),
             ("datasets", lineage.Datasets is { Count: > 0 } ds ? TextFormat.List(ds.Select(d => d.Digest is null ? d.Uri : $"{d.Uri}@{d.Digest}")) : null),
             ("parents", lineage.Parents is { Count: > 0 } ps ? TextFormat.List(ps) : null),
+            ("children", v.Children is { Count: > 0 } cs ? TextFormat.List(cs) + (cs.Count >= VersionInfo.MaxChildren ? $" (the first {VersionInfo.MaxChildren}; berth search \"lineage.parent = '{v.Reference}'\" finds all)" : "") : null),
         ]);
 
         if (v.Insight is { } insight)

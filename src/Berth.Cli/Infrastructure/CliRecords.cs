@@ -77,3 +77,18 @@ internal sealed record AliasUnprotectedOutput(string Model, string Alias, bool P
 
 /// <summary>The result of <c>berth webhook remove --json</c> (the API answers 204 without a body).</summary>
 internal sealed record WebhookRemovedOutput(long Webhook, bool Removed);
+
+/// <summary>
+/// <c>berth run compare --json</c>: the runs (as the API returns them), every param of any run with its value in each run
+/// (null where a run lacks it) and whether the values differ, and each compared metric's final (last) value in each run
+/// (null where a run lacks it; NaN and infinities as strings) with the indexes of the runs holding the best one.
+/// </summary>
+internal sealed record RunCompareOutput(IReadOnlyList<RunInfo> Runs, IReadOnlyList<RunCompareParam> Params, IReadOnlyList<RunCompareMetric> Metrics);
+
+internal sealed record RunCompareParam(string Name, IReadOnlyList<string?> Values, bool Differs);
+
+internal sealed record RunCompareMetric(
+    string Name,
+    bool LowerIsBetter,
+    [property: System.Text.Json.Serialization.JsonNumberHandling(System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals)] IReadOnlyList<double?> Values,
+    IReadOnlyList<int> Best);

@@ -95,7 +95,10 @@ internal sealed class Output(bool json)
     }
 
     /// <summary>A table; plain columns separated by two spaces when stdout is not a terminal.</summary>
-    public void Table(IReadOnlyList<string> headers, IEnumerable<IReadOnlyList<string>> rows, int indent = 0)
+    public void Table(IReadOnlyList<string> headers, IEnumerable<IReadOnlyList<string>> rows, int indent = 0) => Table(headers, rows, null, indent);
+
+    /// <summary>A table whose cells (row, column) in <paramref name="emphasis"/> stand out on a terminal (bold green).</summary>
+    public void Table(IReadOnlyList<string> headers, IEnumerable<IReadOnlyList<string>> rows, IReadOnlySet<(int Row, int Column)>? emphasis, int indent = 0)
     {
         var list = rows.Select(r => (IReadOnlyList<string>)r.Select(OneLine).ToList()).ToList();
         if (StdoutIsTerminal)
@@ -106,9 +109,11 @@ internal sealed class Output(bool json)
                 table.AddColumn(new TableColumn(new Markup($"[bold]{Markup.Escape(header)}[/]")));
             }
 
-            foreach (var row in list)
+            var strong = new Style(Color.Green, decoration: Decoration.Bold);
+            for (var r = 0; r < list.Count; r++)
             {
-                table.AddRow(row.Select(cell => (IRenderable)new Text(cell)));
+                var index = r;
+                table.AddRow(list[r].Select((cell, c) => (IRenderable)(emphasis?.Contains((index, c)) == true ? new Text(cell, strong) : new Text(cell))));
             }
 
             StdoutConsole.Write(indent > 0 ? new Padder(table, new Padding(indent, 0, 0, 0)) : table);

@@ -15,6 +15,7 @@ public static class EventTypes
     public const string VersionUpdated = "version.updated";
     public const string VersionFailed = "version.failed";
     public const string VersionDeleted = "version.deleted";
+    public const string VersionEvaluated = "version.evaluated";
     public const string StageChanged = "stage.changed";
     public const string AliasMoved = "alias.moved";
     public const string AliasRemoved = "alias.removed";
@@ -40,7 +41,7 @@ public static class EventTypes
 
     public static IReadOnlyList<string> All { get; } =
     [
-        NamespaceCreated, NamespaceDeleted, ModelCreated, ModelUpdated, ModelDeleted, VersionCreated, VersionReady, VersionUpdated, VersionFailed, VersionDeleted,
+        NamespaceCreated, NamespaceDeleted, ModelCreated, ModelUpdated, ModelDeleted, VersionCreated, VersionReady, VersionUpdated, VersionFailed, VersionDeleted, VersionEvaluated,
         StageChanged, AliasMoved, AliasRemoved, RequestOpened, RequestApproved, RequestRejected, RequestCancelled, RequestSuperseded,
         RequestApplied, DeploymentRecorded, PolicyChanged, MemberChanged, WebhookDisabled, RunStarted, RunFinished, RunRegistered,
         VersionFlagged,

@@ -10,6 +10,8 @@ namespace Berth.Contracts.Dtos;
 /// <c>Blobs</c>/<c>Bytes</c>: unreferenced blobs deleted; <c>OrphanFiles</c>/<c>OrphanBytes</c>: stored
 /// bytes with no database row (left by a crash); <c>ExpiredUploads</c>: upload sessions removed; <c>PurgedRuns</c>:
 /// deleted runs (and runs of deleted models and namespaces) past the purge delay, whose files and metric series were removed.
+/// <c>RetentionRunsDeleted</c>: training runs that retention policies deleted (softly) now, having ended long enough ago
+/// without producing a version; <c>RetentionRuns</c> names them (<c>namespace/model/id</c>, up to 1,000).
 /// </summary>
 public sealed record GcReport(
     bool DryRun,
@@ -24,4 +26,6 @@ public sealed record GcReport(
     long OrphanBytes,
     int ExpiredUploads,
     IReadOnlyList<string> Digests,
-    int PurgedRuns = 0);
+    int PurgedRuns = 0,
+    int RetentionRunsDeleted = 0,
+    IReadOnlyList<string>? RetentionRuns = null);

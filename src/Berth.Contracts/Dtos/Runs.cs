@@ -131,7 +131,8 @@ public sealed record SeriesPoint(
 /// <summary>
 /// A bucket of a downsampled series: the steps it covers (of the points in it), how many points, their least and
 /// greatest value that is not NaN (null when none) and, when the bucket was filled point by point (zoomed-in reads),
-/// its last value (null when it was filled from chunk summaries).
+/// its last value (null when it was filled from chunk summaries). Aligned on time, <c>FirstTime</c> and <c>LastTime</c>
+/// are the times of its first and last point in milliseconds since the run's start (null when aligned on step).
 /// </summary>
 public sealed record MetricBucket(
     long FirstStep,
@@ -139,18 +140,27 @@ public sealed record MetricBucket(
     long Count,
     [property: JsonNumberHandling(JsonNumberHandling.AllowNamedFloatingPointLiterals)] double? Min,
     [property: JsonNumberHandling(JsonNumberHandling.AllowNamedFloatingPointLiterals)] double? Max,
-    [property: JsonNumberHandling(JsonNumberHandling.AllowNamedFloatingPointLiterals)] double? Last);
+    [property: JsonNumberHandling(JsonNumberHandling.AllowNamedFloatingPointLiterals)] double? Last,
+    long? FirstTime = null,
+    long? LastTime = null);
 
 /// <summary>
 /// One series of one run over [<c>From</c>, <c>To</c>]: the points themselves when there are no more than the buckets
 /// asked for (<c>Points</c>), else min/max buckets of <c>BucketWidth</c> steps (<c>Buckets</c>; empty ones left out).
+/// Aligned on time, <c>Origin</c> is the run's start (milliseconds since the Unix epoch): a point's time minus it is its
+/// place on the common axis.
 /// </summary>
 public sealed record MetricSeries(
     string Run,
     string Key,
     long Count,
     IReadOnlyList<SeriesPoint>? Points,
-    IReadOnlyList<MetricBucket>? Buckets);
+    IReadOnlyList<MetricBucket>? Buckets,
+    long? Origin = null);
 
-/// <summary>Series read over one step range cut into the same buckets, so that bucket boundaries line up across runs.</summary>
-public sealed record SeriesSet(long? From, long? To, long? BucketWidth, IReadOnlyList<MetricSeries> Series);
+/// <summary>
+/// Series read over one range cut into the same buckets, so that bucket boundaries line up across runs. <c>Align</c>
+/// (comparisons only) says what the range, <c>From</c>, <c>To</c> and <c>BucketWidth</c> are in: <c>step</c>, or
+/// <c>time</c> (milliseconds since each run's start).
+/// </summary>
+public sealed record SeriesSet(long? From, long? To, long? BucketWidth, IReadOnlyList<MetricSeries> Series, string? Align = null);

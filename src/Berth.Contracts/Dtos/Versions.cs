@@ -32,6 +32,10 @@ public sealed record Lineage(
 /// none): paths whose stored bytes a scrub found missing or corrupt, so downloading them fails with
 /// <c>blob_corrupt</c> until the blob is restored. <c>Insight</c>: what Berth read inside the files (framework,
 /// parameters, signature, pickle scan; per-file details at <c>…/insight</c>), null until the version is committed.
+/// <c>Metrics</c> are the effective values — what search, sorting and stage gates use: a metric's latest evaluation when it has one, else the value given at push —; <c>EvaluatedMetrics</c> (null
+/// when none) says, for each metric an evaluation gave, which evaluation and the pushed value it stands beside.
+/// <c>Children</c> (single-version reads only; null otherwise): the ready versions the caller may read whose lineage names
+/// this one as a parent, as <c>namespace/model:number</c>, oldest first (at most <see cref="MaxChildren"/>).
 /// </summary>
 public sealed record VersionInfo(
     string Namespace,
@@ -58,10 +62,15 @@ public sealed record VersionInfo(
     IReadOnlyList<DeploymentState>? Deployments = null,
     IReadOnlyList<int>? SameContent = null,
     IReadOnlyList<string>? QuarantinedFiles = null,
-    VersionInsight? Insight = null)
+    VersionInsight? Insight = null,
+    IReadOnlyDictionary<string, MetricEvaluation>? EvaluatedMetrics = null,
+    IReadOnlyList<string>? Children = null)
 {
     /// <summary>How many other versions <see cref="SameContent"/> lists at most.</summary>
     public const int MaxSameContent = 100;
+
+    /// <summary>How many children <see cref="Children"/> lists at most (search <c>lineage.parent = '…'</c> finds them all).</summary>
+    public const int MaxChildren = 100;
 
     /// <summary><c>namespace/model:number</c>.</summary>
     public string Reference => $"{Namespace}/{Model}:{Number}";
@@ -112,3 +121,39 @@ public sealed record HistoryEntry(
     string? Comment,
     long? RequestId = null,
     string? Event = null);
+
+/// <summary>
+/// Metrics measured on a ready version after its push, e.g. by an evaluation job: <c>Metrics</c> (1 to 1000, the version
+/// metric rules), on which <c>Dataset</c> (a name or URI), by which <c>Run</c> (the id of a run of the same model), with a
+/// <c>Note</c>. They become the version's effective values (search, sorting, stage gates); the pushed values are kept.
+/// </summary>
+public sealed record CreateEvaluationRequest(
+    IReadOnlyDictionary<string, double>? Metrics,
+    string? Dataset = null,
+    string? Run = null,
+    string? Note = null);
+
+/// <summary>An evaluation of a version: what it measured, on what, by which run, who recorded it and when.</summary>
+public sealed record EvaluationInfo(
+    long Id,
+    string Namespace,
+    string Model,
+    int Version,
+    IReadOnlyDictionary<string, double> Metrics,
+    string? Dataset,
+    string? Run,
+    string? Note,
+    string CreatedBy,
+    DateTimeOffset CreatedAt);
+
+/// <summary>
+/// Where a version's effective value of a metric comes from when an evaluation gave it: the evaluation (id, dataset, run,
+/// who, when) and the value given at push (<c>Pushed</c>; null when the push did not give the metric).
+/// </summary>
+public sealed record MetricEvaluation(
+    long Evaluation,
+    double? Pushed,
+    string? Dataset,
+    string? Run,
+    string CreatedBy,
+    DateTimeOffset CreatedAt);

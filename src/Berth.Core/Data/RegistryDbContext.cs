@@ -43,6 +43,8 @@ public class RegistryDbContext(DbContextOptions options) : DbContext(options), I
     public DbSet<VersionTag> VersionTags => Set<VersionTag>();
     public DbSet<VersionDataset> VersionDatasets => Set<VersionDataset>();
     public DbSet<VersionParent> VersionParents => Set<VersionParent>();
+    public DbSet<VersionEvaluation> VersionEvaluations => Set<VersionEvaluation>();
+    public DbSet<VersionEvaluationMetric> VersionEvaluationMetrics => Set<VersionEvaluationMetric>();
     public DbSet<ModelAlias> Aliases => Set<ModelAlias>();
     public DbSet<ModelHistoryEntry> History => Set<ModelHistoryEntry>();
     public DbSet<StoredBlob> Blobs => Set<StoredBlob>();

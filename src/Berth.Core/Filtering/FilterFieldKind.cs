@@ -50,4 +50,16 @@ public enum FilterFieldKind
 
     /// <summary><c>scan.&lt;field&gt;</c>: the version's pickle scan (<see cref="InsightFields"/>; missing until scanned).</summary>
     Scan,
+
+    /// <summary><c>lineage.run</c>: the run a version came from (string, may be missing; versions only).</summary>
+    LineageRun,
+
+    /// <summary><c>lineage.gitCommit</c>: the git commit of a version's code (string, may be missing; versions only).</summary>
+    LineageGitCommit,
+
+    /// <summary><c>lineage.dataset</c>: a version's datasets, by URI or digest (a set of strings; versions only).</summary>
+    LineageDataset,
+
+    /// <summary><c>lineage.parent</c>: a version's parent versions, by reference (a set; versions only).</summary>
+    LineageParent,
 }

@@ -90,6 +90,18 @@ internal sealed class FilterLexer(string text, int start = 0)
         }
 
         var word = text[start.._position];
+        if (Peek(0) == '.' && string.Equals(word, LineageFilter.Prefix, StringComparison.OrdinalIgnoreCase))
+        {
+            // lineage.run, lineage.gitCommit …: one field name (the parser knows which exist).
+            _position++;
+            while (_position < text.Length && (char.IsAsciiLetterOrDigit(text[_position]) || text[_position] == '_'))
+            {
+                _position++;
+            }
+
+            return new FilterToken(FilterTokenKind.Word, start, _position - start, text[start.._position]);
+        }
+
         FilterFieldKind? keyed = word.ToLowerInvariant() switch
         {
             "metrics" => FilterFieldKind.Metric,

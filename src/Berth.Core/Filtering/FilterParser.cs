@@ -21,6 +21,7 @@ namespace Berth.Core.Filtering;
 ///             | ('metrics' | 'params' | 'tags') '.' key
 ///             | 'metadata' '.' ('framework' | 'format' | 'parameters' | 'precision' | 'quantization' | 'state')
 ///             | 'scan' '.' ('verdict' | 'dangerous' | 'suspicious' | 'scanned')
+///             | 'lineage.run' | 'lineage.gitCommit' | 'lineage.dataset' | 'lineage.parent'
 /// key        := [A-Za-z0-9_.\-/]+ | '`' … '`' | '"' … '"'
 /// value      := string | number
 /// </code>
@@ -206,7 +207,7 @@ public static class FilterParser
 
             var fields = scope == FilterScope.Runs
                 ? "name, status, created, metrics.<key>, params.<key> or tags.<key>"
-                : "name, namespace, version, semver, stage, alias, created, digest, size, files, metrics.<key>, params.<key>, tags.<key>, metadata.<field> or scan.<field>";
+                : "name, namespace, version, semver, stage, alias, created, digest, size, files, metrics.<key>, params.<key>, tags.<key>, metadata.<field>, scan.<field> or " + LineageFilter.Fields;
             if (_current.Kind != FilterTokenKind.Word || IsKeyword(_current.Text))
             {
                 throw Expected($"a condition: a field ({fields}), 'not' or '('");
@@ -231,7 +232,7 @@ public static class FilterParser
                 "digest" => FilterFieldKind.Digest,
                 "size" => FilterFieldKind.Size,
                 "files" => FilterFieldKind.Files,
-                _ => null,
+                _ => LineageFilter.Field(_current.Text),
             };
             return kind is { } known
                 ? new FilterField(known)
@@ -318,7 +319,13 @@ public static class FilterParser
             };
             var nullable = field.Kind is FilterFieldKind.SemVer or FilterFieldKind.Stage or FilterFieldKind.Alias
                 or FilterFieldKind.Metric or FilterFieldKind.Param or FilterFieldKind.Tag or FilterFieldKind.Metadata or FilterFieldKind.Scan
+                || LineageFilter.IsLineage(field.Kind)
                 || (scope == FilterScope.Runs && field.Kind == FilterFieldKind.Name);
+            if (field.Kind == FilterFieldKind.LineageParent && op is FilterOperator.Like or FilterOperator.NotLike or FilterOperator.ILike or FilterOperator.NotILike)
+            {
+                throw FilterErrors.At(at.Position, $"'{FilterOperators.Symbol(op)}' does not apply to lineage.parent, which names versions; use =, !=, in or is null (lineage.parent = 'acme/base' matches any version of acme/base)");
+            }
+
             if (op is FilterOperator.IsNull or FilterOperator.IsNotNull)
             {
                 allowed = nullable;
@@ -420,6 +427,11 @@ public static class FilterParser
                     if (token.Kind != FilterTokenKind.String)
                     {
                         throw FilterErrors.At(token.Position, $"{field} is a string; expected a quoted string, found {Describe(token)} (write '{token.Text}' to compare the text)");
+                    }
+
+                    if (field.Kind == FilterFieldKind.LineageParent && LineageFilter.CheckParent(token.Text, out _) is { } parentProblem)
+                    {
+                        throw FilterErrors.At(token.Position, parentProblem);
                     }
 
                     value = new StringValue(token.Text);

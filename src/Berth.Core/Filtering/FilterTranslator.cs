@@ -197,6 +197,7 @@ public static class FilterTranslator
             FilterFieldKind.Param => Keyed<VersionParam>(v, nameof(ModelVersion.Params), nameof(VersionParam.Name), nameof(VersionParam.Value), c),
             FilterFieldKind.Tag => Keyed<VersionTag>(v, nameof(ModelVersion.Tags), nameof(VersionTag.Key), nameof(VersionTag.Value), c),
             FilterFieldKind.Metadata or FilterFieldKind.Scan => Insight(v, c),
+            _ when LineageFilter.IsLineage(c.Field.Kind) => LineageFilter.Translate(c, v, Scalar, Test, text => Parameter(text)),
             _ => throw new ArgumentException($"Unknown field {c.Field}.", nameof(c)),
         };
     }

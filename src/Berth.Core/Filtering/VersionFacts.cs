@@ -15,4 +15,8 @@ public sealed record VersionFacts(
     IReadOnlyDictionary<string, double> Metrics,
     IReadOnlyDictionary<string, string> Params,
     IReadOnlyDictionary<string, string> Tags,
-    Data.Entities.VersionInsightRecord? Insight = null);
+    Data.Entities.VersionInsightRecord? Insight = null,
+    string? RunId = null,
+    string? GitCommit = null,
+    IReadOnlyList<DatasetFact>? Datasets = null,
+    IReadOnlyList<ParentFact>? Parents = null);

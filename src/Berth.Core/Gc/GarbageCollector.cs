@@ -94,7 +94,8 @@ public sealed partial class GarbageCollector(
         var (orphans, orphanBytes) = await SweepOrphansAsync(grace, dryRun, cancellationToken);
         var expired = await uploads.ExpireAsync(db, now, dryRun, cancellationToken);
         var listed = retained.Versions.Take(MaxListedDigests).ToList();
-        var report = new GcReport(dryRun, Swept: !dryRun, retained.Versions.Count, listed, retained.FreedBytes, purged, blobs, bytes, orphans, orphanBytes, expired, digests, purgedRuns);
+        var report = new GcReport(dryRun, Swept: !dryRun, retained.Versions.Count, listed, retained.FreedBytes, purged, blobs, bytes, orphans, orphanBytes, expired, digests, purgedRuns,
+            retained.Runs.Count, retained.Runs.Take(MaxListedDigests).ToList());
         if (!dryRun)
         {
             await db.InTransactionWithRetryAsync(async ct =>
@@ -104,6 +105,8 @@ public sealed partial class GarbageCollector(
                     ["retentionDeleted"] = retained.Versions.Count,
                     ["retentionVersions"] = listed.Take(100).ToList(),
                     ["retentionFreedBytes"] = retained.FreedBytes,
+                    ["retentionRunsDeleted"] = retained.Runs.Count,
+                    ["retentionRuns"] = retained.Runs.Take(100).ToList(),
                     ["purgedVersions"] = purged,
                     ["purgedRuns"] = purgedRuns,
                     ["blobs"] = blobs,

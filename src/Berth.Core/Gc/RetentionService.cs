@@ -8,6 +8,7 @@ using Berth.Core.Data.Entities;
 using Berth.Core.Errors;
 using Berth.Core.Governance;
 using Berth.Core.Registry;
+using Berth.Core.Runs;
 using Microsoft.EntityFrameworkCore;
 
 namespace Berth.Core.Gc;
@@ -51,6 +52,11 @@ public sealed class RetentionService(
             Fail.With(ErrorCodes.InvalidRequest, "olderThan cannot be negative.");
         }
 
+        if (request.RunsOlderThan < TimeSpan.Zero)
+        {
+            Fail.With(ErrorCodes.InvalidRequest, "runsOlderThan cannot be negative.");
+        }
+
         var stages = (request.KeepStages ?? []).Distinct(StringComparer.Ordinal).ToList();
         var known = await policies.StageNamesAsync(space.Id, entity?.Id, cancellationToken);
         foreach (var stage in stages)
@@ -76,6 +82,7 @@ public sealed class RetentionService(
             row.KeepStages = stages.Count == 0 ? null : string.Join(',', stages);
             row.KeepAliased = request.KeepAliased;
             row.OlderThan = request.OlderThan;
+            row.RunsOlderThan = request.RunsOlderThan;
             row.UpdatedAt = clock.GetUtcNow().UtcDateTime;
             audit.Record("retention.set", ns, Show(ns, model), new Dictionary<string, object?>
             {
@@ -83,6 +90,7 @@ public sealed class RetentionService(
                 ["keepStages"] = stages,
                 ["keepAliased"] = row.KeepAliased,
                 ["olderThan"] = row.OlderThan.ToString("c", System.Globalization.CultureInfo.InvariantCulture),
+                ["runsOlderThan"] = row.RunsOlderThan?.ToString("c", System.Globalization.CultureInfo.InvariantCulture),
             });
             await db.SaveChangesAsync(ct);
             return row;
@@ -127,7 +135,13 @@ public sealed class RetentionService(
             }
         }
 
-        return new RetentionPreview(deleted, kept, await FreedBytesAsync(ids, cancellationToken));
+        var runs = new List<RetentionRun>();
+        await foreach (var run in ExpiredRunsAsync(space.Id, entity?.Id, cancellationToken))
+        {
+            runs.Add(run.Info);
+        }
+
+        return new RetentionPreview(deleted, kept, await FreedBytesAsync(ids, cancellationToken), runs);
     }
 
     /// <summary>
@@ -159,9 +173,106 @@ public sealed class RetentionService(
             }
         }
 
+        var expiredRuns = new List<ExpiredRun>();
+        foreach (var space in spaces)
+        {
+            await foreach (var run in ExpiredRunsAsync(space, null, cancellationToken))
+            {
+                expiredRuns.Add(run);
+            }
+        }
+
+        var deletedRuns = new List<string>();
+        foreach (var run in expiredRuns)
+        {
+            if (dryRun || await DeleteRunIfStillExpiredAsync(run, cancellationToken))
+            {
+                deletedRuns.Add(run.Info.Reference);
+            }
+        }
+
         var names = deleted.Select(d => d.Candidate.Reference).ToList();
-        return new RetentionOutcome(names, await FreedBytesAsync(deleted.Select(d => d.VersionId).ToList(), cancellationToken));
+        return new RetentionOutcome(names, await FreedBytesAsync(deleted.Select(d => d.VersionId).ToList(), cancellationToken), deletedRuns);
     }
+
+    /// <summary>
+    /// The live runs of each model whose effective policy (its own, else its namespace's) has <c>RunsOlderThan</c>: ended
+    /// (not running) at least that long ago, and named by no version of the model in its lineage (any state: a deleted
+    /// version's history still points at its run). Read a page at a time.
+    /// </summary>
+    private async IAsyncEnumerable<ExpiredRun> ExpiredRunsAsync(long namespaceId, long? onlyModel, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        var rules = await db.RetentionPolicies.AsNoTracking().Where(p => p.NamespaceId == namespaceId).ToDictionaryAsync(p => p.ModelId, cancellationToken);
+        if (rules.Count == 0)
+        {
+            yield break;
+        }
+
+        var now = clock.GetUtcNow().UtcDateTime;
+        var models = await db.Models.AsNoTracking().Where(m => m.NamespaceId == namespaceId && m.DeletedAt == null && (onlyModel == null || m.Id == onlyModel))
+            .OrderBy(m => m.Name).Select(m => new { m.Id, m.Name, Namespace = m.Namespace.Name }).ToListAsync(cancellationToken);
+        foreach (var model in models)
+        {
+            if ((!rules.TryGetValue(model.Id, out var rule) && !rules.TryGetValue(0, out rule)) || rule.RunsOlderThan is not { } age)
+            {
+                continue;
+            }
+
+            DateTime? cutoff = now - age;
+            var after = 0L;
+            while (true)
+            {
+                var page = await db.Runs.AsNoTracking()
+                    .Where(r => r.ModelId == model.Id && r.Id > after && r.DeletedAt == null && r.Status != RunStatus.Running && r.EndedAt <= cutoff
+                        && !db.Versions.Any(v => v.ModelId == r.ModelId && v.RunId == r.PublicId))
+                    .OrderBy(r => r.Id).Take(BatchSize)
+                    .Select(r => new { r.Id, r.PublicId, r.Name, r.Status, r.StartedAt, r.EndedAt })
+                    .ToListAsync(cancellationToken);
+                if (page.Count == 0)
+                {
+                    break;
+                }
+
+                foreach (var run in page)
+                {
+                    var info = new RetentionRun($"{model.Namespace}/{model.Name}", run.PublicId, run.Name, RunService.StatusName(run.Status),
+                        DtoMapper.Utc(run.StartedAt), run.EndedAt is { } ended ? DtoMapper.Utc(ended) : null);
+                    yield return new ExpiredRun(run.Id, model.Id, info, age);
+                }
+
+                after = page[^1].Id;
+            }
+        }
+    }
+
+    /// <summary>
+    /// Deletes (softly, like <c>DELETE …/runs/{id}</c>; audit <c>run.delete</c> with the reason) a run retention selected,
+    /// unless under its row lock it is deleted, running or named by a version after all; false when it was kept.
+    /// </summary>
+    private async Task<bool> DeleteRunIfStillExpiredAsync(ExpiredRun expired, CancellationToken cancellationToken) =>
+        await db.InTransactionWithRetryAsync(async ct =>
+        {
+            var run = await db.LockedRow<Run>(expired.RunId).SingleAsync(ct);
+            var now = clock.GetUtcNow().UtcDateTime;
+            if (run.DeletedAt is not null || run.Status == RunStatus.Running || run.EndedAt is not { } ended || ended > now - expired.Age
+                || await db.Versions.AnyAsync(v => v.ModelId == run.ModelId && v.RunId == run.PublicId, ct))
+            {
+                db.ChangeTracker.Clear();
+                return false;
+            }
+
+            run.DeletedAt = now;
+            run.Revision++;
+            var ns = expired.Info.Model[..expired.Info.Model.IndexOf('/', StringComparison.Ordinal)];
+            audit.Record("run.delete", ns, $"{expired.Info.Model}/runs/{run.PublicId}", new Dictionary<string, object?>
+            {
+                ["reason"] = "retention",
+                ["runsOlderThan"] = expired.Age.ToString("c", System.Globalization.CultureInfo.InvariantCulture),
+            });
+            await db.SaveChangesAsync(ct);
+            db.ChangeTracker.Clear();
+            return true;
+        }, cancellationToken);
 
     /// <summary>
     /// The bytes that deleting these versions frees once they are purged: their blobs that no ready or pending version
@@ -328,9 +439,12 @@ public sealed class RetentionService(
     }
 
     private static RetentionPolicyInfo ToInfo(string ns, string? model, RetentionPolicy policy) =>
-        new(ns, model, policy.KeepLast, policy.KeepStages?.Split(',') ?? [], policy.KeepAliased, policy.OlderThan, DtoMapper.Utc(policy.UpdatedAt));
+        new(ns, model, policy.KeepLast, policy.KeepStages?.Split(',') ?? [], policy.KeepAliased, policy.OlderThan, DtoMapper.Utc(policy.UpdatedAt), policy.RunsOlderThan);
 
     private static string Show(string ns, string? model) => model is null ? $"namespace {ns}" : $"{ns}/{model}";
+
+    /// <summary>A run retention selected, with the age its policy allows (re-checked when it is deleted).</summary>
+    private sealed record ExpiredRun(long RunId, long ModelId, Berth.Contracts.Dtos.RetentionRun Info, TimeSpan Age);
 
     /// <summary>What retention decided for one version, with what the deletion must re-check.</summary>
     private sealed record Decision(long VersionId, long ModelId, bool Delete, RetentionCandidate Candidate, string[] KeptStages, int KeepLast);

@@ -18,7 +18,8 @@ public sealed class GateCheck(RegistryDbContext db)
     {
         var v = await db.Versions.AsNoTracking()
             .Include(x => x.Model).ThenInclude(m => m.Namespace)
-            .Include(x => x.Metrics).Include(x => x.Params).Include(x => x.Tags).Include(x => x.Aliases).Include(x => x.Insight)
+            .Include(x => x.Metrics).Include(x => x.Params).Include(x => x.Tags).Include(x => x.Aliases).Include(x => x.Datasets).Include(x => x.Insight)
+            .Include(x => x.Parents).ThenInclude(p => p.Parent).ThenInclude(p => p.Model).ThenInclude(m => m.Namespace)
             .AsSplitQuery()
             .SingleAsync(x => x.Id == versionId, cancellationToken);
         var facts = new VersionFacts(
@@ -35,7 +36,11 @@ public sealed class GateCheck(RegistryDbContext db)
             v.Metrics.ToDictionary(m => m.Name, m => m.Value, StringComparer.Ordinal),
             v.Params.ToDictionary(p => p.Name, p => p.Value, StringComparer.Ordinal),
             v.Tags.ToDictionary(t => t.Key, t => t.Value, StringComparer.Ordinal),
-            v.Insight);
+            v.Insight,
+            v.RunId,
+            v.GitCommit,
+            v.Datasets.OrderBy(d => d.Ordinal).Select(d => new DatasetFact(d.Uri, d.Digest)).ToList(),
+            v.Parents.OrderBy(p => p.Ordinal).Select(p => new ParentFact(p.Parent.Model.Namespace.Name, p.Parent.Model.Name, p.Parent.Number, p.Parent.SemVer, p.Parent.ManifestDigest)).ToList());
         return ToInfo(gate, FilterEvaluator.Evaluate(FilterParser.Parse(gate), facts));
     }
 

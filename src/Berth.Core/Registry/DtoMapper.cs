@@ -48,7 +48,31 @@ public static class DtoMapper
         withFiles ? v.Files.OrderBy(f => f.Path, StringComparer.Ordinal).Select(ToEntry).ToList() : null,
         v.Deployments.Where(d => d.Current && d.Status != DeploymentStatuses.Retired).OrderBy(d => d.Environment, StringComparer.Ordinal)
             .Select(d => new DeploymentState(d.Environment, d.Endpoint, d.Status, Utc(d.At))).ToList(),
-        Insight: Insight.Service.InsightService.ToInfo(v.Insight));
+        Insight: Insight.Service.InsightService.ToInfo(v.Insight),
+        EvaluatedMetrics: Evaluated(v.Metrics));
+
+    /// <summary>For each metric whose effective value an evaluation gave: that evaluation and the pushed value; null when there is none.</summary>
+    private static Dictionary<string, MetricEvaluation>? Evaluated(IEnumerable<VersionMetric> metrics)
+    {
+        var evaluated = metrics.Where(m => m.Evaluation is not null).OrderBy(m => m.Name, StringComparer.Ordinal)
+            .ToDictionary(m => m.Name, m => ToSource(m.Evaluation!, m.Pushed), StringComparer.Ordinal);
+        return evaluated.Count == 0 ? null : evaluated;
+    }
+
+    private static MetricEvaluation ToSource(VersionEvaluation e, double? pushed) =>
+        new(e.Id, pushed, e.Dataset, e.RunId, e.CreatedBy.Name, Utc(e.CreatedAt));
+
+    public static EvaluationInfo ToInfo(VersionEvaluation e, string ns, string model, int number) => new(
+        e.Id,
+        ns,
+        model,
+        number,
+        e.Metrics.OrderBy(m => m.Name, StringComparer.Ordinal).ToDictionary(m => m.Name, m => m.Value, StringComparer.Ordinal),
+        e.Dataset,
+        e.RunId,
+        e.Note,
+        e.CreatedBy.Name,
+        Utc(e.CreatedAt));
 
     public static FileEntry ToEntry(VersionFile f) => new(f.Path, f.Size, f.Digest, f.MediaType);
 

@@ -12,7 +12,7 @@ internal static class RegistryQueries
         query
             .Include(v => v.Model).ThenInclude(m => m.Namespace)
             .Include(v => v.CreatedBy)
-            .Include(v => v.Metrics)
+            .Include(v => v.Metrics).ThenInclude(m => m.Evaluation).ThenInclude(e => e!.CreatedBy)
             .Include(v => v.Params)
             .Include(v => v.Tags)
             .Include(v => v.Datasets)

@@ -127,7 +127,7 @@ public sealed class VersionService(
                 GitCommit = request.Lineage?.GitCommit?.ToLowerInvariant(),
                 GitDirty = request.Lineage?.GitDirty,
                 PendingAliases = request.Aliases is { Count: > 0 } aliases ? string.Join(',', aliases.Distinct(StringComparer.Ordinal)) : null,
-                Metrics = (request.Metrics ?? new Dictionary<string, double>()).Select(m => new VersionMetric { Name = m.Key, Value = m.Value }).ToList(),
+                Metrics = (request.Metrics ?? new Dictionary<string, double>()).Select(m => new VersionMetric { Name = m.Key, Value = m.Value, Pushed = m.Value }).ToList(),
                 Params = (request.Params ?? new Dictionary<string, string>()).Select(p => new VersionParam { Name = p.Key, Value = p.Value }).ToList(),
                 Tags = (request.Tags ?? new Dictionary<string, string>()).Select(t => new VersionTag { Key = t.Key, Value = t.Value }).ToList(),
                 Datasets = (request.Lineage?.Datasets ?? []).Select((d, i) => new VersionDataset { Ordinal = i, Uri = d.Uri, Digest = d.Digest }).ToList(),
@@ -695,7 +695,7 @@ public sealed class VersionService(
     }
 
     /// <summary>A version's lineage may name a run only of its own model (404 <c>run_not_found</c> otherwise: unknown, deleted or elsewhere).</summary>
-    private async Task CheckRunAsync(string ns, string model, string? runId, CancellationToken cancellationToken)
+    internal async Task CheckRunAsync(string ns, string model, string? runId, CancellationToken cancellationToken)
     {
         if (runId is null)
         {

@@ -14,10 +14,11 @@ namespace Berth.Core.Runs;
 
 /// <summary>
 /// Metric series of runs, stored as chunks (<see cref="MetricChunk"/>) with per-chunk summaries: idempotent batch
-/// ingestion, min/max downsampling from the summaries, raw reads with keyset paging, and step-aligned comparisons.
+/// ingestion, min/max downsampling from the summaries, raw reads with keyset paging, and comparisons aligned on step or
+/// (MetricStore.TimeAligned.cs) on time.
 /// The design and its reasons are in docs/runs.md.
 /// </summary>
-public sealed class MetricStore(RegistryDbContext db, RunService runs, IOptions<RunOptions> options, TimeProvider clock)
+public sealed partial class MetricStore(RegistryDbContext db, RunService runs, IOptions<RunOptions> options, TimeProvider clock)
 {
     public const int DefaultBuckets = 1000;
     public const int MaxBuckets = 10_000;
@@ -219,10 +220,23 @@ public sealed class MetricStore(RegistryDbContext db, RunService runs, IOptions<
     /// range cut into the same buckets for every series (aligned on step); raw points when no series has more than
     /// <paramref name="buckets"/>.
     /// </summary>
-    public async Task<SeriesSet> CompareAsync(string ns, string model, IReadOnlyList<string> ids, IReadOnlyList<string> keys, int? buckets, long? from, long? to, CancellationToken cancellationToken)
+    public Task<SeriesSet> CompareAsync(string ns, string model, IReadOnlyList<string> ids, IReadOnlyList<string> keys, int? buckets, long? from, long? to, CancellationToken cancellationToken) =>
+        CompareAsync(ns, model, ids, keys, buckets, from, to, align: null, cancellationToken);
+
+    /// <summary>
+    /// As <see cref="CompareAsync(string, string, IReadOnlyList{string}, IReadOnlyList{string}, int?, long?, long?, CancellationToken)"/>,
+    /// aligned on <paramref name="align"/>: <c>step</c> (the default) or <c>time</c> (milliseconds since each run's start;
+    /// <paramref name="from"/> and <paramref name="to"/> are then such times).
+    /// </summary>
+    public async Task<SeriesSet> CompareAsync(string ns, string model, IReadOnlyList<string> ids, IReadOnlyList<string> keys, int? buckets, long? from, long? to, string? align, CancellationToken cancellationToken)
     {
         var n = CheckBuckets(buckets);
         CheckRange(from, to);
+        if (align is not (null or "step" or "time"))
+        {
+            Fail.With(ErrorCodes.InvalidRequest, $"align must be 'step' (the default) or 'time', not '{Contracts.Naming.Names.Show(align)}'.");
+        }
+
         if (ids.Count is 0 or > MaxCompareRuns)
         {
             Fail.With(ErrorCodes.InvalidRequest, $"Compare 1 to {MaxCompareRuns} runs (runs=id,id,…); got {ids.Count}.");
@@ -236,6 +250,11 @@ public sealed class MetricStore(RegistryDbContext db, RunService runs, IOptions<
         foreach (var key in keys)
         {
             RunService.Key("metric", key);
+        }
+
+        if (align == "time")
+        {
+            return await CompareByTimeAsync(ns, model, ids, keys, n, from, to, cancellationToken);
         }
 
         var wanted = new List<(string Id, long RunId, string Key, SeriesStats Stats)>();
@@ -257,7 +276,7 @@ public sealed class MetricStore(RegistryDbContext db, RunService runs, IOptions<
             result.Add(await SeriesAsync(id, runId, key, stats, lo, hi, width, cancellationToken));
         }
 
-        return new SeriesSet(lo, hi, width, result);
+        return new SeriesSet(lo, hi, width, result, "step");
     }
 
     /// <summary>

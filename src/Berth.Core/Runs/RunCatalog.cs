@@ -93,6 +93,26 @@ public sealed class RunCatalog(RegistryDbContext db, RunService runs)
         return found is null ? null : (found.Namespace, found.Model);
     }
 
+    /// <summary>
+    /// How many files run <paramref name="runId"/> holds and their total size, and the names of its top-level folders (at
+    /// most <paramref name="maxFolders"/>, in order): what a run page's Files section and its "Register as version" form show.
+    /// </summary>
+    public async Task<(int Files, long Bytes, IReadOnlyList<string> Folders)> FileSummaryAsync(long runId, int maxFolders, CancellationToken cancellationToken)
+    {
+        var totals = await db.RunFiles.AsNoTracking().Where(f => f.RunId == runId)
+            .GroupBy(f => f.RunId).Select(g => new { Count = g.Count(), Bytes = g.Sum(f => f.Size) })
+            .FirstOrDefaultAsync(cancellationToken);
+        if (totals is null)
+        {
+            return (0, 0, []);
+        }
+
+        var folders = await db.RunFiles.AsNoTracking().Where(f => f.RunId == runId && f.Path.Contains("/"))
+            .Select(f => f.Path.Substring(0, f.Path.IndexOf("/"))).Distinct()
+            .OrderBy(f => f).Take(maxFolders).ToListAsync(cancellationToken);
+        return (totals.Count, totals.Bytes, folders);
+    }
+
     /// <summary>How many runs a model has, counting no further than <paramref name="cap"/> + 1 (so "more than cap" costs no more).</summary>
     public Task<int> CountAsync(string ns, string model, int cap, CancellationToken cancellationToken) =>
         db.Runs.AsNoTracking()

@@ -1238,6 +1238,10 @@ namespace Berth.Data.Postgres.Migrations
                         .HasColumnType("interval")
                         .HasColumnName("older_than");
 
+                    b.Property<TimeSpan?>("RunsOlderThan")
+                        .HasColumnType("interval")
+                        .HasColumnName("runs_older_than");
+
                     b.Property<DateTime>("UpdatedAt")
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("updated_at");
@@ -2146,6 +2150,79 @@ namespace Berth.Data.Postgres.Migrations
                     b.ToTable("version_datasets", (string)null);
                 });
 
+            modelBuilder.Entity("Berth.Core.Data.Entities.VersionEvaluation", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint")
+                        .HasColumnName("id");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
+
+                    b.Property<DateTime>("CreatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("created_at");
+
+                    b.Property<long>("CreatedById")
+                        .HasColumnType("bigint")
+                        .HasColumnName("created_by_id");
+
+                    b.Property<string>("Dataset")
+                        .HasMaxLength(2048)
+                        .HasColumnType("character varying(2048)")
+                        .HasColumnName("dataset")
+                        .UseCollation("C");
+
+                    b.Property<string>("Note")
+                        .HasMaxLength(4096)
+                        .HasColumnType("character varying(4096)")
+                        .HasColumnName("note")
+                        .UseCollation("C");
+
+                    b.Property<string>("RunId")
+                        .HasMaxLength(256)
+                        .HasColumnType("character varying(256)")
+                        .HasColumnName("run_id")
+                        .UseCollation("C");
+
+                    b.Property<long>("VersionId")
+                        .HasColumnType("bigint")
+                        .HasColumnName("version_id");
+
+                    b.HasKey("Id")
+                        .HasName("pk_version_evaluations");
+
+                    b.HasIndex("CreatedById")
+                        .HasDatabaseName("ix_version_evaluations_created_by_id");
+
+                    b.HasIndex("VersionId", "Id")
+                        .HasDatabaseName("ix_version_evaluations_version_id_id");
+
+                    b.ToTable("version_evaluations", (string)null);
+                });
+
+            modelBuilder.Entity("Berth.Core.Data.Entities.VersionEvaluationMetric", b =>
+                {
+                    b.Property<long>("EvaluationId")
+                        .HasColumnType("bigint")
+                        .HasColumnName("evaluation_id");
+
+                    b.Property<string>("Name")
+                        .HasMaxLength(128)
+                        .HasColumnType("character varying(128)")
+                        .HasColumnName("name")
+                        .UseCollation("C");
+
+                    b.Property<double>("Value")
+                        .HasColumnType("double precision")
+                        .HasColumnName("value");
+
+                    b.HasKey("EvaluationId", "Name")
+                        .HasName("pk_version_evaluation_metrics");
+
+                    b.ToTable("version_evaluation_metrics", (string)null);
+                });
+
             modelBuilder.Entity("Berth.Core.Data.Entities.VersionFile", b =>
                 {
                     b.Property<long>("VersionId")
@@ -2380,12 +2457,23 @@ namespace Berth.Data.Postgres.Migrations
                         .HasColumnName("name")
                         .UseCollation("C");
 
+                    b.Property<long?>("EvaluationId")
+                        .HasColumnType("bigint")
+                        .HasColumnName("evaluation_id");
+
+                    b.Property<double?>("Pushed")
+                        .HasColumnType("double precision")
+                        .HasColumnName("pushed");
+
                     b.Property<double>("Value")
                         .HasColumnType("double precision")
                         .HasColumnName("value");
 
                     b.HasKey("VersionId", "Name")
                         .HasName("pk_version_metrics");
+
+                    b.HasIndex("EvaluationId")
+                        .HasDatabaseName("ix_version_metrics_evaluation_id");
 
                     b.HasIndex("Name", "Value", "VersionId")
                         .HasDatabaseName("ix_version_metrics_name_value_version_id");
@@ -3155,6 +3243,37 @@ namespace Berth.Data.Postgres.Migrations
                         .HasConstraintName("fk_version_datasets_versions_version_id");
                 });
 
+            modelBuilder.Entity("Berth.Core.Data.Entities.VersionEvaluation", b =>
+                {
+                    b.HasOne("Berth.Core.Data.Entities.User", "CreatedBy")
+                        .WithMany()
+                        .HasForeignKey("CreatedById")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .IsRequired()
+                        .HasConstraintName("fk_version_evaluations_users_created_by_id");
+
+                    b.HasOne("Berth.Core.Data.Entities.ModelVersion", "Version")
+                        .WithMany()
+                        .HasForeignKey("VersionId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_version_evaluations_versions_version_id");
+
+                    b.Navigation("CreatedBy");
+
+                    b.Navigation("Version");
+                });
+
+            modelBuilder.Entity("Berth.Core.Data.Entities.VersionEvaluationMetric", b =>
+                {
+                    b.HasOne("Berth.Core.Data.Entities.VersionEvaluation", null)
+                        .WithMany("Metrics")
+                        .HasForeignKey("EvaluationId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_version_evaluation_metrics_version_evaluations_evaluation_id");
+                });
+
             modelBuilder.Entity("Berth.Core.Data.Entities.VersionFile", b =>
                 {
                     b.HasOne("Berth.Core.Data.Entities.ModelVersion", null)
@@ -3187,12 +3306,20 @@ namespace Berth.Data.Postgres.Migrations
 
             modelBuilder.Entity("Berth.Core.Data.Entities.VersionMetric", b =>
                 {
+                    b.HasOne("Berth.Core.Data.Entities.VersionEvaluation", "Evaluation")
+                        .WithMany()
+                        .HasForeignKey("EvaluationId")
+                        .OnDelete(DeleteBehavior.SetNull)
+                        .HasConstraintName("fk_version_metrics_version_evaluations_evaluation_id");
+
                     b.HasOne("Berth.Core.Data.Entities.ModelVersion", null)
                         .WithMany("Metrics")
                         .HasForeignKey("VersionId")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired()
                         .HasConstraintName("fk_version_metrics_versions_version_id");
+
+                    b.Navigation("Evaluation");
                 });
 
             modelBuilder.Entity("Berth.Core.Data.Entities.VersionParam", b =>
@@ -3352,6 +3479,11 @@ namespace Berth.Data.Postgres.Migrations
             modelBuilder.Entity("Berth.Core.Data.Entities.TransitionRequest", b =>
                 {
                     b.Navigation("Reviews");
+                });
+
+            modelBuilder.Entity("Berth.Core.Data.Entities.VersionEvaluation", b =>
+                {
+                    b.Navigation("Metrics");
                 });
 
             modelBuilder.Entity("Berth.Core.Data.Entities.WebhookDelivery", b =>

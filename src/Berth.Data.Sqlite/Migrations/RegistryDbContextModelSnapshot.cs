@@ -1142,6 +1142,10 @@ namespace Berth.Data.Sqlite.Migrations
                         .HasColumnType("TEXT")
                         .HasColumnName("older_than");
 
+                    b.Property<TimeSpan?>("RunsOlderThan")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("runs_older_than");
+
                     b.Property<DateTime>("UpdatedAt")
                         .HasColumnType("TEXT")
                         .HasColumnName("updated_at");
@@ -1989,6 +1993,73 @@ namespace Berth.Data.Sqlite.Migrations
                     b.ToTable("version_datasets", (string)null);
                 });
 
+            modelBuilder.Entity("Berth.Core.Data.Entities.VersionEvaluation", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("id");
+
+                    b.Property<DateTime>("CreatedAt")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("created_at");
+
+                    b.Property<long>("CreatedById")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("created_by_id");
+
+                    b.Property<string>("Dataset")
+                        .HasMaxLength(2048)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("dataset");
+
+                    b.Property<string>("Note")
+                        .HasMaxLength(4096)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("note");
+
+                    b.Property<string>("RunId")
+                        .HasMaxLength(256)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("run_id");
+
+                    b.Property<long>("VersionId")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("version_id");
+
+                    b.HasKey("Id")
+                        .HasName("pk_version_evaluations");
+
+                    b.HasIndex("CreatedById")
+                        .HasDatabaseName("ix_version_evaluations_created_by_id");
+
+                    b.HasIndex("VersionId", "Id")
+                        .HasDatabaseName("ix_version_evaluations_version_id_id");
+
+                    b.ToTable("version_evaluations", (string)null);
+                });
+
+            modelBuilder.Entity("Berth.Core.Data.Entities.VersionEvaluationMetric", b =>
+                {
+                    b.Property<long>("EvaluationId")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("evaluation_id");
+
+                    b.Property<string>("Name")
+                        .HasMaxLength(128)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("name");
+
+                    b.Property<double>("Value")
+                        .HasColumnType("REAL")
+                        .HasColumnName("value");
+
+                    b.HasKey("EvaluationId", "Name")
+                        .HasName("pk_version_evaluation_metrics");
+
+                    b.ToTable("version_evaluation_metrics", (string)null);
+                });
+
             modelBuilder.Entity("Berth.Core.Data.Entities.VersionFile", b =>
                 {
                     b.Property<long>("VersionId")
@@ -2204,12 +2275,23 @@ namespace Berth.Data.Sqlite.Migrations
                         .HasColumnType("TEXT")
                         .HasColumnName("name");
 
+                    b.Property<long?>("EvaluationId")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("evaluation_id");
+
+                    b.Property<double?>("Pushed")
+                        .HasColumnType("REAL")
+                        .HasColumnName("pushed");
+
                     b.Property<double>("Value")
                         .HasColumnType("REAL")
                         .HasColumnName("value");
 
                     b.HasKey("VersionId", "Name")
                         .HasName("pk_version_metrics");
+
+                    b.HasIndex("EvaluationId")
+                        .HasDatabaseName("ix_version_metrics_evaluation_id");
 
                     b.HasIndex("Name", "Value", "VersionId")
                         .HasDatabaseName("ix_version_metrics_name_value_version_id");
@@ -2954,6 +3036,37 @@ namespace Berth.Data.Sqlite.Migrations
                         .HasConstraintName("fk_version_datasets_versions_version_id");
                 });
 
+            modelBuilder.Entity("Berth.Core.Data.Entities.VersionEvaluation", b =>
+                {
+                    b.HasOne("Berth.Core.Data.Entities.User", "CreatedBy")
+                        .WithMany()
+                        .HasForeignKey("CreatedById")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .IsRequired()
+                        .HasConstraintName("fk_version_evaluations_users_created_by_id");
+
+                    b.HasOne("Berth.Core.Data.Entities.ModelVersion", "Version")
+                        .WithMany()
+                        .HasForeignKey("VersionId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_version_evaluations_versions_version_id");
+
+                    b.Navigation("CreatedBy");
+
+                    b.Navigation("Version");
+                });
+
+            modelBuilder.Entity("Berth.Core.Data.Entities.VersionEvaluationMetric", b =>
+                {
+                    b.HasOne("Berth.Core.Data.Entities.VersionEvaluation", null)
+                        .WithMany("Metrics")
+                        .HasForeignKey("EvaluationId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_version_evaluation_metrics_version_evaluations_evaluation_id");
+                });
+
             modelBuilder.Entity("Berth.Core.Data.Entities.VersionFile", b =>
                 {
                     b.HasOne("Berth.Core.Data.Entities.ModelVersion", null)
@@ -2986,12 +3099,20 @@ namespace Berth.Data.Sqlite.Migrations
 
             modelBuilder.Entity("Berth.Core.Data.Entities.VersionMetric", b =>
                 {
+                    b.HasOne("Berth.Core.Data.Entities.VersionEvaluation", "Evaluation")
+                        .WithMany()
+                        .HasForeignKey("EvaluationId")
+                        .OnDelete(DeleteBehavior.SetNull)
+                        .HasConstraintName("fk_version_metrics_version_evaluations_evaluation_id");
+
                     b.HasOne("Berth.Core.Data.Entities.ModelVersion", null)
                         .WithMany("Metrics")
                         .HasForeignKey("VersionId")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired()
                         .HasConstraintName("fk_version_metrics_versions_version_id");
+
+                    b.Navigation("Evaluation");
                 });
 
             modelBuilder.Entity("Berth.Core.Data.Entities.VersionParam", b =>
@@ -3151,6 +3272,11 @@ namespace Berth.Data.Sqlite.Migrations
             modelBuilder.Entity("Berth.Core.Data.Entities.TransitionRequest", b =>
                 {
                     b.Navigation("Reviews");
+                });
+
+            modelBuilder.Entity("Berth.Core.Data.Entities.VersionEvaluation", b =>
+                {
+                    b.Navigation("Metrics");
                 });
 
             modelBuilder.Entity("Berth.Core.Data.Entities.WebhookDelivery", b =>

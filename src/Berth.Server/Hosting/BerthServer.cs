@@ -257,6 +257,8 @@ public static class BerthServer
         services.AddScoped<NamespaceService>();
         services.AddScoped<ModelService>();
         services.AddScoped<VersionService>();
+        services.AddScoped<EvaluationService>();
+        services.AddScoped<LineageQueries>();
         services.AddScoped<NamespaceUsage>();
         services.AddScoped<BlobPresence>();
         services.AddScoped<LifecycleService>();

@@ -83,6 +83,8 @@ public static class WebUi
     {
         endpoints.MapMethods(StaticAssets.PathPrefix + "{file}", [HttpMethods.Get, HttpMethods.Head], (HttpContext context, string file, StaticAssets assets) => assets.ServeAsync(context, file))
             .ExcludeFromDescription();
+        // A run's images, for the img elements of its page (before the pages: a more specific route than any of theirs).
+        endpoints.MapGet(RunFileImages.Template, RunFileImages.ServeAsync).ExcludeFromDescription();
         endpoints.MapRazorComponents<App>();
         return endpoints;
     }

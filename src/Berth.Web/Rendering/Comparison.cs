@@ -42,17 +42,12 @@ public static class Comparison
 
     public const int MaxVersions = 10;
 
-    private static readonly string[] LowerIsBetterWords = ["loss", "error", "err", "rmse", "mse", "mae", "mape", "perplexity", "latency", "wer", "cer", "fpr", "fnr", "time", "duration", "size"];
-
     /// <summary>
     /// Whether a smaller value of a metric is better when the viewer did not say: names made of words such as loss,
-    /// error, rmse, latency or perplexity (<c>val_loss</c>, <c>p99-latency</c>, <c>eval.mae</c>); higher is better otherwise.
+    /// error, rmse, latency or perplexity (<c>val_loss</c>, <c>p99-latency</c>, <c>eval.mae</c>); higher is better otherwise
+    /// (<see cref="Berth.Contracts.Naming.MetricDirection"/>, which <c>berth run compare</c> uses too).
     /// </summary>
-    public static bool LowerIsBetterByDefault(string metric)
-    {
-        var words = metric.ToLowerInvariant().Split(['_', '-', '.', '/', ' ', ':'], StringSplitOptions.RemoveEmptyEntries);
-        return words.Any(w => LowerIsBetterWords.Contains(w, StringComparer.Ordinal));
-    }
+    public static bool LowerIsBetterByDefault(string metric) => Berth.Contracts.Naming.MetricDirection.LowerIsBetterByDefault(metric);
 
     /// <summary>Every metric any of <paramref name="versions"/> has, by name.</summary>
     public static IReadOnlyList<MetricRow> Metrics(IReadOnlyList<VersionInfo> versions, Func<string, bool> lowerIsBetter) =>

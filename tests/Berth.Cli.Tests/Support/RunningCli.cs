@@ -56,6 +56,14 @@ public sealed class RunningCli : IAsyncDisposable
         Assert.Equal(0, kill.ExitCode);
     }
 
+    /// <summary>Sends a signal by name (TERM, HUP …) to berth alone, as a job scheduler or <c>kill</c> does.</summary>
+    public async Task SignalAsync(string signal)
+    {
+        using var kill = Process.Start("kill", ["-" + signal, _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+        await kill.WaitForExitAsync(TestContext.Current.CancellationToken);
+        Assert.Equal(0, kill.ExitCode);
+    }
+
     /// <summary>Kills the process with SIGKILL (no chance to clean up, as a crash or an OOM kill) and waits for it.</summary>
     public async Task KillAsync()
     {

@@ -11,8 +11,10 @@ namespace Berth.Web.Tests.Support;
 /// finished, a child of baseline), <c>lr-0.1</c> (failed, its loss ends in NaN), <c>wide-batch</c> (killed),
 /// <c>long</c> (train/loss over 100,000 steps), <c>live</c> (running, 500 steps so far) and an unnamed run (lr "auto");
 /// version 1 names baseline in its lineage. acme/sweep has 60 runs for paging and sorting: sweep-00 … sweep-49 with lr
-/// 0.001 × (50 − i), then 5 with lr "auto" and 5 without lr, unnamed. Users: admin, rita (reader of acme), walt (writer of
-/// acme, with a token), otto (no role). Commands records the database's commands (subscribed before the server starts).
+/// 0.001 × (50 − i), then 5 with lr "auto" and 5 without lr, unnamed. acme/vision has <c>resnet-50</c> (finished) with 68
+/// files (<see cref="VisionFiles"/>: two PNG plots, a ".png" that is HTML, JSON, a long log, a binary, 60 checkpoints) and
+/// <c>no-files</c> (finished, none). Users: admin, rita (reader of acme), walt (writer of
+/// acme, with a token), otto (no role), wendy (writer of acme, signs in to the UI). Commands records the database's commands (subscribed before the server starts).
 /// </summary>
 public sealed class RunsFixture : IAsyncLifetime
 {
@@ -37,6 +39,21 @@ public sealed class RunsFixture : IAsyncLifetime
     public RunInfo Long { get; private set; } = null!;
     public RunInfo Live { get; private set; } = null!;
     public RunInfo Unnamed { get; private set; } = null!;
+    public RunInfo Vision { get; private set; } = null!;
+    public RunInfo NoFiles { get; private set; } = null!;
+
+    /// <summary>The files of <see cref="Vision"/> other than its 60 checkpoints (weights/epoch-00.pt … epoch-59.pt, 16 bytes each).</summary>
+    public static IReadOnlyDictionary<string, byte[]> VisionFiles { get; } = new Dictionary<string, byte[]>(StringComparer.Ordinal)
+    {
+        ["README.md"] = System.Text.Encoding.UTF8.GetBytes("# ResNet-50\n\nFine-tuned on the 2025-10 images ✓ 🚀\n"),
+        ["logs/train.log"] = System.Text.Encoding.UTF8.GetBytes("<script>alert('log')</script> starting\n" + string.Concat(Enumerable.Range(0, 3000).Select(i => $"epoch {i / 100} step {i} loss={2.0 / (i + 1):0.0000} <b>ok</b>\n"))),
+        ["metrics.json"] = System.Text.Encoding.UTF8.GetBytes("{\"accuracy\":0.91,\"classes\":[\"cat\",\"dog\"],\"note\":\"<script>alert('json')</script>\",\"per_class\":{\"cat\":{\"f1\":0.9},\"dog\":{\"f1\":0.88}}}"),
+        ["model/config.json"] = System.Text.Encoding.UTF8.GetBytes("{\"arch\": \"resnet50\", \"layers\": 50}"),
+        ["model/weights.bin"] = ModelFolder.Bytes(4096, 50),
+        ["plots/confusion.png"] = TinyPng.Confusion(),
+        ["plots/loss.png"] = TinyPng.LossCurve(),
+        ["plots/not-an-image.png"] = System.Text.Encoding.UTF8.GetBytes("<html><body><script>alert('png')</script></body></html>"),
+    };
 
     /// <summary>The live run's next step (tests that log into it continue from here).</summary>
     public long LiveSteps { get; set; } = 500;
@@ -51,6 +68,7 @@ public sealed class RunsFixture : IAsyncLifetime
         await _server.CreateNamespaceAsync("acme");
         await _server.CreateWithPasswordAsync("rita", "acme", "reader");
         await _server.CreateWithPasswordAsync("otto");
+        await _server.CreateWithPasswordAsync("wendy", "acme", "writer");
         using var walt = await _server.AddUserAsync("walt", "acme", "writer");
         var admin = _server.Client;
 
@@ -101,6 +119,28 @@ public sealed class RunsFixture : IAsyncLifetime
                 Lineage = new Lineage(Baseline.Id, "https://git.example.com/acme/fraud", Commit),
             }, cancellationToken: Ct);
         }
+
+        Vision = await StartAsync(admin, "vision", new CreateRunRequest("resnet-50", new Dictionary<string, string> { ["lr"] = "0.001", ["epochs"] = "30" }));
+        await LogCurvesAsync(admin, "vision", Vision, 300, 0.02);
+        using (var outputs = new ModelFolder())
+        {
+            foreach (var (path, bytes) in VisionFiles)
+            {
+                Directory.CreateDirectory(Path.GetDirectoryName(Path.Combine(outputs.Root, path))!);
+                await File.WriteAllBytesAsync(Path.Combine(outputs.Root, path), bytes, Ct);
+            }
+
+            for (var i = 0; i < 60; i++)
+            {
+                outputs.Write($"weights/epoch-{i:00}.pt", 16, seed: i);
+            }
+
+            await admin.UploadRunFilesAsync("acme", "vision", Vision.Id, outputs.Root, cancellationToken: Ct);
+        }
+
+        Vision = await admin.FinishRunAsync("acme", "vision", Vision.Id, cancellationToken: Ct);
+        NoFiles = await StartAsync(admin, "vision", new CreateRunRequest("no-files"));
+        NoFiles = await admin.FinishRunAsync("acme", "vision", NoFiles.Id, cancellationToken: Ct);
 
         for (var i = 0; i < 60; i++)
         {

@@ -378,6 +378,21 @@ class Client:
         return TransitionResult.from_json(self._http.call(
             "PUT", self._version_path(reference) + "/stage", json_body={"stage": stage, "comment": comment}))
 
+    def evaluate(self, reference: str, metrics: Mapping[str, float], *, dataset: Optional[str] = None,
+                 run: Optional[str] = None, note: Optional[str] = None) -> Dict[str, Any]:
+        """Records an evaluation of a ready version: metrics measured after its push (docs/runs.md, "Evaluations"),
+        on ``dataset``, by ``run`` (the id of a run of the same model). They become the version's effective metrics
+        (search, sorting and stage gates use them); the pushed values are kept (``Version.raw["evaluatedMetrics"]``).
+        Returns the evaluation as the server answers it (``id``, ``metrics``, ``dataset``, ``run``, ``createdBy`` …).
+        Retried safely (one idempotency key for every attempt).
+
+        >>> client.evaluate("acme/fraud:3", {"auc": 0.934}, dataset="holdout-2026-11")["metrics"]
+        {'auc': 0.934}
+        """
+        body = {"metrics": {str(k): float(v) for k, v in metrics.items()}, "dataset": dataset, "run": run, "note": note}
+        return self._http.call_retrying("POST", self._version_path(reference) + "/evaluations", json_body=body,
+                                        headers={"Idempotency-Key": uuid.uuid4().hex})
+
     def tag(self, reference: str, tags: Optional[Mapping[str, Any]] = None, *, remove: Sequence[str] = (),
             description: Optional[str] = None) -> Version:
         """Sets (and removes) tags of a version, and optionally its description; values are sent as text.

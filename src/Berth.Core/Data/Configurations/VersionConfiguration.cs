@@ -11,7 +11,9 @@ internal sealed class VersionConfiguration :
     IEntityTypeConfiguration<VersionParam>,
     IEntityTypeConfiguration<VersionTag>,
     IEntityTypeConfiguration<VersionDataset>,
-    IEntityTypeConfiguration<VersionParent>
+    IEntityTypeConfiguration<VersionParent>,
+    IEntityTypeConfiguration<VersionEvaluation>,
+    IEntityTypeConfiguration<VersionEvaluationMetric>
 {
     public void Configure(EntityTypeBuilder<ModelVersion> builder)
     {
@@ -68,6 +70,29 @@ internal sealed class VersionConfiguration :
         // Covers search sorted by a metric: walked in order for one name, it yields the versions without
         // touching the table, and ties come out in version order (the sort's tie-breaker).
         builder.HasIndex(m => new { m.Name, m.Value, m.VersionId });
+        // An evaluation's row goes only with its version (both cascade from it); never block either delete.
+        builder.HasOne(m => m.Evaluation).WithMany().HasForeignKey(m => m.EvaluationId).OnDelete(DeleteBehavior.SetNull);
+        builder.HasIndex(m => m.EvaluationId);
+    }
+
+    public void Configure(EntityTypeBuilder<VersionEvaluation> builder)
+    {
+        builder.ToTable("version_evaluations");
+        builder.Property(e => e.Dataset).HasMaxLength(2048);
+        builder.Property(e => e.RunId).HasMaxLength(256);
+        builder.Property(e => e.Note).HasMaxLength(4096);
+        // A version's evaluations, newest first (keyset by id).
+        builder.HasIndex(e => new { e.VersionId, e.Id });
+        builder.HasOne(e => e.Version).WithMany().HasForeignKey(e => e.VersionId).OnDelete(DeleteBehavior.Cascade);
+        builder.HasOne(e => e.CreatedBy).WithMany().HasForeignKey(e => e.CreatedById).OnDelete(DeleteBehavior.Restrict);
+        builder.HasMany(e => e.Metrics).WithOne().HasForeignKey(m => m.EvaluationId).OnDelete(DeleteBehavior.Cascade);
+    }
+
+    public void Configure(EntityTypeBuilder<VersionEvaluationMetric> builder)
+    {
+        builder.ToTable("version_evaluation_metrics");
+        builder.HasKey(m => new { m.EvaluationId, m.Name });
+        builder.Property(m => m.Name).HasMaxLength(128);
     }
 
     public void Configure(EntityTypeBuilder<VersionParam> builder)

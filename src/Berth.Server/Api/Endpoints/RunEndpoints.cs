@@ -32,7 +32,7 @@ internal static class RunEndpoints
         runs.MapGet("/", List).Needs(Permission.Read).WithName("ListRuns")
             .WithSummary("Runs of a model, newest first: filter with the filter language (name, status, created, metrics.<key> (last value), params.<key>, tags.<key>); sort by created or metrics.<key> ('-' for descending); keyset-paged");
         runs.MapGet("/compare", Compare).Needs(Permission.Read).WithName("CompareRuns")
-            .WithSummary("Up to 20 runs (runs=id,id,…) on up to 10 metrics (keys=a,b): every series over one step range cut into the same buckets (aligned on step), or raw points when none has more than buckets");
+            .WithSummary("Up to 20 runs (runs=id,id,…) on up to 10 metrics (keys=a,b): every series over one range cut into the same buckets, aligned on step (align=step, the default) or on the time since each run's start (align=time, from/to in milliseconds), or raw points when none has more than buckets");
         runs.MapGet("/{id}", Get).Needs(Permission.Read).WithName("GetRun").WithSummary("A run with its params, tags, lineage and metric summaries");
         runs.MapPatch("/{id}", Update).Needs(Permission.Write).WithName("UpdateRun")
             .WithSummary("Change a run's name, note and tags (If-Match supported)");
@@ -186,8 +186,8 @@ internal static class RunEndpoints
     private static async Task<Ok<Page<SeriesPoint>>> Points(MetricStore store, string @namespace, string model, string id, string key, int? limit, string? cursor, CancellationToken cancellationToken) =>
         TypedResults.Ok(await store.ReadRawAsync(@namespace, model, id, key, limit, cursor, cancellationToken));
 
-    private static async Task<Ok<SeriesSet>> Compare(MetricStore store, string @namespace, string model, string runs, string keys, int? buckets, long? from, long? to, CancellationToken cancellationToken) =>
-        TypedResults.Ok(await store.CompareAsync(@namespace, model, Split(runs), Split(keys), buckets, from, to, cancellationToken));
+    private static async Task<Ok<SeriesSet>> Compare(MetricStore store, string @namespace, string model, string runs, string keys, int? buckets, long? from, long? to, string? align, CancellationToken cancellationToken) =>
+        TypedResults.Ok(await store.CompareAsync(@namespace, model, Split(runs), Split(keys), buckets, from, to, align, cancellationToken));
 
     private static List<string> Split(string list) => list.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).ToList();
 }

@@ -42,6 +42,11 @@ internal static class VersionEndpoints
         versions.MapPut("/{selector}/stage", ChangeStage).Needs(Permission.Write).WithName("ChangeStage")
             .WithSummary("Move a version to a stage, with a comment (200); a protected stage opens a request instead (202); a failed gate is 409 gate_failed")
             .Produces<TransitionResult>(StatusCodes.Status200OK).Produces<TransitionResult>(StatusCodes.Status202Accepted).ProducesProblem(StatusCodes.Status409Conflict);
+        versions.MapPost("/{selector}/evaluations", Evaluate).Needs(Permission.Write).Idempotent().WithName("EvaluateVersion")
+            .WithSummary("Add metrics measured after the push (an evaluation: metrics, dataset, run of the model, note) to a ready version; they become its effective metrics for search, sorting and stage gates, the pushed values are kept (evaluatedMetrics). 409 version_not_ready, 410 version_deleted, 404 run_not_found")
+            .ProducesProblem(StatusCodes.Status409Conflict).ProducesProblem(StatusCodes.Status410Gone);
+        versions.MapGet("/{selector}/evaluations", Evaluations).Needs(Permission.Read).WithName("ListEvaluations")
+            .WithSummary("The evaluations of a version, newest first, keyset-paged");
         versions.MapGet("/{selector}/manifest", Manifest).Needs(Permission.Read).WithName("GetManifest")
             .WithSummary("The canonical manifest (files, sizes, digests); its SHA-256 is the version's digest");
         versions.MapGet("/{selector}/files", ListFiles).Needs(Permission.Read).WithName("ListFiles").WithSummary("The files of a version");
@@ -73,9 +78,21 @@ internal static class VersionEndpoints
         return TypedResults.Created($"/api/v1/models/{version.Namespace}/{version.Model}/versions/{version.Number}", response);
     }
 
-    private static async Task<Ok<VersionInfo>> Get(HttpResponse response, VersionService service, string @namespace, string model, string selector, bool? files, CancellationToken cancellationToken)
+    private static async Task<Created<EvaluationInfo>> Evaluate(HttpContext context, EvaluationService service, string @namespace, string model, string selector, CreateEvaluationRequest request, CancellationToken cancellationToken)
     {
+        var evaluation = await service.EvaluateAsync(context.GetActor(), @namespace, model, selector, request, cancellationToken);
+        return TypedResults.Created($"/api/v1/models/{evaluation.Namespace}/{evaluation.Model}/versions/{evaluation.Version}/evaluations", evaluation);
+    }
+
+    private static async Task<Ok<Page<EvaluationInfo>>> Evaluations(EvaluationService service, string @namespace, string model, string selector, int? limit, string? cursor, CancellationToken cancellationToken) =>
+        TypedResults.Ok(await service.ListAsync(@namespace, model, selector, new Paging(limit, cursor), cancellationToken));
+
+    private static async Task<Ok<VersionInfo>> Get(HttpContext context, VersionService service, LineageQueries lineage, string @namespace, string model, string selector, bool? files, CancellationToken cancellationToken)
+    {
+        var response = context.Response;
         var version = await service.GetAsync(@namespace, model, selector, files == true, cancellationToken);
+        var children = await lineage.ChildrenAsync(context.GetActor(), version.Namespace, version.Model, version.Number, VersionInfo.MaxChildren, cancellationToken);
+        version = version with { Children = children };
         response.Headers.ETag = Revision.ETag('v', version.Number, version.Revision);
         return TypedResults.Ok(version);
     }

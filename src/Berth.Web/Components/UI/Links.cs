@@ -36,6 +36,15 @@ public static class Links
     /// <summary>A run's page, by its id.</summary>
     public static string Run(string ns, string model, string id) => Runs(ns, model) + "/" + Uri.EscapeDataString(id);
 
+    /// <summary>A run's image as its page draws it (<c>RunFileImages</c>: raster images inline, anything else redirected to the download).</summary>
+    public static string RunFile(string ns, string model, string id, string path) => Run(ns, model, id) + "/files/" + EscapePath(path);
+
+    /// <summary>The API's download of one file of a run (the session cookie authenticates it; it answers an attachment).</summary>
+    public static string RunFileDownload(string ns, string model, string id, string path) =>
+        "/api/v1/models/" + Uri.EscapeDataString(ns) + "/" + Uri.EscapeDataString(model) + "/runs/" + Uri.EscapeDataString(id) + "/files/" + EscapePath(path);
+
+    private static string EscapePath(string path) => string.Join('/', path.Split('/').Select(Uri.EscapeDataString));
+
     /// <summary>The comparison of runs of one model, given by id.</summary>
     public static string RunCompare(string ns, string model, IEnumerable<string> ids) =>
         WithQuery(Runs(ns, model) + "/compare", ids.Select(id => new KeyValuePair<string, string?>("run", id)));
