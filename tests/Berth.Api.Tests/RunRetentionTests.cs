@@ -19,7 +19,9 @@ public sealed class RunRetentionTests : IAsyncLifetime
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
     public async ValueTask InitializeAsync() =>
-        _server = await TestServer.StartAsync(services => services.AddSingleton<TimeProvider>(_clock));
+        // Runs crash after 30 silent days (the longest allowed), so the running run, which beats after every jump of
+        // the clock, stays running while the clock moves 31 days.
+        _server = await TestServer.StartAsync(services => services.AddSingleton<TimeProvider>(_clock), "--Runs:HeartbeatTimeout", "30.00:00:00");
 
     public async ValueTask DisposeAsync() => await _server.DisposeAsync();
 
@@ -61,6 +63,7 @@ public sealed class RunRetentionTests : IAsyncLifetime
 
         // Young: nothing yet.
         _clock.Advance(TimeSpan.FromDays(29));
+        await Client.HeartbeatRunAsync("acme", "fraud", running.Id, Ct);
         Assert.Empty((await Client.PreviewRetentionAsync("acme", cancellationToken: Ct)).Runs ?? []);
         Assert.Equal(0, (await Client.RunGcAsync(dryRun: true, Ct)).RetentionRunsDeleted);
 
