@@ -9,6 +9,7 @@ namespace Berth.Cli.Tests;
 /// version of the snapshot byte for byte, with an intact audit chain; later backups copy only new blobs; and what would
 /// lose or hide data is refused.
 /// </summary>
+[Trait("Database", "both")]
 public sealed class BackupTests
 {
     private static CancellationToken Ct => TestContext.Current.CancellationToken;

@@ -20,6 +20,7 @@ namespace Berth.Cli.Tests;
 /// The random choices (contents, operations, kill moments) come from a seed printed at the start; set
 /// <c>BERTH_SOAK_SEED</c> to make the same choices again (the interleaving with the server still depends on timing).
 /// </summary>
+[Trait("Database", "both")]
 public sealed class CrashSoakTests
 {
     public const string SeedVariable = "BERTH_SOAK_SEED";

@@ -10,6 +10,7 @@ namespace Berth.Cli.Tests;
 /// space is freed the same push succeeds without restarting the server. On SQLite the database shares that disk; on
 /// PostgreSQL only the blobs do.
 /// </summary>
+[Trait("Database", "both")]
 public sealed class DiskFullTests
 {
     private const int MiB = 1024 * 1024;

@@ -6,6 +6,7 @@ namespace Berth.Cli.Tests;
 /// <c>berth gc --dry-run</c> and <c>berth gc</c> against a server whose purge delay is zero: the dry run lists
 /// what would go and changes nothing; the run deletes exactly that and keeps the blob another version shares.
 /// </summary>
+[Trait("Database", "both")]
 public sealed class GcTests
 {
     [Fact]

@@ -4,6 +4,7 @@ using Berth.Cli.Tests.Support;
 namespace Berth.Cli.Tests;
 
 /// <summary>The quickstart of the README, command by command, as a user types it.</summary>
+[Trait("Database", "both")]
 public sealed class QuickstartTests(ServerFixture fixture)
 {
     private const string DatasetDigest = "sha256:9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08";

@@ -13,9 +13,8 @@ namespace Berth.Cli.Tests;
 /// that one file, run with an environment that names nothing of .NET (<c>env -i</c>, only PATH and HOME), prints its
 /// version, serves (the web UI's pages and assets too), pushes and pulls byte-identically, and stops cleanly on SIGTERM.
 /// The file always runs on its embedded SQLite (nothing of the test environment reaches it), so scripts/test.sh runs
-/// this class in its SQLite pass only.
+/// this class in its SQLite pass only (it carries no Database=both trait).
 /// </summary>
-[Trait("Database", "none")]
 public sealed class ReleaseBinaryTests
 {
     /// <summary>The script's first run in a clone compiles berth and ReadyToRun code (docs/deploy.md, "Binaries").</summary>

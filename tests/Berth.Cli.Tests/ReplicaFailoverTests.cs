@@ -16,6 +16,7 @@ namespace Berth.Cli.Tests;
 /// the client (<c>berth push</c>, through one address in front of both) resumes it on the other replica, and the
 /// version pulls back intact.
 /// </summary>
+[Trait("Database", "both")]
 public sealed class ReplicaFailoverTests : IAsyncLifetime
 {
     private const int MiB = 1024 * 1024;

@@ -7,6 +7,7 @@ namespace Berth.Cli.Tests;
 /// <c>berth push</c> and <c>berth pull</c> against a server whose S3 store redirects uploads and downloads: the file's
 /// parts go straight into the bucket, the server verifies them, and the pull comes back byte for byte.
 /// </summary>
+[Trait("Database", "both")]
 public sealed class S3TransferTests : IAsyncLifetime
 {
     private const int MiB = 1024 * 1024;

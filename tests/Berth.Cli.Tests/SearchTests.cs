@@ -6,6 +6,7 @@ namespace Berth.Cli.Tests;
 /// berth search over GET /api/v1/search. The endpoint is built on another branch: until it is merged
 /// this test fails with not_found.
 /// </summary>
+[Trait("Database", "both")]
 public sealed class SearchTests(ServerFixture fixture)
 {
     private ServerProcess Server => fixture.Server;

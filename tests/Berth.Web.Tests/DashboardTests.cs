@@ -4,6 +4,7 @@ using Microsoft.Playwright;
 namespace Berth.Web.Tests;
 
 /// <summary>The models dashboard: every readable model, found by words or a filter, narrowed by namespace, stage and tag.</summary>
+[Trait("Database", "both")]
 [Collection(BrowserCollection.Name)]
 public sealed class DashboardTests(BrowserFixture browser, CatalogFixture catalog) : IClassFixture<CatalogFixture>
 {

@@ -8,6 +8,7 @@ using Microsoft.Playwright;
 namespace Berth.Web.Tests;
 
 /// <summary>A model with 10,000 versions: its page shows one page of them, pages on by keyset, and charts the newest.</summary>
+[Trait("Database", "both")]
 [Collection(BrowserCollection.Name)]
 public sealed class LargeModelTests(BrowserFixture browser, CatalogFixture catalog) : IClassFixture<CatalogFixture>
 {

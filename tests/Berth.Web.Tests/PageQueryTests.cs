@@ -11,6 +11,7 @@ namespace Berth.Web.Tests;
 /// SQLite, whose planner has no statistics to go by) the per-model details of a page read through the models' versions,
 /// not by walking every version by its state.
 /// </summary>
+[Trait("Database", "both")]
 public sealed class PageQueryTests
 {
     private const int NamespaceCount = 40;

@@ -8,6 +8,7 @@ namespace Berth.Core.Tests.Filtering;
 
 public sealed class FilterTranslatorTests
 {
+    [Trait("Database", "both")]
     public sealed class ToPredicate(SearchDatabase database) : IClassFixture<SearchDatabase>
     {
         /// <summary>

@@ -15,6 +15,7 @@ public sealed class SearchServiceTests
 {
     private static List<string> Refs(Page<VersionInfo> page) => page.Items.Select(i => i.Reference).ToList();
 
+    [Trait("Database", "both")]
     public sealed class SearchAsync(SearchDatabase database) : IClassFixture<SearchDatabase>
     {
         [Theory]
