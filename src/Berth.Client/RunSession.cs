@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Net;
 using Berth.Client.Transfers;
 using Berth.Contracts.Dtos;
+using Berth.Contracts.Errors;
 
 namespace Berth.Client;
 
@@ -29,6 +30,12 @@ public sealed class RunSessionOptions
 
     public TimeSpan MaxRetryDelay { get; set; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>
+    /// A run that logs nothing for this long (a long epoch, an evaluation) sends a heartbeat, so the server does not mark it
+    /// crashed (after <c>Runs:HeartbeatTimeout</c>, 10 minutes by default); every accepted batch counts as one too.
+    /// </summary>
+    public TimeSpan HeartbeatInterval { get; set; } = TimeSpan.FromMinutes(1);
+
     /// <summary>How long disposing waits for the buffered points to reach the server before finishing the run anyway.</summary>
     public TimeSpan DisposeTimeout { get; set; } = TimeSpan.FromMinutes(2);
 }
@@ -36,8 +43,9 @@ public sealed class RunSessionOptions
 /// <summary>
 /// A running run that logs metrics without blocking the training loop: <see cref="Log"/> only appends to a bounded
 /// in-memory buffer; a background task sends batches (each with a fixed batch id, so a retry after a lost answer or a
-/// server restart stores nothing twice), retrying with exponential backoff while the server is unreachable. Disposing
-/// sends what is left and ends the run (finished, or what <see cref="EndAs"/> set).
+/// server restart stores nothing twice), retrying with exponential backoff while the server is unreachable, and sends a
+/// heartbeat when nothing was sent for <see cref="RunSessionOptions.HeartbeatInterval"/>. Disposing sends what is left
+/// and ends the run (finished, or what <see cref="EndAs"/> set).
 /// </summary>
 public sealed class RunSession : IAsyncDisposable
 {
@@ -118,6 +126,8 @@ public sealed class RunSession : IAsyncDisposable
         List<MetricPointInput>? pending = null;
         string? batchId = null;
         var delay = _options.RetryDelay;
+        var lastContact = TimeProvider.System.GetTimestamp();
+        var beating = true;
         while (true)
         {
             if (pending is null)
@@ -131,7 +141,13 @@ public sealed class RunSession : IAsyncDisposable
 
                     try
                     {
-                        await _wake.WaitAsync(_options.FlushInterval, _stop.Token).ConfigureAwait(false);
+                        var wait = beating ? Min(_options.FlushInterval, _options.HeartbeatInterval - TimeProvider.System.GetElapsedTime(lastContact)) : _options.FlushInterval;
+                        if (!await _wake.WaitAsync(Max(wait, TimeSpan.Zero), _stop.Token).ConfigureAwait(false) &&
+                            beating && TimeProvider.System.GetElapsedTime(lastContact) >= _options.HeartbeatInterval)
+                        {
+                            beating = await HeartbeatAsync().ConfigureAwait(false);
+                            lastContact = TimeProvider.System.GetTimestamp();
+                        }
                     }
                     catch (OperationCanceledException)
                     {
@@ -158,6 +174,7 @@ public sealed class RunSession : IAsyncDisposable
                 Interlocked.Add(ref _buffered, -batch.Count);
                 pending = null;
                 LastError = null;
+                lastContact = TimeProvider.System.GetTimestamp();
                 delay = _options.RetryDelay;
             }
             catch (OperationCanceledException) when (_stop.IsCancellationRequested)
@@ -188,6 +205,30 @@ public sealed class RunSession : IAsyncDisposable
             }
         }
     }
+
+    /// <summary>One heartbeat; false once the run has ended (no more are sent). A failure is kept in <see cref="LastError"/>.</summary>
+    private async Task<bool> HeartbeatAsync()
+    {
+        try
+        {
+            await _client.HeartbeatRunAsync(Run.Namespace, Run.Model, Run.Id, _stop.Token).ConfigureAwait(false);
+            return true;
+        }
+        catch (BerthProblemException e) when (e.Code == ErrorCodes.RunEnded.Code)
+        {
+            LastError = e;
+            return false;
+        }
+        catch (Exception e) when (e is HttpRequestException or TimeoutException or BerthProblemException or IOException)
+        {
+            LastError = e;
+            return true;
+        }
+    }
+
+    private static TimeSpan Min(TimeSpan a, TimeSpan b) => a < b ? a : b;
+
+    private static TimeSpan Max(TimeSpan a, TimeSpan b) => a > b ? a : b;
 
     /// <summary>Waits until every point logged so far has been acknowledged by the server (or <paramref name="cancellationToken"/> ends the wait).</summary>
     public async Task FlushAsync(CancellationToken cancellationToken = default)

@@ -520,8 +520,10 @@ public sealed class GarbageCollectionTests : IAsyncLifetime
     private sealed class ReportComparer : IEqualityComparer<GcReport>
     {
         public bool Equals(GcReport? x, GcReport? y) =>
-            x is not null && y is not null && x with { Digests = [], RetentionVersions = [] } == y with { Digests = [], RetentionVersions = [] } &&
-            x.Digests.SequenceEqual(y.Digests) && x.RetentionVersions.SequenceEqual(y.RetentionVersions);
+            x is not null && y is not null &&
+            x with { Digests = [], RetentionVersions = [], RetentionRuns = [] } == y with { Digests = [], RetentionVersions = [], RetentionRuns = [] } &&
+            x.Digests.SequenceEqual(y.Digests) && x.RetentionVersions.SequenceEqual(y.RetentionVersions) &&
+            (x.RetentionRuns ?? []).SequenceEqual(y.RetentionRuns ?? []);
 
         public int GetHashCode(GcReport obj) => obj.Blobs;
     }

@@ -1,6 +1,8 @@
 using Berth.Api.Tests.Support;
 using Berth.Client;
 using Berth.Contracts.Dtos;
+using Berth.Core.Runs;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Berth.Api.Tests;
 
@@ -70,5 +72,26 @@ public sealed class RunSessionTests
         var ended = await client.GetRunAsync("sdk", "fails", id!, Ct);
         Assert.Equal(RunStatuses.Failed, ended.Status);
         Assert.Equal(1, ended.Metrics["loss"].Count);
+    }
+
+    [Fact]
+    public async Task AQuietSessionHeartbeatsSoItsRunOutlivesTheTimeoutWhileAnAbandonedRunCrashes()
+    {
+        // Runs crash after 4 silent seconds here, watched every second; the session beats every half second.
+        await using var server = await TestServer.StartAsync("--Runs:HeartbeatTimeout", "00:00:04", "--Runs:WatchInterval", "00:00:01");
+        using var client = server.NewClient(server.AdminToken);
+        var passes = 0;
+        server.Services.GetRequiredService<RunWatch>().Completed += _ => Interlocked.Increment(ref passes);
+        await using var session = await client.StartRunAsync("sdk", "quiet", options: new RunSessionOptions { HeartbeatInterval = TimeSpan.FromMilliseconds(500) }, cancellationToken: Ct);
+        var abandoned = await client.CreateRunAsync("sdk", "quiet", cancellationToken: Ct);
+
+        // The abandoned run crashing shows the watch ran past the timeout; the session logged nothing meanwhile.
+        await Eventually.WaitForAsync(() => client.GetRunAsync("sdk", "quiet", abandoned.Id, Ct), r => r.Status == RunStatuses.Crashed, "The run watch");
+        var start = Volatile.Read(ref passes);
+        await Eventually.WaitForAsync(() => Task.FromResult(Volatile.Read(ref passes)), p => p >= start + 3, "Three more passes of the watch");
+
+        Assert.Equal(RunStatuses.Running, (await client.GetRunAsync("sdk", "quiet", session.Id, Ct)).Status);
+        Assert.Equal(0, session.SentPoints);
+        Assert.Null(session.LastError);
     }
 }

@@ -37,7 +37,7 @@ public sealed class ServeTests
 
     [Theory]
     [InlineData("00:00:00", "invalid setting in 'Runs' (BERTH_Runs__…, --Runs:…): DataAnnotation validation failed for 'RunOptions' members: 'WatchInterval' with the error: 'The field WatchInterval must be between 00:00:01 and 1.00:00:00.'.")]
-    [InlineData("soon", "invalid setting: Failed to convert configuration value 'soon' at 'Runs:WatchInterval' to type 'System.TimeSpan' (BERTH_Section__Name or --Section:Name; a duration is written hh:mm:ss).")]
+    [InlineData("soon", "invalid setting Runs:WatchInterval (BERTH_Runs__WatchInterval): 'soon' is not a duration, hh:mm:ss or d.hh:mm:ss.")]
     public async Task AnInvalidSettingStopsStartUpWithOneLineNamingItBeforeMigrating(string value, string message)
     {
         using var user = new CliUser();

@@ -1,5 +1,6 @@
 using System.Text;
 using System.Text.Json.Serialization.Metadata;
+using System.Text.RegularExpressions;
 using Berth.Contracts.Json;
 using Berth.Core.Audit;
 using Berth.Core.Events;
@@ -48,7 +49,7 @@ namespace Berth.Server.Hosting;
 /// Builds and runs the Berth server: the composition root. <c>berth serve</c> and the tests both
 /// start the server through here, so what is tested is what runs.
 /// </summary>
-public static class BerthServer
+public static partial class BerthServer
 {
     /// <summary>Request bodies of JSON endpoints are limited to this; uploads stream without a limit.</summary>
     public const long MaxJsonBodySize = 32L * 1024 * 1024;
@@ -184,10 +185,12 @@ public static class BerthServer
         {
             services.GetService<IStartupValidator>()?.Validate();
         }
-        catch (InvalidOperationException e) when (e.Message.StartsWith("Failed to convert configuration value", StringComparison.Ordinal))
+        catch (InvalidOperationException e) when (UnconvertibleSetting().Match(e.Message) is { Success: true } m)
         {
             // "Failed to convert configuration value 'soon' at 'Runs:WatchInterval' to type 'System.TimeSpan'."
-            throw new StartupException($"invalid setting: {e.Message.TrimEnd('.')} (BERTH_Section__Name or --Section:Name; a duration is written hh:mm:ss).", e);
+            var (value, key, type) = (m.Groups[1].Value, m.Groups[2].Value, m.Groups[3].Value);
+            var expected = type == "System.TimeSpan" ? "a duration, hh:mm:ss or d.hh:mm:ss" : "a " + type.Replace("System.", "", StringComparison.Ordinal);
+            throw new StartupException($"invalid setting {key} ({ServerSettings.EnvironmentPrefix}{key.Replace(":", "__", StringComparison.Ordinal)}): '{value}' is not {expected}.", e);
         }
         catch (Exception e) when (e is OptionsValidationException or AggregateException)
         {
@@ -204,6 +207,9 @@ public static class BerthServer
             })), e);
         }
     }
+
+    [GeneratedRegex("^Failed to convert configuration value '(.*)' at '([^']+)' to type '([^']+)'", RegexOptions.Singleline)]
+    private static partial Regex UnconvertibleSetting();
 
     /// <summary>A path as one POSIX shell word.</summary>
     private static string ShellQuote(string path) =>
