@@ -77,7 +77,7 @@ public sealed class RunSession : IAsyncDisposable
 
     public string Id => Run.Id;
 
-    /// <summary>The run as it ended, once disposed.</summary>
+    /// <summary>The run as it ended, once disposed (as the server ended it, when it had already: <see cref="LastError"/> then says so).</summary>
     public RunInfo? Final { get; private set; }
 
     /// <summary>Points dropped because the buffer was full (<see cref="RunSessionOptions.MaxBufferedPoints"/>).</summary>
@@ -272,7 +272,17 @@ public sealed class RunSession : IAsyncDisposable
 
         if (_finishOnDispose)
         {
-            Final = await _client.FinishRunAsync(Run.Namespace, Run.Model, Run.Id, _endStatus).ConfigureAwait(false);
+            try
+            {
+                Final = await _client.FinishRunAsync(Run.Namespace, Run.Model, Run.Id, _endStatus).ConfigureAwait(false);
+            }
+            catch (BerthProblemException e) when (e.Code == ErrorCodes.RunEnded.Code)
+            {
+                // The server ended it first (crashed after a silence longer than its heartbeat timeout, or ended by
+                // someone else): that end stands, as `berth run exec` reports it; throwing here would hide the training's outcome.
+                LastError = e;
+                Final = await _client.GetRunAsync(Run.Namespace, Run.Model, Run.Id).ConfigureAwait(false);
+            }
         }
 
         _stop.Dispose();

@@ -94,4 +94,18 @@ public sealed class RunSessionTests
         Assert.Equal(0, session.SentPoints);
         Assert.Null(session.LastError);
     }
+
+    [Fact]
+    public async Task ASessionWhoseRunTheServerCrashedEndsWithoutThrowingAndReportsTheCrash()
+    {
+        await using var server = await TestServer.StartAsync("--Runs:HeartbeatTimeout", "00:00:02", "--Runs:WatchInterval", "00:00:01");
+        using var client = server.NewClient(server.AdminToken);
+        var session = await client.StartRunAsync("sdk", "silent", options: new RunSessionOptions { HeartbeatInterval = TimeSpan.FromHours(1) }, cancellationToken: Ct);
+        await Eventually.WaitForAsync(() => client.GetRunAsync("sdk", "silent", session.Id, Ct), r => r.Status == RunStatuses.Crashed, "The run watch");
+
+        await session.DisposeAsync();
+
+        Assert.Equal(RunStatuses.Crashed, session.Final!.Status);
+        Assert.Equal("run_ended", Assert.IsType<BerthProblemException>(session.LastError).Code);
+    }
 }

@@ -94,7 +94,7 @@ public static class FilterEvaluator
             case FilterFieldKind.Version:
                 return (Nullable(op, true) ?? CompareNumber(op, facts.Number, c.Values), facts.Number.ToString(CultureInfo.InvariantCulture));
 
-            case FilterFieldKind.LineageRun or FilterFieldKind.LineageGitCommit or FilterFieldKind.LineageDataset or FilterFieldKind.LineageParent:
+            case var kind when LineageFilter.IsLineage(kind):
                 return LineageFilter.Evaluate(c, facts, (o, value, values) => CompareString(o, value, values, semver: false));
 
             case FilterFieldKind.Size:

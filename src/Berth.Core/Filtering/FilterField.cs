@@ -20,7 +20,7 @@ public sealed record FilterField(FilterFieldKind Kind, string? Key = null)
         FilterFieldKind.Param => "params." + FormatKey(Key),
         FilterFieldKind.Metadata => "metadata." + Key,
         FilterFieldKind.Scan => "scan." + Key,
-        FilterFieldKind.LineageRun or FilterFieldKind.LineageGitCommit or FilterFieldKind.LineageDataset or FilterFieldKind.LineageParent => LineageFilter.Name(Kind),
+        _ when LineageFilter.IsLineage(Kind) => LineageFilter.Name(Kind),
         _ => "tags." + FormatKey(Key),
     };
 
