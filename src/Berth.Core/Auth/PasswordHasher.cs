@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
-using Konscious.Security.Cryptography;
+using NSec.Cryptography;
 
 namespace Berth.Core.Auth;
 
@@ -9,6 +9,8 @@ namespace Berth.Core.Auth;
 /// Argon2id password hashes in the PHC string format
 /// (<c>$argon2id$v=19$m=19456,t=2,p=1$&lt;salt&gt;$&lt;hash&gt;</c>), with the parameters OWASP recommends.
 /// The parameters travel with each hash, so they can be raised later without breaking old passwords.
+/// libsodium computes them (through NSec): several times faster than the managed Argon2 Berth used before, with the
+/// same hashes, so a sign-in costs the server tens of milliseconds of CPU rather than most of a second.
 /// </summary>
 public static class PasswordHasher
 {
@@ -22,7 +24,7 @@ public static class PasswordHasher
     public static string Hash(string password)
     {
         var salt = RandomNumberGenerator.GetBytes(SaltBytes);
-        var hash = Derive(password, salt, MemoryKiB, Iterations, Parallelism, HashBytes);
+        var hash = Derive(password, salt, MemoryKiB, Iterations, HashBytes);
         return $"$argon2id$v=19$m={MemoryKiB},t={Iterations},p={Parallelism}${Convert.ToBase64String(salt).TrimEnd('=')}${Convert.ToBase64String(hash).TrimEnd('=')}";
     }
 
@@ -37,7 +39,13 @@ public static class PasswordHasher
         var settings = parts[3].Split(',').Select(p => p.Split('=')).ToDictionary(p => p[0], p => int.Parse(p[1], CultureInfo.InvariantCulture));
         var salt = FromBase64(parts[4]);
         var expected = FromBase64(parts[5]);
-        var actual = Derive(password, salt, settings["m"], settings["t"], settings["p"], expected.Length);
+        // libsodium's Argon2id takes one lane and 16-byte salts: what Hash has always written.
+        if (settings["p"] != Parallelism || salt.Length != SaltBytes)
+        {
+            return false;
+        }
+
+        var actual = Derive(password, salt, settings["m"], settings["t"], expected.Length);
         return CryptographicOperations.FixedTimeEquals(actual, expected);
     }
 
@@ -71,16 +79,16 @@ public static class PasswordHasher
             ? $"A password needs at least {MinimumLength} characters."
             : password.Length > 1024 ? "A password may have at most 1024 characters." : null;
 
-    private static byte[] Derive(string password, byte[] salt, int memoryKiB, int iterations, int parallelism, int length)
+    private static byte[] Derive(string password, byte[] salt, int memoryKiB, int iterations, int length)
     {
-        using var argon = new Argon2id(Encoding.UTF8.GetBytes(password))
+        var argon = PasswordBasedKeyDerivationAlgorithm.Argon2id(new Argon2Parameters
         {
-            Salt = salt,
+            DegreeOfParallelism = Parallelism,
             MemorySize = memoryKiB,
-            Iterations = iterations,
-            DegreeOfParallelism = parallelism,
-        };
-        return argon.GetBytes(length);
+            NumberOfPasses = iterations,
+        });
+        // The bytes overload: NSec's string overload does not hash the password's UTF-8 bytes as Argon2's reference does.
+        return argon.DeriveBytes(Encoding.UTF8.GetBytes(password), salt, length);
     }
 
     private static byte[] FromBase64(string text) => Convert.FromBase64String(text.PadRight(text.Length + ((4 - (text.Length % 4)) % 4), '='));
