@@ -265,6 +265,9 @@ else
   echo "==> python: not run (dotnet test arguments given)"
 fi
 
+# Failed tests (with the first lines of their messages) and where the time went, just above the closing line.
+if command -v python3 >/dev/null 2>&1; then python3 scripts/test-report.py "$results" || true; fi
+
 if [ $((passed + failed)) -eq 0 ]; then
   echo "error: no test ran." >&2
   failed=1
