@@ -1,3 +1,4 @@
+using System.Text.RegularExpressions;
 using Berth.Api.Tests.Support;
 using Berth.Client;
 using Berth.Web.Tests.Support;
@@ -112,8 +113,9 @@ public sealed class OidcSignInTests(BrowserFixture browser, OidcSignInFixture fi
         await using var ui = await UiSession.OpenAsync(browser, fixture.Server, nameof(AnAnswerWithAnotherStateIsRefusedWithoutRedeemingTheCode));
         await ui.Page.GotoAsync("/signin");
         await SignInButton(ui).ClickAsync();
-        await ui.Page.WaitForURLAsync(url => url.EndsWith("/signin", StringComparison.Ordinal));
+        // The flash first: the page starts on /signin, so waiting for that URL could end before the round trip.
         await Assertions.Expect(ui.Page.Locator(".flash-error")).ToHaveTextAsync("The answer from Example SSO does not belong to the sign-in this browser started; try again.");
+        await Assertions.Expect(ui.Page).ToHaveURLAsync(new Regex("/signin$"));
         await ui.CheckAsync("signin-state-mismatch");
         Assert.False(await SignedInAsync(ui));
         Assert.Equal(redeemed, Provider.Redeemed);
@@ -127,8 +129,8 @@ public sealed class OidcSignInTests(BrowserFixture browser, OidcSignInFixture fi
         await using var ui = await UiSession.OpenAsync(browser, fixture.Server, nameof(AnIdTokenWithAnotherNonceIsRefusedAndNobodyIsSignedIn));
         await ui.Page.GotoAsync("/signin");
         await SignInButton(ui).ClickAsync();
-        await ui.Page.WaitForURLAsync(url => url.EndsWith("/signin", StringComparison.Ordinal));
         await Assertions.Expect(ui.Page.Locator(".flash-error")).ToHaveTextAsync("Example SSO's ID token was not issued for this sign-in (its nonce differs); try again.");
+        await Assertions.Expect(ui.Page).ToHaveURLAsync(new Regex("/signin$"));
         Assert.False(await SignedInAsync(ui));
         var problem = await Assert.ThrowsAsync<BerthProblemException>(() => fixture.Server.Client.GetUserAsync("mallory-nonce", Ct));
         Assert.Equal(System.Net.HttpStatusCode.NotFound, problem.Status);
@@ -142,8 +144,8 @@ public sealed class OidcSignInTests(BrowserFixture browser, OidcSignInFixture fi
         await using var ui = await UiSession.OpenAsync(browser, fixture.Server, nameof(ADenialAtTheProviderAndACallbackThisBrowserDidNotStartLeaveTheVisitorOnTheSignInPage));
         await ui.Page.GotoAsync("/signin?return=%2Facme");
         await SignInButton(ui).ClickAsync();
-        await ui.Page.WaitForURLAsync(url => url.EndsWith("/signin?return=%2Facme", StringComparison.Ordinal));
         await Assertions.Expect(ui.Page.Locator(".flash-error")).ToHaveTextAsync("Example SSO did not sign you in (access denied: The user declined.).");
+        await Assertions.Expect(ui.Page).ToHaveURLAsync(new Regex("/signin\\?return=%2Facme$"));
         await ui.CheckAsync("signin-denied");
         Assert.False(await SignedInAsync(ui));
 
