@@ -1,3 +1,5 @@
+using Microsoft.Playwright;
+
 namespace Berth.Web.Tests.Support;
 
 /// <summary>
@@ -6,6 +8,18 @@ namespace Berth.Web.Tests.Support;
 /// </summary>
 public static class Screenshots
 {
+    private static readonly (ColorScheme Scheme, string SchemeName, int Width, string WidthName)[] All =
+    [
+        (ColorScheme.Light, "light", 1280, "desktop"),
+        (ColorScheme.Light, "light", 375, "phone"),
+        (ColorScheme.Dark, "dark", 1280, "desktop"),
+        (ColorScheme.Dark, "dark", 375, "phone"),
+    ];
+
+    /// <summary>The colour schemes and widths each checked page is saved in: light desktop and dark phone, or all four.</summary>
+    public static IReadOnlyList<(ColorScheme Scheme, string SchemeName, int Width, string WidthName)> Variants { get; } =
+        Environment.GetEnvironmentVariable("BERTH_TEST_SCREENSHOTS_ALL") is "1" or "true" ? All : [All[0], All[3]];
+
     public static string Folder(string test)
     {
         var root = Environment.GetEnvironmentVariable("BERTH_TEST_SCREENSHOTS") is { Length: > 0 } configured

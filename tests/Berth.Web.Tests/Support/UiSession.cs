@@ -85,20 +85,20 @@ public sealed class UiSession : IAsyncDisposable
         await ScreenshotsAsync(name);
     }
 
-    /// <summary>Light and dark, 1280 px and 375 px wide, full page.</summary>
+    /// <summary>
+    /// Full-page screenshots: light at 1280 px and dark at 375 px wide, or light and dark at both widths with
+    /// BERTH_TEST_SCREENSHOTS_ALL=1 (four full-page images of every checked page cost the browser tests minutes).
+    /// </summary>
     public async Task ScreenshotsAsync(string name)
     {
         var folder = Screenshots.Folder(_test);
         var file = Regex.Replace(name, "[^A-Za-z0-9_-]+", "-");
         var original = Page.ViewportSize;
-        foreach (var (scheme, schemeName) in new[] { (ColorScheme.Light, "light"), (ColorScheme.Dark, "dark") })
+        foreach (var (scheme, schemeName, width, widthName) in Screenshots.Variants)
         {
             await Page.EmulateMediaAsync(new PageEmulateMediaOptions { ColorScheme = scheme });
-            foreach (var (width, widthName) in new[] { (1280, "desktop"), (375, "phone") })
-            {
-                await Page.SetViewportSizeAsync(width, width == 375 ? 812 : 900);
-                await Page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(folder, $"{file}-{schemeName}-{widthName}.png"), FullPage = true });
-            }
+            await Page.SetViewportSizeAsync(width, width == 375 ? 812 : 900);
+            await Page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(folder, $"{file}-{schemeName}-{widthName}.png"), FullPage = true });
         }
 
         await Page.EmulateMediaAsync(new PageEmulateMediaOptions { ColorScheme = ColorScheme.Light });
