@@ -21,6 +21,8 @@ namespace Berth.Api.Tests;
 /// time. A new endpoint fails the test until it is classified here, and every endpoint must be in the OpenAPI
 /// document (<see cref="EveryEndpointIsInTheOpenApiDocument"/>), so the matrix covers the document's operations.
 /// </summary>
+// Engine-independent (who may call what, decided before any query): run in scripts/test.sh's SQLite pass only (AssemblyTraits.cs).
+[Trait("Database", "sqlite")]
 public sealed partial class AuthorizationMatrixTests : IAsyncLifetime
 {
     private const string Ns = "matrix";

@@ -17,6 +17,8 @@ namespace Berth.Api.Tests;
 /// browsers and caches from misusing an answer, the 401 challenge, how user files are served, and file paths in
 /// URLs, encoded or not.
 /// </summary>
+// Engine-independent (headers, caching and error bodies of HTTP answers): run in scripts/test.sh's SQLite pass only (AssemblyTraits.cs).
+[Trait("Database", "sqlite")]
 public sealed class HttpResponseTests : IAsyncLifetime
 {
     private const string Ns = "http";

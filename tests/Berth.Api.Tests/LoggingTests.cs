@@ -7,6 +7,8 @@ using Microsoft.Extensions.Time.Testing;
 
 namespace Berth.Api.Tests;
 
+// Engine-independent (what the server logs): run in scripts/test.sh's SQLite pass only (AssemblyTraits.cs).
+[Trait("Database", "sqlite")]
 public sealed class LoggingTests
 {
     private static CancellationToken Ct => TestContext.Current.CancellationToken;

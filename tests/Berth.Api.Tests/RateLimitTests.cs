@@ -9,6 +9,8 @@ namespace Berth.Api.Tests;
 /// API rate limits, with limits configured low and a refill period of an hour so that no bucket refills while a
 /// test runs: per token for authenticated requests, per address for the rest, transfers in buckets of their own.
 /// </summary>
+// Engine-independent (the rate limiter, kept in memory): run in scripts/test.sh's SQLite pass only (AssemblyTraits.cs).
+[Trait("Database", "sqlite")]
 public sealed class RateLimitTests : IAsyncLifetime
 {
     private const int TokenBurst = 30;

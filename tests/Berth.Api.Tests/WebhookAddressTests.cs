@@ -10,6 +10,8 @@ namespace Berth.Api.Tests;
 /// link-local (cloud metadata) or reserved addresses, in any spelling (numeric, octal, hex, short forms, IPv6 forms that
 /// carry an IPv4 address, names that resolve there), neither when saving a webhook nor when delivering to it.
 /// </summary>
+// Engine-independent (which webhook addresses are allowed): run in scripts/test.sh's SQLite pass only (AssemblyTraits.cs).
+[Trait("Database", "sqlite")]
 public sealed class WebhookAddressTests(WebhookAddressTests.World world) : IClassFixture<WebhookAddressTests.World>
 {
     private const string Secret = "a-test-secret-of-some-length";
