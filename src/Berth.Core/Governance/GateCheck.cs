@@ -21,7 +21,7 @@ public sealed class GateCheck(RegistryDbContext db)
             .Include(x => x.Metrics).Include(x => x.Params).Include(x => x.Tags).Include(x => x.Aliases).Include(x => x.Datasets).Include(x => x.Insight)
             .Include(x => x.Parents).ThenInclude(p => p.Parent).ThenInclude(p => p.Model).ThenInclude(m => m.Namespace)
             .AsSplitQuery()
-            .SingleAsync(x => x.Id == versionId, cancellationToken);
+            .OrderBy(x => x.Id).SingleAsync(x => x.Id == versionId, cancellationToken);
         var facts = new VersionFacts(
             v.Model.Namespace.Name,
             v.Model.Name,

@@ -217,7 +217,7 @@ public sealed class RequestService(
             .AsSplitQuery();
 
     private async Task<TransitionRequest> LoadAsync(long id, CancellationToken cancellationToken) =>
-        await Requests().FirstOrDefaultAsync(r => r.Id == id, cancellationToken) ?? throw NotFound(id);
+        await Requests().OrderBy(r => r.Id).FirstOrDefaultAsync(r => r.Id == id, cancellationToken) ?? throw NotFound(id);
 
     /// <summary>The answer for a request that does not exist, and for one in a namespace the caller may not see.</summary>
     private static RegistryException NotFound(long id) => Fail.Error(ErrorCodes.RequestNotFound, $"There is no request #{id}.");

@@ -128,7 +128,7 @@ public sealed class EvaluationService(
     {
         var row = await db.VersionEvaluations.AsNoTracking().AsSplitQuery()
             .Include(e => e.Metrics).Include(e => e.CreatedBy).Include(e => e.Version).ThenInclude(v => v.Model).ThenInclude(m => m.Namespace)
-            .SingleAsync(e => e.Id == id, cancellationToken);
+            .OrderBy(e => e.Id).SingleAsync(e => e.Id == id, cancellationToken);
         return Info(row);
     }
 

@@ -462,7 +462,7 @@ public sealed class VersionService(
             query = query.Include(v => v.Files);
         }
 
-        var info = DtoMapper.ToInfo(await query.SingleAsync(cancellationToken), withFiles);
+        var info = DtoMapper.ToInfo(await query.OrderBy(v => v.Id).SingleAsync(cancellationToken), withFiles);
         var quarantined = await QuarantinedFilesAsync(id, cancellationToken);
         return quarantined.Count == 0 ? info : info with { QuarantinedFiles = quarantined };
     }

@@ -159,7 +159,7 @@ public sealed class RunFileService(
         var (runId, _) = await runs.FindAsync(ns, model, id, cancellationToken);
         var run = await db.Runs.AsNoTracking().AsSplitQuery()
             .Include(r => r.Params).Include(r => r.Datasets).Include(r => r.Metrics)
-            .SingleAsync(r => r.Id == runId, cancellationToken);
+            .OrderBy(r => r.Id).SingleAsync(r => r.Id == runId, cancellationToken);
         var all = await db.RunFiles.AsNoTracking().Where(f => f.RunId == runId).ToListAsync(cancellationToken);
         var selected = all.Where(f => prefix.Length == 0 || f.Path.StartsWith(prefix, StringComparison.Ordinal))
             .OrderBy(f => f.Path, StringComparer.Ordinal)

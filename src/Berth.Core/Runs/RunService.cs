@@ -86,7 +86,7 @@ public sealed class RunService(RegistryDbContext db, ModelService models, AuditT
             .Include(r => r.Model).ThenInclude(m => m.Namespace)
             .Include(r => r.CreatedBy)
             .Include(r => r.Params).Include(r => r.Tags).Include(r => r.Datasets).Include(r => r.Metrics)
-            .SingleAsync(r => r.Id == id, cancellationToken);
+            .OrderBy(r => r.Id).SingleAsync(r => r.Id == id, cancellationToken);
         var produced = await db.Versions.AsNoTracking()
             .Where(v => v.ModelId == run.ModelId && v.RunId == run.PublicId && v.State == VersionState.Ready)
             .OrderBy(v => v.Number).Select(v => new RunVersionRef(v.Number, v.SemVer)).ToListAsync(cancellationToken);
