@@ -202,6 +202,40 @@ public sealed class ServeTests
         Assert.DoesNotContain(lines.Concat(stdout).Concat(stderr), l => l.Contains(password, StringComparison.Ordinal));
     }
 
+    [Fact]
+    public async Task TheServerReadsNoSettingsFromItsWorkingDirectoryAndWatchesNoneOfItsFolders()
+    {
+        // Started in a folder like a home directory: another program's appsettings.json, and a tree of folders.
+        using var user = new CliUser();
+        await File.WriteAllTextAsync(Path.Combine(user.Home, "appsettings.json"), """{ "Logging": { "Format": "json" } }""", TestContext.Current.CancellationToken);
+        const int folders = 60;
+        for (var i = 0; i < folders / 2; i++)
+        {
+            Directory.CreateDirectory(Path.Combine(user.Home, "projects", $"p{i}", "src"));
+        }
+
+        await using var server = user.Start(Serve(user, "--no-fsync"));
+        var lines = new List<string>();
+        while (lines.Count == 0 || !lines[^1].Contains("Web UI:", StringComparison.Ordinal))
+        {
+            lines.Add(await server.ReadLineAsync());
+        }
+
+        // Readable logs, not the JSON that appsettings.json asked for; and no watch on the working directory's folders.
+        Assert.DoesNotContain(lines, l => l.TrimStart().StartsWith('{'));
+        Assert.Contains(lines, l => l.Contains("Now listening on", StringComparison.Ordinal));
+        var watches = InotifyWatches(server.ProcessId);
+        Assert.True(watches < folders, $"berth serve holds {watches} inotify watches, started in a folder with {folders + 1} folders below it.");
+        await server.InterruptAsync();
+        Assert.Equal(0, (await server.WaitForExitAsync()).ExitCode);
+    }
+
+    /// <summary>Inotify watches a process holds: the "inotify wd:" lines of its inotify descriptors (Linux's /proc).</summary>
+    private static int InotifyWatches(int pid) =>
+        Directory.EnumerateFiles($"/proc/{pid}/fd")
+            .Where(fd => new FileInfo(fd).LinkTarget == "anon_inode:inotify")
+            .Sum(fd => File.ReadLines($"/proc/{pid}/fdinfo/{Path.GetFileName(fd)}").Count(l => l.StartsWith("inotify", StringComparison.Ordinal)));
+
     private static string[] Serve(CliUser user, params string[] more) =>
         ["serve", "--data", Path.Combine(user.Root, "data"), "--urls", $"http://127.0.0.1:{ServerProcess.FreePort()}", .. more];
 }

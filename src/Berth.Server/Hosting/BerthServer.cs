@@ -1,4 +1,5 @@
 using System.Text;
+using Microsoft.Extensions.Configuration.Json;
 using System.Text.Json.Serialization.Metadata;
 using System.Text.RegularExpressions;
 using Berth.Contracts.Json;
@@ -60,7 +61,16 @@ public static partial class BerthServer
     /// <exception cref="StartupException">A setting is malformed; the message names it.</exception>
     public static WebApplication Build(string[] args, Action<IConfigurationBuilder>? configure = null, Action<IServiceCollection>? services = null)
     {
-        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [] });
+        // The working directory is not a configuration folder. The host's defaults read appsettings.json from it and
+        // watched it for changes: another program's settings were taken up, and the watch put an inotify watch on every
+        // folder below (6,201 for a server started in a checkout; all of /tmp for one started there), each woken by
+        // every file written under it. Berth's settings come from the variables, the switches and <data>/berth.json.
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = ["--hostBuilder:reloadConfigOnChange=false"] });
+        foreach (var source in builder.Configuration.Sources.OfType<JsonConfigurationSource>().ToList())
+        {
+            builder.Configuration.Sources.Remove(source);
+        }
+
         builder.Configuration.AddEnvironmentVariables(ServerSettings.EnvironmentPrefix);
         builder.Configuration.AddCommandLine(args, ServerSettings.SwitchMappings.ToDictionary());
         configure?.Invoke(builder.Configuration);

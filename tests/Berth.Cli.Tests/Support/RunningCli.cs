@@ -23,6 +23,9 @@ public sealed class RunningCli : IAsyncDisposable
 
     public bool HasExited => _process.HasExited;
 
+    /// <summary>The process id (berth's own: <c>env</c> replaces itself with it).</summary>
+    public int ProcessId => _process.Id;
+
     /// <summary>
     /// Starts <paramref name="info"/> with SIGINT at its default action, as a program started at a terminal has it
     /// (a test runner started in the background may ignore SIGINT, and children inherit that).
