@@ -30,9 +30,6 @@ internal sealed class ServedModel : IDisposable
 
     public IReadOnlyList<TensorSpec> Outputs { get; }
 
-    /// <summary>Whether the session has been disposed (tests and metrics; a request never sees a disposed model).</summary>
-    public bool IsDisposed => Volatile.Read(ref _references) == 0;
-
     public InferenceSession Session => _session;
 
     /// <summary>Takes a reference for one request; false once the model has been released by its host and every request.</summary>
