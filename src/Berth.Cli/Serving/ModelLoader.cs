@@ -67,6 +67,8 @@ internal sealed class ModelLoader(BerthClient client, ServeModelOptions options)
             sessionOptions.ExecutionMode = ExecutionMode.ORT_SEQUENTIAL;
             sessionOptions.IntraOpNumThreads = options.Threads;
             sessionOptions.InterOpNumThreads = 1;
+            // Its errors reach us as exceptions (and become one error line); its own log would repeat them in colour.
+            sessionOptions.LogSeverityLevel = OrtLoggingLevel.ORT_LOGGING_LEVEL_FATAL;
             try
             {
                 session = new InferenceSession(path, sessionOptions);
