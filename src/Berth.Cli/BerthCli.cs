@@ -45,6 +45,7 @@ internal static class BerthCli
             DeployCommands.Create(app),
             .. RunCommands.Create(app),
             ServeCommand.Create(),
+            ServeModelCommand.Create(app),
             BackupCommands.Backup(app),
             BackupCommands.Restore(app),
         ])
@@ -60,9 +61,12 @@ internal static class BerthCli
 
         // 'berth run exec' handles termination signals itself: it passes them to the command it runs and ends the run
         // after it (System.CommandLine would cancel the action and end berth two seconds later).
+        // 'berth serve-model' gets time on SIGTERM to finish the requests in flight and record its deployment retired.
         return parse.CommandResult.Command.Name == "exec" && parse.CommandResult.Parent is System.CommandLine.Parsing.CommandResult { Command.Name: "run" }
             ? await parse.InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = null })
-            : await parse.InvokeAsync();
+            : parse.CommandResult.Command.Name == "serve-model"
+                ? await parse.InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = TimeSpan.FromSeconds(30) })
+                : await parse.InvokeAsync();
     }
 
     /// <summary>Parse errors: one line each on stderr and exit code 2 (the help text is one --help away).</summary>

@@ -17,6 +17,7 @@ internal static class DeployCommands
         var command = new Command("deploy", "Record that a version is deploying, live, retired or failed in an environment, and list a model's deployment history.");
         command.Subcommands.Add(Record(app));
         command.Subcommands.Add(List(app));
+        command.Subcommands.Add(DeployManifestCommand.Create(app));
         return command;
     }
 
@@ -97,7 +98,7 @@ internal static class DeployCommands
         return command;
     }
 
-    private static string CheckedEnvironment(string name) =>
+    internal static string CheckedEnvironment(string name) =>
         Names.CheckEnvironment(name) is { } problem ? throw new UsageException($"--env: {problem}") : name;
 
     private static string Number(int value) => value.ToString(CultureInfo.InvariantCulture);
