@@ -9,7 +9,9 @@ namespace Berth.Cli.Tests.Support;
 /// </summary>
 public sealed class RunningCli : IAsyncDisposable
 {
-    private static readonly TimeSpan LineDeadline = TimeSpan.FromSeconds(30);
+    // As long as a server's start may take (ServerProcess.StartupDeadline): a first start migrates and creates the
+    // administrator before its first line, which took over 30 s on a loaded 2-core machine.
+    private static readonly TimeSpan LineDeadline = TimeSpan.FromSeconds(90);
     private readonly Process _process;
     private readonly IReadOnlyList<string> _args;
     private readonly Channel<string> _stdout = Channel.CreateUnbounded<string>();
