@@ -47,10 +47,10 @@ public sealed class RunningCli : IAsyncDisposable
         return running;
     }
 
-    /// <summary>The next line of stdout; fails if none comes within 30 seconds or the output ends.</summary>
+    /// <summary>The next line of stdout; fails if none comes within <see cref="LineDeadline"/> or the output ends.</summary>
     public Task<string> ReadLineAsync() => ReadAsync(_stdout, "stdout");
 
-    /// <summary>The next line of stderr; fails if none comes within 30 seconds or the output ends.</summary>
+    /// <summary>The next line of stderr; fails if none comes within <see cref="LineDeadline"/> or the output ends.</summary>
     public Task<string> ReadErrorLineAsync() => ReadAsync(_stderr, "stderr");
 
     /// <summary>Sends SIGINT, what Ctrl+C sends.</summary>
