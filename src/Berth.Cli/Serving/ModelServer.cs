@@ -4,6 +4,7 @@ using Berth.Cli.Infrastructure;
 using Berth.Client;
 using Berth.Contracts.Dtos;
 using Berth.Contracts.Naming;
+using Berth.Server.Hosting;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
@@ -102,7 +103,7 @@ internal sealed class ModelServer(BerthClient client, ModelReference reference, 
 
     private WebApplication Build(InferenceEndpoints endpoints)
     {
-        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [], ContentRootPath = AppContext.BaseDirectory });
+        var builder = BerthServer.CreateHostBuilder();
         builder.Logging.ClearProviders();
         builder.Logging.AddConsole(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
         builder.Logging.SetMinimumLevel(LogLevel.Warning);

@@ -55,22 +55,31 @@ public static partial class BerthServer
     /// <summary>Request bodies of JSON endpoints are limited to this; uploads stream without a limit.</summary>
     public const long MaxJsonBodySize = 32L * 1024 * 1024;
 
-    /// <param name="args">Command-line style settings (see <see cref="ServerSettings"/>).</param>
-    /// <param name="configure">Extra configuration sources, applied last.</param>
-    /// <param name="services">Service overrides (tests replace the clock here).</param>
-    /// <exception cref="StartupException">A setting is malformed; the message names it.</exception>
-    public static WebApplication Build(string[] args, Action<IConfigurationBuilder>? configure = null, Action<IServiceCollection>? services = null)
+    /// <summary>
+    /// The ASP.NET Core builder of every HTTP server berth runs (<c>serve</c>, <c>serve-model</c>), without the host's
+    /// configuration defaults for the working directory. Those read appsettings.json from it and watched it for changes:
+    /// another program's settings were taken up, and the watch put an inotify watch on every folder below (6,201 for a
+    /// server started in a checkout; all of /tmp for one started there), each woken by every file written under it.
+    /// Berth's settings come from its variables, its switches and &lt;data&gt;/berth.json.
+    /// </summary>
+    public static WebApplicationBuilder CreateHostBuilder()
     {
-        // The working directory is not a configuration folder. The host's defaults read appsettings.json from it and
-        // watched it for changes: another program's settings were taken up, and the watch put an inotify watch on every
-        // folder below (6,201 for a server started in a checkout; all of /tmp for one started there), each woken by
-        // every file written under it. Berth's settings come from the variables, the switches and <data>/berth.json.
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = ["--hostBuilder:reloadConfigOnChange=false"] });
         foreach (var source in builder.Configuration.Sources.OfType<JsonConfigurationSource>().ToList())
         {
             builder.Configuration.Sources.Remove(source);
         }
 
+        return builder;
+    }
+
+    /// <param name="args">Command-line style settings (see <see cref="ServerSettings"/>).</param>
+    /// <param name="configure">Extra configuration sources, applied last.</param>
+    /// <param name="services">Service overrides (tests replace the clock here).</param>
+    /// <exception cref="StartupException">A setting is malformed; the message names it.</exception>
+    public static WebApplication Build(string[] args, Action<IConfigurationBuilder>? configure = null, Action<IServiceCollection>? services = null)
+    {
+        var builder = CreateHostBuilder();
         builder.Configuration.AddEnvironmentVariables(ServerSettings.EnvironmentPrefix);
         builder.Configuration.AddCommandLine(args, ServerSettings.SwitchMappings.ToDictionary());
         configure?.Invoke(builder.Configuration);
